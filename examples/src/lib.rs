@@ -1,0 +1,1 @@
+//! Runnable programs for cancelkit; each scenario is a module so its test can drive it.

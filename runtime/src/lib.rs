@@ -1,0 +1,62 @@
+//! Swift-style cooperative cancellation and structured concurrency for async Rust.
+//!
+//! # The model
+//!
+//! Every task carries a cancellation *flag* (S1). Cancelling a task sets the flag and nothing
+//! else: code that never looks at it runs to completion. Code cooperates by looking:
+//!
+//! | Swift | cancelkit |
+//! | --- | --- |
+//! | `Task.isCancelled` | [`is_cancelled()`] |
+//! | `try Task.checkCancellation()` | [`checkpoint()?`](checkpoint) |
+//! | `try await Task.sleep(for:)` | [`sleep(d).await?`](sleep) |
+//! | `await Task.yield()` | [`yield_now().await?`](yield_now) |
+//! | `withTaskCancellationHandler` | [`with_cancellation_handler`] |
+//! | `Task { }` / `task.cancel()` / `task.value` | [`Task::spawn`] / [`Task::cancel`] / `task.await` |
+//!
+//! The flag lives in a tree of [`CancelToken`]s: cancelling a node cancels its whole subtree and
+//! never its ancestors (S19). The current task's token is found through a thread-local that the
+//! wrapping future sets on every poll, so the free functions above work on any executor and in
+//! plain sync code the task calls; outside any task they report "not cancelled" (S3).
+//!
+//! Beyond Swift: [`with_timeout`]/[`with_deadline`] cancel a subtree when time runs out (S23),
+//! [`shield`] hides cancellation from clean-up code (S24), and a [`CancellationError`] tells
+//! *why* a task was cancelled (S5).
+//!
+//! # Features
+//!
+//! - `macros` (default): `#[cancellable]` and `group!`.
+//! - `tokio-util`: conversions to and from `tokio_util::sync::CancellationToken`.
+//! - `anyhow`: [`CancellationError::find_in`] for `anyhow::Error` chains.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod context;
+mod error;
+mod handler;
+mod node;
+mod sync;
+mod task;
+mod time;
+mod token;
+
+#[cfg(feature = "tokio-util")]
+mod compat;
+
+pub use context::{Scoped, cancelled, checkpoint, current_token, is_cancelled, shield};
+pub use error::{CancelReason, CancellationError};
+pub use handler::with_cancellation_handler;
+pub use task::Task;
+pub use time::{Linked, sleep, with_deadline, with_timeout, yield_now};
+pub use token::{CancelToken, Cancelled, OnCancel};
+
+#[cfg(feature = "tokio-util")]
+pub use compat::run_with_tokio_util;
+
+/// Not public API: what `cancelkit-macros` expands to. Anything here may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::context::checkpoint;
+    pub use crate::error::CancellationError;
+    pub use ::core;
+}

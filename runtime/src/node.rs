@@ -1,0 +1,293 @@
+//! The cancellation tree.
+//!
+//! Every task, group child, deadline scope and shield owns a [`Node`]. A node holds one byte of
+//! state (0 = not cancelled, otherwise the packed [`CancellationError`]), its children, and its
+//! listeners (wakers of parked futures and user handlers). Cancelling a node:
+//!
+//! 1. flips the state byte with one compare-and-swap: the only transition there is (S2), and the
+//!    linearisation point every reader agrees on;
+//! 2. takes the children and listeners out under the node's lock;
+//! 3. with the lock released (S10), wakes the wakers, runs the handlers and cancels the
+//!    children, walking the subtree with an explicit stack rather than recursion.
+//!
+//! Registration (a child, a waker, a handler) takes the same lock and re-reads the state under
+//! it, so it either lands in the lists before step 2 (and is fired by it) or sees the state
+//! already set (and fires immediately, S8). Nothing is both, nothing is neither.
+//!
+//! A parent owns its linked children (`Arc`), and a child owns its parent; the cycle is broken
+//! when the child's last [`CancelToken`](crate::CancelToken) handle is dropped (it unlinks
+//! itself) or when the parent is cancelled (it drains its children). The handle count is kept
+//! apart from the `Arc` count because the parent's list must not keep a child "in use".
+
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::task::Waker;
+
+use slab::Slab;
+
+use crate::error::CancellationError;
+use crate::sync::{Arc, AtomicBool, AtomicU8, AtomicUsize, Condvar, Mutex, Ordering, lock};
+
+pub(crate) struct Node {
+    state: AtomicU8,
+    /// Live [`CancelToken`](crate::CancelToken) handles on this node.
+    handles: AtomicUsize,
+    /// The parent and this node's key in its `children`, if this node was linked into it.
+    parent: Option<(Arc<Node>, usize)>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    children: Slab<Arc<Node>>,
+    listeners: Slab<Listener>,
+}
+
+enum Listener {
+    Wake(Waker),
+    Handler(Box<dyn FnOnce() + Send>, Option<Arc<Done>>),
+}
+
+/// Set once a drained handler has run (or was dropped); what a deregistering caller waits for.
+pub(crate) struct Done {
+    flag: AtomicBool,
+    lock: Mutex<()>,
+    cv: Condvar,
+}
+
+impl Done {
+    fn new() -> Self {
+        Done {
+            flag: AtomicBool::new(false),
+            lock: Mutex::new(()),
+            cv: Condvar::new(),
+        }
+    }
+
+    fn set(&self) {
+        let _guard = lock(&self.lock);
+        self.flag.store(true, Ordering::Release);
+        self.cv.notify_all();
+    }
+
+    fn wait(&self) {
+        if self.flag.load(Ordering::Acquire) {
+            return;
+        }
+        let mut guard = lock(&self.lock);
+        while !self.flag.load(Ordering::Acquire) {
+            guard = self
+                .cv
+                .wait(guard)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// What registering a listener found.
+pub(crate) enum Registered {
+    /// Listening; remove with the key.
+    Key(usize),
+    /// The node was already cancelled; nothing was registered.
+    AlreadyCancelled(CancellationError),
+}
+
+/// A registered handler, removed by [`Node::remove_handler`].
+pub(crate) struct HandlerKey {
+    key: usize,
+    done: Arc<Done>,
+}
+
+impl Node {
+    pub(crate) fn new_root() -> Arc<Node> {
+        Self::new(0, None)
+    }
+
+    fn new(state: u8, parent: Option<(Arc<Node>, usize)>) -> Arc<Node> {
+        Arc::new(Node {
+            state: AtomicU8::new(state),
+            handles: AtomicUsize::new(1),
+            parent,
+            inner: Mutex::new(Inner::default()),
+        })
+    }
+
+    /// Creates a child with one handle. A child of a cancelled node starts cancelled.
+    pub(crate) fn new_child(self: &Arc<Self>) -> Arc<Node> {
+        let mut inner = lock(&self.inner);
+        match self.state.load(Ordering::Acquire) {
+            0 => {
+                let entry = inner.children.vacant_entry();
+                let child = Self::new(0, Some((Arc::clone(self), entry.key())));
+                entry.insert(Arc::clone(&child));
+                child
+            }
+            state => {
+                drop(inner);
+                Self::new(CancellationError::unpack(state).inherited().pack(), None)
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.state.load(Ordering::Acquire) != 0
+    }
+
+    #[inline]
+    pub(crate) fn check(&self) -> Result<(), CancellationError> {
+        match self.state.load(Ordering::Acquire) {
+            0 => Ok(()),
+            state => Err(CancellationError::unpack(state)),
+        }
+    }
+
+    pub(crate) fn acquire_handle(&self) {
+        self.handles.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Drops one handle; the last one unlinks the node from its parent.
+    pub(crate) fn release_handle(&self) {
+        if self.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        if let Some((parent, key)) = &self.parent {
+            // `None` when the parent was cancelled and drained us already.
+            let unlinked = lock(&parent.inner).children.try_remove(*key);
+            drop(unlinked);
+        }
+        // Nobody can register on or observe this node any more; drop what is left (a parked
+        // waker whose future leaked, a permanent adapter handler) now rather than when the
+        // last internal reference goes.
+        let leftovers = std::mem::take(&mut *lock(&self.inner));
+        drop(leftovers);
+    }
+
+    /// Cancels this node and its subtree. Returns `false` if it was already cancelled.
+    ///
+    /// Handlers run on this thread, after the lock is released. A panicking handler does not
+    /// stop the others or the propagation to children; the first panic is resumed once the
+    /// whole subtree has been cancelled.
+    pub(crate) fn cancel(&self, err: CancellationError) -> bool {
+        let mut panic = None;
+        let Some(children) = self.cancel_one(err, &mut panic) else {
+            return false;
+        };
+        let child_err = err.inherited();
+        let mut stack = children;
+        while let Some(node) = stack.pop() {
+            if let Some(grandchildren) = node.cancel_one(child_err, &mut panic) {
+                stack.extend(grandchildren);
+            }
+        }
+        if let Some(payload) = panic {
+            resume_unwind(payload);
+        }
+        true
+    }
+
+    /// Flips this node, fires its listeners, and returns its children (`None` if it was already
+    /// cancelled).
+    fn cancel_one(
+        &self,
+        err: CancellationError,
+        panic: &mut Option<Box<dyn std::any::Any + Send>>,
+    ) -> Option<Vec<Arc<Node>>> {
+        if self
+            .state
+            .compare_exchange(0, err.pack(), Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return None;
+        }
+        let Inner {
+            children,
+            listeners,
+        } = std::mem::take(&mut *lock(&self.inner));
+        for (_, listener) in listeners {
+            match listener {
+                Listener::Wake(waker) => waker.wake(),
+                Listener::Handler(handler, done) => {
+                    if let Err(payload) = catch_unwind(AssertUnwindSafe(handler)) {
+                        panic.get_or_insert(payload);
+                    }
+                    if let Some(done) = done {
+                        done.set();
+                    }
+                }
+            }
+        }
+        Some(children.into_iter().map(|(_, child)| child).collect())
+    }
+
+    fn register(&self, listener: Listener) -> Result<usize, (CancellationError, Listener)> {
+        let mut inner = lock(&self.inner);
+        match self.state.load(Ordering::Acquire) {
+            0 => Ok(inner.listeners.insert(listener)),
+            state => Err((CancellationError::unpack(state), listener)),
+        }
+    }
+
+    /// Registers `waker` to be woken on cancellation.
+    pub(crate) fn register_waker(&self, waker: &Waker) -> Registered {
+        match self.register(Listener::Wake(waker.clone())) {
+            Ok(key) => Registered::Key(key),
+            Err((err, _)) => Registered::AlreadyCancelled(err),
+        }
+    }
+
+    /// Replaces the waker registered under `key`. Returns `false` if the node was cancelled
+    /// meanwhile (the waker was taken and woken).
+    pub(crate) fn update_waker(&self, key: usize, waker: &Waker) -> bool {
+        match lock(&self.inner).listeners.get_mut(key) {
+            Some(Listener::Wake(old)) => {
+                old.clone_from(waker);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn remove_waker(&self, key: usize) {
+        let removed = lock(&self.inner).listeners.try_remove(key);
+        drop(removed);
+    }
+
+    /// Registers `handler`. If the node is already cancelled, runs it right here instead (S8)
+    /// and returns `None`.
+    pub(crate) fn register_handler(&self, handler: Box<dyn FnOnce() + Send>) -> Option<HandlerKey> {
+        let done = Arc::new(Done::new());
+        match self.register(Listener::Handler(handler, Some(Arc::clone(&done)))) {
+            Ok(key) => Some(HandlerKey { key, done }),
+            Err((_, Listener::Handler(handler, _))) => {
+                handler();
+                None
+            }
+            Err((_, Listener::Wake(_))) => unreachable!("registered a handler"),
+        }
+    }
+
+    /// Registers a handler that stays until the node is cancelled or dropped.
+    pub(crate) fn register_permanent(&self, handler: Box<dyn FnOnce() + Send>) {
+        if let Err((_, Listener::Handler(handler, _))) =
+            self.register(Listener::Handler(handler, None))
+        {
+            handler();
+        }
+    }
+
+    /// Removes a handler. If a concurrent cancel already took it, waits until it has run, so
+    /// that nothing it touches is used after this returns (S9).
+    pub(crate) fn remove_handler(&self, handler: HandlerKey) {
+        let removed = lock(&self.inner).listeners.try_remove(handler.key);
+        match removed {
+            Some(listener) => drop(listener),
+            None => handler.done.wait(),
+        }
+    }
+
+    /// Number of linked children and registered listeners: for tests of memory behaviour.
+    pub(crate) fn live_entries(&self) -> (usize, usize) {
+        let inner = lock(&self.inner);
+        (inner.children.len(), inner.listeners.len())
+    }
+}

@@ -1,0 +1,108 @@
+//! [`Task`]: unstructured tasks (Swift's `Task { }`).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::token::CancelToken;
+
+/// An unstructured task running on tokio, with its own cancellation (S11–S12).
+///
+/// It does not inherit the spawner's cancellation: it is cancelled only through
+/// [`cancel`](Task::cancel) or a [`token`](Task::token) handed out from it. Awaiting it gives
+/// its output; a panic inside it is resumed in the awaiter. Dropping the `Task` detaches it:
+/// it keeps running, as in Swift and tokio.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let task = cancelkit::Task::spawn(async {
+///     let mut n = 0u64;
+///     while cancelkit::checkpoint().is_ok() {
+///         n += 1;
+///         tokio::task::yield_now().await;
+///     }
+///     n
+/// });
+/// tokio::task::yield_now().await;
+/// task.cancel();
+/// assert!(task.await >= 1);
+/// # }
+/// ```
+pub struct Task<T> {
+    join: tokio::task::JoinHandle<T>,
+    token: CancelToken,
+}
+
+impl<T: Send + 'static> Task<T> {
+    /// Spawns `fut` on the current tokio runtime under a new root token.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, like [`tokio::spawn`].
+    #[track_caller]
+    pub fn spawn<F>(fut: F) -> Self
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        let token = CancelToken::new();
+        let join = tokio::spawn(token.run(fut));
+        Task { join, token }
+    }
+}
+
+impl<T> Task<T> {
+    /// Cancels the task (and everything below it) with reason
+    /// [`Explicit`](crate::CancelReason::Explicit). Cooperative: the task stops at its next
+    /// check, or finishes normally if it never checks (S1).
+    pub fn cancel(&self) {
+        self.token.cancel();
+    }
+
+    /// Whether the task has been cancelled.
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    /// A cloneable, `Send` handle that cancels this task, for other tasks and threads.
+    #[must_use]
+    pub fn token(&self) -> CancelToken {
+        self.token.clone()
+    }
+
+    /// Whether the task has finished.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.join.is_finished()
+    }
+}
+
+impl<T> Future for Task<T> {
+    type Output = T;
+
+    /// # Panics
+    ///
+    /// Resumes the task's panic, if it panicked; panics if the runtime dropped the task
+    /// before it finished (it was shut down).
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        Pin::new(&mut self.join)
+            .poll(cx)
+            .map(|result| match result {
+                Ok(value) => value,
+                Err(err) => match err.try_into_panic() {
+                    Ok(payload) => std::panic::resume_unwind(payload),
+                    Err(_) => panic!("the task was dropped by its runtime before it finished"),
+                },
+            })
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("token", &self.token)
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}

@@ -1,0 +1,271 @@
+//! [`CancelToken`]: a handle on one node of the cancellation tree.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::context::Scoped;
+use crate::error::{CancelReason, CancellationError};
+use crate::node::{HandlerKey, Node, Registered};
+use crate::sync::Arc;
+
+/// A handle on a task's cancellation state: check it, cancel it, wait for it, or register a
+/// handler on it, from any thread.
+///
+/// Inside a task you rarely need one: [`is_cancelled`](crate::is_cancelled),
+/// [`checkpoint`](crate::checkpoint) and friends read the current task's state. Take one with
+/// [`current_token`](crate::current_token) to hand the task's cancellation to code outside the
+/// async world — a worker thread, a callback API (S13) — or create one with
+/// [`CancelToken::new`] and [`run`](CancelToken::run) a future under it to adopt cancelkit in
+/// code you do not spawn.
+///
+/// Tokens form a tree: cancelling one cancels every [`child`](CancelToken::child), never the
+/// parent (S19). Cloning is one atomic increment; all clones are the same token.
+///
+/// ```
+/// use cancelkit::CancelToken;
+///
+/// let parent = CancelToken::new();
+/// let child = parent.child();
+/// let worker = std::thread::spawn({
+///     let child = child.clone();
+///     move || {
+///         let mut spins = 0u64;
+///         while !child.is_cancelled() {
+///             spins += 1;
+///             std::hint::spin_loop();
+///         }
+///         spins
+///     }
+/// });
+/// parent.cancel();
+/// worker.join().unwrap();
+/// assert!(child.is_cancelled());
+/// ```
+pub struct CancelToken {
+    node: Arc<Node>,
+}
+
+impl CancelToken {
+    /// A new root token, not cancelled, with no parent.
+    #[must_use]
+    pub fn new() -> Self {
+        CancelToken {
+            node: Node::new_root(),
+        }
+    }
+
+    /// A new token that is cancelled whenever `self` is (and starts cancelled if `self`
+    /// already is). Cancelling the child does not affect `self`.
+    #[must_use]
+    pub fn child(&self) -> Self {
+        CancelToken {
+            node: self.node.new_child(),
+        }
+    }
+
+    /// Cancels this token and its whole subtree, with reason [`CancelReason::Explicit`].
+    ///
+    /// Handlers registered on the subtree run on this thread before `cancel` returns, without
+    /// any cancelkit lock held (S10). Cancelling twice is a no-op (S2).
+    ///
+    /// # Panics
+    ///
+    /// If a handler panics, the others still run and the subtree is still cancelled; then the
+    /// first handler's panic is resumed here.
+    pub fn cancel(&self) {
+        self.cancel_with(CancelReason::Explicit);
+    }
+
+    /// Cancels with a given reason; returns `false` if the token was already cancelled.
+    pub(crate) fn cancel_with(&self, reason: CancelReason) -> bool {
+        self.node.cancel(CancellationError::new(reason))
+    }
+
+    /// Whether this token has been cancelled. One atomic load.
+    #[inline]
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        self.node.is_cancelled()
+    }
+
+    /// `Err` with the reason if this token has been cancelled, `Ok(())` otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`CancellationError`] once the token is cancelled.
+    #[inline]
+    pub fn check(&self) -> Result<(), CancellationError> {
+        self.node.check()
+    }
+
+    /// Completes (with the reason) once this token is cancelled.
+    pub fn cancelled(&self) -> Cancelled {
+        Cancelled {
+            token: self.clone(),
+            key: None,
+        }
+    }
+
+    /// Registers `handler` to run when this token is cancelled — at once, on this thread, if it
+    /// already is. Dropping the returned guard deregisters it; if the handler is running at
+    /// that moment, the drop waits for it to finish (S9).
+    ///
+    /// This is the building block for tying blocking or callback-based work to a task:
+    ///
+    /// ```
+    /// use std::sync::{Arc, atomic::{AtomicBool, Ordering}};
+    /// let token = cancelkit::CancelToken::new();
+    /// let stop = Arc::new(AtomicBool::new(false));
+    /// let guard = token.on_cancel({
+    ///     let stop = stop.clone();
+    ///     move || stop.store(true, Ordering::Relaxed)
+    /// });
+    /// token.cancel();
+    /// assert!(stop.load(Ordering::Relaxed));
+    /// drop(guard);
+    /// ```
+    pub fn on_cancel(&self, handler: impl FnOnce() + Send + 'static) -> OnCancel {
+        OnCancel {
+            key: self.node.register_handler(Box::new(handler)),
+            token: self.clone(),
+        }
+    }
+
+    /// Runs `fut` with this token as the current task's cancellation, so that
+    /// [`is_cancelled`](crate::is_cancelled), [`checkpoint`](crate::checkpoint) and friends
+    /// inside it read this token. Works on any executor.
+    ///
+    /// ```
+    /// let token = cancelkit::CancelToken::new();
+    /// token.cancel();
+    /// let seen = futures::executor::block_on(token.run(async { cancelkit::is_cancelled() }));
+    /// assert!(seen);
+    /// ```
+    pub fn run<F: Future>(&self, fut: F) -> Scoped<F> {
+        Scoped::new(self.clone(), fut)
+    }
+
+    /// The cancellation error this token reports, if it is cancelled.
+    #[must_use]
+    pub fn error(&self) -> Option<CancellationError> {
+        self.check().err()
+    }
+
+    pub(crate) fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+
+    /// Linked children and listeners currently held by this node (for tests).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn __live_entries(&self) -> (usize, usize) {
+        self.node.live_entries()
+    }
+}
+
+impl Default for CancelToken {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clone for CancelToken {
+    fn clone(&self) -> Self {
+        self.node.acquire_handle();
+        CancelToken {
+            node: Arc::clone(&self.node),
+        }
+    }
+}
+
+impl Drop for CancelToken {
+    fn drop(&mut self) {
+        self.node.release_handle();
+    }
+}
+
+impl fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelToken")
+            .field("cancelled", &self.error())
+            .finish()
+    }
+}
+
+/// Future returned by [`CancelToken::cancelled`] and [`cancelled`](crate::cancelled).
+#[must_use = "futures do nothing unless polled"]
+pub struct Cancelled {
+    token: CancelToken,
+    key: Option<usize>,
+}
+
+impl Future for Cancelled {
+    type Output = CancellationError;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CancellationError> {
+        let this = &mut *self;
+        if let Err(err) = this.token.check() {
+            return Poll::Ready(err);
+        }
+        let node = this.token.node();
+        if let Some(key) = this.key {
+            if node.update_waker(key, cx.waker()) {
+                return Poll::Pending;
+            }
+            // The waker was taken by a cancel; the state is set.
+            this.key = None;
+            return match this.token.check() {
+                Err(err) => Poll::Ready(err),
+                Ok(()) => unreachable!("listeners are only taken by cancel"),
+            };
+        }
+        match node.register_waker(cx.waker()) {
+            Registered::Key(key) => {
+                this.key = Some(key);
+                Poll::Pending
+            }
+            Registered::AlreadyCancelled(err) => Poll::Ready(err),
+        }
+    }
+}
+
+impl Drop for Cancelled {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.token.node().remove_waker(key);
+        }
+    }
+}
+
+impl fmt::Debug for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cancelled")
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Guard returned by [`CancelToken::on_cancel`]: deregisters the handler when dropped.
+#[must_use = "dropping the guard deregisters the handler at once"]
+pub struct OnCancel {
+    token: CancelToken,
+    key: Option<HandlerKey>,
+}
+
+impl Drop for OnCancel {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.token.node().remove_handler(key);
+        }
+    }
+}
+
+impl fmt::Debug for OnCancel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OnCancel")
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}

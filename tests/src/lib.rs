@@ -1,0 +1,1 @@
+//! Integration and UI tests for cancelkit (no library code).
