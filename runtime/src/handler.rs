@@ -27,25 +27,26 @@ use crate::context::current_token;
 /// ```
 /// use std::sync::{Arc, atomic::{AtomicBool, Ordering}};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let stop = Arc::new(AtomicBool::new(false));
-/// let task = cancelkit::Task::spawn({
-///     let stop = stop.clone();
-///     async move {
-///         cancelkit::with_cancellation_handler(
-///             async {
-///                 let stop = stop.clone();
-///                 tokio::task::spawn_blocking(move || {
-///                     let mut spins = 0u64;
-///                     while !stop.load(Ordering::Relaxed) { spins += 1; std::hint::spin_loop(); }
-///                     spins
-///                 })
-///                 .await
-///                 .unwrap()
-///             },
-///             move || stop.store(true, Ordering::Relaxed),
-///         )
-///         .await
-///     }
+/// let task = cancelkit::Task::spawn(async {
+///     let stop = Arc::new(AtomicBool::new(false));
+///     let worker_stop = stop.clone();
+///     cancelkit::with_cancellation_handler(
+///         async move {
+///             // A blocking job that cancelkit cannot see into.
+///             tokio::task::spawn_blocking(move || {
+///                 let mut spins = 0u64;
+///                 while !worker_stop.load(Ordering::Relaxed) {
+///                     spins += 1;
+///                     std::hint::spin_loop();
+///                 }
+///                 spins
+///             })
+///             .await
+///             .unwrap()
+///         },
+///         move || stop.store(true, Ordering::Relaxed),
+///     )
+///     .await
 /// });
 /// task.cancel();
 /// task.await; // returns: the handler stopped the blocking job

@@ -267,6 +267,7 @@ impl Node {
     }
 
     /// Registers a handler that stays until the node is cancelled or dropped.
+    #[cfg(feature = "tokio-util")]
     pub(crate) fn register_permanent(&self, handler: Box<dyn FnOnce() + Send>) {
         if let Err((_, Listener::Handler(handler, _))) =
             self.register(Listener::Handler(handler, None))
@@ -286,8 +287,23 @@ impl Node {
     }
 
     /// Number of linked children and registered listeners: for tests of memory behaviour.
+    #[cfg_attr(cancelkit_loom, allow(dead_code))]
     pub(crate) fn live_entries(&self) -> (usize, usize) {
         let inner = lock(&self.inner);
         (inner.children.len(), inner.listeners.len())
+    }
+}
+
+impl Drop for Node {
+    /// Frees a chain of ancestors iteratively: a long chain of nodes whose only owners are
+    /// their children would otherwise be freed by recursion, one stack frame per level.
+    fn drop(&mut self) {
+        let mut next = self.parent.take().map(|(parent, _)| parent);
+        while let Some(parent) = next {
+            next = match Arc::try_unwrap(parent) {
+                Ok(mut node) => node.parent.take().map(|(grandparent, _)| grandparent),
+                Err(_) => None,
+            };
+        }
     }
 }

@@ -1,0 +1,567 @@
+//! Behaviour tests for SPEC.md S1–S13, S19, S23 and S24, each named after the rule it pins.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex, mpsc};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use cancelkit::{CancelReason, CancelToken, CancellationError, Task};
+use futures::FutureExt;
+use futures::executor::block_on;
+use tokio::sync::oneshot;
+
+/// A waker that records that it was woken.
+#[derive(Default)]
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+fn poll_once<F: Future + Unpin>(fut: &mut F, flag: &Arc<Flag>) -> Poll<F::Output> {
+    let waker = Waker::from(Arc::clone(flag));
+    fut.poll_unpin(&mut Context::from_waker(&waker))
+}
+
+#[test]
+fn s1_cancelling_does_not_stop_code_that_never_checks() {
+    let token = CancelToken::new();
+    let out = block_on(token.run(async {
+        let mut sum = 0u64;
+        for i in 0..1000 {
+            if i == 10 {
+                cancelkit::current_token().unwrap().cancel();
+            }
+            sum += i;
+        }
+        sum
+    }));
+    assert_eq!(out, 499_500);
+    assert!(token.is_cancelled());
+}
+
+#[test]
+fn s2_cancel_is_one_way_and_idempotent() {
+    let token = CancelToken::new();
+    token.cancel();
+    let first = token.error();
+    token.cancel();
+    assert_eq!(token.error(), first);
+    assert!(token.is_cancelled());
+    // A later cancel of an already-cancelled parent does not rewrite the child's reason.
+    let child = token.child();
+    assert_eq!(child.error().unwrap().reason(), CancelReason::Parent);
+    child.cancel();
+    assert_eq!(child.error().unwrap().reason(), CancelReason::Parent);
+}
+
+fn sync_helper_sees_cancellation() -> bool {
+    cancelkit::is_cancelled()
+}
+
+async fn nested_async() -> (bool, Result<(), CancellationError>) {
+    (sync_helper_sees_cancellation(), cancelkit::checkpoint())
+}
+
+#[test]
+fn s3_current_task_is_visible_in_nested_async_and_sync_code() {
+    let token = CancelToken::new();
+    assert_eq!(block_on(token.run(nested_async())), (false, Ok(())));
+    token.cancel();
+    let (seen, checked) = block_on(token.run(nested_async()));
+    assert!(seen);
+    assert_eq!(checked.unwrap_err().reason(), CancelReason::Explicit);
+}
+
+#[test]
+fn s3_outside_any_task_nothing_is_cancelled() {
+    assert!(!cancelkit::is_cancelled());
+    assert_eq!(cancelkit::checkpoint(), Ok(()));
+    assert!(cancelkit::current_token().is_none());
+    // On a plain thread, too.
+    std::thread::spawn(|| assert!(!cancelkit::is_cancelled()))
+        .join()
+        .unwrap();
+}
+
+#[test]
+fn s3_the_slot_is_restored_after_each_poll_even_on_panic() {
+    let token = CancelToken::new();
+    token.cancel();
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        block_on(token.run(async {
+            assert!(cancelkit::is_cancelled());
+            panic!("boom");
+        }));
+    }));
+    assert!(result.is_err());
+    assert!(
+        !cancelkit::is_cancelled(),
+        "the panic must not leak the task into the thread"
+    );
+}
+
+#[test]
+fn s4_checkpoint_reports_the_reason() {
+    let token = CancelToken::new();
+    let child = token.child();
+    token.cancel();
+    let err = block_on(child.run(async { cancelkit::checkpoint() })).unwrap_err();
+    assert_eq!(err.reason(), CancelReason::Parent);
+    assert_eq!(err.origin(), CancelReason::Explicit);
+}
+
+#[test]
+fn s5_error_converts_into_io_and_boxed_errors() {
+    fn io() -> std::io::Result<()> {
+        Err(CancellationError::default())?
+    }
+    fn boxed() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Err(CancellationError::default())?
+    }
+    assert!(
+        io().unwrap_err()
+            .get_ref()
+            .unwrap()
+            .is::<CancellationError>()
+    );
+    assert!(boxed().unwrap_err().is::<CancellationError>());
+}
+
+#[tokio::test(start_paused = true)]
+async fn s6_sleep_wakes_promptly_on_cancel() {
+    let (parked_tx, parked_rx) = oneshot::channel();
+    let task = Task::spawn(async move {
+        parked_tx.send(()).unwrap();
+        let started = tokio::time::Instant::now();
+        let result = cancelkit::sleep(Duration::from_secs(3600)).await;
+        (result, started.elapsed())
+    });
+    parked_rx.await.unwrap();
+    tokio::task::yield_now().await;
+    task.cancel();
+    let (result, elapsed) = task.await;
+    assert_eq!(result.unwrap_err().reason(), CancelReason::Explicit);
+    assert!(elapsed < Duration::from_secs(1), "slept {elapsed:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn s6_sleep_completes_when_not_cancelled_and_fails_fast_when_already() {
+    let token = CancelToken::new();
+    assert_eq!(
+        token.run(cancelkit::sleep(Duration::from_secs(5))).await,
+        Ok(())
+    );
+    token.cancel();
+    let started = tokio::time::Instant::now();
+    assert!(
+        token
+            .run(cancelkit::sleep(Duration::from_secs(5)))
+            .await
+            .is_err()
+    );
+    assert_eq!(started.elapsed(), Duration::ZERO);
+}
+
+#[test]
+fn s6_cancelled_future_is_woken_by_cancel_from_another_thread() {
+    let token = CancelToken::new();
+    let flag = Arc::new(Flag::default());
+    let mut fut = Box::pin(token.run(cancelkit::cancelled()));
+    assert!(poll_once(&mut fut, &flag).is_pending());
+    let remote = token.clone();
+    std::thread::spawn(move || remote.cancel()).join().unwrap();
+    assert!(
+        flag.0.load(Ordering::SeqCst),
+        "cancel must wake the parked future"
+    );
+    match poll_once(&mut fut, &flag) {
+        Poll::Ready(err) => assert_eq!(err.reason(), CancelReason::Explicit),
+        Poll::Pending => panic!("woken but not ready"),
+    }
+}
+
+#[test]
+fn s6_dropped_cancelled_future_leaves_no_listener() {
+    let token = CancelToken::new();
+    let flag = Arc::new(Flag::default());
+    let mut fut = Box::pin(token.cancelled());
+    assert!(poll_once(&mut fut, &flag).is_pending());
+    assert!(poll_once(&mut fut, &flag).is_pending());
+    assert_eq!(token.__live_entries(), (0, 1));
+    drop(fut);
+    assert_eq!(token.__live_entries(), (0, 0));
+}
+
+#[tokio::test]
+async fn s6_yield_now_checks_before_and_after() {
+    let token = CancelToken::new();
+    assert_eq!(token.run(cancelkit::yield_now()).await, Ok(()));
+    token.cancel();
+    assert!(token.run(cancelkit::yield_now()).await.is_err());
+}
+
+#[test]
+fn s7_handler_runs_once_on_the_cancelling_thread_while_the_operation_runs() {
+    let token = CancelToken::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let op_token = token.clone();
+    let op_calls = Arc::clone(&calls);
+    let worker = std::thread::spawn(move || {
+        block_on(op_token.run(cancelkit::with_cancellation_handler(
+            async move {
+                started_tx.send(()).unwrap();
+                // Blocks without checking: the handler must still run, concurrently.
+                release_rx.recv().unwrap();
+            },
+            move || {
+                op_calls.fetch_add(1, Ordering::SeqCst);
+            },
+        )));
+    });
+    started_rx.recv().unwrap();
+    let canceller = std::thread::current().id();
+    let ran_on = Arc::new(Mutex::new(None));
+    let _probe = token.on_cancel({
+        let ran_on = Arc::clone(&ran_on);
+        move || *ran_on.lock().unwrap() = Some(std::thread::current().id())
+    });
+    token.cancel();
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "ran before cancel() returned"
+    );
+    assert_eq!(*ran_on.lock().unwrap(), Some(canceller));
+    token.cancel();
+    release_tx.send(()).unwrap();
+    worker.join().unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "at most once");
+}
+
+#[test]
+fn s8_already_cancelled_runs_handler_first_then_the_operation() {
+    let token = CancelToken::new();
+    token.cancel();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let out = block_on(token.run(cancelkit::with_cancellation_handler(
+        {
+            let events = Arc::clone(&events);
+            async move {
+                events.lock().unwrap().push("operation");
+                42
+            }
+        },
+        {
+            let events = Arc::clone(&events);
+            move || events.lock().unwrap().push("handler")
+        },
+    )));
+    assert_eq!(out, 42);
+    assert_eq!(*events.lock().unwrap(), ["handler", "operation"]);
+}
+
+#[test]
+fn s9_handler_is_removed_when_the_operation_finishes() {
+    let token = CancelToken::new();
+    let called = Arc::new(AtomicBool::new(false));
+    block_on(token.run(cancelkit::with_cancellation_handler(async {}, {
+        let called = Arc::clone(&called);
+        move || called.store(true, Ordering::SeqCst)
+    })));
+    assert_eq!(token.__live_entries(), (0, 0));
+    token.cancel();
+    assert!(!called.load(Ordering::SeqCst));
+}
+
+#[test]
+fn s9_removal_waits_for_a_running_handler() {
+    let token = CancelToken::new();
+    let (in_handler_tx, in_handler_rx) = mpsc::channel();
+    let (finish_tx, finish_rx) = mpsc::channel::<()>();
+    let finished = Arc::new(AtomicBool::new(false));
+    let guard = token.on_cancel({
+        let finished = Arc::clone(&finished);
+        move || {
+            in_handler_tx.send(()).unwrap();
+            finish_rx.recv().unwrap();
+            finished.store(true, Ordering::SeqCst);
+        }
+    });
+    let canceller = std::thread::spawn({
+        let token = token.clone();
+        move || token.cancel()
+    });
+    in_handler_rx.recv().unwrap();
+    let releaser = std::thread::spawn(move || {
+        // Give the drop below time to start waiting. The assertion does not depend on this
+        // delay: a correct drop always waits; a broken one is caught unless it is slower.
+        std::thread::sleep(Duration::from_millis(50));
+        finish_tx.send(()).unwrap();
+    });
+    drop(guard);
+    assert!(
+        finished.load(Ordering::SeqCst),
+        "the guard's drop returned while the handler was still running"
+    );
+    canceller.join().unwrap();
+    releaser.join().unwrap();
+}
+
+#[test]
+fn s10_handler_may_cancel_other_tokens_and_register_handlers() {
+    let a = CancelToken::new();
+    let b = CancelToken::new();
+    let registered_inside = Arc::new(Mutex::new(None));
+    let _ga = a.on_cancel({
+        let b = b.clone();
+        let a2 = a.clone();
+        let registered_inside = Arc::clone(&registered_inside);
+        move || {
+            b.cancel();
+            // Registering on the token being cancelled runs at once (it is cancelled).
+            let ran = Arc::new(AtomicBool::new(false));
+            let guard = a2.on_cancel({
+                let ran = Arc::clone(&ran);
+                move || ran.store(true, Ordering::SeqCst)
+            });
+            drop(guard);
+            *registered_inside.lock().unwrap() = Some(ran.load(Ordering::SeqCst));
+        }
+    });
+    a.cancel();
+    assert!(b.is_cancelled());
+    assert_eq!(*registered_inside.lock().unwrap(), Some(true));
+}
+
+#[test]
+fn s10_handler_may_take_a_lock_the_cancelling_code_does_not_hold() {
+    let shared = Arc::new(Mutex::new(0));
+    let token = CancelToken::new();
+    let child = token.child();
+    let _g = child.on_cancel({
+        let shared = Arc::clone(&shared);
+        move || *shared.lock().unwrap() += 1
+    });
+    // Two threads cancel the parent and the child at once; no internal lock is held while
+    // the handler runs, so neither can deadlock, and the handler runs once.
+    let barrier = Arc::new(Barrier::new(2));
+    let threads: Vec<_> = [token.clone(), child.clone()]
+        .into_iter()
+        .map(|t| {
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                t.cancel();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(*shared.lock().unwrap(), 1);
+}
+
+#[test]
+fn panicking_handler_does_not_stop_the_others_or_poison_the_tree() {
+    let token = CancelToken::new();
+    let child = token.child();
+    let other_ran = Arc::new(AtomicBool::new(false));
+    let _bad = token.on_cancel(|| panic!("handler bug"));
+    let _good = token.on_cancel({
+        let other_ran = Arc::clone(&other_ran);
+        move || other_ran.store(true, Ordering::SeqCst)
+    });
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| token.cancel()));
+    let payload = result.expect_err("the handler's panic is resumed in cancel()");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"handler bug"));
+    assert!(other_ran.load(Ordering::SeqCst));
+    assert!(child.is_cancelled(), "propagation continued past the panic");
+    // The tree still works.
+    let grandchild = child.child();
+    assert!(grandchild.is_cancelled());
+    let fresh = CancelToken::new();
+    let _g = fresh.on_cancel(|| {});
+    fresh.cancel();
+}
+
+#[tokio::test]
+async fn s11_task_does_not_inherit_the_spawners_cancellation() {
+    let outer = CancelToken::new();
+    outer.cancel();
+    let inner = outer
+        .run(async { Task::spawn(async { cancelkit::is_cancelled() }) })
+        .await;
+    assert!(!inner.await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s11_task_is_cancelled_through_a_handle_sent_to_another_thread() {
+    let (parked_tx, parked_rx) = oneshot::channel();
+    let task = Task::spawn(async move {
+        parked_tx.send(()).unwrap();
+        cancelkit::cancelled().await
+    });
+    parked_rx.await.unwrap();
+    let handle = task.token();
+    std::thread::spawn(move || handle.cancel()).join().unwrap();
+    assert_eq!(task.await.reason(), CancelReason::Explicit);
+}
+
+#[tokio::test]
+async fn s12_awaiting_a_task_gives_its_output_and_propagates_its_panic() {
+    assert_eq!(Task::spawn(async { 7 }).await, 7);
+    let task = Task::spawn(async { panic!("inside the task") });
+    let payload = AssertUnwindSafe(task).catch_unwind().await.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"inside the task"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s13_worker_thread_observes_the_tasks_cancellation() {
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let task = Task::spawn(async move {
+        let token = cancelkit::current_token().expect("inside a task");
+        let worker = std::thread::spawn(move || {
+            ready_tx.send(()).unwrap();
+            let mut rounds = 0u64;
+            while token.check().is_ok() {
+                rounds += 1;
+                std::thread::yield_now();
+            }
+            rounds
+        });
+        tokio::task::spawn_blocking(move || worker.join().unwrap())
+            .await
+            .unwrap()
+    });
+    ready_rx.await.unwrap();
+    task.cancel();
+    task.await; // returns only because the worker saw the cancel
+}
+
+#[test]
+fn s19_cancellation_propagates_down_and_never_up() {
+    let root = CancelToken::new();
+    let child = root.child();
+    let grandchild = child.child();
+    let sibling = root.child();
+    child.cancel();
+    assert!(child.is_cancelled() && grandchild.is_cancelled());
+    assert!(!root.is_cancelled() && !sibling.is_cancelled());
+    root.cancel();
+    assert!(sibling.is_cancelled());
+    assert_eq!(grandchild.error().unwrap().reason(), CancelReason::Parent);
+    assert_eq!(child.error().unwrap().reason(), CancelReason::Explicit);
+}
+
+#[test]
+fn s19_deep_trees_do_not_overflow_the_stack() {
+    let root = CancelToken::new();
+    let mut chain = vec![root.child()];
+    for _ in 0..100_000 {
+        let next = chain.last().unwrap().child();
+        chain.push(next);
+    }
+    root.cancel();
+    assert!(chain.last().unwrap().is_cancelled());
+}
+
+#[test]
+fn nodes_and_handlers_are_removed_when_they_end() {
+    let parent = CancelToken::new();
+    for _ in 0..1_000_000 {
+        let child = parent.child();
+        let _handler = child.on_cancel(|| {});
+        let _in_parent = parent.on_cancel(|| {});
+    }
+    assert_eq!(parent.__live_entries(), (0, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn s23_timeout_cancels_the_subtree_with_cause_deadline() {
+    let result = cancelkit::with_timeout(Duration::from_secs(2), async {
+        let inner = cancelkit::current_token().unwrap().child();
+        let res = cancelkit::sleep(Duration::from_secs(10)).await;
+        (res, inner.error())
+    })
+    .await;
+    assert_eq!(result.0.unwrap_err().reason(), CancelReason::Deadline);
+    let inner = result.1.unwrap();
+    assert_eq!(
+        (inner.reason(), inner.origin()),
+        (CancelReason::Parent, CancelReason::Deadline)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn s23_timeout_is_cooperative_and_does_not_touch_the_outer_task() {
+    let outer = CancelToken::new();
+    let out = outer
+        .run(cancelkit::with_deadline(
+            tokio::time::Instant::now() + Duration::from_millis(10),
+            async {
+                // Never checks: runs to completion past the deadline (S1).
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                (cancelkit::is_cancelled(), "done")
+            },
+        ))
+        .await;
+    assert_eq!(out, (true, "done"));
+    assert!(!outer.is_cancelled());
+}
+
+#[tokio::test]
+async fn s23_timeout_inherits_the_outer_cancellation() {
+    let outer = CancelToken::new();
+    outer.cancel();
+    let err = outer
+        .run(cancelkit::with_timeout(Duration::from_secs(60), async {
+            cancelkit::checkpoint()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.reason(), CancelReason::Parent);
+}
+
+#[tokio::test]
+async fn s24_shield_hides_cancellation_inside_and_restores_it_after() {
+    let token = CancelToken::new();
+    token.cancel();
+    let handler_ran = Arc::new(AtomicBool::new(false));
+    let (inside, child_cancelled, after) = token
+        .run(async {
+            let inside = cancelkit::shield(async {
+                let child = cancelkit::current_token().unwrap().child();
+                cancelkit::with_cancellation_handler(async {}, {
+                    let handler_ran = Arc::clone(&handler_ran);
+                    move || handler_ran.store(true, Ordering::SeqCst)
+                })
+                .await;
+                (cancelkit::checkpoint(), child.is_cancelled())
+            })
+            .await;
+            (inside.0, inside.1, cancelkit::checkpoint())
+        })
+        .await;
+    assert_eq!(inside, Ok(()));
+    assert!(!child_cancelled);
+    assert!(!handler_ran.load(Ordering::SeqCst));
+    assert!(after.is_err());
+}
+
+#[test]
+fn run_works_on_the_futures_executor() {
+    // No tokio here: the context is carried by the wrapper, not the executor.
+    let token = CancelToken::new();
+    let fut = token.run(async { cancelkit::cancelled().await });
+    let remote = token.clone();
+    let t = std::thread::spawn(move || remote.cancel());
+    assert_eq!(block_on(fut).reason(), CancelReason::Explicit);
+    t.join().unwrap();
+}
