@@ -1,0 +1,246 @@
+//! Configuration: rule levels, strict mode, extra observers and skipped files, read from
+//! `[workspace.metadata.cancelkit]` and `[package.metadata.cancelkit]` (the package wins).
+//!
+//! ```toml
+//! [package.metadata.cancelkit]
+//! strict = false
+//! observers = ["my_crate::shutdown::poll_stop", "is_stopping"]
+//! skip = ["src/generated/**"]
+//! levels = { uncancellable_loop = "deny", swallowed_cancellation = "warn" }
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::rules::Rule;
+
+/// How a rule's findings are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Not reported.
+    Allow,
+    /// Reported, exit status unaffected.
+    Warn,
+    /// Reported, exit status 1.
+    Deny,
+}
+
+impl Level {
+    /// The name rustc uses in JSON (`warning`, `error`).
+    pub fn rustc_name(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warn => "warning",
+            Level::Deny => "error",
+        }
+    }
+}
+
+impl FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "allow" => Ok(Level::Allow),
+            "warn" | "warning" => Ok(Level::Warn),
+            "deny" | "error" => Ok(Level::Deny),
+            other => Err(format!(
+                "unknown level `{other}` (expected allow, warn or deny)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Deny => "deny",
+        })
+    }
+}
+
+/// The checker's settings for one package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Strict mode (S32): only cancellation-aware awaits observe, `for` loops are checked too.
+    pub strict: bool,
+    /// Extra observer paths (`a::b::check` or a bare name).
+    pub observers: Vec<String>,
+    /// Glob patterns (relative to the package root) of files not to check.
+    pub skip: Vec<String>,
+    /// Rule levels; rules not present use their default.
+    pub levels: BTreeMap<Rule, Level>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            strict: false,
+            observers: Vec::new(),
+            skip: Vec::new(),
+            levels: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// The level of `rule`.
+    pub fn level(&self, rule: Rule) -> Level {
+        self.levels
+            .get(&rule)
+            .copied()
+            .unwrap_or_else(|| rule.default_level())
+    }
+
+    /// Applies one `metadata.cancelkit` table over `self`; problems (unknown rule names, bad
+    /// values, unknown keys) are returned as messages, the rest of the table still applies.
+    pub fn apply_metadata(&mut self, table: &serde_json::Value) -> Vec<String> {
+        let mut problems = Vec::new();
+        let Some(map) = table.as_object() else {
+            if !table.is_null() {
+                problems.push("`metadata.cancelkit` must be a table".to_string());
+            }
+            return problems;
+        };
+        for (key, value) in map {
+            match key.as_str() {
+                "strict" => match value.as_bool() {
+                    Some(b) => self.strict = b,
+                    None => problems.push("`strict` must be true or false".to_string()),
+                },
+                "observers" => match string_list(value) {
+                    Some(list) => self.observers.extend(list),
+                    None => problems.push("`observers` must be a list of paths".to_string()),
+                },
+                "skip" => match string_list(value) {
+                    Some(list) => self.skip.extend(list),
+                    None => problems.push("`skip` must be a list of glob patterns".to_string()),
+                },
+                "levels" => match value.as_object() {
+                    Some(levels) => {
+                        for (name, level) in levels {
+                            let Some(rule) = Rule::from_name(name) else {
+                                problems.push(unknown_rule_message(name));
+                                continue;
+                            };
+                            match level.as_str().map(Level::from_str) {
+                                Some(Ok(level)) => {
+                                    self.levels.insert(rule, level);
+                                }
+                                Some(Err(e)) => problems.push(format!("levels.{name}: {e}")),
+                                None => problems.push(format!("levels.{name} must be a string")),
+                            }
+                        }
+                    }
+                    None => problems.push("`levels` must be a table".to_string()),
+                },
+                other => problems.push(format!(
+                    "unknown key `{other}` in `metadata.cancelkit` (expected strict, observers, skip, levels)"
+                )),
+            }
+        }
+        problems
+    }
+
+    /// Whether `relative` (a path relative to the package root, `/`-separated) is skipped.
+    pub fn is_skipped(&self, relative: &str) -> bool {
+        self.skip
+            .iter()
+            .any(|pattern| glob_match(pattern, relative))
+    }
+}
+
+/// The message for an unknown rule name, with a suggestion when one is close.
+pub fn unknown_rule_message(name: &str) -> String {
+    let known: Vec<&str> = Rule::CONFIGURABLE.iter().map(|r| r.name()).collect();
+    format!(
+        "unknown cancelkit rule `{name}` (known rules: {})",
+        known.join(", ")
+    )
+}
+
+fn string_list(value: &serde_json::Value) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+/// A small glob: `*` matches within a path segment, `**` any number of segments, `?` one char.
+/// A pattern without `/` also matches a file name anywhere (`*.gen.rs`).
+pub fn glob_match(pattern: &str, path: &str) -> bool {
+    let pattern = pattern.trim_start_matches("./");
+    if !pattern.contains('/') {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if match_segment(pattern.as_bytes(), name.as_bytes()) {
+            return true;
+        }
+    }
+    let mut pats: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if match_segments(&pats, &segs) {
+        return true;
+    }
+    // `dir` matches everything below `dir`.
+    pats.push("**");
+    match_segments(&pats, &segs)
+}
+
+fn match_segments(pats: &[&str], segs: &[&str]) -> bool {
+    match pats.split_first() {
+        None => segs.is_empty(),
+        Some((&"**", rest)) => (0..=segs.len()).any(|i| match_segments(rest, &segs[i..])),
+        Some((p, rest)) => match segs.split_first() {
+            Some((s, srest)) => {
+                match_segment(p.as_bytes(), s.as_bytes()) && match_segments(rest, srest)
+            }
+            None => false,
+        },
+    }
+}
+
+fn match_segment(p: &[u8], s: &[u8]) -> bool {
+    match (p.split_first(), s.split_first()) {
+        (None, None) => true,
+        (Some((b'*', prest)), _) => (0..=s.len()).any(|i| match_segment(prest, &s[i..])),
+        (Some((b'?', prest)), Some((_, srest))) => match_segment(prest, srest),
+        (Some((pc, prest)), Some((sc, srest))) => pc == sc && match_segment(prest, srest),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("src/gen/**", "src/gen/a/b.rs"));
+        assert!(glob_match("src/gen", "src/gen/a.rs"));
+        assert!(glob_match("*.gen.rs", "src/x/y.gen.rs"));
+        assert!(glob_match("src/*.rs", "src/lib.rs"));
+        assert!(!glob_match("src/*.rs", "src/a/lib.rs"));
+        assert!(!glob_match("tests/**", "src/lib.rs"));
+    }
+
+    #[test]
+    fn metadata_problems_are_reported_and_the_rest_applies() {
+        let mut c = Config::default();
+        let v = serde_json::json!({
+            "strict": true,
+            "levels": { "uncancellable_loop": "deny", "no_such_rule": "warn" },
+            "bogus": 1,
+        });
+        let problems = c.apply_metadata(&v);
+        assert!(c.strict);
+        assert_eq!(c.level(Rule::UncancellableLoop), Level::Deny);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("bogus") || problems[1].contains("bogus"));
+    }
+}

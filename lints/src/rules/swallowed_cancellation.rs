@@ -1,0 +1,288 @@
+//! ## What it does
+//! Flags code inside a loop that receives a `CancellationError` and drops it, so the loop
+//! carries on as if the task had not been cancelled (SPEC S33b):
+//! `let _ = cancelkit::sleep(d).await;`, `_ = checkpoint();`, `checkpoint().ok();`,
+//! `if let Err(_) = checkpoint() { .. }` or a `match` whose `Err` arm neither returns nor breaks.
+//!
+//! ## Why is this bad
+//! The check did its job and found the task cancelled; throwing the answer away turns a
+//! cancellation point into a no-op, and `sleep`'s early wake-up into a busy loop. It is the Rust
+//! cousin of Kotlin's `runCatching { delay(..) }` trap.
+//!
+//! ## Known problems
+//! - Only cancelkit's fallible checks are recognised (`checkpoint`, `sleep(..).await`,
+//!   `yield_now().await`, `token.check()`), by name; bare names count only in files that
+//!   mention `cancelkit`. Errors from group results that wrap a cancellation are not followed.
+//! - "Leaves the loop" is syntactic: a `return`, `break`, `?` or `panic!` anywhere in the
+//!   handling branch counts, even on a path that is not taken.
+//!
+//! ## Example
+//! ```rust,ignore
+//! loop {
+//!     let _ = cancelkit::sleep(Duration::from_secs(1)).await;
+//!     poll_status();
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust,ignore
+//! loop {
+//!     cancelkit::sleep(Duration::from_secs(1)).await?;
+//!     poll_status();
+//! }
+//! ```
+
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Expr, Pat, Stmt};
+
+use crate::analysis::flow::Ctx;
+use crate::config::Level;
+use crate::finding::{Annotation, Applicability, Edit, Finding, Suggestion};
+use crate::rules::Rule;
+use crate::source::SourceFile;
+
+/// What the checks need to know about the file.
+#[derive(Debug)]
+pub(crate) struct Cx<'a> {
+    pub(crate) ctx: Ctx<'a>,
+    pub(crate) file: &'a SourceFile,
+    pub(crate) mentions_cancelkit: bool,
+}
+
+/// `let _ = e;`, `_ = e;`, `e.ok();` with a fallible cancellation check `e`.
+pub(crate) fn check_stmt(cx: &Cx<'_>, stmt: &Stmt) -> Option<Finding> {
+    match stmt {
+        Stmt::Local(local) => {
+            let init = local.init.as_ref()?;
+            if !matches!(local.pat, Pat::Wild(_))
+                || init.diverge.is_some()
+                || !is_fallible(cx, &init.expr)
+            {
+                return None;
+            }
+            let start = cx.ctx.range(local.let_token.span).start;
+            Some(propagate_finding(
+                cx,
+                &init.expr,
+                start,
+                "`let _ =` drops the cancellation error",
+            ))
+        }
+        Stmt::Expr(Expr::Assign(a), _)
+            if matches!(&*a.left, Expr::Infer(_)) && is_fallible(cx, &a.right) =>
+        {
+            let start = cx.ctx.range(a.left.span()).start;
+            Some(propagate_finding(
+                cx,
+                &a.right,
+                start,
+                "`_ =` drops the cancellation error",
+            ))
+        }
+        Stmt::Expr(Expr::MethodCall(m), Some(_))
+            if [
+                "ok",
+                "unwrap_or_default",
+                "unwrap_or",
+                "unwrap_or_else",
+                "is_err",
+                "is_ok",
+            ]
+            .iter()
+            .any(|n| m.method == n)
+                && is_fallible(cx, &m.receiver) =>
+        {
+            let mut f = base_finding(
+                cx,
+                &m.receiver,
+                format!("`.{}()` drops the cancellation error", m.method),
+            );
+            f.help
+                .push("propagate the error with `?`, or `break` out of the loop".into());
+            Some(f)
+        }
+        _ => None,
+    }
+}
+
+/// `if let Err(_) = checkpoint() { .. }` / `if checkpoint().is_err() { .. }` whose branch does
+/// not leave the loop.
+pub(crate) fn check_if(cx: &Cx<'_>, i: &syn::ExprIf) -> Option<Finding> {
+    let scrutinee = match &*i.cond {
+        Expr::Let(l) if is_err_pat(&l.pat) => &*l.expr,
+        Expr::MethodCall(m) if m.method == "is_err" => &*m.receiver,
+        _ => return None,
+    };
+    if !is_fallible(cx, scrutinee) || leaves(Leaves::Stmts(&i.then_branch.stmts)) {
+        return None;
+    }
+    let mut f = base_finding(
+        cx,
+        scrutinee,
+        "the cancellation error is caught here".into(),
+    );
+    f.secondary.push(Annotation {
+        span: cx
+            .file
+            .span(cx.ctx.range(i.then_branch.brace_token.span.join())),
+        label: Some("and this branch carries on looping".into()),
+    });
+    f.help
+        .push("`return` the error (or `break`) in this branch".into());
+    Some(f)
+}
+
+/// `match checkpoint() { Err(_) => { .. }, .. }` whose `Err` arm does not leave the loop.
+pub(crate) fn check_match(cx: &Cx<'_>, m: &syn::ExprMatch) -> Option<Finding> {
+    if !is_fallible(cx, &m.expr) {
+        return None;
+    }
+    let arm = m
+        .arms
+        .iter()
+        .find(|a| is_err_pat(&a.pat) || matches!(a.pat, Pat::Wild(_)))?;
+    if leaves(Leaves::Expr(&arm.body)) {
+        return None;
+    }
+    let mut f = base_finding(cx, &m.expr, "the cancellation error is caught here".into());
+    f.secondary.push(Annotation {
+        span: cx.file.span(cx.ctx.range(arm.pat.span())),
+        label: Some("and this arm carries on looping".into()),
+    });
+    f.help
+        .push("`return` the error (or `break`) in this arm".into());
+    Some(f)
+}
+
+fn is_err_pat(p: &Pat) -> bool {
+    match p {
+        Pat::TupleStruct(t) => t.path.segments.last().is_some_and(|s| s.ident == "Err"),
+        Pat::Paren(p) => is_err_pat(&p.pat),
+        Pat::Guard(g) => is_err_pat(&g.pat),
+        _ => false,
+    }
+}
+
+/// Whether `e` produces a `Result<_, CancellationError>` from a cancellation check.
+fn is_fallible(cx: &Cx<'_>, e: &Expr) -> bool {
+    match e {
+        Expr::Paren(p) => is_fallible(cx, &p.expr),
+        Expr::Group(g) => is_fallible(cx, &g.expr),
+        Expr::Await(a) => match &*a.base {
+            Expr::Call(c) => callee_is(cx, &c.func, &["sleep", "yield_now", "sleep_until"]),
+            _ => false,
+        },
+        Expr::Call(c) => callee_is(cx, &c.func, &["checkpoint"]),
+        Expr::MethodCall(m) => {
+            m.method == "check"
+                && matches!(
+                    cx.ctx.observers.classify_method(&m.method, &m.receiver),
+                    crate::analysis::observers::CallKind::Check
+                )
+        }
+        _ => false,
+    }
+}
+
+fn callee_is(cx: &Cx<'_>, func: &Expr, names: &[&str]) -> bool {
+    let Expr::Path(p) = func else { return false };
+    let segs = &p.path.segments;
+    let Some(last) = segs.last() else {
+        return false;
+    };
+    if !names.iter().any(|n| last.ident == n) {
+        return false;
+    }
+    segs.iter().any(|s| s.ident == "cancelkit") || (segs.len() == 1 && cx.mentions_cancelkit)
+}
+
+/// Whether the statements contain a way out of the loop: `return`, `break`, `?`, `panic!`...
+/// (not looking into closures, async blocks or items).
+enum Leaves<'a> {
+    Stmts(&'a [Stmt]),
+    Expr(&'a Expr),
+}
+
+fn leaves(what: Leaves<'_>) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.0 = true;
+        }
+        fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
+            self.0 = true;
+        }
+        fn visit_expr_try(&mut self, _: &'ast syn::ExprTry) {
+            self.0 = true;
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let name = m
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            if ["panic", "unreachable", "todo", "unimplemented", "bail"].contains(&name.as_str()) {
+                self.0 = true;
+            }
+            // `return`/`break`/`?` written inside another macro's tokens.
+            let text = m.tokens.to_string();
+            if text.contains("return") || text.contains("break") || text.contains('?') {
+                self.0 = true;
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            if !self.0 {
+                visit::visit_expr(self, e);
+            }
+        }
+    }
+    let mut f = Finder(false);
+    match what {
+        Leaves::Stmts(stmts) => stmts.iter().for_each(|s| f.visit_stmt(s)),
+        Leaves::Expr(e) => f.visit_expr(e),
+    }
+    f.0
+}
+
+fn base_finding(cx: &Cx<'_>, expr: &Expr, label: String) -> Finding {
+    Finding {
+        rule: Rule::SwallowedCancellation,
+        level: Level::Warn,
+        path: cx.file.path.clone(),
+        message: "a cancellation error is swallowed and the loop carries on".into(),
+        primary: Annotation {
+            span: cx.file.span(cx.ctx.range(expr.span())),
+            label: Some(label),
+        },
+        secondary: Vec::new(),
+        notes: vec!["the task was cancelled, but this loop goes on as if it had not".into()],
+        help: Vec::new(),
+        suggestions: Vec::new(),
+    }
+}
+
+/// `let _ = EXPR;` → `EXPR?;`
+fn propagate_finding(cx: &Cx<'_>, expr: &Expr, stmt_start: usize, label: &str) -> Finding {
+    let mut f = base_finding(cx, expr, label.into());
+    let expr_range = cx.ctx.range(expr.span());
+    f.suggestions.push(Suggestion {
+        message: "propagate the cancellation with `?`".into(),
+        edits: vec![
+            Edit {
+                span: cx.file.span(stmt_start..expr_range.start),
+                replacement: String::new(),
+            },
+            Edit {
+                span: cx.file.span(expr_range.end..expr_range.end),
+                replacement: "?".into(),
+            },
+        ],
+        applicability: Applicability::MaybeIncorrect,
+    });
+    f
+}
