@@ -53,10 +53,33 @@ pub use token::{CancelToken, Cancelled, OnCancel};
 #[cfg(feature = "tokio-util")]
 pub use compat::run_with_tokio_util;
 
+#[cfg(feature = "macros")]
+pub use cancelkit_macros::{cancellable, uninterruptible};
+
 /// Not public API: what `cancelkit-macros` expands to. Anything here may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::context::checkpoint;
     pub use crate::error::CancellationError;
     pub use ::core;
+
+    /// What `#[cancellable]`'s default policy returns: a type that can carry a
+    /// [`CancellationError`] (`Result<_, E>` with `E: From<CancellationError>`).
+    #[diagnostic::on_unimplemented(
+        message = "`#[cancellable]` cannot return the cancellation as `{Self}`",
+        label = "`#[cancellable]` returns `Err(CancellationError.into())` as this type",
+        note = "return `Result<_, E>` where `E: From<cancelkit::CancellationError>`, or use \
+                `#[cancellable(on_cancel = break)]` or `#[cancellable(on_cancel = return EXPR)]`"
+    )]
+    pub trait CarriesCancellation {
+        /// `Err(err.into())`.
+        fn from_cancellation(err: CancellationError) -> Self;
+    }
+
+    impl<T, E: From<CancellationError>> CarriesCancellation for Result<T, E> {
+        #[inline]
+        fn from_cancellation(err: CancellationError) -> Self {
+            Err(err.into())
+        }
+    }
 }

@@ -1,0 +1,395 @@
+//! Behaviour of `#[cancellable]` (S25–S28): a running instrumented function is cancelled at a
+//! loop head and at an `.await`, and stops at the next checkpoint, for each policy.
+//!
+//! No timing: loop-head tests hand-shake with the worker thread through channels; await tests
+//! use futures that cancel the task while being awaited, or a task suspended on a channel.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::mpsc;
+use std::task::{Context, Poll};
+
+use cancelkit::{CancelReason, CancelToken, CancellationError, Task, cancellable};
+
+/// The body of a hard-work loop: reports iteration `i`, then waits until the test says go.
+fn handshake(progress: &mpsc::Sender<u32>, go: &mpsc::Receiver<()>, i: u32) {
+    progress.send(i).unwrap();
+    go.recv().unwrap();
+}
+
+/// Runs `work` as a cancelkit task on its own thread; lets iterations 0..=3 through, cancels
+/// during iteration 3, then lets it go on. Returns what the function returned.
+fn cancel_during_iteration_3<T: Send + 'static>(
+    work: impl FnOnce(mpsc::Sender<u32>, mpsc::Receiver<()>) -> T + Send + 'static,
+) -> (T, Vec<u32>) {
+    let token = CancelToken::new();
+    let (progress_tx, progress_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel();
+    let worker = std::thread::spawn({
+        let token = token.clone();
+        move || futures::executor::block_on(token.run(async move { work(progress_tx, go_rx) }))
+    });
+    let mut seen = Vec::new();
+    for i in progress_rx.iter() {
+        seen.push(i);
+        if i == 3 {
+            token.cancel();
+        }
+        // Dropping the sender side would end the loop early; keep answering.
+        if go_tx.send(()).is_err() {
+            break;
+        }
+    }
+    (worker.join().unwrap(), seen)
+}
+
+// ---- loop heads ----------------------------------------------------------------------------
+
+#[cancellable]
+fn hard_work_default(
+    progress: &mpsc::Sender<u32>,
+    go: &mpsc::Receiver<()>,
+) -> Result<u32, CancellationError> {
+    let mut done = 0;
+    for i in 0..100 {
+        handshake(progress, go, i);
+        done += 1;
+    }
+    Ok(done)
+}
+
+#[test]
+fn loop_head_default_policy_returns_err_at_next_iteration() {
+    let (result, seen) = cancel_during_iteration_3(|p, g| hard_work_default(&p, &g));
+    assert_eq!(seen, [0, 1, 2, 3], "iteration 4 must not start");
+    let err = result.unwrap_err();
+    assert_eq!(err.reason(), CancelReason::Explicit);
+}
+
+#[cancellable(on_cancel = break)]
+fn hard_work_break(progress: &mpsc::Sender<u32>, go: &mpsc::Receiver<()>) -> u32 {
+    let mut done = 0;
+    let mut i = 0;
+    while i < 100 {
+        handshake(progress, go, i);
+        done += 1;
+        i += 1;
+    }
+    // Carries on after the loop with partial results.
+    done * 10
+}
+
+#[test]
+fn loop_head_break_policy_keeps_partial_results() {
+    let (result, seen) = cancel_during_iteration_3(|p, g| hard_work_break(&p, &g));
+    assert_eq!(seen, [0, 1, 2, 3]);
+    assert_eq!(result, 40, "four iterations done, then the code after the loop ran");
+}
+
+#[cancellable(on_cancel = return Err(done))]
+fn hard_work_return(progress: &mpsc::Sender<u32>, go: &mpsc::Receiver<()>) -> Result<u32, u32> {
+    let mut done = 0;
+    loop {
+        if done == 100 {
+            break;
+        }
+        handshake(progress, go, done);
+        done += 1;
+    }
+    Ok(done)
+}
+
+#[test]
+fn loop_head_return_policy_returns_the_expression() {
+    let (result, seen) = cancel_during_iteration_3(|p, g| hard_work_return(&p, &g));
+    assert_eq!(seen, [0, 1, 2, 3]);
+    assert_eq!(result, Err(4));
+}
+
+#[cancellable]
+fn nested_labelled(progress: &mpsc::Sender<u32>, go: &mpsc::Receiver<()>) -> std::io::Result<()> {
+    let mut i = 0;
+    'outer: for _ in 0..10 {
+        loop {
+            handshake(progress, go, i);
+            i += 1;
+            if i % 2 == 0 {
+                continue 'outer;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn nested_labelled_loops_check_at_each_head_and_convert_the_error() {
+    let (result, seen) = cancel_during_iteration_3(|p, g| nested_labelled(&p, &g));
+    assert_eq!(seen, [0, 1, 2, 3]);
+    let err = result.unwrap_err();
+    assert!(err.get_ref().unwrap().is::<CancellationError>());
+}
+
+#[cancellable]
+fn opted_out(progress: &mpsc::Sender<u32>, go: &mpsc::Receiver<()>) -> Result<u32, CancellationError> {
+    let mut done = 0;
+    #[cancelkit::uninterruptible]
+    for i in 0..6 {
+        handshake(progress, go, i);
+        done += 1;
+    }
+    Ok(done)
+}
+
+#[test]
+fn uninterruptible_loop_runs_to_the_end() {
+    let (result, seen) = cancel_during_iteration_3(|p, g| opted_out(&p, &g));
+    assert_eq!(seen, [0, 1, 2, 3, 4, 5]);
+    assert_eq!(result, Ok(6));
+}
+
+// ---- awaits --------------------------------------------------------------------------------
+
+/// A future that cancels the current task while it is being awaited, then completes: the
+/// check *after resuming* must catch it.
+struct CancelWhileAwaited(u32);
+
+impl Future for CancelWhileAwaited {
+    type Output = u32;
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u32> {
+        cancelkit::current_token().expect("inside a task").cancel();
+        Poll::Ready(self.0)
+    }
+}
+
+/// A future that records whether it was ever polled.
+struct Probe<'a>(&'a mut bool);
+
+impl Future for Probe<'_> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        *self.0 = true;
+        Poll::Ready(())
+    }
+}
+
+#[cancellable]
+async fn await_default(seen: &mut Vec<u32>) -> Result<(), CancellationError> {
+    let v = CancelWhileAwaited(7).await;
+    seen.push(v); // must not run: the check after resuming returns first
+    Ok(())
+}
+
+#[cancellable]
+async fn await_before(polled: &mut bool) -> Result<(), CancellationError> {
+    cancelkit::current_token().unwrap().cancel();
+    Probe(polled).await; // the check before suspending returns first
+    Ok(())
+}
+
+#[test]
+fn await_default_policy_checks_after_resuming_and_before_suspending() {
+    let mut seen = Vec::new();
+    let token = CancelToken::new();
+    let result = futures::executor::block_on(token.run(await_default(&mut seen)));
+    assert!(result.is_err());
+    assert!(seen.is_empty());
+
+    let mut polled = false;
+    let token = CancelToken::new();
+    let result = futures::executor::block_on(token.run(await_before(&mut polled)));
+    assert!(result.is_err());
+    assert!(!polled, "the awaited future must not be polled once cancelled");
+}
+
+#[cancellable(on_cancel = break)]
+async fn await_break(values: &[u32]) -> (Vec<u32>, &'static str) {
+    let mut seen = Vec::new();
+    for &v in values {
+        let got = if v == 3 { CancelWhileAwaited(v).await } else { v };
+        seen.push(got);
+    }
+    (seen, "after the loop")
+}
+
+#[test]
+fn await_break_policy_leaves_the_loop_and_carries_on() {
+    let token = CancelToken::new();
+    let (seen, tail) = futures::executor::block_on(token.run(await_break(&[1, 2, 3, 4, 5])));
+    assert_eq!(seen, [1, 2], "the value of the cancelled await is not used");
+    assert_eq!(tail, "after the loop");
+}
+
+#[cancellable(on_cancel = break)]
+async fn await_in_while_condition(rx: &mut tokio::sync::mpsc::Receiver<u32>) -> Vec<u32> {
+    let mut seen = Vec::new();
+    while let Some(v) = rx.recv().await {
+        seen.push(v);
+        if v == 2 {
+            cancelkit::current_token().unwrap().cancel();
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn await_break_policy_works_in_a_while_let_condition() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    for v in 1..=5 {
+        tx.send(v).await.unwrap();
+    }
+    let token = CancelToken::new();
+    let seen = token.run(await_in_while_condition(&mut rx)).await;
+    assert_eq!(seen, [1, 2]);
+    assert_eq!(rx.recv().await, Some(3), "the loop stopped before receiving again");
+}
+
+#[cancellable(on_cancel = return -1)]
+async fn await_return(rx: &mut tokio::sync::mpsc::Receiver<i32>) -> i32 {
+    CancelWhileAwaited(0).await;
+    rx.recv().await.unwrap_or(0)
+}
+
+#[test]
+fn await_return_policy_returns_the_expression() {
+    let (_tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let token = CancelToken::new();
+    assert_eq!(futures::executor::block_on(token.run(await_return(&mut rx))), -1);
+}
+
+/// A real task suspended on a channel, cancelled from outside, resumed by a value.
+#[cancellable]
+async fn consume(
+    ready: tokio::sync::oneshot::Sender<()>,
+    rx: &mut tokio::sync::mpsc::Receiver<u32>,
+    seen: &std::sync::Mutex<Vec<u32>>,
+) -> Result<(), CancellationError> {
+    let mut ready = Some(ready);
+    loop {
+        if let Some(ready) = ready.take() {
+            ready.send(()).unwrap();
+        }
+        let Some(v) = rx.recv().await else { break };
+        seen.lock().unwrap().push(v);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_task_suspended_at_an_await_stops_when_it_resumes() {
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let task = Task::spawn({
+        let seen = seen.clone();
+        async move { consume(ready_tx, &mut rx, &seen).await }
+    });
+    ready_rx.await.unwrap();
+    task.cancel();
+    tx.send(1).await.unwrap();
+    let result = task.await;
+    assert_eq!(result.unwrap_err().reason(), CancelReason::Explicit);
+    assert!(seen.lock().unwrap().is_empty(), "the value received after cancel is not used");
+}
+
+// ---- shapes --------------------------------------------------------------------------------
+
+struct Counter {
+    limit: u32,
+}
+
+trait Work {
+    fn run(&self) -> Result<u32, CancellationError>;
+}
+
+#[cancellable]
+impl Work for Counter {
+    fn run(&self) -> Result<u32, CancellationError> {
+        let mut n = 0;
+        while n < self.limit {
+            n += 1;
+            if n == 3 {
+                cancelkit::current_token().unwrap().cancel();
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[cancellable(on_cancel = return (n, 'x'))]
+impl Counter {
+    fn generic<T: Copy + Into<u32>>(self: &Self, step: T) -> (u32, char)
+    where
+        T: std::fmt::Debug,
+    {
+        let mut n = 0;
+        loop {
+            n += step.into();
+            if n >= 3 {
+                cancelkit::current_token().unwrap().cancel();
+            }
+        }
+    }
+
+    async fn by_box(self: Box<Self>, items: impl IntoIterator<Item = u32>) -> (u32, char) {
+        let mut n = 0;
+        for i in items {
+            n += std::future::ready(i).await;
+            if n >= self.limit {
+                cancelkit::current_token().unwrap().cancel();
+            }
+        }
+        (n, 'y')
+    }
+}
+
+#[test]
+fn trait_impl_inherent_generic_and_box_self_methods_are_instrumented() {
+    let token = CancelToken::new();
+    let counter = Counter { limit: 10 };
+    let run = futures::executor::block_on(token.run(async { counter.run() }));
+    assert!(run.is_err());
+
+    let token = CancelToken::new();
+    let out = futures::executor::block_on(token.run(async { counter.generic(1u8) }));
+    assert_eq!(out, (3, 'x'));
+
+    let token = CancelToken::new();
+    let out = futures::executor::block_on(token.run(Box::new(Counter { limit: 3 }).by_box(1..)));
+    assert_eq!(out, (3, 'x'), "cancelled by the check after the await that reached the limit");
+}
+
+#[test]
+fn outside_a_task_nothing_is_cancelled() {
+    let counter = Counter { limit: 2 };
+    assert_eq!(Work::run(&counter), Ok(2));
+}
+
+/// Closures and async blocks are not instrumented (S27).
+#[cancellable]
+async fn closures_not_instrumented() -> Result<u32, CancellationError> {
+    cancelkit::current_token().unwrap().cancel();
+    let count = || {
+        let mut n = 0;
+        for _ in 0..5 {
+            n += 1;
+        }
+        n
+    };
+    let in_block = async {
+        let mut n = 0;
+        for _ in 0..5 {
+            n += 1;
+        }
+        n
+    };
+    // No checkpoint anywhere above; the next one is this await.
+    let total = count() + in_block.await;
+    Ok(total)
+}
+
+#[test]
+fn closures_and_async_blocks_are_not_descended_into() {
+    let token = CancelToken::new();
+    let result = futures::executor::block_on(token.run(closures_not_instrumented()));
+    assert!(result.is_err(), "the await is a checkpoint");
+}
