@@ -33,6 +33,7 @@
 
 mod context;
 mod error;
+mod group;
 mod handler;
 mod node;
 mod sync;
@@ -45,6 +46,13 @@ mod compat;
 
 pub use context::{Scoped, cancelled, checkpoint, current_token, is_cancelled, shield};
 pub use error::{CancelReason, CancellationError};
+pub use group::{
+    DiscardingTaskGroup, TaskGroup, ThrowingDiscardingTaskGroup, ThrowingTaskGroup,
+    with_discarding_task_group, with_task_group, with_throwing_discarding_task_group,
+    with_throwing_task_group,
+};
+#[cfg(feature = "local")]
+pub use group::{LocalTaskGroup, with_local_task_group, with_throwing_local_task_group};
 pub use handler::with_cancellation_handler;
 pub use task::Task;
 pub use time::{Linked, sleep, with_deadline, with_timeout, yield_now};
@@ -61,6 +69,9 @@ pub use cancelkit_macros::{cancellable, uninterruptible};
 pub mod __private {
     pub use crate::context::checkpoint;
     pub use crate::error::CancellationError;
+    pub use crate::group::{
+        TaskGroup, ThrowingTaskGroup, with_task_group, with_throwing_task_group,
+    };
     pub use ::core;
 
     /// What `#[cancellable]`'s default policy returns: a type that can carry a

@@ -1,0 +1,467 @@
+//! Task groups: SPEC S14–S22. Each test names the rule it pins down.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use cancelkit::{
+    CancelReason, CancelToken, Task, with_discarding_task_group, with_task_group,
+    with_throwing_discarding_task_group, with_throwing_task_group,
+};
+use futures::{FutureExt, Stream, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+
+/// Sends on drop: proves a child's future was dropped (finished or stopped).
+struct DropSignal(mpsc::UnboundedSender<()>);
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+/// Waits for `n` drop signals, with a generous bound so a bug fails instead of hanging.
+async fn expect_dropped(rx: &mut mpsc::UnboundedReceiver<()>, n: usize) {
+    for _ in 0..n {
+        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a child was left running")
+            .expect("sender alive");
+    }
+}
+
+#[tokio::test]
+async fn next_yields_in_completion_order() {
+    // S15
+    let order = with_task_group(async |group| {
+        let (tx1, rx1) = oneshot::channel::<()>();
+        let (tx2, rx2) = oneshot::channel::<()>();
+        group.spawn(async move {
+            rx1.await.unwrap();
+            1
+        });
+        group.spawn(async move {
+            rx2.await.unwrap();
+            tx1.send(()).unwrap();
+            2
+        });
+        group.spawn(async move {
+            tx2.send(()).unwrap();
+            3
+        });
+        assert_eq!(group.len(), 3);
+        let mut order = Vec::new();
+        while let Some(n) = group.next().await {
+            order.push(n);
+        }
+        assert!(group.is_empty());
+        order
+    })
+    .await;
+    assert_eq!(order, [3, 2, 1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_end_waits_for_remaining_children() {
+    // S14: results discarded, but the children finish before the group returns.
+    let finished = Arc::new(AtomicUsize::new(0));
+    let (release, gate) = tokio::sync::watch::channel(false);
+    let group = tokio::spawn({
+        let finished = finished.clone();
+        async move {
+            with_task_group(async |group| {
+                for _ in 0..4 {
+                    let finished = finished.clone();
+                    let mut gate = gate.clone();
+                    group.spawn(async move {
+                        gate.wait_for(|open| *open).await.unwrap();
+                        finished.fetch_add(1, Ordering::SeqCst);
+                    });
+                }
+                "body done"
+            })
+            .await
+        }
+    });
+    tokio::task::yield_now().await;
+    assert!(!group.is_finished());
+    release.send(true).unwrap();
+    assert_eq!(group.await.unwrap(), "body done");
+    assert_eq!(finished.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn cancel_all_is_cooperative_and_covers_later_children() {
+    // S1, S18
+    let results = with_task_group(async |group| {
+        group.spawn(async { cancelkit::checkpoint().map_err(|e| e.origin()) });
+        group.cancel_all();
+        assert!(group.is_cancelled());
+        assert_eq!(group.cancellation().unwrap().reason(), CancelReason::Group);
+        // Added anyway, and starts cancelled.
+        group.spawn(async { cancelkit::checkpoint().map_err(|e| e.origin()) });
+        // Never checks: runs to completion.
+        group.spawn(async { Ok(()) });
+        assert!(!group.spawn_unless_cancelled(async { Ok(()) }));
+        assert_eq!(group.len(), 3);
+        let mut results: Vec<_> = group.collect().await;
+        results.sort_by_key(Result::is_ok);
+        results
+    })
+    .await;
+    assert_eq!(
+        results,
+        [
+            Err(CancelReason::Group),
+            Err(CancelReason::Group),
+            Ok(())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn spawn_unless_cancelled_adds_when_not_cancelled() {
+    let n = with_task_group(async |group| {
+        assert!(group.spawn_unless_cancelled(async { 7 }));
+        group.next().await
+    })
+    .await;
+    assert_eq!(n, Some(7));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_task_cancels_children_and_next_returns_promptly() {
+    // S16a, S6: next() wakes up on the task's cancellation even though the children never
+    // finish on their own; the group still waits for them (S14).
+    let (started_tx, mut started) = mpsc::unbounded_channel();
+    let stopped = Arc::new(AtomicUsize::new(0));
+    let task = Task::spawn({
+        let stopped = stopped.clone();
+        async move {
+            with_task_group(async |group| {
+                for _ in 0..3 {
+                    let started_tx = started_tx.clone();
+                    let stopped = stopped.clone();
+                    group.spawn(async move {
+                        started_tx.send(()).unwrap();
+                        let err = cancelkit::cancelled().await;
+                        stopped.fetch_add(1, Ordering::SeqCst);
+                        err.reason()
+                    });
+                }
+                let first = group.next().await;
+                (first, group.is_cancelled())
+            })
+            .await
+        }
+    });
+    for _ in 0..3 {
+        started.recv().await.unwrap();
+    }
+    task.cancel();
+    let (first, group_cancelled) = tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("next() did not return on cancellation");
+    // Either nothing had arrived yet (None) or a cancelled child's result raced in first.
+    assert!(matches!(first, None | Some(CancelReason::Parent)), "{first:?}");
+    assert!(group_cancelled);
+    assert_eq!(stopped.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn cancellation_propagates_down_nested_groups_never_up() {
+    // S19
+    let outer = CancelToken::new();
+    let reasons = outer
+        .run(with_task_group(async |group| {
+            group.spawn(async {
+                with_task_group(async |inner| {
+                    inner.spawn(async {
+                        cancelkit::sleep(Duration::from_secs(3600))
+                            .await
+                            .unwrap_err()
+                    });
+                    // The task running this inner group is cancelled: next() returns None
+                    // at once (S6), and the group then waits for its child (S14).
+                    assert_eq!(inner.next().await, None);
+                    inner.wait_for_all().await;
+                    cancelkit::checkpoint().unwrap_err()
+                })
+                .await
+            });
+            group.cancel_all();
+            group.next().await.unwrap()
+        }))
+        .await;
+    assert_eq!(reasons.origin(), CancelReason::Group);
+    assert_eq!(reasons.reason(), CancelReason::Parent);
+    assert!(!outer.is_cancelled(), "cancellation went up");
+}
+
+#[tokio::test(start_paused = true)]
+async fn throwing_body_error_cancels_the_rest_and_waits() {
+    // S16c, seed 002's third example.
+    let sibling_saw = Arc::new(std::sync::Mutex::new(None));
+    let result: Result<(), &str> = with_throwing_task_group(async |group| {
+        group.spawn(async {
+            cancelkit::sleep(Duration::from_secs(1)).await.unwrap();
+            Err("bad URL")
+        });
+        let sibling_saw = sibling_saw.clone();
+        group.spawn(async move {
+            let slept = cancelkit::sleep(Duration::from_secs(2)).await;
+            *sibling_saw.lock().unwrap() = Some(slept.map_err(|e| e.origin()));
+            Ok(())
+        });
+        group.try_next().await?;
+        group.try_next().await?;
+        Ok(())
+    })
+    .await;
+    assert_eq!(result, Err("bad URL"));
+    // The group waited: the sibling has already recorded what it saw.
+    assert_eq!(*sibling_saw.lock().unwrap(), Some(Err(CancelReason::Group)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_child_error_alone_does_not_cancel_siblings() {
+    // S17: the body ignores the error, so the sibling is never cancelled.
+    let result: Result<Vec<Result<u32, &str>>, &str> = with_throwing_task_group(async |group| {
+        group.spawn(async { Err("ignored") });
+        group.spawn(async {
+            cancelkit::sleep(Duration::from_secs(2)).await.unwrap();
+            Ok(2)
+        });
+        let mut all = Vec::new();
+        while let Some(r) = group.next().await {
+            all.push(r);
+        }
+        assert!(!group.is_cancelled());
+        Ok(all)
+    })
+    .await;
+    assert_eq!(result, Ok(vec![Err("ignored"), Ok(2)]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn fail_fast_cancels_siblings_at_once() {
+    // S17 (explicit option)
+    let result: Result<_, &str> = with_throwing_task_group(async |group| {
+        group.set_fail_fast(true);
+        group.spawn(async {
+            cancelkit::sleep(Duration::from_secs(3600))
+                .await
+                .map(|()| CancelReason::Explicit)
+                .or_else(|e| Ok(e.origin()))
+        });
+        group.spawn(async { Err("boom") });
+        // The body does not look at the error: the sibling is cancelled anyway.
+        group.wait_for_all().await;
+        Ok(group.cancellation().map(|e| e.reason()))
+    })
+    .await;
+    assert_eq!(result, Ok(Some(CancelReason::SiblingFailed)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_group_in_select_stops_every_child() {
+    // S20: a group that loses a select!. One child cooperates, one never checks.
+    let (tx, mut dropped) = mpsc::unbounded_channel();
+    let (started_tx, mut started) = mpsc::unbounded_channel();
+    let handler_ran = Arc::new(AtomicBool::new(false));
+    let group = with_task_group(async |group| {
+        let guard = DropSignal(tx.clone());
+        let started_tx2 = started_tx.clone();
+        let handler_ran = handler_ran.clone();
+        group.spawn(async move {
+            let _guard = guard;
+            cancelkit::with_cancellation_handler(
+                async {
+                    started_tx2.send(()).unwrap();
+                    cancelkit::cancelled().await;
+                },
+                move || handler_ran.store(true, Ordering::SeqCst),
+            )
+            .await;
+        });
+        let guard = DropSignal(tx.clone());
+        let started_tx = started_tx.clone();
+        group.spawn(async move {
+            let _guard = guard;
+            started_tx.send(()).unwrap();
+            loop {
+                tokio::task::yield_now().await; // never checks
+            }
+        });
+        group.wait_for_all().await;
+    });
+    tokio::select! {
+        () = group => panic!("the group cannot finish"),
+        () = async {
+            started.recv().await.unwrap();
+            started.recv().await.unwrap();
+        } => {}
+    }
+    expect_dropped(&mut dropped, 2).await;
+    assert!(handler_ran.load(Ordering::SeqCst), "children were not cancelled first");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_group_stops_every_child() {
+    // S20 with tokio::time::timeout
+    let (tx, mut dropped) = mpsc::unbounded_channel();
+    let live = Arc::new(AtomicUsize::new(0));
+    let result = tokio::time::timeout(
+        Duration::from_millis(50),
+        with_task_group(async |group| {
+            for _ in 0..8 {
+                let guard = DropSignal(tx.clone());
+                let live = live.clone();
+                group.spawn(async move {
+                    let _guard = guard;
+                    live.fetch_add(1, Ordering::SeqCst);
+                    std::future::pending::<()>().await;
+                });
+            }
+            group.wait_for_all().await;
+        }),
+    )
+    .await;
+    assert!(result.is_err());
+    expect_dropped(&mut dropped, 8).await;
+    drop(tx);
+    assert!(dropped.recv().await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_child_cancels_siblings_and_the_panic_propagates() {
+    // S21
+    let (reason_tx, mut reason_rx) = mpsc::unbounded_channel();
+    let outcome = tokio::spawn(async move {
+        with_task_group(async |group| {
+            let reason_tx = reason_tx.clone();
+            group.spawn(async move {
+                // The handler runs on the cancelling thread, even if this child is aborted
+                // before it is polled again.
+                let token = cancelkit::current_token().unwrap();
+                let _handler = token.clone().on_cancel(move || {
+                    reason_tx.send(token.error().unwrap().origin()).unwrap();
+                });
+                std::future::pending::<()>().await;
+            });
+            group.spawn(async { panic!("child blew up") });
+            // The body waits for something that never comes: the panic must still get out.
+            group.wait_for_all().await;
+        })
+        .await;
+    })
+    .await;
+    let payload = outcome.unwrap_err().into_panic();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"child blew up"));
+    assert_eq!(reason_rx.recv().await, Some(CancelReason::SiblingFailed));
+}
+
+#[tokio::test]
+async fn panic_surfaces_from_next() {
+    // S21, through next()
+    let outcome = std::panic::AssertUnwindSafe(with_task_group(async |group| {
+        group.spawn(async { panic!("from next") });
+        group.next().await
+    }))
+    .catch_unwind()
+    .await;
+    assert!(outcome.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discarding_group_memory_is_flat_over_a_million_children() {
+    // S22: count live and retained children, not time.
+    const CHILDREN: usize = 1_000_000;
+    let done = Arc::new(AtomicUsize::new(0));
+    let (max_live, max_retained) = with_discarding_task_group(async |group| {
+        let (mut max_live, mut max_retained) = (0, 0);
+        for i in 0..CHILDREN {
+            let done = done.clone();
+            group.spawn(async move {
+                done.fetch_add(1, Ordering::Relaxed);
+            });
+            if i % 1024 == 0 {
+                // An accept loop awaits between spawns; so does this one, now and then.
+                tokio::task::yield_now().await;
+                max_live = max_live.max(group.len());
+                max_retained = max_retained.max(group.__retained());
+            }
+        }
+        (max_live, max_retained)
+    })
+    .await;
+    assert_eq!(done.load(Ordering::Relaxed), CHILDREN);
+    // Bounded by what can pile up between two yields, nowhere near a million.
+    assert!(max_live < 50_000, "live children grew to {max_live}");
+    assert!(max_retained < 50_000, "finished children kept: {max_retained}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn throwing_discarding_group_first_error_cancels_at_once() {
+    // S22
+    let (reason_tx, mut reason_rx) = mpsc::unbounded_channel();
+    let result: Result<&str, &str> = with_throwing_discarding_task_group(async |group| {
+        for _ in 0..3 {
+            let reason_tx = reason_tx.clone();
+            group.spawn(async move {
+                let err = cancelkit::sleep(Duration::from_secs(3600)).await.unwrap_err();
+                reason_tx.send(err.origin()).unwrap();
+                Err("late")
+            });
+        }
+        group.spawn(async {
+            cancelkit::sleep(Duration::from_secs(1)).await.unwrap();
+            Err("first")
+        });
+        group.wait_for_all().await;
+        assert_eq!(group.cancellation().unwrap().reason(), CancelReason::SiblingFailed);
+        Ok("body result")
+    })
+    .await;
+    assert_eq!(result, Err("first"));
+    for _ in 0..3 {
+        assert_eq!(reason_rx.recv().await, Some(CancelReason::SiblingFailed));
+    }
+}
+
+#[tokio::test]
+async fn throwing_discarding_body_error_wins() {
+    let result: Result<(), &str> = with_throwing_discarding_task_group(async |group| {
+        group.spawn(async { Err("child") });
+        group.wait_for_all().await;
+        Err("body")
+    })
+    .await;
+    assert_eq!(result, Err("body"));
+}
+
+#[tokio::test]
+async fn the_group_is_a_stream() {
+    let mut sum = with_task_group(async |group| {
+        for i in 0..10u32 {
+            group.spawn(async move { i });
+        }
+        assert_eq!(group.size_hint(), (0, Some(10)));
+        let all: Vec<u32> = group.by_ref().collect().await;
+        all
+    })
+    .await;
+    sum.sort_unstable();
+    assert_eq!(sum, (0..10).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn group_outside_any_task_uses_a_root_token() {
+    // No current task: the group works and only cancel_all cancels it.
+    let cancelled = with_task_group(async |group| {
+        group.spawn(async { cancelkit::is_cancelled() });
+        group.next().await.unwrap()
+    })
+    .await;
+    assert!(!cancelled);
+}
