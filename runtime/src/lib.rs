@@ -28,6 +28,8 @@
 //! - `macros` (default): `#[cancellable]` and `group!`.
 //! - `tokio-util`: conversions to and from `tokio_util::sync::CancellationToken`.
 //! - `anyhow`: [`CancellationError::find_in`] for `anyhow::Error` chains.
+//! - `download`: resumable HTTP downloads that cancel producing resume data
+//!   (`cancelkit::download`).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -43,6 +45,10 @@ mod token;
 
 #[cfg(feature = "tokio-util")]
 mod compat;
+
+#[cfg(feature = "download")]
+#[cfg_attr(docsrs, doc(cfg(feature = "download")))]
+pub mod download;
 
 pub use context::{Scoped, cancelled, checkpoint, current_token, is_cancelled, shield};
 pub use error::{CancelReason, CancellationError};
