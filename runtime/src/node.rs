@@ -112,12 +112,13 @@ impl Node {
     }
 
     /// Creates a child with one handle. A child of a cancelled node starts cancelled.
-    pub(crate) fn new_child(self: &Arc<Self>) -> Arc<Node> {
-        let mut inner = lock(&self.inner);
-        match self.state.load(Ordering::Acquire) {
+    /// (An associated function because loom's `Arc` cannot be a method receiver.)
+    pub(crate) fn new_child(this: &Arc<Node>) -> Arc<Node> {
+        let mut inner = lock(&this.inner);
+        match this.state.load(Ordering::Acquire) {
             0 => {
                 let entry = inner.children.vacant_entry();
-                let child = Self::new(0, Some((Arc::clone(self), entry.key())));
+                let child = Self::new(0, Some((Arc::clone(this), entry.key())));
                 entry.insert(Arc::clone(&child));
                 child
             }
@@ -287,7 +288,6 @@ impl Node {
     }
 
     /// Number of linked children and registered listeners: for tests of memory behaviour.
-    #[cfg_attr(cancelkit_loom, allow(dead_code))]
     pub(crate) fn live_entries(&self) -> (usize, usize) {
         let inner = lock(&self.inner);
         (inner.children.len(), inner.listeners.len())

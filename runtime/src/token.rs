@@ -61,7 +61,7 @@ impl CancelToken {
     #[must_use]
     pub fn child(&self) -> Self {
         CancelToken {
-            node: self.node.new_child(),
+            node: Node::new_child(&self.node),
         }
     }
 

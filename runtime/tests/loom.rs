@@ -1,0 +1,137 @@
+//! Model checks of the cancellation tree and handler registration with loom: every
+//! interleaving of a cancel with a concurrent registration, removal or drop.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg cancelkit_loom" LOOM_MAX_PREEMPTIONS=3 \
+//!     cargo test -p cancelkit --release --test loom --target-dir target/loom
+//! ```
+#![cfg(cancelkit_loom)]
+
+use cancelkit::{CancelReason, CancelToken};
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::thread;
+
+fn counter() -> Arc<AtomicUsize> {
+    Arc::new(AtomicUsize::new(0))
+}
+
+#[test]
+fn cancel_racing_child_registration_never_loses_the_child() {
+    loom::model(|| {
+        let parent = CancelToken::new();
+        let canceller = thread::spawn({
+            let parent = parent.clone();
+            move || parent.cancel()
+        });
+        let child = parent.child();
+        let grandchild = child.child();
+        canceller.join().unwrap();
+        assert!(child.is_cancelled());
+        assert!(grandchild.is_cancelled());
+        assert_eq!(grandchild.error().unwrap().origin(), CancelReason::Explicit);
+    });
+}
+
+#[test]
+fn cancel_racing_handler_registration_runs_it_exactly_once() {
+    loom::model(|| {
+        let token = CancelToken::new();
+        let calls = counter();
+        let canceller = thread::spawn({
+            let token = token.clone();
+            move || token.cancel()
+        });
+        let guard = token.on_cancel({
+            let calls = calls.clone();
+            move || {
+                calls.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        canceller.join().unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        drop(guard);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn cancel_racing_handler_removal_runs_it_once_or_never_and_never_after_removal() {
+    loom::model(|| {
+        let token = CancelToken::new();
+        let started = counter();
+        let finished = counter();
+        let guard = token.on_cancel({
+            let started = started.clone();
+            let finished = finished.clone();
+            move || {
+                started.fetch_add(1, Ordering::SeqCst);
+                finished.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let canceller = thread::spawn({
+            let token = token.clone();
+            move || token.cancel()
+        });
+        drop(guard);
+        // S9: once removal returns, the handler either never ran or has finished.
+        let seen_started = started.load(Ordering::SeqCst);
+        assert_eq!(seen_started, finished.load(Ordering::SeqCst));
+        canceller.join().unwrap();
+        // Nothing runs it after removal.
+        assert_eq!(started.load(Ordering::SeqCst), seen_started);
+        assert!(seen_started <= 1);
+    });
+}
+
+#[test]
+fn concurrent_cancels_run_each_handler_once() {
+    loom::model(|| {
+        let parent = CancelToken::new();
+        let child = parent.child();
+        let calls = counter();
+        let _guard = child.on_cancel({
+            let calls = calls.clone();
+            move || {
+                calls.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let a = thread::spawn({
+            let parent = parent.clone();
+            move || parent.cancel()
+        });
+        child.cancel();
+        a.join().unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(child.is_cancelled());
+    });
+}
+
+#[test]
+fn child_dropped_while_parent_cancels_leaves_nothing_behind() {
+    loom::model(|| {
+        let parent = CancelToken::new();
+        let child = parent.child();
+        let canceller = thread::spawn({
+            let parent = parent.clone();
+            move || parent.cancel()
+        });
+        drop(child);
+        canceller.join().unwrap();
+        assert_eq!(parent.__live_entries(), (0, 0));
+    });
+}
+
+#[test]
+fn parked_waiter_is_always_woken() {
+    loom::model(|| {
+        let token = CancelToken::new();
+        let canceller = thread::spawn({
+            let token = token.clone();
+            move || token.cancel()
+        });
+        let err = loom::future::block_on(token.cancelled());
+        assert_eq!(err.reason(), CancelReason::Explicit);
+        canceller.join().unwrap();
+    });
+}
