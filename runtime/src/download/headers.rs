@@ -47,10 +47,10 @@ pub(crate) fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Opti
 /// The body is stored as sent; a content coding would make lengths and offsets describe
 /// something else than the bytes a range request returns.
 pub(crate) fn identity_encoded(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::CONTENT_ENCODING)
-        .iter()
-        .all(|v| v.to_str().is_ok_and(|v| v.trim().eq_ignore_ascii_case("identity")))
+    headers.get_all(header::CONTENT_ENCODING).iter().all(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("identity"))
+    })
 }
 
 pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {

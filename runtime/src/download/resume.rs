@@ -190,7 +190,10 @@ impl ResumeData {
             }
             _ => {}
         }
-        if s.sha256.as_deref().is_some_and(|h| parse_hex32(h).is_none()) {
+        if s.sha256
+            .as_deref()
+            .is_some_and(|h| parse_hex32(h).is_none())
+        {
             return Err(Inconsistent("sha256 is not 64 hex digits"));
         }
         Ok(())
