@@ -23,7 +23,8 @@ mod cancellable;
 /// - **Opt-out**: `#[uninterruptible]` (or `#[cancelkit::uninterruptible]`) on a loop, a `let`
 ///   or any other statement leaves that whole statement — nested loops and awaits included —
 ///   without checkpoints. The macro removes the marker everywhere in the body, closures and
-///   `async` blocks included. On a method of an instrumented `impl` block it leaves the method
+///   `async` blocks included, so the bare form needs no `use` (importing it would give an
+///   "unused import" warning). On a method of an instrumented `impl` block it leaves the method
 ///   alone.
 ///
 /// A checkpoint is [`cancelkit::checkpoint()`](https://docs.rs/cancelkit/latest/cancelkit/fn.checkpoint.html):
@@ -127,7 +128,7 @@ mod cancellable;
 /// `on_cancel = return EXPR`, opting one loop out, and an `impl` block:
 ///
 /// ```
-/// use cancelkit::{cancellable, uninterruptible};
+/// use cancelkit::cancellable;
 ///
 /// struct Worker;
 ///

@@ -317,9 +317,9 @@ impl Work for Counter {
 
 #[cancellable(on_cancel = return (n, 'x'))]
 impl Counter {
-    fn generic<T: Copy + Into<u32>>(self: &Self, step: T) -> (u32, char)
+    fn generic<T>(&self, step: T) -> (u32, char)
     where
-        T: std::fmt::Debug,
+        T: Copy + Into<u32>,
     {
         let mut n = 0;
         loop {

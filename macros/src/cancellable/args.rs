@@ -22,10 +22,10 @@ pub(crate) struct Options {
     #[darling(default)]
     pub(crate) on_cancel: OnCancel,
     /// Checkpoints at the head of every loop (default `true`).
-    #[darling(default = default_true)]
+    #[darling(default = default_true, with = switch)]
     pub(crate) loops: bool,
     /// Checkpoints before and after every `.await` (default `true`).
-    #[darling(default = default_true)]
+    #[darling(default = default_true, with = switch)]
     pub(crate) awaits: bool,
     /// Where the runtime crate is, when the dependency is renamed (default `::cancelkit`).
     #[darling(rename = "crate", default, and_then = absolute_path)]
@@ -34,6 +34,22 @@ pub(crate) struct Options {
 
 fn default_true() -> bool {
     true
+}
+
+/// `loops = false`: a bool, with an error that says so (darling's own is "Unknown value").
+fn switch(meta: &syn::Meta) -> darling::Result<bool> {
+    bool::from_meta(meta).map_err(|_| {
+        let name = meta.path().get_ident().map(ToString::to_string).unwrap_or_default();
+        let at: &dyn quote::ToTokens = match meta {
+            syn::Meta::NameValue(nv) => &nv.value,
+            other => other,
+        };
+        darling::Error::custom(format!(
+            "`{name}` takes `true` or `false`: write `{name} = false` to turn these \
+             checkpoints off (the default is `true`)"
+        ))
+        .with_span(&at.to_token_stream())
+    })
 }
 
 impl Options {

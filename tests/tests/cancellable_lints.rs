@@ -1,0 +1,190 @@
+//! `#[cancellable]` expansions are clean under `#![deny(warnings)]` and `clippy::pedantic`
+//! (checked by `cargo clippy -p cancelkit-tests --all-targets`), and the attribute stacks with
+//! `#[tokio::main]`-style runtimes, `#[tokio::test]`, `#[tracing::instrument]`, `#[must_use]`
+//! and doc comments in either order (S30). Every function here is also run, so a stacking
+//! order that compiled but lost its checkpoints would fail.
+#![deny(warnings, clippy::pedantic)]
+
+use cancelkit::{CancelToken, CancellationError, cancellable};
+
+/// Sums, with every shape the rewrite produces: loop heads, an await in a `while let`
+/// condition, an await whose value is `()`, a labelled loop, a marked loop.
+#[cancellable]
+#[must_use = "the sum is the point"]
+async fn every_shape(
+    rx: &mut tokio::sync::mpsc::Receiver<u64>,
+) -> Result<u64, CancellationError> {
+    let mut sum = 0;
+    while let Some(n) = rx.recv().await {
+        sum += n;
+        tokio::task::yield_now().await;
+    }
+    'outer: for i in 0..3_u64 {
+        loop {
+            sum += i;
+            if sum % 2 == 0 || i < 3 {
+                continue 'outer;
+            }
+        }
+    }
+    #[uninterruptible]
+    for i in 0..2_u64 {
+        sum += i;
+    }
+    Ok(sum)
+}
+
+/// Partial results.
+#[must_use]
+#[cancellable(on_cancel = break)]
+async fn partial(rx: &mut tokio::sync::mpsc::Receiver<u64>) -> u64 {
+    let mut sum = 0;
+    while let Some(n) = rx.recv().await {
+        sum += n;
+    }
+    sum
+}
+
+/// A given value.
+#[cancellable(on_cancel = return None, awaits = false)]
+fn first_big(items: &[u64]) -> Option<u64> {
+    for &item in items {
+        if item > 10 {
+            return Some(item);
+        }
+    }
+    None
+}
+
+/// `#[tracing::instrument]` expands after `#[cancellable]`.
+#[cancellable]
+#[tracing::instrument(skip(items), err)]
+async fn traced_after(items: &[u64]) -> Result<u64, std::io::Error> {
+    let mut sum = 0;
+    for item in items {
+        sum += std::future::ready(*item).await;
+    }
+    Ok(sum)
+}
+
+/// `#[tracing::instrument]` expands before `#[cancellable]` (async, with `err` and `ret`).
+#[tracing::instrument(skip(items), err, ret)]
+#[cancellable]
+async fn traced_before(items: &[u64]) -> Result<u64, std::io::Error> {
+    let mut sum = 0;
+    for item in items {
+        sum += std::future::ready(*item).await;
+    }
+    Ok(sum)
+}
+
+/// Sync, `#[tracing::instrument(err)]` first: the body sits in `(move || { .. })()`.
+#[tracing::instrument(skip(items), err)]
+#[cancellable]
+fn traced_sync_before(items: &[u64]) -> Result<u64, CancellationError> {
+    let mut sum = 0;
+    for item in items {
+        sum += item;
+    }
+    Ok(sum)
+}
+
+/// Sync, `#[tracing::instrument]` (no `err`/`ret`) first: the body stays inline.
+#[tracing::instrument(skip(items))]
+#[cancellable]
+fn traced_sync_plain_before(items: &[u64]) -> Result<u64, CancellationError> {
+    let mut sum = 0;
+    for item in items {
+        sum += item;
+    }
+    Ok(sum)
+}
+
+/// A `#[tokio::main]`-style entry point with `#[cancellable]` expanding second.
+#[tokio::main(flavor = "current_thread")]
+#[cancellable]
+async fn main_like_before(token: &CancelToken) -> Result<u64, CancellationError> {
+    token.cancel();
+    let mut n = 0_u64;
+    loop {
+        n = n.wrapping_add(1);
+        std::hint::black_box(n);
+    }
+}
+
+/// Same, `#[cancellable]` expanding first.
+#[cancellable]
+#[tokio::main(flavor = "current_thread")]
+async fn main_like_after() -> Result<u64, CancellationError> {
+    let mut n = 0;
+    for _ in 0..3 {
+        n += 1;
+    }
+    Ok(n)
+}
+
+async fn cancelled_run<T>(fut: impl Future<Output = T>) -> T {
+    let token = CancelToken::new();
+    token.cancel();
+    token.run(fut).await
+}
+
+#[tokio::test]
+async fn every_policy_runs_clean() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    tx.send(2).await.unwrap();
+    drop(tx);
+    assert_eq!(every_shape(&mut rx).await, Ok(2 + 3 + 1));
+
+    let (_tx, mut rx) = tokio::sync::mpsc::channel(1);
+    assert_eq!(cancelled_run(partial(&mut rx)).await, 0);
+    assert_eq!(first_big(&[1, 20]), Some(20));
+    assert_eq!(cancelled_run(async { first_big(&[1, 20]) }).await, None);
+}
+
+#[tokio::test]
+async fn tracing_in_either_order_keeps_the_checkpoints() {
+    assert_eq!(traced_after(&[1, 2]).await.unwrap(), 3);
+    assert!(cancelled_run(traced_after(&[1, 2])).await.is_err());
+    assert_eq!(traced_before(&[1, 2]).await.unwrap(), 3);
+    assert!(cancelled_run(traced_before(&[1, 2])).await.is_err());
+    assert_eq!(traced_sync_before(&[1, 2]), Ok(3));
+    assert!(cancelled_run(async { traced_sync_before(&[1, 2]) }).await.is_err());
+    assert!(cancelled_run(async { traced_sync_plain_before(&[1, 2]) }).await.is_err());
+}
+
+#[test]
+fn tokio_main_in_either_order_keeps_the_checkpoints() {
+    assert_eq!(main_like_after(), Ok(3));
+    // The runtime `#[tokio::main]` builds runs the body outside any cancelkit task, so it
+    // cannot be cancelled from outside; this one runs itself under a token to show that the
+    // loop (`loop { n += 1 }`, which would never end) is instrumented.
+    let token = CancelToken::new();
+    let result = futures::executor::block_on(token.run(async { main_like_before(&token) }));
+    assert!(result.is_err());
+}
+
+/// `#[tokio::test]` expands before `#[cancellable]`.
+#[tokio::test]
+#[cancellable]
+async fn tokio_test_before() -> Result<(), CancellationError> {
+    let mut n = 0;
+    for _ in 0..3 {
+        n += 1;
+    }
+    assert_eq!(n, 3);
+    Ok(())
+}
+
+/// `#[tokio::test]` expands after `#[cancellable]`.
+#[cancellable]
+#[tokio::test]
+async fn tokio_test_after() -> Result<(), CancellationError> {
+    let mut n = 0;
+    while n < 3 {
+        n += 1;
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(n, 3);
+    Ok(())
+}
