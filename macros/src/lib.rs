@@ -5,6 +5,7 @@
 use proc_macro::TokenStream;
 
 mod cancellable;
+mod group;
 
 /// Makes a function observe cancellation: a checkpoint at the head of every loop and around
 /// every `.await` (SPEC S25–S30).
@@ -205,4 +206,23 @@ pub fn uninterruptible(attr: TokenStream, item: TokenStream) -> TokenStream {
         .to_compile_error(),
     );
     out.into()
+}
+
+/// Runs a structured task group with less ceremony (SPEC S31). The full documentation, with
+/// examples, is on the re-export `cancelkit::group!`.
+///
+/// - `group!(|g| { ... })`: a [`TaskGroup`] body; the child type is inferred.
+/// - `group!(try |g| { ... })`: a throwing body; `?` works and the last expression is the
+///   `Ok` value.
+/// - `group!(a(), b(), c())`: the futures (each giving `Result<_, E>`) as children;
+///   `Ok((a, b, c))`, or the first error with the rest cancelled.
+/// - `group!(for x in xs => f(x))`: one child per item; `Ok(Vec)` in input order, or the first
+///   error with the rest cancelled.
+///
+/// Used inside an `async` context: it expands to an expression ending in `.await`.
+///
+/// [`TaskGroup`]: https://docs.rs/cancelkit/latest/cancelkit/struct.TaskGroup.html
+#[proc_macro]
+pub fn group(input: TokenStream) -> TokenStream {
+    group::expand(input.into()).into()
 }

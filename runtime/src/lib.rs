@@ -70,11 +70,79 @@ pub use compat::run_with_tokio_util;
 #[cfg(feature = "macros")]
 pub use cancelkit_macros::{cancellable, uninterruptible};
 
+/// A structured task group with less ceremony (S31): Swift's `withTaskGroup`, `async let` and
+/// "one task per item" in one macro. Use it in async code; it expands to an expression that
+/// ends in `.await`.
+///
+/// **Body form** — `group!(|g| { ... })` runs a [`TaskGroup`] and gives the body its handle;
+/// the child type is inferred. `group!(try |g| { ... })` runs a [`ThrowingTaskGroup`] like a
+/// `try` block: `?` works inside, the last expression is the `Ok` value, and an error leaving
+/// the body cancels the children still running (S16c).
+///
+/// ```
+/// use cancelkit::group;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let total = group!(|g| {
+///     for i in 1..=3u32 {
+///         g.spawn(async move { i * 10 });
+///     }
+///     let mut total = 0;
+///     while let Some(n) = g.next().await {
+///         total += n;
+///     }
+///     total
+/// });
+/// assert_eq!(total, 60);
+///
+/// let parsed: Result<u32, std::num::ParseIntError> = group!(try |g| {
+///     for s in ["1", "2", "x"] {
+///         g.spawn(async move { s.parse::<u32>() });
+///     }
+///     let mut sum = 0;
+///     while let Some(n) = g.try_next().await? {
+///         sum += n;
+///     }
+///     sum
+/// });
+/// assert!(parsed.is_err());
+/// # }
+/// ```
+///
+/// **Fan-out form** — `group!(a, b, c)` runs each future (giving `Result<_, E>`, one `E` for
+/// all) as a child and returns `Ok((a, b, c))`, or the first error, after cancelling the
+/// others and waiting for them. `group!(for PAT in ITER => FUTURE)` runs one child per item
+/// and returns `Ok(Vec<_>)` in *input* order, or the first error likewise. Children are
+/// spawned tasks, so the futures must be `Send + 'static` (use `async move`); for futures
+/// that borrow, see [`with_local_task_group`].
+///
+/// ```
+/// use cancelkit::group;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// async fn fetch(id: u32) -> Result<String, String> {
+///     if id == 0 { Err("no such feed".into()) } else { Ok(format!("feed {id}")) }
+/// }
+/// let (a, b) = group!(fetch(1), fetch(2)).unwrap();
+/// assert_eq!((a.as_str(), b.as_str()), ("feed 1", "feed 2"));
+///
+/// let all = group!(for id in [3, 1, 2] => fetch(id)).unwrap();
+/// assert_eq!(all, ["feed 3", "feed 1", "feed 2"]);
+///
+/// assert_eq!(group!(for id in 0..3 => fetch(id)), Err("no such feed".to_string()));
+/// # }
+/// ```
+///
+/// A malformed invocation is a compile error that shows the four forms.
+#[cfg(feature = "macros")]
+pub use cancelkit_macros::group;
+
 /// Not public API: what `cancelkit-macros` expands to. Anything here may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::context::checkpoint;
     pub use crate::error::CancellationError;
+    pub use crate::group::fan_out::{
+        Slot, for_each as group_for_each, join_all as group_join_all,
+    };
     pub use crate::group::{
         TaskGroup, ThrowingTaskGroup, with_task_group, with_throwing_task_group,
     };

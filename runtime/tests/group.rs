@@ -111,11 +111,7 @@ async fn cancel_all_is_cooperative_and_covers_later_children() {
     .await;
     assert_eq!(
         results,
-        [
-            Err(CancelReason::Group),
-            Err(CancelReason::Group),
-            Ok(())
-        ]
+        [Err(CancelReason::Group), Err(CancelReason::Group), Ok(())]
     );
 }
 
@@ -163,7 +159,10 @@ async fn cancelling_the_task_cancels_children_and_next_returns_promptly() {
         .await
         .expect("next() did not return on cancellation");
     // Either nothing had arrived yet (None) or a cancelled child's result raced in first.
-    assert!(matches!(first, None | Some(CancelReason::Parent)), "{first:?}");
+    assert!(
+        matches!(first, None | Some(CancelReason::Parent)),
+        "{first:?}"
+    );
     assert!(group_cancelled);
     assert_eq!(stopped.load(Ordering::SeqCst), 3);
 }
@@ -303,7 +302,10 @@ async fn dropping_the_group_in_select_stops_every_child() {
         } => {}
     }
     expect_dropped(&mut dropped, 2).await;
-    assert!(handler_ran.load(Ordering::SeqCst), "children were not cancelled first");
+    assert!(
+        handler_ran.load(Ordering::SeqCst),
+        "children were not cancelled first"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -398,7 +400,10 @@ async fn discarding_group_memory_is_flat_over_a_million_children() {
     assert_eq!(done.load(Ordering::Relaxed), CHILDREN);
     // Bounded by what can pile up between two yields, nowhere near a million.
     assert!(max_live < 50_000, "live children grew to {max_live}");
-    assert!(max_retained < 50_000, "finished children kept: {max_retained}");
+    assert!(
+        max_retained < 50_000,
+        "finished children kept: {max_retained}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -409,7 +414,9 @@ async fn throwing_discarding_group_first_error_cancels_at_once() {
         for _ in 0..3 {
             let reason_tx = reason_tx.clone();
             group.spawn(async move {
-                let err = cancelkit::sleep(Duration::from_secs(3600)).await.unwrap_err();
+                let err = cancelkit::sleep(Duration::from_secs(3600))
+                    .await
+                    .unwrap_err();
                 reason_tx.send(err.origin()).unwrap();
                 Err("late")
             });
@@ -419,7 +426,10 @@ async fn throwing_discarding_group_first_error_cancels_at_once() {
             Err("first")
         });
         group.wait_for_all().await;
-        assert_eq!(group.cancellation().unwrap().reason(), CancelReason::SiblingFailed);
+        assert_eq!(
+            group.cancellation().unwrap().reason(),
+            CancelReason::SiblingFailed
+        );
         Ok("body result")
     })
     .await;

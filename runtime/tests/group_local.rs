@@ -54,7 +54,9 @@ async fn body_end_waits_and_cancel_all_reaches_children() {
     let seen = Cell::new(None);
     with_local_task_group(async |group| {
         group.spawn(async {
-            let err = cancelkit::sleep(Duration::from_secs(3600)).await.unwrap_err();
+            let err = cancelkit::sleep(Duration::from_secs(3600))
+                .await
+                .unwrap_err();
             seen.set(Some(err.origin()));
         });
         group.cancel_all();

@@ -66,21 +66,30 @@ impl<T: 'static, E> Core<T, E> {
     /// left, or — if nothing has finished yet — when the task running the group is cancelled
     /// (S6). A child's panic is resumed here, after its siblings were cancelled (S21).
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if let Poll::Ready(value) = self.poll_join(cx) {
+            return Poll::Ready(value);
+        }
+        let Some(parent) = &self.parent else {
+            return Poll::Pending;
+        };
+        let cancelled = self
+            .parent_cancelled
+            .get_or_insert_with(|| parent.cancelled());
+        match std::pin::Pin::new(cancelled).poll(cx) {
+            Poll::Ready(_) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// The next finished child, waiting for as long as it takes.
+    pub(crate) fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         loop {
             match self.set.poll_join_next(cx) {
                 Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Ready(Some(Ok(value))) => return Poll::Ready(Some(value)),
                 Poll::Ready(Some(Err(err))) => self.child_died(err),
-                Poll::Pending => break,
+                Poll::Pending => return Poll::Pending,
             }
-        }
-        let Some(parent) = &self.parent else {
-            return Poll::Pending;
-        };
-        let cancelled = self.parent_cancelled.get_or_insert_with(|| parent.cancelled());
-        match std::pin::Pin::new(cancelled).poll(cx) {
-            Poll::Ready(_) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
         }
     }
 

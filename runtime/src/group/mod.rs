@@ -48,6 +48,7 @@
 mod child;
 mod core;
 mod discarding;
+pub(crate) mod fan_out;
 #[cfg(feature = "local")]
 mod local;
 pub(crate) mod shared;

@@ -263,6 +263,11 @@ impl<T: 'static, E: 'static> ThrowingTaskGroup<T, E> {
         self.next().await.transpose()
     }
 
+    /// `next()` without the early return on the task's cancellation (for `group!`).
+    pub(crate) async fn join_next_ignoring_task(&mut self) -> Option<Result<T, E>> {
+        poll_fn(|cx| self.core.poll_join(cx)).await
+    }
+
     pub(crate) async fn finish(&mut self, failed: bool) {
         if failed {
             self.core.shared().cancel_all();
