@@ -327,7 +327,8 @@ mod tests {
     #[test]
     fn rejects_bad_input_with_typed_errors() {
         let good = String::from_utf8(sample().to_bytes()).unwrap();
-        let cases: [(&str, fn(&ResumeDataError) -> bool); 6] = [
+        type Expected = fn(&ResumeDataError) -> bool;
+        let cases: [(&str, Expected); 6] = [
             ("", |e| matches!(e, ResumeDataError::Corrupt(_))),
             ("[1,2]", |e| matches!(e, ResumeDataError::Corrupt(_))),
             ("{\"a\":1}", |e| matches!(e, ResumeDataError::NotResumeData)),

@@ -1,0 +1,101 @@
+//! The `download` example against the in-process test server: a stop pauses with resume data
+//! saved next to the file, and the next run resumes with a range request.
+
+#[path = "../../runtime/tests/support/mod.rs"]
+mod support;
+
+use cancelkit_examples::download::{self, Outcome};
+use indicatif::ProgressBar;
+use support::{Behaviour, Resource, TestServer};
+
+#[tokio::test]
+async fn stop_saves_resume_data_and_the_next_run_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start(
+        Resource::versioned(200_000, 1),
+        Behaviour {
+            stall_after: Some(50_000),
+            ..Behaviour::default()
+        },
+    )
+    .await;
+    let url = server.url("/files/movie.bin");
+
+    // First run: stop once the server has stalled and the bytes sent are on disk.
+    let session = download::begin(&url, dir.path()).unwrap();
+    assert_eq!(session.resumed_from, None);
+    server.stalled().await;
+    session
+        .download()
+        .progress()
+        .wait_for(|p| p.received == 50_000)
+        .await
+        .unwrap();
+    let outcome = session
+        .finish(std::future::ready(()), ProgressBar::hidden())
+        .await
+        .unwrap();
+    let Outcome::Paused {
+        resume_file,
+        offset,
+    } = outcome
+    else {
+        panic!("expected a pause, got {outcome:?}");
+    };
+    assert_eq!(offset, 50_000);
+    assert_eq!(resume_file, dir.path().join("movie.bin.resume"));
+    assert!(resume_file.exists());
+    assert!(!dir.path().join("movie.bin").exists());
+
+    // Second run: resumes from the saved data and completes the file.
+    server.set_behaviour(Behaviour::default());
+    let session = download::begin(&url, dir.path()).unwrap();
+    assert_eq!(session.resumed_from, Some(50_000));
+    let outcome = session
+        .finish(std::future::pending(), ProgressBar::hidden())
+        .await
+        .unwrap();
+    let Outcome::Finished(done) = outcome else {
+        panic!("expected a finished file, got {outcome:?}");
+    };
+    assert_eq!(done.resumed_from, Some(50_000));
+    assert_eq!(std::fs::read(&done.path).unwrap(), server.data());
+    assert!(
+        !resume_file.exists(),
+        "the resume file is removed once used"
+    );
+    let last = server.log().pop().unwrap();
+    assert_eq!(last.range.as_deref(), Some("bytes=50000-"));
+}
+
+#[tokio::test]
+async fn stop_without_range_support_keeps_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start(
+        Resource::versioned(200_000, 1),
+        Behaviour {
+            ranges: false,
+            stall_after: Some(50_000),
+            ..Behaviour::default()
+        },
+    )
+    .await;
+    let session = download::begin(&server.url("/files/movie.bin"), dir.path()).unwrap();
+    server.stalled().await;
+    let outcome = session
+        .finish(std::future::ready(()), ProgressBar::hidden())
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::NotResumable), "{outcome:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn file_names_come_from_the_url_path() {
+    assert_eq!(
+        download::file_name("http://h/a/b.iso?x=1").unwrap(),
+        "b.iso"
+    );
+    assert!(download::file_name("http://h/a/").is_err());
+    assert!(download::file_name("http://h").is_err());
+}
