@@ -63,6 +63,10 @@ pub struct CheckArgs {
     /// Strict mode: only cancellation-aware awaits count, `for` loops are checked too.
     #[arg(long)]
     pub strict: bool,
+    /// Default mode: also report loops that look bounded by their data (drain and counting
+    /// loops); used by the precision study.
+    #[arg(long, hide = true)]
+    pub report_bounded_loops: bool,
     /// Apply machine-applicable suggestions.
     #[arg(long)]
     pub fix: bool,
@@ -329,6 +333,9 @@ fn analyse(units: &[Unit]) -> Report {
 fn apply_cli(args: &CheckArgs, config: &mut Config) -> Result<(), CliError> {
     if args.strict {
         config.strict = true;
+    }
+    if args.report_bounded_loops {
+        config.report_bounded_loops = true;
     }
     for (names, level) in [
         (&args.allow, Level::Allow),

@@ -75,6 +75,9 @@ pub struct Config {
     pub skip: Vec<String>,
     /// Rule levels; rules not present use their default.
     pub levels: BTreeMap<Rule, Level>,
+    /// Default mode: also report loops that look bounded by their data (drain loops over a
+    /// consuming call, counting `while` loops). Off by default; strict mode always reports them.
+    pub report_bounded_loops: bool,
 }
 
 impl Default for Config {

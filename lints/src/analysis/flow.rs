@@ -47,6 +47,10 @@ pub(crate) struct Witness {
 pub(crate) struct UncheckedPath {
     pub(crate) calls: Vec<Sym>,
     pub(crate) witness: Option<Witness>,
+    /// The path went through the success arm of a consuming call (`Some(x) = q.pop()`,
+    /// `Ok(m) = rx.try_recv()`): it is a drain step, which the default mode does not count
+    /// (see [`is_consuming`]).
+    pub(crate) progress: bool,
 }
 
 /// The analysis state at a program point.
@@ -58,6 +62,7 @@ pub(crate) struct Flow {
 
 impl Flow {
     pub(crate) fn unreachable() -> Self {
+        // Invariant: an unreachable flow has no paths.
         Flow {
             reachable: false,
             paths: Vec::new(),
@@ -71,6 +76,7 @@ impl Flow {
             paths: vec![UncheckedPath {
                 calls: Vec::new(),
                 witness: None,
+                progress: false,
             }],
         }
     }
@@ -88,10 +94,14 @@ impl Flow {
         self.paths.clear();
     }
 
-    fn call(&mut self, sym: &str) {
+    fn call(&mut self, ident: &proc_macro2::Ident) {
+        if self.paths.iter().all(|p| p.calls.len() >= MAX_CALLS) {
+            return;
+        }
+        let sym = ident.to_string();
         for p in &mut self.paths {
-            if p.calls.len() < MAX_CALLS && !p.calls.iter().any(|c| &**c == sym) {
-                p.calls.push(sym.into());
+            if p.calls.len() < MAX_CALLS && !p.calls.iter().any(|c| **c == *sym) {
+                p.calls.push(sym.as_str().into());
             }
         }
     }
@@ -115,17 +125,20 @@ impl Flow {
     }
 
     fn add(&mut self, p: UncheckedPath) {
-        // A path whose calls are a subset of another's is the weaker condition: keep only it.
-        if self
-            .paths
-            .iter()
-            .any(|q| q.calls.iter().all(|c| p.calls.contains(c)))
-        {
+        // `q` dominates `p` when it needs fewer calls to be excused and is no more excusable as
+        // a drain step: then `p` adds nothing.
+        let dominates = |q: &UncheckedPath, p: &UncheckedPath| {
+            q.calls.iter().all(|c| p.calls.contains(c)) && (!q.progress || p.progress)
+        };
+        if let Some(q) = self.paths.iter_mut().find(|q| dominates(q, &p)) {
+            if q.witness.is_none() {
+                q.witness = p.witness;
+            }
             return;
         }
         let mut witness = p.witness.clone();
         self.paths.retain(|q| {
-            let dominated = p.calls.iter().all(|c| q.calls.contains(c));
+            let dominated = dominates(&p, q);
             if dominated && witness.is_none() {
                 witness.clone_from(&q.witness);
             }
@@ -135,8 +148,70 @@ impl Flow {
             self.paths.push(UncheckedPath {
                 calls: p.calls,
                 witness,
+                progress: p.progress,
             });
         }
+    }
+
+    fn progress(mut self) -> Self {
+        for p in &mut self.paths {
+            p.progress = true;
+        }
+        self
+    }
+}
+
+/// Method names that take an item out of a finite source (a queue, a channel, an iterator, a
+/// buffer) without waiting. A loop path that goes around only after such a call *succeeded* is
+/// a drain step: it ends when the source is empty. The default mode does not report those paths
+/// (strict mode does).
+const CONSUMING_PREFIXES: &[&str] = &[
+    "try_", "next", "pop", "recv", "read", "write", "take", "drain",
+];
+
+/// Whether `e` is (a method chain containing) a consuming call.
+fn is_consuming(e: &Expr) -> bool {
+    match e {
+        Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            (CONSUMING_PREFIXES.iter().any(|p| name.starts_with(p)) && name != "try_lock")
+                || is_consuming(&m.receiver)
+        }
+        Expr::Paren(p) => is_consuming(&p.expr),
+        Expr::Group(g) => is_consuming(&g.expr),
+        Expr::Reference(r) => is_consuming(&r.expr),
+        _ => false,
+    }
+}
+
+/// `Some(..)`, `Ok(..)` (and or-patterns of them).
+fn is_success_pat(p: &syn::Pat) -> bool {
+    match p {
+        syn::Pat::TupleStruct(t) => t
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Some" || s.ident == "Ok"),
+        syn::Pat::Or(o) => o.cases.iter().all(is_success_pat),
+        syn::Pat::Paren(p) => is_success_pat(&p.pat),
+        syn::Pat::Guard(g) => is_success_pat(&g.pat),
+        _ => false,
+    }
+}
+
+/// Whether a condition holds only when a consuming call succeeded: `let Some(x) = q.pop()`,
+/// `rx.try_recv().is_ok()`, and `&&` chains containing one.
+fn is_success_cond(cond: &Expr) -> bool {
+    match cond {
+        Expr::Let(l) => is_success_pat(&l.pat) && is_consuming(&l.expr),
+        Expr::MethodCall(m) => {
+            (m.method == "is_ok" || m.method == "is_some") && is_consuming(&m.receiver)
+        }
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+            is_success_cond(&b.left) || is_success_cond(&b.right)
+        }
+        Expr::Paren(p) => is_success_cond(&p.expr),
+        _ => false,
     }
 }
 
@@ -146,6 +221,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) observers: &'a Observers,
     /// Strict mode: only cancellation-aware awaits observe.
     pub(crate) strict: bool,
+    /// Keep drain-step paths (strict mode, or `report_bounded_loops`).
+    pub(crate) keep_progress: bool,
     /// Byte offset of the parsed text within the file (BOM, shebang).
     pub(crate) base: usize,
 }
@@ -220,8 +297,6 @@ impl<'a> LoopRef<'a> {
 pub(crate) struct LoopOutcome {
     /// The unchecked paths that get back to the loop head.
     pub(crate) back_edge: Flow,
-    /// Some `break value` leaves this loop (so a plain `break;` would not type-check).
-    pub(crate) breaks_with_value: bool,
 }
 
 /// Analyses one loop: the state at the end of an iteration (and at every `continue`), starting
@@ -237,17 +312,22 @@ pub(crate) fn analyse_loop(ctx: Ctx<'_>, lp: LoopRef<'_>) -> LoopOutcome {
     let head = match lp {
         LoopRef::While(l) => {
             // The condition runs at the head of every iteration.
-            w.expr(&l.cond, Flow::fresh())
+            let c = w.expr(&l.cond, Flow::fresh());
+            if is_success_cond(&l.cond) {
+                c.progress()
+            } else {
+                c
+            }
         }
         LoopRef::Loop(_) | LoopRef::For(_) => Flow::fresh(),
     };
     let mut end = w.block(lp.body(), head);
     let root = w.targets.pop().expect("root target");
     end.join(root.continue_flow);
-    LoopOutcome {
-        back_edge: end,
-        breaks_with_value: w.root_value_break,
+    if !ctx.keep_progress {
+        end.paths.retain(|p| !p.progress);
     }
+    LoopOutcome { back_edge: end }
 }
 
 /// Analyses a function body: the unchecked paths from entry to every exit (`return` and the
@@ -266,7 +346,6 @@ struct Walker<'a> {
     targets: Vec<Target>,
     /// Function mode: the merged state at `return`s.
     returns: Option<Flow>,
-    root_value_break: bool,
     depth: u32,
 }
 
@@ -276,14 +355,15 @@ impl<'a> Walker<'a> {
             ctx,
             targets: Vec::new(),
             returns: function.then(Flow::unreachable),
-            root_value_break: false,
             depth: 0,
         }
     }
 
     fn block(&mut self, block: &Block, mut f: Flow) -> Flow {
         for stmt in &block.stmts {
-            if !f.reachable {
+            // Nothing turns a checked path unchecked again: once every path observed (or none
+            // is left), the rest of the block cannot matter.
+            if !f.is_unchecked() {
                 break;
             }
             f = self.stmt(stmt, f);
@@ -292,6 +372,9 @@ impl<'a> Walker<'a> {
     }
 
     fn stmt(&mut self, stmt: &Stmt, f: Flow) -> Flow {
+        if !f.is_unchecked() {
+            return f;
+        }
         match stmt {
             Stmt::Local(local) => match &local.init {
                 Some(init) => {
@@ -301,6 +384,9 @@ impl<'a> Walker<'a> {
                         // match; it must diverge, so whatever it records (`continue`!) is what
                         // matters, and its end state is dropped.
                         self.expr(diverge, f.clone());
+                        if is_success_pat(&local.pat) && is_consuming(&init.expr) {
+                            return f.progress();
+                        }
                     }
                     f
                 }
@@ -320,7 +406,7 @@ impl<'a> Walker<'a> {
     }
 
     fn expr(&mut self, e: &Expr, f: Flow) -> Flow {
-        if !f.reachable || self.depth > MAX_DEPTH {
+        if !f.is_unchecked() || self.depth > MAX_DEPTH {
             return f;
         }
         self.depth += 1;
@@ -347,7 +433,7 @@ impl<'a> Walker<'a> {
                         CallKind::Diverges => return Flow::unreachable(),
                         CallKind::Aware | CallKind::Other => {
                             if let Some(last) = p.path.segments.last() {
-                                f.call(&last.ident.to_string());
+                                f.call(&last.ident);
                             }
                         }
                     }
@@ -360,13 +446,18 @@ impl<'a> Walker<'a> {
                 match self.ctx.observers.classify_method(&m.method, &m.receiver) {
                     CallKind::Check => f.observe(),
                     CallKind::Diverges => return Flow::unreachable(),
-                    CallKind::Aware | CallKind::Other => f.call(&m.method.to_string()),
+                    CallKind::Aware | CallKind::Other => f.call(&m.method),
                 }
                 f
             }
             Expr::If(i) => {
                 let c = self.expr(&i.cond, f);
-                let mut then = self.block(&i.then_branch, c.clone());
+                let then_head = if is_success_cond(&i.cond) {
+                    c.clone().progress()
+                } else {
+                    c.clone()
+                };
+                let mut then = self.block(&i.then_branch, then_head);
                 let mut other = match &i.else_branch {
                     Some((_, e)) => self.expr(e, c.clone()),
                     None => c,
@@ -387,20 +478,25 @@ impl<'a> Walker<'a> {
             }
             Expr::Match(m) => {
                 let s = self.expr(&m.expr, f);
-                let mut arms: Vec<(Flow, Range<usize>)> = Vec::with_capacity(m.arms.len());
+                let consuming = is_consuming(&m.expr);
+                let mut arms: Vec<Flow> = Vec::with_capacity(m.arms.len());
                 for arm in &m.arms {
                     let mut a = s.clone();
+                    if consuming && is_success_pat(&arm.pat) {
+                        a = a.progress();
+                    }
                     if let syn::Pat::Guard(g) = &arm.pat {
                         a = self.expr(&g.guard, a);
                     }
                     a = self.expr(&arm.body, a);
-                    arms.push((a, self.ctx.range(arm.pat.span())));
+                    arms.push(a);
                 }
-                let any_checked = arms.iter().any(|(a, _)| a.is_checked());
+                let any_checked = arms.iter().any(Flow::is_checked);
                 let mut out = Flow::unreachable();
-                for (mut a, range) in arms {
-                    if any_checked {
-                        a.tag(range, LABEL_ARM);
+                for (mut a, arm) in arms.into_iter().zip(&m.arms) {
+                    if any_checked && a.is_unchecked() {
+                        // Spans are computed only when needed: `Spanned::span` prints tokens.
+                        a.tag(self.ctx.range(arm.pat.span()), LABEL_ARM);
                     }
                     out.join(a);
                 }
@@ -463,9 +559,6 @@ impl<'a> Walker<'a> {
                 };
                 let label = b.label.as_ref().map(|l| l.ident.to_string());
                 if let Some(idx) = self.find_target(label.as_deref(), false) {
-                    if idx == 0 && self.returns.is_none() && b.expr.is_some() {
-                        self.root_value_break = true;
-                    }
                     self.targets[idx].break_flow.join(f);
                 }
                 Flow::unreachable()

@@ -226,19 +226,17 @@ impl FileVisitor<'_, '_> {
         self.file.line_of(self.ctx.range(span).start)
     }
 
-    fn function(
-        &mut self,
-        attrs: &[syn::Attribute],
-        sig: &syn::Signature,
-        item_span: proc_macro2::Span,
-        body: &syn::Block,
-    ) {
+    fn function(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature, body: &syn::Block) {
         let summary = flow::analyse_fn(self.ctx, body);
         let paths: Vec<Vec<Sym>> = summary.paths.into_iter().map(|p| p.calls).collect();
         self.out
             .summaries
             .push((sig.ident.to_string().into(), paths));
-        let first = self.line(item_span);
+        // Not `Spanned::span` of the item: that prints the whole function into tokens.
+        let first = attrs
+            .first()
+            .map_or(sig.fn_token.span, |a| a.pound_token.span);
+        let first = self.line(first);
         let head = self.line(sig.fn_token.span);
         let allowed = Rule::CONFIGURABLE
             .into_iter()
@@ -272,7 +270,12 @@ impl FileVisitor<'_, '_> {
         let scope = self.scope();
         let marked = has_attr(lp.attrs(), "uninterruptible");
         let checked_kind = match lp {
-            LoopRef::Loop(_) | LoopRef::While(_) => true,
+            LoopRef::Loop(_) => true,
+            LoopRef::While(w) => {
+                self.config.strict
+                    || self.config.report_bounded_loops
+                    || !uncancellable_loop::is_data_bounded_while(&w.cond, &w.body)
+            }
             LoopRef::For(_) => self.config.strict,
         };
         if scope.is_async
@@ -343,19 +346,16 @@ impl FileVisitor<'_, '_> {
 
 impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
-        use syn::spanned::Spanned;
-        self.function(&i.attrs, &i.sig, i.span(), &i.block);
+        self.function(&i.attrs, &i.sig, &i.block);
     }
 
     fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
-        use syn::spanned::Spanned;
-        self.function(&i.attrs, &i.sig, i.span(), &i.block);
+        self.function(&i.attrs, &i.sig, &i.block);
     }
 
     fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
-        use syn::spanned::Spanned;
         if let Some(body) = &i.default {
-            self.function(&i.attrs, &i.sig, i.span(), body);
+            self.function(&i.attrs, &i.sig, body);
         }
     }
 
@@ -367,6 +367,18 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     fn visit_expr_async(&mut self, i: &'ast syn::ExprAsync) {
         let scope = self.nested_scope(true);
         self.with_scope(scope, |v| visit::visit_expr_async(v, i));
+    }
+
+    /// Item macros such as tokio's `cfg_rt! { ... }` wrap ordinary items: when the tokens
+    /// parse as items, they are checked like any other (best-effort; spans stay valid because
+    /// the tokens keep their original spans).
+    fn visit_item_macro(&mut self, i: &'ast syn::ItemMacro) {
+        let braced = matches!(i.mac.delimiter, syn::MacroDelimiter::Brace(_));
+        if braced && i.ident.is_none() && !i.mac.path.is_ident("macro_rules") {
+            if let Ok(file) = syn::parse2::<syn::File>(i.mac.tokens.clone()) {
+                self.visit_file(&file);
+            }
+        }
     }
 
     fn visit_item_const(&mut self, i: &'ast syn::ItemConst) {

@@ -57,6 +57,8 @@ pub(crate) struct Observers {
     check_fns: Vec<Vec<String>>,
     aware_fns: Vec<Vec<String>>,
     extra_methods: Vec<String>,
+    /// Last segments of every observer path.
+    last_names: Vec<String>,
 }
 
 impl Observers {
@@ -68,7 +70,7 @@ impl Observers {
                 .collect()
         };
         let mut check_fns: Vec<Vec<String>> = CHECK_FNS.iter().map(|p| split(p)).collect();
-        let aware_fns = AWARE_FNS.iter().map(|p| split(p)).collect();
+        let aware_fns: Vec<Vec<String>> = AWARE_FNS.iter().map(|p| split(p)).collect();
         let mut extra_methods = Vec::new();
         for p in extra {
             let segs = split(p);
@@ -79,15 +81,32 @@ impl Observers {
                 check_fns.push(segs);
             }
         }
+        let last_names = check_fns
+            .iter()
+            .chain(&aware_fns)
+            .filter_map(|p| p.last().cloned())
+            .collect();
         Observers {
             check_fns,
             aware_fns,
             extra_methods,
+            last_names,
         }
     }
 
     /// Classifies a call through a path.
     pub(crate) fn classify_path(&self, path: &Path) -> CallKind {
+        let Some(last) = path.segments.last().map(|s| &s.ident) else {
+            return CallKind::Other;
+        };
+        // Fast path: most calls have nothing to do with cancellation.
+        if !self.last_names.iter().any(|n| last == n)
+            && *last != "exit"
+            && *last != "abort"
+            && *last != "panic_any"
+        {
+            return CallKind::Other;
+        }
         let segs: Vec<&Ident> = path
             .segments
             .iter()

@@ -131,7 +131,7 @@ pub(crate) fn finding(
                 "\n{indent}if ::cancelkit::is_cancelled() {{\n{indent}    break;\n{indent}}}{tail}"
             ),
         }],
-        applicability: if outcome.breaks_with_value {
+        applicability: if breaks_with_value(lp) {
             Applicability::MaybeIncorrect
         } else {
             Applicability::MachineApplicable
@@ -174,4 +174,149 @@ pub(crate) fn finding(
 
 fn indent_of(line: &str) -> &str {
     &line[..line.len() - line.trim_start().len()]
+}
+
+/// Whether a `break value` leaves this loop (then a plain `break;` would not type-check).
+fn breaks_with_value(lp: LoopRef<'_>) -> bool {
+    use syn::visit::{self, Visit};
+    struct Finder<'a> {
+        label: Option<&'a syn::Ident>,
+        depth: u32,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+            if b.expr.is_some() {
+                match (&b.label, self.label) {
+                    (Some(l), Some(ours)) if l.ident == *ours => self.found = true,
+                    (None, _) if self.depth == 0 => self.found = true,
+                    _ => {}
+                }
+            }
+            visit::visit_expr_break(self, b);
+        }
+        fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
+            self.depth += 1;
+            visit::visit_expr_loop(self, l);
+            self.depth -= 1;
+        }
+        fn visit_expr_while(&mut self, l: &'ast syn::ExprWhile) {
+            self.depth += 1;
+            visit::visit_expr_while(self, l);
+            self.depth -= 1;
+        }
+        fn visit_expr_for_loop(&mut self, l: &'ast syn::ExprForLoop) {
+            self.depth += 1;
+            visit::visit_expr_for_loop(self, l);
+            self.depth -= 1;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut f = Finder {
+        label: lp.label().map(|l| &l.name.ident),
+        depth: 0,
+        found: false,
+    };
+    f.visit_block(lp.body());
+    f.found
+}
+
+/// Default mode only: whether a `while` loop's condition says the loop is bounded by its own
+/// data, so the loop is not reported (strict mode reports it):
+/// - a comparison (`while i < n`, `while buf.len() > 0`, combined with `&&`/`||`/`!`);
+/// - a condition over local variables that the body assigns (`while got.is_none() { got = .. }`).
+///
+/// A spin on outside state (`while !flag.load(..)`, `while !ready()`) is neither, and is reported.
+pub(crate) fn is_data_bounded_while(cond: &syn::Expr, body: &syn::Block) -> bool {
+    use syn::visit::{self, Visit};
+    use syn::{BinOp, Expr};
+    fn comparison(e: &Expr) -> bool {
+        match e {
+            Expr::Binary(b) => match b.op {
+                BinOp::Lt(_)
+                | BinOp::Le(_)
+                | BinOp::Gt(_)
+                | BinOp::Ge(_)
+                | BinOp::Ne(_)
+                | BinOp::Eq(_) => true,
+                BinOp::And(_) | BinOp::Or(_) => comparison(&b.left) || comparison(&b.right),
+                _ => false,
+            },
+            Expr::Unary(u) => comparison(&u.expr),
+            Expr::Paren(p) => comparison(&p.expr),
+            _ => false,
+        }
+    }
+    if comparison(cond) {
+        return true;
+    }
+    #[derive(Default)]
+    struct Roots(Vec<String>);
+    impl<'ast> Visit<'ast> for Roots {
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            if let Some(i) = p.path.get_ident() {
+                let name = i.to_string();
+                if name.starts_with(|c: char| c.is_lowercase() || c == '_') {
+                    self.0.push(name);
+                }
+            }
+        }
+        fn visit_macro(&mut self, _: &'ast syn::Macro) {}
+    }
+    struct Assigned<'r>(&'r [String], bool);
+    impl Assigned<'_> {
+        fn root(&mut self, e: &syn::Expr) {
+            let mut e = e;
+            loop {
+                match e {
+                    Expr::Field(f) => e = &f.base,
+                    Expr::Index(i) => e = &i.expr,
+                    Expr::Unary(u) => e = &u.expr,
+                    Expr::Paren(p) => e = &p.expr,
+                    Expr::Path(p) => {
+                        if p.path
+                            .get_ident()
+                            .is_some_and(|i| self.0.iter().any(|r| i == r))
+                        {
+                            self.1 = true;
+                        }
+                        return;
+                    }
+                    _ => return,
+                }
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Assigned<'_> {
+        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+            self.root(&a.left);
+            visit::visit_expr_assign(self, a);
+        }
+        fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+            if matches!(
+                b.op,
+                BinOp::AddAssign(_)
+                    | BinOp::SubAssign(_)
+                    | BinOp::MulAssign(_)
+                    | BinOp::DivAssign(_)
+                    | BinOp::BitOrAssign(_)
+                    | BinOp::BitAndAssign(_)
+                    | BinOp::ShlAssign(_)
+                    | BinOp::ShrAssign(_)
+            ) {
+                self.root(&b.left);
+            }
+            visit::visit_expr_binary(self, b);
+        }
+    }
+    let mut roots = Roots::default();
+    roots.visit_expr(cond);
+    if roots.0.is_empty() {
+        return false;
+    }
+    let mut a = Assigned(&roots.0, false);
+    a.visit_block(body);
+    a.1
 }
