@@ -1,13 +1,12 @@
-//! The current task's cancellation: a thread-local slot that [`Scoped`] fills while it polls
-//! the future it wraps.
+//! The current task's cancellation: a scoped thread-local that [`Scoped`] points at its token
+//! while it polls the future it wraps.
 //!
-//! The token is *moved* into the slot for the duration of a poll and moved back afterwards,
-//! so a poll costs two thread-local swaps and no reference counting, and a check costs one
+//! A poll costs two thread-local writes and no reference counting; a check costs one
 //! thread-local read plus one atomic load. Because the slot is set on every poll, by whichever
 //! thread polls, the current task is known on any executor and inside plain sync functions
-//! the task calls.
+//! the task calls. (`scoped-tls` keeps the pointer valid: it is set only for the duration of
+//! the poll, during which the token cannot move or drop, and reset on unwind.)
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -18,15 +17,16 @@ use pin_project_lite::pin_project;
 use crate::error::CancellationError;
 use crate::token::CancelToken;
 
-thread_local! {
-    static CURRENT: RefCell<Option<CancelToken>> = const { RefCell::new(None) };
-}
+scoped_tls::scoped_thread_local!(static CURRENT: CancelToken);
 
-/// Runs `f` with the current task's token, if there is one. `None` while the thread is being
-/// torn down (no task runs then).
+/// Runs `f` with the current task's token, if there is one.
 #[inline]
-fn with_current<R>(f: impl FnOnce(Option<&CancelToken>) -> R) -> Option<R> {
-    CURRENT.try_with(|slot| f(slot.borrow().as_ref())).ok()
+fn with_current<R>(f: impl FnOnce(Option<&CancelToken>) -> R) -> R {
+    if CURRENT.is_set() {
+        CURRENT.with(|token| f(Some(token)))
+    } else {
+        f(None)
+    }
 }
 
 /// Whether the current task has been cancelled (Swift's `Task.isCancelled`).
@@ -46,7 +46,7 @@ fn with_current<R>(f: impl FnOnce(Option<&CancelToken>) -> R) -> Option<R> {
 #[inline]
 #[must_use]
 pub fn is_cancelled() -> bool {
-    with_current(|token| token.is_some_and(CancelToken::is_cancelled)).unwrap_or(false)
+    with_current(|token| token.is_some_and(CancelToken::is_cancelled))
 }
 
 /// Returns `Err(CancellationError)` if the current task has been cancelled
@@ -76,14 +76,14 @@ pub fn is_cancelled() -> bool {
 /// [`CancellationError`], with the reason, once the current task is cancelled.
 #[inline]
 pub fn checkpoint() -> Result<(), CancellationError> {
-    with_current(|token| token.map_or(Ok(()), CancelToken::check)).unwrap_or(Ok(()))
+    with_current(|token| token.map_or(Ok(()), CancelToken::check))
 }
 
 /// A handle on the current task's cancellation, to pass to a worker thread or a callback API
 /// (S13). `None` outside any task.
 #[must_use]
 pub fn current_token() -> Option<CancelToken> {
-    with_current(|token| token.cloned()).flatten()
+    with_current(|token| token.cloned())
 }
 
 /// Completes, with the reason, once the current task is cancelled. Outside any task nothing
@@ -135,8 +135,7 @@ pin_project! {
     /// [`shield`].
     #[must_use = "futures do nothing unless polled"]
     pub struct Scoped<F> {
-        // `None` only while the token sits in the thread-local slot during a poll.
-        token: Option<CancelToken>,
+        token: CancelToken,
         #[pin]
         fut: F,
     }
@@ -144,18 +143,13 @@ pin_project! {
 
 impl<F> Scoped<F> {
     pub(crate) fn new(token: CancelToken, fut: F) -> Self {
-        Scoped {
-            token: Some(token),
-            fut,
-        }
+        Scoped { token, fut }
     }
 
     /// The token this future runs under.
     #[must_use]
     pub fn token(&self) -> &CancelToken {
-        self.token
-            .as_ref()
-            .expect("the token is only lent out while polling")
+        &self.token
     }
 }
 
@@ -165,8 +159,7 @@ impl<F: Future> Future for Scoped<F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _enter = Enter::new(this.token);
-        this.fut.poll(cx)
+        CURRENT.set(this.token, || this.fut.poll(cx))
     }
 }
 
@@ -175,32 +168,5 @@ impl<F> fmt::Debug for Scoped<F> {
         f.debug_struct("Scoped")
             .field("token", &self.token)
             .finish_non_exhaustive()
-    }
-}
-
-/// Lends a token to the thread-local slot and takes it back on drop, also when the poll
-/// panics.
-struct Enter<'a> {
-    home: &'a mut Option<CancelToken>,
-    previous: Option<CancelToken>,
-}
-
-impl<'a> Enter<'a> {
-    #[inline]
-    fn new(home: &'a mut Option<CancelToken>) -> Self {
-        let previous = CURRENT.with(|slot| slot.replace(home.take()));
-        Enter { home, previous }
-    }
-}
-
-impl Drop for Enter<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        // The slot is gone only during thread teardown, and then our token is gone with it.
-        *self.home = CURRENT
-            .try_with(|slot| slot.replace(previous))
-            .ok()
-            .flatten();
     }
 }
