@@ -87,6 +87,7 @@ impl Default for Config {
             observers: Vec::new(),
             skip: Vec::new(),
             levels: BTreeMap::new(),
+            report_bounded_loops: false,
         }
     }
 }

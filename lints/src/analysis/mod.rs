@@ -68,6 +68,7 @@ pub(crate) fn analyse_file(
             let ctx = Ctx {
                 observers,
                 strict: config.strict,
+                keep_progress: config.strict || config.report_bounded_loops,
                 base,
             };
             let mut v = FileVisitor {
