@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn lines_and_columns_are_one_based() {
         let f = SourceFile::new("a.rs", "a.rs", "ab\nçd\n".to_string());
-        let s = f.span(4..6);
+        let s = f.span(5..6);
         assert_eq!(
             (s.line_start, s.column_start, s.line_end, s.column_end),
             (2, 2, 2, 3)
