@@ -6,13 +6,18 @@ use cargo_cancelkit::render::{Report, human, json};
 use cargo_cancelkit::{Config, SourceFile, check_files};
 
 fn run(name: &str, config: &Config) -> (String, String) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     let text = std::fs::read_to_string(&path).expect("fixture");
     // Normalise line endings so snapshots do not depend on the checkout.
     let text = text.replace("\r\n", "\n");
     let file = SourceFile::new(&path, format!("tests/fixtures/{name}"), text);
     let findings = check_files(std::slice::from_ref(&file), config);
-    let report = Report { files: vec![file], findings };
+    let report = Report {
+        files: vec![file],
+        findings,
+    };
     let rendered = human::render(&report, false);
     let diagnostics: Vec<serde_json::Value> = report
         .findings
@@ -23,7 +28,10 @@ fn run(name: &str, config: &Config) -> (String, String) {
             d
         })
         .collect();
-    (rendered, serde_json::to_string_pretty(&diagnostics).expect("json"))
+    (
+        rendered,
+        serde_json::to_string_pretty(&diagnostics).expect("json"),
+    )
 }
 
 macro_rules! fixture {
@@ -38,7 +46,14 @@ macro_rules! fixture {
 }
 
 fixture!(uncancellable, "uncancellable.rs", Config::default());
-fixture!(uncancellable_strict, "uncancellable.rs", Config { strict: true, ..Config::default() });
+fixture!(
+    uncancellable_strict,
+    "uncancellable.rs",
+    Config {
+        strict: true,
+        ..Config::default()
+    }
+);
 fixture!(swallowed, "swallowed.rs", Config::default());
 fixture!(suppressed, "suppressed.rs", Config::default());
 fixture!(parse_error, "parse_error.rs", Config::default());

@@ -1,0 +1,250 @@
+//! CLI tests: exit codes, configuration, `--fix`, output formats.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cargo-cancelkit"));
+    c.env_remove("CARGO_TERM_COLOR");
+    c
+}
+
+/// A throwaway package with `src/lib.rs` and the given extra manifest text.
+fn package(lib: &str, manifest_extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("src")).expect("src");
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        format!("[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n\n{manifest_extra}"),
+    )
+    .expect("manifest");
+    std::fs::write(dir.path().join("src/lib.rs"), lib).expect("lib.rs");
+    dir
+}
+
+const SPIN: &str = "pub async fn spin(f: &std::sync::atomic::AtomicBool) {\n    loop {\n        if f.load(std::sync::atomic::Ordering::Relaxed) {\n            break;\n        }\n    }\n}\n";
+const CLEAN: &str =
+    "pub async fn fine(rx: &mut tokio::Rx) {\n    loop {\n        rx.recv().await;\n    }\n}\n";
+
+fn check(dir: &Path) -> Command {
+    let mut c = bin();
+    c.args([
+        "cancelkit",
+        "check",
+        "--no-cargo-check",
+        "--color",
+        "never",
+        "--manifest-path",
+    ]);
+    c.arg(dir.join("Cargo.toml"));
+    c
+}
+
+#[test]
+fn clean_package_exits_0() {
+    let p = package(CLEAN, "");
+    check(p.path()).assert().code(0);
+}
+
+#[test]
+fn warnings_exit_0_and_deny_exits_1() {
+    let p = package(SPIN, "");
+    let out = check(p.path()).assert().code(0).get_output().stderr.clone();
+    let stderr = String::from_utf8_lossy(&out);
+    assert!(
+        stderr.contains("warning[cancelkit::uncancellable_loop]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("src/lib.rs:2:5"), "{stderr}");
+    check(p.path())
+        .args(["-D", "uncancellable_loop"])
+        .assert()
+        .code(1);
+    check(p.path()).args(["-D", "warnings"]).assert().code(1);
+}
+
+#[test]
+fn configuration_in_the_manifest() {
+    let p = package(
+        SPIN,
+        "[package.metadata.cancelkit]\nlevels = { uncancellable_loop = \"deny\" }\n",
+    );
+    check(p.path()).assert().code(1);
+    let p = package(
+        SPIN,
+        "[package.metadata.cancelkit]\nlevels = { uncancellable_loop = \"allow\" }\n",
+    );
+    check(p.path()).assert().code(0).stderr("");
+    let p = package(
+        SPIN,
+        "[package.metadata.cancelkit]\nskip = [\"src/lib.rs\"]\n",
+    );
+    check(p.path()).assert().code(0).stderr("");
+    let p = package(
+        SPIN,
+        "[workspace.metadata.cancelkit]\nobservers = [\"std::sync::atomic::AtomicBool::load\"]\n",
+    );
+    check(p.path()).assert().code(0).stderr("");
+}
+
+#[test]
+fn unknown_rule_in_the_manifest_is_reported() {
+    let p = package(
+        CLEAN,
+        "[package.metadata.cancelkit]\nlevels = { uncancelable_loop = \"deny\" }\n",
+    );
+    let out = check(p.path()).assert().code(0).get_output().stderr.clone();
+    let stderr = String::from_utf8_lossy(&out);
+    assert!(
+        stderr.contains("unknown cancelkit rule `uncancelable_loop`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Cargo.toml"), "{stderr}");
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    bin()
+        .args(["cancelkit", "check", "--no-such-flag"])
+        .assert()
+        .code(2);
+    bin()
+        .args(["cancelkit", "check", "/no/such/path.rs"])
+        .assert()
+        .code(2);
+    bin()
+        .args(["cancelkit", "check", "-D", "no_such_rule", "src"])
+        .assert()
+        .code(2);
+    let out = bin()
+        .args([
+            "cancelkit",
+            "check",
+            "--no-cargo-check",
+            "--manifest-path",
+            "/no/such/Cargo.toml",
+        ])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8_lossy(&out);
+    // The whole cause chain is printed.
+    assert!(
+        stderr.contains("error: `cargo metadata` failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("caused by:"), "{stderr}");
+}
+
+#[test]
+fn paths_mode_and_direct_invocation() {
+    let p = package(SPIN, "");
+    // As `cargo-cancelkit check` (without the `cancelkit` cargo passes), on a directory.
+    bin()
+        .args(["check", "--color", "never"])
+        .arg(p.path().join("src"))
+        .assert()
+        .code(0);
+    bin()
+        .args(["check", "-D", "warnings"])
+        .arg(p.path().join("src/lib.rs"))
+        .assert()
+        .code(1);
+    // Without the subcommand (rust-analyzer's `check.command = "cancelkit"`).
+    bin()
+        .args(["cancelkit", "-D", "warnings"])
+        .arg(p.path().join("src/lib.rs"))
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn json_output_is_cargo_compiler_messages() {
+    let p = package(SPIN, "");
+    let out = check(p.path())
+        .args(["--message-format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let m = &lines[0];
+    assert_eq!(m["reason"], "compiler-message");
+    assert!(m["package_id"].as_str().is_some_and(|s| s.contains("demo")));
+    assert_eq!(m["target"]["name"], "demo");
+    let d = &m["message"];
+    assert_eq!(d["code"]["code"], "cancelkit::uncancellable_loop");
+    assert_eq!(d["spans"][0]["is_primary"], true);
+    assert_eq!(d["spans"][0]["line_start"], 2);
+    assert_eq!(d["spans"][0]["column_start"], 5);
+    assert!(
+        d["rendered"]
+            .as_str()
+            .is_some_and(|r| r.contains("warning[cancelkit::uncancellable_loop]"))
+    );
+    assert_eq!(
+        d["children"][2]["spans"][0]["suggestion_applicability"],
+        "MachineApplicable"
+    );
+}
+
+#[test]
+fn sarif_output() {
+    let p = package(SPIN, "");
+    let out = check(p.path())
+        .args(["--message-format", "sarif"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).expect("sarif json");
+    assert_eq!(doc["version"], "2.1.0");
+    let r = &doc["runs"][0]["results"][0];
+    assert_eq!(r["ruleId"], "cancelkit::uncancellable_loop");
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "src/lib.rs"
+    );
+}
+
+#[test]
+fn fix_applies_machine_applicable_suggestions() {
+    let p = package(SPIN, "");
+    let out = check(p.path())
+        .arg("--fix")
+        .assert()
+        .code(0)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8_lossy(&out);
+    assert!(stderr.contains("applied 1 fix in 1 file"), "{stderr}");
+    let fixed = std::fs::read_to_string(p.path().join("src/lib.rs")).expect("lib.rs");
+    assert!(fixed.contains("    loop {\n        if ::cancelkit::is_cancelled() {\n            break;\n        }\n        if f.load"), "{fixed}");
+    // Fixed: nothing left, even at deny.
+    check(p.path()).args(["-D", "warnings"]).assert().code(0);
+}
+
+#[test]
+fn parse_errors_do_not_stop_the_rest() {
+    let p = package(SPIN, "");
+    std::fs::write(p.path().join("src/broken.rs"), "fn broken( {").expect("write");
+    let out = check(p.path()).assert().code(0).get_output().stderr.clone();
+    let stderr = String::from_utf8_lossy(&out);
+    assert!(stderr.contains("cancelkit::parse_error"), "{stderr}");
+    assert!(stderr.contains("cancelkit::uncancellable_loop"), "{stderr}");
+}

@@ -1,0 +1,6 @@
+async fn f() {
+    loop {
+        if x { continue }
+        a().await;
+    }
+}
