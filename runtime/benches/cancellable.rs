@@ -1,0 +1,77 @@
+//! What `#[cancellable]` costs in a hot loop: the same loop, with about 20 ns of realistic work
+//! per iteration (FNV-1a over a 16-byte key and a table update), written by hand without any
+//! check vs. instrumented by `#[cancellable]` (a checkpoint at the loop head). Both run inside
+//! a cancelkit task, so every checkpoint really reads the task's token. The acceptance bar is
+//! at most 5% more time for the instrumented loop.
+//!
+//! `cargo bench -p cancelkit --bench cancellable`
+
+use std::hint::black_box;
+
+use cancelkit::{CancelToken, CancellationError, cancellable};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use futures::executor::block_on;
+
+const ITEMS: usize = 4096;
+
+/// The per-iteration work: hash the key, fold it into a small histogram.
+#[inline(always)]
+fn work(key: &[u8; 16], table: &mut [u32; 64]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in key {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    let slot = (hash % 64) as usize;
+    table[slot] = table[slot].wrapping_add(1);
+    hash
+}
+
+fn by_hand(keys: &[[u8; 16]]) -> Result<u64, CancellationError> {
+    let mut table = [0u32; 64];
+    let mut acc = 0u64;
+    for key in keys {
+        acc ^= work(black_box(key), &mut table);
+    }
+    Ok(acc ^ u64::from(table[7]))
+}
+
+#[cancellable]
+fn instrumented(keys: &[[u8; 16]]) -> Result<u64, CancellationError> {
+    let mut table = [0u32; 64];
+    let mut acc = 0u64;
+    for key in keys {
+        acc ^= work(black_box(key), &mut table);
+    }
+    Ok(acc ^ u64::from(table[7]))
+}
+
+fn keys() -> Vec<[u8; 16]> {
+    (0..ITEMS)
+        .map(|i| {
+            let mut key = [0u8; 16];
+            for (j, b) in key.iter_mut().enumerate() {
+                *b = (i.wrapping_mul(31).wrapping_add(j * 7) % 251) as u8;
+            }
+            key
+        })
+        .collect()
+}
+
+fn loop_overhead(c: &mut Criterion) {
+    let keys = keys();
+    assert_eq!(by_hand(&keys), instrumented(&keys));
+    let token = CancelToken::new();
+    let mut group = c.benchmark_group("cancellable_loop");
+    group.throughput(Throughput::Elements(ITEMS as u64));
+    group.bench_function("by hand, no checks", |b| {
+        block_on(token.run(async { b.iter(|| by_hand(black_box(&keys))) }));
+    });
+    group.bench_function("#[cancellable]", |b| {
+        block_on(token.run(async { b.iter(|| instrumented(black_box(&keys))) }));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, loop_overhead);
+criterion_main!(benches);
