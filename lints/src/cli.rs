@@ -616,7 +616,7 @@ fn config_finding(manifest_path: &Path, manifest: Option<&SourceFile>, message: 
         let needle = message.split('`').nth(1).unwrap_or("cancelkit");
         let at = m
             .text
-            .find(&format!("{needle}"))
+            .find(needle)
             .filter(|_| !needle.is_empty())
             .unwrap_or(0);
         m.span(at..at + if at == 0 { 0 } else { needle.len() })

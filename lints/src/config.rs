@@ -65,7 +65,7 @@ impl fmt::Display for Level {
 }
 
 /// The checker's settings for one package.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Config {
     /// Strict mode (S32): only cancellation-aware awaits observe, `for` loops are checked too.
     pub strict: bool,
@@ -78,18 +78,6 @@ pub struct Config {
     /// Default mode: also report loops that look bounded by their data (drain loops over a
     /// consuming call, counting `while` loops). Off by default; strict mode always reports them.
     pub report_bounded_loops: bool,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            strict: false,
-            observers: Vec::new(),
-            skip: Vec::new(),
-            levels: BTreeMap::new(),
-            report_bounded_loops: false,
-        }
-    }
 }
 
 impl Config {

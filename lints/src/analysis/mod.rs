@@ -129,11 +129,15 @@ fn parse_offset(text: &str) -> usize {
     base
 }
 
+/// Every definition of each function name: its unchecked paths (as call lists), and whether it
+/// is known to observe on every path yet.
+type Defs = HashMap<Sym, Vec<(Vec<Vec<Sym>>, bool)>>;
+
 /// Resolves the symbolic parts: computes which crate functions observe on every path (least
 /// fixed point, so recursion alone never counts as observing), then keeps the loop findings
 /// that have a path none of whose calls observes.
 pub(crate) fn resolve(results: Vec<FileResult>) -> Vec<Finding> {
-    let mut defs: HashMap<Sym, Vec<(Vec<Vec<Sym>>, bool)>> = HashMap::new();
+    let mut defs: Defs = HashMap::new();
     let mut findings = Vec::new();
     let mut pending = Vec::new();
     for r in results {
@@ -144,7 +148,7 @@ pub(crate) fn resolve(results: Vec<FileResult>) -> Vec<Finding> {
         pending.extend(r.pending);
     }
     // Only functions whose every definition observes count (names are not resolved further).
-    let observes = |defs: &HashMap<Sym, Vec<(Vec<Vec<Sym>>, bool)>>, name: &str| {
+    let observes = |defs: &Defs, name: &str| {
         defs.get(name)
             .is_some_and(|ds| ds.iter().all(|(_, ok)| *ok))
     };

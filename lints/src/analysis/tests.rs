@@ -17,7 +17,13 @@ fn default_loops(src: &str) -> Vec<usize> {
 }
 
 fn strict_loops(src: &str) -> Vec<usize> {
-    loops(src, &Config { strict: true, ..Config::default() })
+    loops(
+        src,
+        &Config {
+            strict: true,
+            ..Config::default()
+        },
+    )
 }
 
 /// The secondary label of the only finding.
@@ -29,50 +35,83 @@ fn witness(src: &str) -> Option<String> {
 
 #[test]
 fn loop_without_await_is_flagged_in_async_fn_only() {
-    assert_eq!(default_loops("async fn f() {\n    loop { work(); }\n}"), [2]);
-    assert_eq!(default_loops("fn f() {\n    loop { work(); }\n}"), Vec::<usize>::new());
+    assert_eq!(
+        default_loops("async fn f() {\n    loop { work(); }\n}"),
+        [2]
+    );
+    assert_eq!(
+        default_loops("fn f() {\n    loop { work(); }\n}"),
+        Vec::<usize>::new()
+    );
 }
 
 #[test]
 fn await_on_every_path_is_fine() {
     assert!(default_loops("async fn f() { loop { a().await; if x { continue; } } }").is_empty());
-    assert!(default_loops("async fn f() { loop { if x { a().await; } else { b().await; } } }").is_empty());
+    assert!(
+        default_loops("async fn f() { loop { if x { a().await; } else { b().await; } } }")
+            .is_empty()
+    );
 }
 
 #[test]
 fn if_without_else_leaves_a_path() {
     let src = "async fn f() {\n    loop {\n        if x { a().await; }\n    }\n}";
     assert_eq!(default_loops(src), [2]);
-    assert_eq!(witness(src).as_deref(), Some("when this condition is false, nothing observes cancellation"));
+    assert_eq!(
+        witness(src).as_deref(),
+        Some("when this condition is false, nothing observes cancellation")
+    );
 }
 
 #[test]
 fn else_branch_without_await_is_labelled() {
     let src = "async fn f() { loop { if x { a().await; } else { b(); } } }";
-    assert_eq!(witness(src).as_deref(), Some("this branch does not observe cancellation"));
+    assert_eq!(
+        witness(src).as_deref(),
+        Some("this branch does not observe cancellation")
+    );
 }
 
 #[test]
 fn match_arms_are_paths() {
     let src = "async fn f() { loop { match x { A => a().await, B => {} } } }";
-    assert_eq!(witness(src).as_deref(), Some("this arm does not observe cancellation"));
-    assert!(default_loops("async fn f() { loop { match x { A => a().await, B => b().await } } }").is_empty());
+    assert_eq!(
+        witness(src).as_deref(),
+        Some("this arm does not observe cancellation")
+    );
+    assert!(
+        default_loops("async fn f() { loop { match x { A => a().await, B => b().await } } }")
+            .is_empty()
+    );
     // An arm that leaves the loop is not a path back to the head.
-    assert!(default_loops("async fn f() { loop { match x { A => a().await, B => break } } }").is_empty());
-    assert!(default_loops("async fn f() { loop { match x { A => a().await, B => return } } }").is_empty());
+    assert!(
+        default_loops("async fn f() { loop { match x { A => a().await, B => break } } }")
+            .is_empty()
+    );
+    assert!(
+        default_loops("async fn f() { loop { match x { A => a().await, B => return } } }")
+            .is_empty()
+    );
 }
 
 #[test]
 fn continue_before_the_await_is_a_path() {
     let src = "async fn f() { loop { if x { continue; } a().await; } }";
-    assert_eq!(witness(src).as_deref(), Some("this `continue` goes back to the loop head without observing cancellation"));
+    assert_eq!(
+        witness(src).as_deref(),
+        Some("this `continue` goes back to the loop head without observing cancellation")
+    );
 }
 
 #[test]
 fn let_else_continue_is_a_path() {
     let src = "async fn f() { loop { let Some(x) = get() else { continue }; x.await; } }";
     assert_eq!(default_loops(src).len(), 1);
-    assert!(default_loops("async fn f() { loop { let Some(x) = get() else { return }; x.await; } }").is_empty());
+    assert!(
+        default_loops("async fn f() { loop { let Some(x) = get() else { return }; x.await; } }")
+            .is_empty()
+    );
 }
 
 #[test]
@@ -96,40 +135,73 @@ fn nested_loop_body_counts_only_when_it_runs() {
     // A `loop` body always runs: its await is on the path out (via `break`).
     assert!(default_loops("async fn f() { loop { loop { a().await; break; } } }").is_empty());
     // A `while` body may run zero times.
-    assert_eq!(default_loops("async fn f() {\n    loop {\n        while c() { a().await; }\n    }\n}"), [2]);
+    assert_eq!(
+        default_loops("async fn f() {\n    loop {\n        while c() { a().await; }\n    }\n}"),
+        [2]
+    );
 }
 
 #[test]
 fn while_condition_that_checks_or_awaits() {
-    assert!(default_loops("async fn f() { while !cancelkit::is_cancelled() { work(); } }").is_empty());
-    assert!(default_loops("async fn f() { while let Some(x) = rx.recv().await { work(x); } }").is_empty());
-    assert!(default_loops("async fn f(t: CancellationToken) { while !t.is_cancelled() { work(); } }").is_empty());
-    assert_eq!(default_loops("async fn f() { while !flag.load(SeqCst) { spin(); } }").len(), 1);
+    assert!(
+        default_loops("async fn f() { while !cancelkit::is_cancelled() { work(); } }").is_empty()
+    );
+    assert!(
+        default_loops("async fn f() { while let Some(x) = rx.recv().await { work(x); } }")
+            .is_empty()
+    );
+    assert!(
+        default_loops("async fn f(t: CancellationToken) { while !t.is_cancelled() { work(); } }")
+            .is_empty()
+    );
+    assert_eq!(
+        default_loops("async fn f() { while !flag.load(SeqCst) { spin(); } }").len(),
+        1
+    );
 }
 
 #[test]
 fn short_circuit_right_side_may_not_run() {
-    assert_eq!(default_loops("async fn f() { loop { if x && a().await { } } }").len(), 1);
+    assert_eq!(
+        default_loops("async fn f() { loop { if x && a().await { } } }").len(),
+        1
+    );
     assert!(default_loops("async fn f() { loop { if a().await && x { } } }").is_empty());
 }
 
 #[test]
 fn closures_and_async_blocks_are_separate_scopes() {
     // The await inside the spawned block does not count for the loop...
-    assert_eq!(default_loops("async fn f() { loop { spawn(async { a().await }); } }").len(), 1);
+    assert_eq!(
+        default_loops("async fn f() { loop { spawn(async { a().await }); } }").len(),
+        1
+    );
     // ...and a loop inside a sync closure in async code is not async code.
     assert!(default_loops("async fn f() { let c = || loop { work() }; }").is_empty());
     // A loop inside an async block in a sync fn is async code.
-    assert_eq!(default_loops("fn f() { spawn(async { loop { work() } }); }").len(), 1);
+    assert_eq!(
+        default_loops("fn f() { spawn(async { loop { work() } }); }").len(),
+        1
+    );
     // Async closures too.
-    assert_eq!(default_loops("fn f() { let c = async || { loop { work() } }; }").len(), 1);
+    assert_eq!(
+        default_loops("fn f() { let c = async || { loop { work() } }; }").len(),
+        1
+    );
 }
 
 #[test]
 fn checks_count_as_observing() {
-    assert!(default_loops("async fn f() { loop { cancelkit::checkpoint()?; work(); } }").is_empty());
-    assert!(default_loops("async fn f() { loop { if is_cancelled() { break; } work(); } }").is_empty());
-    assert!(default_loops("async fn f(token: CancelToken) { loop { token.check()?; work(); } }").is_empty());
+    assert!(
+        default_loops("async fn f() { loop { cancelkit::checkpoint()?; work(); } }").is_empty()
+    );
+    assert!(
+        default_loops("async fn f() { loop { if is_cancelled() { break; } work(); } }").is_empty()
+    );
+    assert!(
+        default_loops("async fn f(token: CancelToken) { loop { token.check()?; work(); } }")
+            .is_empty()
+    );
 }
 
 #[test]
@@ -152,9 +224,15 @@ fn same_crate_functions_that_observe_on_every_path() {
 
 #[test]
 fn macros_are_scanned() {
-    assert!(default_loops("async fn f() { loop { tokio::select! { _ = a() => {}, _ = b() => {} } } }").is_empty());
+    assert!(
+        default_loops("async fn f() { loop { tokio::select! { _ = a() => {}, _ = b() => {} } } }")
+            .is_empty()
+    );
     assert!(default_loops("async fn f() { loop { println!(\"{}\", a().await); } }").is_empty());
-    assert_eq!(default_loops("async fn f() { loop { println!(\"{}\", a()); } }").len(), 1);
+    assert_eq!(
+        default_loops("async fn f() { loop { println!(\"{}\", a()); } }").len(),
+        1
+    );
     assert!(default_loops("async fn f() { loop { if x { panic!() } a().await; } }").is_empty());
 }
 
@@ -163,11 +241,17 @@ fn strict_mode_counts_only_cancellation_aware_awaits() {
     let src = "async fn f() { loop { rx.recv().await; } }";
     assert!(default_loops(src).is_empty());
     assert_eq!(strict_loops(src).len(), 1);
-    assert!(strict_loops("async fn f() { loop { rx.recv().await; cancelkit::sleep(d).await?; } }").is_empty());
+    assert!(
+        strict_loops("async fn f() { loop { rx.recv().await; cancelkit::sleep(d).await?; } }")
+            .is_empty()
+    );
     assert!(strict_loops("async fn f(t: CancellationToken) { loop { tokio::select! { _ = t.cancelled() => break, m = rx.recv() => {} } } }").is_empty());
     // `for` loops are checked in strict mode only.
     assert!(default_loops("async fn f() { for x in v { work(x); } }").is_empty());
-    assert_eq!(strict_loops("async fn f() { for x in v { work(x); } }").len(), 1);
+    assert_eq!(
+        strict_loops("async fn f() { for x in v { work(x); } }").len(),
+        1
+    );
 }
 
 #[test]
@@ -178,7 +262,10 @@ fn cancellable_functions_are_exempt_unless_opted_out() {
     let src = "#[cancellable]\nasync fn f() -> R {\n    #[uninterruptible]\n    loop { work(); cancelkit::checkpoint()?; }\n}";
     assert!(default_loops(src).is_empty());
     // Async blocks inside are not instrumented by the macro (S27).
-    assert_eq!(default_loops("#[cancellable]\nasync fn f() { spawn(async { loop { work(); } }); }").len(), 1);
+    assert_eq!(
+        default_loops("#[cancellable]\nasync fn f() { spawn(async { loop { work(); } }); }").len(),
+        1
+    );
 }
 
 #[test]
@@ -191,13 +278,19 @@ fn drain_loops_are_not_reported_by_default() {
     // But a busy spin on the empty case is.
     let spin = "async fn f() { loop { match rx.try_recv() { Ok(m) => m.run().await, Err(Empty) => continue, Err(_) => break } } }";
     assert_eq!(default_loops(spin).len(), 1);
-    let spin = "async fn f() { loop { let Ok(m) = rx.try_recv() else { continue }; m.run().await; } }";
+    let spin =
+        "async fn f() { loop { let Ok(m) = rx.try_recv() else { continue }; m.run().await; } }";
     assert_eq!(default_loops(spin).len(), 1);
 }
 
 #[test]
 fn allow_comments() {
-    assert!(default_loops("async fn f() {\n    // cancelkit: allow(uncancellable_loop)\n    loop { work(); }\n}").is_empty());
+    assert!(
+        default_loops(
+            "async fn f() {\n    // cancelkit: allow(uncancellable_loop)\n    loop { work(); }\n}"
+        )
+        .is_empty()
+    );
     assert!(default_loops("async fn f() {\n    loop { // cancelkit: allow(uncancellable_loop)\n        work();\n    }\n}").is_empty());
     assert!(default_loops("// cancelkit: allow(uncancellable_loop)\n/// Docs.\n#[inline]\nasync fn f() {\n    loop { work(); }\n}").is_empty());
     // A comment for another rule does not silence this one, and unknown names are reported.
@@ -209,9 +302,24 @@ fn allow_comments() {
 
 #[test]
 fn observers_from_the_configuration() {
-    let config = Config { observers: vec!["my::shutdown::requested".into()], ..Config::default() };
-    assert!(loops("async fn f() { loop { if requested() { break } work(); } }", &config).is_empty());
-    assert!(loops("async fn f(s: S) { loop { if s.requested() { break } work(); } }", &config).is_empty());
+    let config = Config {
+        observers: vec!["my::shutdown::requested".into()],
+        ..Config::default()
+    };
+    assert!(
+        loops(
+            "async fn f() { loop { if requested() { break } work(); } }",
+            &config
+        )
+        .is_empty()
+    );
+    assert!(
+        loops(
+            "async fn f(s: S) { loop { if s.requested() { break } work(); } }",
+            &config
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -223,10 +331,26 @@ fn swallowed_cancellation() {
             .collect()
     };
     let sw = Rule::SwallowedCancellation;
-    assert_eq!(rules("async fn f() {\n    loop {\n        let _ = cancelkit::sleep(d).await;\n    }\n}"), [(sw, 3)]);
-    assert_eq!(rules("use cancelkit::checkpoint;\nfn f() { loop { if let Err(_) = checkpoint() {} work(); } }"), [(sw, 2)]);
-    assert_eq!(rules("use cancelkit::checkpoint;\nfn f() { loop { checkpoint().ok(); work(); } }"), [(sw, 2)]);
-    assert_eq!(rules("use cancelkit::checkpoint;\nfn f() { loop { match checkpoint() { Ok(()) => {}, Err(_) => {} } work(); } }"), [(sw, 2)]);
+    assert_eq!(
+        rules("async fn f() {\n    loop {\n        let _ = cancelkit::sleep(d).await;\n    }\n}"),
+        [(sw, 3)]
+    );
+    assert_eq!(
+        rules(
+            "use cancelkit::checkpoint;\nfn f() { loop { if let Err(_) = checkpoint() {} work(); } }"
+        ),
+        [(sw, 2)]
+    );
+    assert_eq!(
+        rules("use cancelkit::checkpoint;\nfn f() { loop { checkpoint().ok(); work(); } }"),
+        [(sw, 2)]
+    );
+    assert_eq!(
+        rules(
+            "use cancelkit::checkpoint;\nfn f() { loop { match checkpoint() { Ok(()) => {}, Err(_) => {} } work(); } }"
+        ),
+        [(sw, 2)]
+    );
     // Handling it is fine.
     assert!(rules("use cancelkit::checkpoint;\nfn f() { loop { if let Err(e) = checkpoint() { return Err(e) } work(); } }").is_empty());
     assert!(rules("use cancelkit::checkpoint;\nfn f() { loop { if checkpoint().is_err() { break } work(); } }").is_empty());
@@ -240,7 +364,14 @@ fn parse_errors_are_findings_and_never_panics() {
     let f = check_source("t.rs", "fn broken( {", &Config::default());
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].rule, Rule::ParseError);
-    for src in ["", "\u{feff}", "#!/bin/sh\nfn main(){}", "\u{feff}#!x\nasync fn f(){loop{}}", "é", "\r\n\r\n"] {
+    for src in [
+        "",
+        "\u{feff}",
+        "#!/bin/sh\nfn main(){}",
+        "\u{feff}#!x\nasync fn f(){loop{}}",
+        "é",
+        "\r\n\r\n",
+    ] {
         check_source("t.rs", src, &Config::default());
     }
     // BOM and shebang shift the offsets: the span must still point at `loop`.
@@ -251,8 +382,22 @@ fn parse_errors_are_findings_and_never_panics() {
 
 #[test]
 fn fix_suggestion_is_machine_applicable_unless_the_loop_has_a_value() {
-    let f = check_source("t.rs", "async fn f() { loop { work(); } }", &Config::default());
-    assert_eq!(f[0].suggestions[0].applicability, crate::Applicability::MachineApplicable);
-    let f = check_source("t.rs", "async fn f() -> u8 { loop { if x() { break 1; } } }", &Config::default());
-    assert_eq!(f[0].suggestions[0].applicability, crate::Applicability::MaybeIncorrect);
+    let f = check_source(
+        "t.rs",
+        "async fn f() { loop { work(); } }",
+        &Config::default(),
+    );
+    assert_eq!(
+        f[0].suggestions[0].applicability,
+        crate::Applicability::MachineApplicable
+    );
+    let f = check_source(
+        "t.rs",
+        "async fn f() -> u8 { loop { if x() { break 1; } } }",
+        &Config::default(),
+    );
+    assert_eq!(
+        f[0].suggestions[0].applicability,
+        crate::Applicability::MaybeIncorrect
+    );
 }
