@@ -11,17 +11,16 @@ use reqwest::header;
 use reqwest::{StatusCode, Url};
 use sha2::{Digest, Sha256};
 use tokio::fs::{File, OpenOptions};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
 use tokio::sync::watch;
 
 use super::headers::{self, ContentRange};
 use super::resume::{ResumeData, Validator, to_hex};
+use super::writer::FileWriter;
 use super::{DownloadError, Downloaded, Progress};
 use crate::{CancelToken, CancellationError};
 
-/// Writes reach the file in blocks of this size: few enough blocking-pool round trips to keep
-/// up with loopback, small enough that memory stays flat.
-const WRITE_BUFFER: usize = 1 << 20;
+/// Read size when hashing the bytes kept from before a resume.
+const READ_BUFFER: usize = 1 << 20;
 
 pub(crate) enum Start {
     Fresh {
@@ -37,6 +36,7 @@ pub(crate) struct Config {
     pub(crate) client: Option<reqwest::Client>,
     pub(crate) sha256: Option<[u8; 32]>,
     pub(crate) restart_if_temp_file_invalid: bool,
+    pub(crate) sync_before_rename: bool,
 }
 
 /// How a stop is cleaned up.
@@ -55,7 +55,7 @@ struct Job {
     url: Url,
     destination: PathBuf,
     temp: PathBuf,
-    file: BufWriter<File>,
+    file: FileWriter,
     /// Bytes handed to `file` (on disk once it is flushed).
     written: u64,
     /// The resource's length, when announced.
@@ -66,6 +66,7 @@ struct Job {
     hasher: Option<Sha256>,
     resumed_from: Option<u64>,
     restarts: u32,
+    sync_before_rename: bool,
     progress: watch::Sender<Progress>,
 }
 
@@ -238,7 +239,7 @@ impl Job {
             url,
             destination,
             temp,
-            file: BufWriter::with_capacity(WRITE_BUFFER, file),
+            file: FileWriter::new(file.into_std().await),
             written,
             total,
             validator,
@@ -246,6 +247,7 @@ impl Job {
             hasher: sha256.map(|_| Sha256::new()),
             resumed_from: None,
             restarts,
+            sync_before_rename: config.sync_before_rename,
             progress,
         };
         if let Err(error) = job.seek_to_end().await {
@@ -258,34 +260,43 @@ impl Job {
 
     /// Positions the file after the bytes so far, hashing them if a checksum is expected.
     async fn seek_to_end(&mut self) -> Result<(), DownloadError> {
-        let file = self.file.get_mut();
-        file.seek(SeekFrom::Start(0))
-            .await
-            .map_err(io_error(&self.temp))?;
-        if let Some(hasher) = &mut self.hasher {
-            let mut buf = vec![0; WRITE_BUFFER];
-            let mut left = self.written;
-            while left > 0 {
-                let want = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
-                let n = file
-                    .read(&mut buf[..want])
-                    .await
-                    .map_err(io_error(&self.temp))?;
-                if n == 0 {
-                    return Err(DownloadError::TempFileLength {
-                        path: self.temp.clone(),
-                        expected: self.written,
-                        found: self.written - left,
-                    });
+        use std::io::{Read, Seek};
+        let written = self.written;
+        let hasher = self.hasher.take();
+        let hashed = self
+            .file
+            .blocking(move |file| {
+                let mut hasher = hasher;
+                if let Some(hasher) = &mut hasher {
+                    file.seek(SeekFrom::Start(0))?;
+                    let mut prefix = file.by_ref().take(written);
+                    let mut buf = vec![0; READ_BUFFER];
+                    loop {
+                        match prefix.read(&mut buf)? {
+                            0 => break,
+                            n => hasher.update(&buf[..n]),
+                        }
+                    }
+                    if prefix.limit() != 0 {
+                        return Ok(Err(written - prefix.limit()));
+                    }
                 }
-                hasher.update(&buf[..n]);
-                left -= n as u64;
-            }
-        }
-        file.seek(SeekFrom::Start(self.written))
+                file.seek(SeekFrom::Start(written))?;
+                Ok(Ok(hasher))
+            })
             .await
             .map_err(io_error(&self.temp))?;
-        Ok(())
+        match hashed {
+            Ok(hasher) => {
+                self.hasher = hasher;
+                Ok(())
+            }
+            Err(found) => Err(DownloadError::TempFileLength {
+                path: self.temp.clone(),
+                expected: written,
+                found,
+            }),
+        }
     }
 
     fn report(&self) {
@@ -437,9 +448,14 @@ impl Job {
     /// Empties the temp file and starts counting from zero.
     async fn restart(&mut self) -> Result<(), Stop> {
         let fatal = |e| Stop::Fatal(io_error(&self.temp)(e));
-        self.file.flush().await.map_err(fatal)?;
-        self.file.get_mut().set_len(0).await.map_err(fatal)?;
-        self.file.seek(SeekFrom::Start(0)).await.map_err(fatal)?;
+        self.file
+            .blocking(|file| {
+                use std::io::Seek;
+                file.set_len(0)?;
+                file.seek(SeekFrom::Start(0)).map(drop)
+            })
+            .await
+            .map_err(fatal)?;
         self.written = 0;
         self.total = None;
         self.validator = None;
@@ -476,7 +492,7 @@ impl Job {
                 )));
             }
             self.file
-                .write_all(&chunk)
+                .write(&chunk)
                 .await
                 .map_err(|e| Stop::Fatal(io_error(&self.temp)(e)))?;
             if let Some(hasher) = &mut self.hasher {
@@ -499,8 +515,7 @@ impl Job {
 
     /// Flushes the bytes so far to the disk, so that the offset recorded is the truth.
     async fn sync(&mut self) -> std::io::Result<()> {
-        self.file.flush().await?;
-        self.file.get_ref().sync_data().await
+        self.file.blocking(|file| file.sync_data()).await
     }
 
     /// Resume data for the bytes on disk, if resuming can work (S37).
@@ -537,7 +552,12 @@ impl Job {
     }
 
     async fn complete(&mut self) -> Result<Downloaded, DownloadError> {
-        self.sync().await.map_err(io_error(&self.temp))?;
+        let synced = if self.sync_before_rename {
+            self.sync().await
+        } else {
+            self.file.flush().await
+        };
+        synced.map_err(io_error(&self.temp))?;
         if let (Some(expected), Some(hasher)) = (self.expected_sha256, self.hasher.take()) {
             let actual: [u8; 32] = hasher.finalize().into();
             if actual != expected {
