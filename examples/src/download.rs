@@ -97,7 +97,6 @@ pub fn begin(url: &str, dir: &Path) -> anyhow::Result<Session> {
 
 impl Session {
     /// The running download (for its progress).
-    #[must_use]
     pub fn download(&self) -> &Download {
         &self.download
     }

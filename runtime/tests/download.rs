@@ -146,6 +146,26 @@ async fn resumes_with_range_and_if_range_and_appends_the_206() {
     assert!(temp_files(dir.path()).is_empty());
 }
 
+/// Cancelling a resumed download before the server answers keeps the resume data it had.
+#[tokio::test]
+async fn cancelling_a_resume_before_any_answer_keeps_the_resume_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start(Resource::versioned(LEN, 1), stalling()).await;
+    let resume = paused(&mut server, dir.path(), "/files/data.bin").await;
+    let again = Download::resume(resume.clone())
+        .cancel_producing_resume_data()
+        .await
+        .expect("resume data");
+    assert_eq!(again, resume);
+    assert_eq!(
+        std::fs::metadata(again.temp_file()).unwrap().len(),
+        STALL as u64
+    );
+    server.set_behaviour(Behaviour::default());
+    let done = Download::resume(again).await.unwrap();
+    assert_file_is(&done.path, &server.data());
+}
+
 /// S37: no resume data unless resuming can work; the temp file is then deleted.
 #[tokio::test]
 async fn no_resume_data_when_resuming_cannot_work() {

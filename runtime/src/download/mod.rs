@@ -291,6 +291,19 @@ impl Download {
     /// Cancels the download and deletes its temp file. Awaiting it then gives
     /// [`DownloadError::Cancelled`] once the file is gone (or the finished file, if it
     /// completed first).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let download =
+    ///     cancelkit::download::Download::start("http://127.0.0.1:9/file.bin", dir.path());
+    /// download.cancel();
+    /// let error = download.await.unwrap_err();
+    /// assert!(error.is_cancelled());
+    /// assert!(error.resume_data().is_none());
+    /// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0); // no temp file left
+    /// # }
+    /// ```
     pub fn cancel(&self) {
         self.task.cancel();
     }
@@ -302,6 +315,15 @@ impl Download {
     ///
     /// If the download had already failed in a way that leaves resume data (a dropped
     /// connection, …), that resume data is returned.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let dir = std::env::temp_dir();
+    /// let download = cancelkit::download::Download::start("http://127.0.0.1:9/file.bin", dir);
+    /// // Cancelled before the server said anything: nothing proves a resume could work.
+    /// assert!(download.cancel_producing_resume_data().await.is_none());
+    /// # }
+    /// ```
     pub async fn cancel_producing_resume_data(self) -> Option<ResumeData> {
         self.keep_resume_data.store(true, Ordering::SeqCst);
         self.task.cancel();
