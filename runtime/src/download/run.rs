@@ -55,7 +55,7 @@ struct Job {
     url: Url,
     destination: PathBuf,
     temp: PathBuf,
-    file: FileWriter,
+    file: FileWriter<bytes::Bytes>,
     /// Bytes handed to `file` (on disk once it is flushed).
     written: u64,
     /// The resource's length, when announced.
@@ -491,13 +491,13 @@ impl Job {
                     "more bytes than the announced length".into(),
                 )));
             }
-            self.file
-                .write(&chunk)
-                .await
-                .map_err(|e| Stop::Fatal(io_error(&self.temp)(e)))?;
             if let Some(hasher) = &mut self.hasher {
                 hasher.update(&chunk);
             }
+            self.file
+                .write(chunk)
+                .await
+                .map_err(|e| Stop::Fatal(io_error(&self.temp)(e)))?;
             self.written += len;
             self.progress.send_modify(|p| p.received = self.written);
         }

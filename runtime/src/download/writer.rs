@@ -1,48 +1,54 @@
-//! [`FileWriter`]: the temp file, written in large blocks on the blocking pool while the next
-//! block fills.
+//! [`FileWriter`]: the temp file, written on the blocking pool while the next batch of chunks
+//! arrives.
 //!
 //! `tokio::fs::File` behind a `BufWriter` copies every byte twice before the kernel does (into
-//! the `BufWriter`, then into the `File`'s own buffer). Here a block is filled once and handed,
-//! by move, to a blocking write; a second block fills meanwhile. Memory: two blocks.
+//! the `BufWriter`, then into the `File`'s own buffer). Here the chunks the HTTP client hands
+//! out (reference-counted, never copied) are collected until they add up to a batch, and the
+//! batch is moved to a blocking `write_all` per chunk while the next one collects. So each
+//! byte is copied by the kernel into the socket buffer's reader and into the page cache, as in
+//! curl, and memory holds at most two batches.
 
 use std::fs::File;
 use std::io::{self, Write};
 
 use tokio::task::JoinHandle;
 
-/// Bytes per write: few blocking-pool round trips, flat memory.
-const BLOCK: usize = 1 << 20;
+/// Bytes per batch: few blocking-pool round trips, flat memory.
+const BATCH: usize = 1 << 20;
 
-type InFlight = JoinHandle<(File, Vec<u8>, io::Result<()>)>;
+type InFlight<T> = JoinHandle<(File, Vec<T>, io::Result<()>)>;
 
 #[derive(Debug)]
-pub(crate) struct FileWriter {
+pub(crate) struct FileWriter<T> {
     /// `None` while a write is in flight (or after one panicked).
     file: Option<File>,
-    filling: Vec<u8>,
-    spare: Vec<u8>,
-    in_flight: Option<InFlight>,
+    collecting: Vec<T>,
+    collected: usize,
+    spare: Vec<T>,
+    in_flight: Option<InFlight<T>>,
 }
 
 fn lost() -> io::Error {
     io::Error::other("the temp file handle was lost by a failed blocking write")
 }
 
-impl FileWriter {
+impl<T: AsRef<[u8]> + Send + 'static> FileWriter<T> {
     pub(crate) fn new(file: File) -> Self {
         FileWriter {
             file: Some(file),
-            filling: Vec::with_capacity(BLOCK),
+            collecting: Vec::new(),
+            collected: 0,
             spare: Vec::new(),
             in_flight: None,
         }
     }
 
-    /// Appends `data` at the file's position (written once a block is full, or on
+    /// Appends `chunk` at the file's position (written once a batch is full, or on
     /// [`flush`](Self::flush)).
-    pub(crate) async fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.filling.extend_from_slice(data);
-        if self.filling.len() >= BLOCK {
+    pub(crate) async fn write(&mut self, chunk: T) -> io::Result<()> {
+        self.collected += chunk.as_ref().len();
+        self.collecting.push(chunk);
+        if self.collected >= BATCH {
             self.submit().await?;
         }
         Ok(())
@@ -51,28 +57,30 @@ impl FileWriter {
     /// Waits for the write in flight, if any.
     async fn settle(&mut self) -> io::Result<()> {
         if let Some(write) = self.in_flight.take() {
-            let (file, mut block, result) = write.await.map_err(|_| lost())?;
+            let (file, mut batch, result) = write.await.map_err(|_| lost())?;
             self.file = Some(file);
-            block.clear();
-            self.spare = block;
+            batch.clear();
+            self.spare = batch;
             result?;
         }
         Ok(())
     }
 
-    /// Starts writing the filled block; returns once the previous write is done.
+    /// Starts writing the collected batch; returns once the previous write is done.
     async fn submit(&mut self) -> io::Result<()> {
         self.settle().await?;
-        if self.filling.is_empty() {
+        if self.collecting.is_empty() {
             return Ok(());
         }
         let mut file = self.file.take().ok_or_else(lost)?;
         let next = std::mem::take(&mut self.spare);
-        let block = std::mem::replace(&mut self.filling, next);
-        self.filling.reserve(BLOCK);
+        let batch = std::mem::replace(&mut self.collecting, next);
+        self.collected = 0;
         self.in_flight = Some(tokio::task::spawn_blocking(move || {
-            let result = file.write_all(&block);
-            (file, block, result)
+            let result = batch
+                .iter()
+                .try_for_each(|chunk| file.write_all(chunk.as_ref()));
+            (file, batch, result)
         }));
         Ok(())
     }
