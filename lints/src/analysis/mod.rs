@@ -379,10 +379,17 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     /// the tokens keep their original spans).
     fn visit_item_macro(&mut self, i: &'ast syn::ItemMacro) {
         let braced = matches!(i.mac.delimiter, syn::MacroDelimiter::Brace(_));
-        if braced && i.ident.is_none() && !i.mac.path.is_ident("macro_rules") {
-            if let Ok(file) = syn::parse2::<syn::File>(i.mac.tokens.clone()) {
-                self.visit_file(&file);
-            }
+        // Parsing again costs time: only when the tokens mention something that matters here.
+        if braced
+            && i.ident.is_none()
+            && !i.mac.path.is_ident("macro_rules")
+            && mentions(
+                &i.mac.tokens,
+                &["async", "cancelkit", "checkpoint", "is_cancelled"],
+            )
+            && let Ok(file) = syn::parse2::<syn::File>(i.mac.tokens.clone())
+        {
+            self.visit_file(&file);
         }
     }
 
@@ -434,6 +441,15 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
         self.swallowed(f);
         visit::visit_expr_match(self, i);
     }
+}
+
+/// Whether any identifier in `tokens` is one of `names`.
+fn mentions(tokens: &proc_macro2::TokenStream, names: &[&str]) -> bool {
+    tokens.clone().into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => names.iter().any(|n| i == n),
+        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), names),
+        _ => false,
+    })
 }
 
 #[cfg(test)]

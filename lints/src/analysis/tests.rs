@@ -401,3 +401,9 @@ fn fix_suggestion_is_machine_applicable_unless_the_loop_has_a_value() {
         crate::Applicability::MaybeIncorrect
     );
 }
+
+#[test]
+fn items_inside_item_macros_are_checked() {
+    let src = "cfg_rt! {\n    pub async fn f() {\n        loop { work(); }\n    }\n}\nmacro_rules! m { () => { async fn g() { loop {} } } }";
+    assert_eq!(default_loops(src), [3]);
+}
