@@ -63,6 +63,7 @@ async fn paused(server: &mut TestServer, dir: &Path, path: &str) -> ResumeData {
     let started = Instant::now();
     let resume = download.cancel_producing_resume_data().await;
     let took = started.elapsed();
+    eprintln!("cancel_producing_resume_data of a stalled download took {took:?}");
     assert!(
         took < CANCEL_BOUND,
         "cancelling a stalled download took {took:?}"

@@ -58,6 +58,18 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Files
+//!
+//! The temp file is `.<name>.<random>.part` in the destination directory, so the final rename
+//! never crosses file systems; an existing file of the destination's name is replaced when the
+//! download finishes. Failures that cannot resume delete the temp file; a resume that finds
+//! the temp file the wrong length leaves it as found ([`ResumeData::discard`] deletes it).
+//! The temp file is flushed and `fsync`ed before resume data records its length; the
+//! finished file is synced before its rename only on request
+//! ([`DownloadBuilder::sync_before_rename`]). Writes go to the blocking pool in 1 MiB batches
+//! of the chunks the client received, without copying them, while the next batch arrives:
+//! memory stays flat whatever the size.
+//!
 //! # TLS
 //!
 //! The feature builds reqwest without TLS, so it needs no system libraries. For `https`,
