@@ -92,6 +92,18 @@ pub struct CheckArgs {
     #[arg(long)]
     pub keep_going: bool,
     /// Passed to `cargo check`.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Passed to `cargo check` and `cargo metadata`.
+    #[arg(long)]
+    pub locked: bool,
+    /// Passed to `cargo check` and `cargo metadata`.
+    #[arg(long)]
+    pub offline: bool,
+    /// Passed to `cargo check` and `cargo metadata`.
+    #[arg(long)]
+    pub frozen: bool,
+    /// Passed to `cargo check`.
     #[arg(short = 'F', long, value_name = "FEATURES")]
     pub features: Vec<String>,
     /// Passed to `cargo check`.
@@ -239,12 +251,15 @@ struct Unit {
 pub fn run(args: &CheckArgs) -> Result<u8, CliError> {
     let paths_mode = !args.paths.is_empty() && !args.workspace && args.packages.is_empty();
     let mut cargo_failed = false;
+    let mut finished_line = None;
     let units = if paths_mode {
         vec![paths_unit(args)?]
     } else {
         let metadata = metadata(args)?;
         if !args.no_cargo_check {
-            cargo_failed = !cargo_check(args)?;
+            let (ok, finished) = cargo_check(args)?;
+            cargo_failed = !ok;
+            finished_line = finished;
         }
         package_units(args, &metadata)?
     };
@@ -298,6 +313,10 @@ pub fn run(args: &CheckArgs) -> Result<u8, CliError> {
                     .unwrap_or_else(|| units[0].envelope.clone())
             };
             for line in json_render::render(&report, &envelope, ansi) {
+                writeln!(out, "{line}").map_err(io)?;
+            }
+            // cargo's `build-finished` goes last, after our messages.
+            if let Some(line) = &finished_line {
                 writeln!(out, "{line}").map_err(io)?;
             }
         }
@@ -363,6 +382,17 @@ fn apply_cli(args: &CheckArgs, config: &mut Config) -> Result<(), CliError> {
 fn metadata(args: &CheckArgs) -> Result<Metadata, CliError> {
     let mut cmd = MetadataCommand::new();
     cmd.no_deps();
+    let mut other = Vec::new();
+    for (flag, on) in [
+        ("--locked", args.locked),
+        ("--offline", args.offline),
+        ("--frozen", args.frozen),
+    ] {
+        if on {
+            other.push(flag.to_string());
+        }
+    }
+    cmd.other_options(other);
     if let Some(m) = &args.manifest_path {
         cmd.manifest_path(m);
     }
@@ -375,8 +405,8 @@ fn cargo() -> std::ffi::OsString {
 }
 
 /// Runs `cargo check` with the same selection and passes its messages through. Returns whether
-/// it succeeded.
-fn cargo_check(args: &CheckArgs) -> Result<bool, CliError> {
+/// it succeeded, and (JSON) its `build-finished` message, held back to be printed last.
+fn cargo_check(args: &CheckArgs) -> Result<(bool, Option<String>), CliError> {
     let mut cmd = Process::new(cargo());
     cmd.arg("check");
     if args.workspace {
@@ -393,6 +423,10 @@ fn cargo_check(args: &CheckArgs) -> Result<bool, CliError> {
         ("--keep-going", args.keep_going),
         ("--all-features", args.all_features),
         ("--no-default-features", args.no_default_features),
+        ("--quiet", args.quiet),
+        ("--locked", args.locked),
+        ("--offline", args.offline),
+        ("--frozen", args.frozen),
     ] {
         if on {
             cmd.arg(flag);
@@ -415,7 +449,7 @@ fn cargo_check(args: &CheckArgs) -> Result<bool, CliError> {
             let status = cmd
                 .status()
                 .map_err(|e| CliError::with("cannot run `cargo check`", e))?;
-            Ok(status.success())
+            Ok((status.success(), None))
         }
         MessageFormat::Sarif => {
             // Keep stdout for the SARIF document.
@@ -423,7 +457,7 @@ fn cargo_check(args: &CheckArgs) -> Result<bool, CliError> {
             let status = cmd
                 .status()
                 .map_err(|e| CliError::with("cannot run `cargo check`", e))?;
-            Ok(status.success())
+            Ok((status.success(), None))
         }
         f => {
             cmd.arg(if f == MessageFormat::JsonRenderedAnsi {
@@ -435,11 +469,16 @@ fn cargo_check(args: &CheckArgs) -> Result<bool, CliError> {
             let mut child = cmd
                 .spawn()
                 .map_err(|e| CliError::with("cannot run `cargo check`", e))?;
+            let mut finished = None;
             if let Some(stdout) = child.stdout.take() {
                 let mut out = std::io::stdout().lock();
                 for line in BufReader::new(stdout).lines() {
                     let line =
                         line.map_err(|e| CliError::with("cannot read `cargo check`'s output", e))?;
+                    if line.starts_with("{\"reason\":\"build-finished\"") {
+                        finished = Some(line);
+                        continue;
+                    }
                     writeln!(out, "{line}")
                         .map_err(|e| CliError::with("cannot write the output", e))?;
                 }
@@ -447,7 +486,7 @@ fn cargo_check(args: &CheckArgs) -> Result<bool, CliError> {
             let status = child
                 .wait()
                 .map_err(|e| CliError::with("`cargo check` did not finish", e))?;
-            Ok(status.success())
+            Ok((status.success(), finished))
         }
     }
 }

@@ -248,3 +248,45 @@ fn parse_errors_do_not_stop_the_rest() {
     assert!(stderr.contains("cancelkit::parse_error"), "{stderr}");
     assert!(stderr.contains("cancelkit::uncancellable_loop"), "{stderr}");
 }
+
+#[test]
+fn cargo_check_messages_are_passed_through_first() {
+    let p = package(SPIN, "");
+    let out = bin()
+        .args([
+            "cancelkit",
+            "--workspace",
+            "--message-format=json-diagnostic-rendered-ansi",
+            "--all-targets",
+            "--keep-going",
+            "--offline",
+            "--manifest-path",
+        ])
+        .arg(p.path().join("Cargo.toml"))
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    let reasons: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["reason"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert!(reasons.iter().any(|r| r == "compiler-artifact"), "{text}");
+    assert_eq!(
+        reasons.iter().filter(|r| *r == "compiler-message").count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        reasons.last().map(String::as_str),
+        Some("build-finished"),
+        "{text}"
+    );
+}
