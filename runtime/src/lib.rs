@@ -27,7 +27,7 @@
 //!
 //! - `macros` (default): `#[cancellable]` and `group!`.
 //! - `tokio-util`: conversions to and from `tokio_util::sync::CancellationToken`.
-//! - `anyhow`: [`CancellationError::find_in`] for `anyhow::Error` chains.
+//! - `anyhow`: `CancellationError::find_in` for `anyhow::Error` chains.
 //! - `download`: resumable HTTP downloads that cancel producing resume data
 //!   (`cancelkit::download`).
 

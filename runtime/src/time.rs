@@ -96,57 +96,108 @@ pub fn with_deadline<F: Future>(deadline: Instant, fut: F) -> Linked<F, tokio::t
 pin_project! {
     /// A future that runs under a child of the current task's token and cancels that child
     /// when a trigger future completes: a deadline, or an external token.
+    ///
+    /// On a tokio runtime the trigger runs as a small task of its own, so it fires on time
+    /// even while the wrapped future is busy inside one long poll (a tight loop with
+    /// checkpoints but no awaits); on a multi-threaded runtime the loop then sees the cancel at
+    /// its next checkpoint. Without a runtime the trigger is polled alongside the future.
     #[must_use = "futures do nothing unless polled"]
     pub struct Linked<F, T> {
         #[pin]
-        state: LinkedState<F>,
-        #[pin]
-        trigger: Option<T>,
+        state: LinkedState<F, T>,
         reason: CancelReason,
     }
 }
 
 pin_project! {
     #[project = LinkedStateProj]
-    enum LinkedState<F> {
+    enum LinkedState<F, T> {
         // The child token is created on first poll, under whichever task polls.
-        Pending { fut: Option<F> },
-        Running { #[pin] fut: Scoped<F> },
+        Pending { fut: Option<F>, trigger: Option<T> },
+        Running {
+            #[pin]
+            fut: Scoped<F>,
+            // Polled here only when no tokio runtime could run it as a task.
+            #[pin]
+            trigger: Option<T>,
+            watcher: Option<AbortOnDrop>,
+        },
+    }
+}
+
+/// Aborts the trigger's task when the linked future completes or is dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
 impl<F: Future, T: Future> Linked<F, T> {
     pub(crate) fn new(fut: F, trigger: T, reason: CancelReason) -> Self {
         Linked {
-            state: LinkedState::Pending { fut: Some(fut) },
-            trigger: Some(trigger),
+            state: LinkedState::Pending {
+                fut: Some(fut),
+                trigger: Some(trigger),
+            },
             reason,
         }
     }
 }
 
-impl<F: Future, T: Future> Future for Linked<F, T> {
+impl<F, T> Future for Linked<F, T>
+where
+    F: Future,
+    T: Future + Send + 'static,
+{
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let mut this = self.project();
-        if let LinkedStateProj::Pending { fut } = this.state.as_mut().project() {
+        let reason = *this.reason;
+        if let LinkedStateProj::Pending { fut, trigger } = this.state.as_mut().project() {
             let fut = fut.take().expect("polled after completion");
+            let mut trigger = trigger.take();
             let token = current_token().map_or_else(CancelToken::new, |parent| parent.child());
+            let watcher = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+                let trigger = trigger.take().expect("taken once");
+                let token = token.clone();
+                AbortOnDrop(
+                    runtime
+                        .spawn(async move {
+                            trigger.await;
+                            token.cancel_with(reason);
+                        })
+                        .abort_handle(),
+                )
+            });
             this.state.set(LinkedState::Running {
                 fut: Scoped::new(token, fut),
+                trigger,
+                watcher,
             });
         }
-        let LinkedStateProj::Running { fut } = this.state.project() else {
+        let LinkedStateProj::Running {
+            fut,
+            mut trigger,
+            watcher,
+        } = this.state.project()
+        else {
             unreachable!("set to Running above")
         };
-        if let Some(trigger) = this.trigger.as_mut().as_pin_mut() {
-            if trigger.poll(cx).is_ready() {
-                this.trigger.set(None);
-                fut.token().cancel_with(*this.reason);
+        if let Some(pending) = trigger.as_mut().as_pin_mut() {
+            if pending.poll(cx).is_ready() {
+                trigger.set(None);
+                fut.token().cancel_with(reason);
             }
         }
-        fut.poll(cx)
+        let output = fut.poll(cx);
+        if output.is_ready() {
+            // The deadline no longer matters: stop its task now rather than when dropped.
+            watcher.take();
+        }
+        output
     }
 }
 
@@ -154,7 +205,6 @@ impl<F, T> fmt::Debug for Linked<F, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Linked")
             .field("reason", &self.reason)
-            .field("triggered", &self.trigger.is_none())
             .finish_non_exhaustive()
     }
 }

@@ -395,10 +395,10 @@ fn panicking_handler_does_not_stop_the_others_or_poison_the_tree() {
 async fn s11_task_does_not_inherit_the_spawners_cancellation() {
     let outer = CancelToken::new();
     outer.cancel();
-    let inner = outer
-        .run(async { Task::spawn(async { cancelkit::is_cancelled() }) })
+    let inner_saw_cancel = outer
+        .run(async { Task::spawn(async { cancelkit::is_cancelled() }).await })
         .await;
-    assert!(!inner.await);
+    assert!(!inner_saw_cancel);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -514,6 +514,24 @@ async fn s23_timeout_is_cooperative_and_does_not_touch_the_outer_task() {
         .await;
     assert_eq!(out, (true, "done"));
     assert!(!outer.is_cancelled());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s23_deadline_fires_while_the_future_spins_in_one_poll() {
+    // A loop that checks but never awaits: only a deadline running beside it can fire.
+    let result = cancelkit::with_timeout(Duration::from_millis(20), async {
+        let mut spins = 0u64;
+        loop {
+            cancelkit::checkpoint()?;
+            spins += 1;
+            std::hint::spin_loop();
+            if spins == u64::MAX {
+                return Ok::<u64, CancellationError>(spins);
+            }
+        }
+    })
+    .await;
+    assert_eq!(result.unwrap_err().reason(), CancelReason::Deadline);
 }
 
 #[tokio::test]
