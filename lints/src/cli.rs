@@ -660,8 +660,13 @@ fn config_finding(manifest_path: &Path, manifest: Option<&SourceFile>, message: 
             .unwrap_or(0);
         m.span(at..at + if at == 0 { 0 } else { needle.len() })
     });
+    let rule = if message.starts_with("unknown cancelkit rule") {
+        Rule::UnknownRule
+    } else {
+        Rule::InvalidConfig
+    };
     Finding {
-        rule: Rule::UnknownRule,
+        rule,
         level: Level::Warn,
         path: manifest_path.to_path_buf(),
         message: format!("invalid cancelkit configuration: {message}"),

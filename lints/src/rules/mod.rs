@@ -20,6 +20,8 @@ pub enum Rule {
     ParseError,
     /// An unknown rule name in an allow comment or in the configuration.
     UnknownRule,
+    /// Any other problem in `metadata.cancelkit` (unknown key, bad value).
+    InvalidConfig,
 }
 
 impl Rule {
@@ -27,11 +29,12 @@ impl Rule {
     pub const CONFIGURABLE: [Rule; 2] = [Rule::UncancellableLoop, Rule::SwallowedCancellation];
 
     /// Every rule, including the checker's own diagnostics.
-    pub const ALL: [Rule; 4] = [
+    pub const ALL: [Rule; 5] = [
         Rule::UncancellableLoop,
         Rule::SwallowedCancellation,
         Rule::ParseError,
         Rule::UnknownRule,
+        Rule::InvalidConfig,
     ];
 
     /// The snake_case name.
@@ -41,6 +44,7 @@ impl Rule {
             Rule::SwallowedCancellation => "swallowed_cancellation",
             Rule::ParseError => "parse_error",
             Rule::UnknownRule => "unknown_rule",
+            Rule::InvalidConfig => "invalid_config",
         }
     }
 
@@ -65,6 +69,7 @@ impl Rule {
             }
             Rule::ParseError => "a file could not be parsed, so it was not checked",
             Rule::UnknownRule => "an allow comment or the configuration names an unknown rule",
+            Rule::InvalidConfig => "the `metadata.cancelkit` configuration has a problem",
         }
     }
 }
