@@ -66,7 +66,10 @@ pub struct Report {
 ///
 /// If `cancel_at` is not below [`ITERATIONS`], or the task panics.
 pub async fn run(cancel_at: u64) -> Report {
-    assert!(cancel_at < ITERATIONS, "cancel_at must be below {ITERATIONS}");
+    assert!(
+        cancel_at < ITERATIONS,
+        "cancel_at must be below {ITERATIONS}"
+    );
     let (at_tx, at_rx) = mpsc::channel();
     let (go_tx, go_rx) = mpsc::channel::<()>();
     let (seen_tx, seen_rx) = mpsc::channel();

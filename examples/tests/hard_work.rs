@@ -4,7 +4,10 @@ use cancelkit_examples::hard_work::{ITERATIONS, hard_work, hard_work_partial, ru
 
 #[tokio::test]
 async fn runs_all_iterations_when_not_cancelled() {
-    assert_eq!(CancelToken::new().run(hard_work(|_| {})).await, Ok(ITERATIONS));
+    assert_eq!(
+        CancelToken::new().run(hard_work(|_| {})).await,
+        Ok(ITERATIONS)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

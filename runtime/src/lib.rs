@@ -167,4 +167,32 @@ pub mod __private {
             Err(err.into())
         }
     }
+
+    /// The current task's token, looked up once when a plain `fn` under `#[cancellable]`
+    /// starts: a sync function runs within one poll, so the task cannot change under it, and
+    /// each loop head is then one atomic load instead of a thread-local lookup.
+    #[derive(Debug)]
+    pub struct Hoisted(Option<crate::CancelToken>);
+
+    impl Hoisted {
+        /// The current task's token (none outside a task).
+        #[inline]
+        #[must_use]
+        pub fn current() -> Self {
+            Hoisted(crate::current_token())
+        }
+
+        /// Like [`checkpoint`], for the token looked up at the start.
+        ///
+        /// # Errors
+        ///
+        /// [`CancellationError`] once the task is cancelled.
+        #[inline]
+        pub fn check(&self) -> Result<(), CancellationError> {
+            match &self.0 {
+                Some(token) => token.check(),
+                None => Ok(()),
+            }
+        }
+    }
 }

@@ -83,7 +83,10 @@ fn hard_work_break(progress: &mpsc::Sender<u32>, go: &mpsc::Receiver<()>) -> u32
 fn loop_head_break_policy_keeps_partial_results() {
     let (result, seen) = cancel_during_iteration_3(|p, g| hard_work_break(&p, &g));
     assert_eq!(seen, [0, 1, 2, 3]);
-    assert_eq!(result, 40, "four iterations done, then the code after the loop ran");
+    assert_eq!(
+        result, 40,
+        "four iterations done, then the code after the loop ran"
+    );
 }
 
 #[cancellable(on_cancel = return Err(done))]
@@ -130,7 +133,10 @@ fn nested_labelled_loops_check_at_each_head_and_convert_the_error() {
 }
 
 #[cancellable]
-fn opted_out(progress: &mpsc::Sender<u32>, go: &mpsc::Receiver<()>) -> Result<u32, CancellationError> {
+fn opted_out(
+    progress: &mpsc::Sender<u32>,
+    go: &mpsc::Receiver<()>,
+) -> Result<u32, CancellationError> {
     let mut done = 0;
     #[cancelkit::uninterruptible]
     for i in 0..6 {
@@ -198,14 +204,21 @@ fn await_default_policy_checks_after_resuming_and_before_suspending() {
     let token = CancelToken::new();
     let result = futures::executor::block_on(token.run(await_before(&mut polled)));
     assert!(result.is_err());
-    assert!(!polled, "the awaited future must not be polled once cancelled");
+    assert!(
+        !polled,
+        "the awaited future must not be polled once cancelled"
+    );
 }
 
 #[cancellable(on_cancel = break)]
 async fn await_break(values: &[u32]) -> (Vec<u32>, &'static str) {
     let mut seen = Vec::new();
     for &v in values {
-        let got = if v == 3 { CancelWhileAwaited(v).await } else { v };
+        let got = if v == 3 {
+            CancelWhileAwaited(v).await
+        } else {
+            v
+        };
         seen.push(got);
     }
     (seen, "after the loop")
@@ -240,7 +253,11 @@ async fn await_break_policy_works_in_a_while_let_condition() {
     let token = CancelToken::new();
     let seen = token.run(await_in_while_condition(&mut rx)).await;
     assert_eq!(seen, [1, 2]);
-    assert_eq!(rx.recv().await, Some(3), "the loop stopped before receiving again");
+    assert_eq!(
+        rx.recv().await,
+        Some(3),
+        "the loop stopped before receiving again"
+    );
 }
 
 #[cancellable(on_cancel = return -1)]
@@ -253,7 +270,10 @@ async fn await_return(rx: &mut tokio::sync::mpsc::Receiver<i32>) -> i32 {
 fn await_return_policy_returns_the_expression() {
     let (_tx, mut rx) = tokio::sync::mpsc::channel(1);
     let token = CancelToken::new();
-    assert_eq!(futures::executor::block_on(token.run(await_return(&mut rx))), -1);
+    assert_eq!(
+        futures::executor::block_on(token.run(await_return(&mut rx))),
+        -1
+    );
 }
 
 /// A real task suspended on a channel, cancelled from outside, resumed by a value.
@@ -288,7 +308,10 @@ async fn a_task_suspended_at_an_await_stops_when_it_resumes() {
     tx.send(1).await.unwrap();
     let result = task.await;
     assert_eq!(result.unwrap_err().reason(), CancelReason::Explicit);
-    assert!(seen.lock().unwrap().is_empty(), "the value received after cancel is not used");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the value received after cancel is not used"
+    );
 }
 
 // ---- shapes --------------------------------------------------------------------------------
@@ -355,7 +378,11 @@ fn trait_impl_inherent_generic_and_box_self_methods_are_instrumented() {
 
     let token = CancelToken::new();
     let out = futures::executor::block_on(token.run(Box::new(Counter { limit: 3 }).by_box(1..)));
-    assert_eq!(out, (3, 'x'), "cancelled by the check after the await that reached the limit");
+    assert_eq!(
+        out,
+        (3, 'x'),
+        "cancelled by the check after the await that reached the limit"
+    );
 }
 
 #[test]

@@ -11,9 +11,7 @@ use cancelkit::{CancelToken, CancellationError, cancellable};
 /// condition, an await whose value is `()`, a labelled loop, a marked loop.
 #[cancellable]
 #[must_use = "the sum is the point"]
-async fn every_shape(
-    rx: &mut tokio::sync::mpsc::Receiver<u64>,
-) -> Result<u64, CancellationError> {
+async fn every_shape(rx: &mut tokio::sync::mpsc::Receiver<u64>) -> Result<u64, CancellationError> {
     let mut sum = 0;
     while let Some(n) = rx.recv().await {
         sum += n;
@@ -149,8 +147,16 @@ async fn tracing_in_either_order_keeps_the_checkpoints() {
     assert_eq!(traced_before(&[1, 2]).await.unwrap(), 3);
     assert!(cancelled_run(traced_before(&[1, 2])).await.is_err());
     assert_eq!(traced_sync_before(&[1, 2]), Ok(3));
-    assert!(cancelled_run(async { traced_sync_before(&[1, 2]) }).await.is_err());
-    assert!(cancelled_run(async { traced_sync_plain_before(&[1, 2]) }).await.is_err());
+    assert!(
+        cancelled_run(async { traced_sync_before(&[1, 2]) })
+            .await
+            .is_err()
+    );
+    assert!(
+        cancelled_run(async { traced_sync_plain_before(&[1, 2]) })
+            .await
+            .is_err()
+    );
 }
 
 #[test]
@@ -187,4 +193,58 @@ async fn tokio_test_after() -> Result<(), CancellationError> {
     }
     assert_eq!(n, 3);
     Ok(())
+}
+
+/// No names leak in or out (S30): the user's locals and labels named like the generated ones,
+/// and items shadowing `Ok`, `Err`, `Result`, `core` and `cancelkit`, change nothing.
+mod hygiene {
+    #![allow(dead_code, non_camel_case_types)]
+
+    use ::cancelkit::{CancelToken, cancellable};
+
+    struct Ok;
+    struct Err;
+    struct Result;
+    struct Some;
+    mod core {}
+    mod cancelkit {}
+
+    #[cancellable]
+    async fn shadowed(
+        cancelkit_value: u32,
+        cancelkit_err: u32,
+    ) -> ::std::result::Result<u32, ::cancelkit::CancellationError> {
+        let mut total = 0;
+        for _ in 0..2 {
+            total += ::std::future::ready(cancelkit_value).await + cancelkit_err;
+        }
+        ::std::result::Result::Ok(total)
+    }
+
+    #[cancellable(on_cancel = break)]
+    async fn labels(rx: &mut tokio::sync::mpsc::Receiver<u32>) -> u32 {
+        let mut total = 0;
+        'cancelkit_loop0: for _ in 0..2 {
+            while let ::std::option::Option::Some(n) = rx.recv().await {
+                total += n;
+                if n == 0 {
+                    break 'cancelkit_loop0;
+                }
+            }
+        }
+        total
+    }
+
+    #[tokio::test]
+    async fn user_names_are_untouched() {
+        assert_eq!(shadowed(1, 10).await, ::std::result::Result::Ok(22));
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+        for n in [3, 4, 0, 9] {
+            tx.send(n).await.unwrap();
+        }
+        assert_eq!(labels(&mut rx).await, 7);
+        let token = CancelToken::new();
+        token.cancel();
+        assert!(token.run(shadowed(1, 10)).await.is_err());
+    }
 }

@@ -39,7 +39,11 @@ fn default_true() -> bool {
 /// `loops = false`: a bool, with an error that says so (darling's own is "Unknown value").
 fn switch(meta: &syn::Meta) -> darling::Result<bool> {
     bool::from_meta(meta).map_err(|_| {
-        let name = meta.path().get_ident().map(ToString::to_string).unwrap_or_default();
+        let name = meta
+            .path()
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let at: &dyn quote::ToTokens = match meta {
             syn::Meta::NameValue(nv) => &nv.value,
             other => other,
@@ -101,8 +105,8 @@ impl FromMeta for OnCancel {
 fn absolute_path(path: Option<Path>) -> darling::Result<Option<Path>> {
     let Some(path) = path else { return Ok(None) };
     let first = path.segments.first().map(|s| s.ident.to_string());
-    let absolute = path.leading_colon.is_some()
-        || matches!(first.as_deref(), Some("crate" | "$crate"));
+    let absolute =
+        path.leading_colon.is_some() || matches!(first.as_deref(), Some("crate" | "$crate"));
     if absolute {
         Ok(Some(path))
     } else {

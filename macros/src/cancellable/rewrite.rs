@@ -56,6 +56,11 @@ pub(crate) struct Rewriter<'a> {
     ret: Option<TokenStream>,
     loops: Vec<LoopFrame>,
     next_label: usize,
+    /// In a plain `fn`, loop heads check the token looked up once at the start (see
+    /// `__private::Hoisted`); `None` in async code, where the task is found on each poll.
+    hoisted: Option<syn::Ident>,
+    /// Whether a check used the hoisted token (so the lookup must be emitted).
+    pub(crate) hoisted_used: bool,
     pub(crate) errors: Vec<syn::Error>,
 }
 
@@ -67,6 +72,8 @@ impl<'a> Rewriter<'a> {
             ret,
             loops: Vec::new(),
             next_label: 0,
+            hoisted: None,
+            hoisted_used: false,
             errors: Vec::new(),
         }
     }
@@ -74,8 +81,29 @@ impl<'a> Rewriter<'a> {
     /// Rewrites a function body. Besides the plain walk, it sees through the wrappers that
     /// `#[tokio::main]`, `#[tokio::test]` and `#[tracing::instrument]` put around a body when
     /// they expand *before* `#[cancellable]` (see [`Rewriter::visit_wrapper`]).
-    pub(crate) fn rewrite_body(&mut self, block: &mut Block) {
-        let tracing_sync = block.stmts.iter().any(|s| local_named(s, "__tracing_attr_span"));
+    pub(crate) fn rewrite_body(&mut self, block: &mut Block, sync: bool) {
+        if sync {
+            self.hoisted = Some(format_ident!("cancelkit_token", span = Span::mixed_site()));
+        }
+        self.rewrite_stmts(block);
+        if let (Some(token), true) = (&self.hoisted, self.hoisted_used) {
+            let private = &self.private;
+            let allow = allow_list();
+            let lookup = quote_spanned! {Span::mixed_site()=>
+                #allow
+                let #token = #private::Hoisted::current();
+            };
+            block
+                .stmts
+                .insert(0, Stmt::Expr(Expr::Verbatim(lookup), None));
+        }
+    }
+
+    fn rewrite_stmts(&mut self, block: &mut Block) {
+        let tracing_sync = block
+            .stmts
+            .iter()
+            .any(|s| local_named(s, "__tracing_attr_span"));
         for stmt in &mut block.stmts {
             // tokio: `let body = async { .. };`
             // tracing, async fn: `let __tracing_instrument_future = async move { .. };`
@@ -102,6 +130,13 @@ impl<'a> Rewriter<'a> {
     /// `return` and `?` inside it still leave "the function". tracing's `err`/`ret` modes nest
     /// the body once more as `async move { body }.await` in the first statement.
     fn visit_wrapper(&mut self, expr: &mut Expr) {
+        // The wrapper's body runs later, on the runtime's polls: no hoisted token there.
+        let hoisted = self.hoisted.take();
+        self.visit_wrapper_inner(expr);
+        self.hoisted = hoisted;
+    }
+
+    fn visit_wrapper_inner(&mut self, expr: &mut Expr) {
         let Expr::Async(wrapper) = expr else {
             self.visit_expr_mut(expr);
             return;
@@ -121,10 +156,17 @@ impl<'a> Rewriter<'a> {
 
     /// The statement a checkpoint turns into. `target` is the loop a `break` leaves: `None`
     /// for the loop whose head this is (a plain `break`).
-    fn check(&self, span: Span, target: Option<&Lifetime>) -> TokenStream {
+    fn check(&mut self, span: Span, target: Option<&Lifetime>) -> TokenStream {
         let private = &self.private;
         let span = Span::mixed_site().located_at(span);
         let allow = allow_list();
+        let checkpoint = match &self.hoisted {
+            Some(token) => {
+                self.hoisted_used = true;
+                quote_spanned!(span=> #token.check())
+            }
+            None => quote_spanned!(span=> #private::checkpoint()),
+        };
         match &self.opts.on_cancel {
             OnCancel::Error => {
                 let err = format_ident!("cancelkit_err", span = span);
@@ -136,20 +178,20 @@ impl<'a> Rewriter<'a> {
                 };
                 quote_spanned! {span=>
                     #allow
-                    if let ::core::result::Result::Err(#err) = #private::checkpoint() {
+                    if let ::core::result::Result::Err(#err) = #checkpoint {
                         return #from(#err);
                     }
                 }
             }
             OnCancel::Break => quote_spanned! {span=>
                 #allow
-                if #private::checkpoint().is_err() {
+                if #checkpoint.is_err() {
                     break #target;
                 }
             },
             OnCancel::Return(value) => quote_spanned! {span=>
                 #allow
-                if #private::checkpoint().is_err() {
+                if #checkpoint.is_err() {
                     return #value;
                 }
             },
@@ -192,7 +234,8 @@ impl<'a> Rewriter<'a> {
         let frame = self.loops.pop().expect("pushed above");
         if self.opts.loops {
             let check = self.check(kw_span, None);
-            body.stmts.insert(0, Stmt::Expr(Expr::Verbatim(check), None));
+            body.stmts
+                .insert(0, Stmt::Expr(Expr::Verbatim(check), None));
         }
         if frame.generated_label {
             let name = frame.label.expect("generated labels are set");
@@ -222,7 +265,9 @@ impl<'a> Rewriter<'a> {
     }
 
     fn visit_await(&mut self, expr: &mut Expr) {
-        let Expr::Await(aw) = expr else { unreachable!() };
+        let Expr::Await(aw) = expr else {
+            unreachable!()
+        };
         if is_marked(&aw.attrs) {
             return;
         }

@@ -30,7 +30,9 @@ macro_rules! snapshot {
     };
 }
 
-snapshot!(async_fn_default, (),
+snapshot!(
+    async_fn_default,
+    (),
     async fn fetch(rx: &mut Receiver<u64>) -> Result<u64, CancellationError> {
         let mut total = 0;
         while let Some(n) = rx.recv().await {
@@ -40,14 +42,18 @@ snapshot!(async_fn_default, (),
     }
 );
 
-snapshot!(sync_fn_nested_labelled_loops, (),
+snapshot!(
+    sync_fn_nested_labelled_loops,
+    (),
     pub fn grid(n: usize) -> std::io::Result<usize> {
         let mut cells = 0;
         'rows: for _ in 0..n {
             let mut col = 0;
             loop {
                 col += 1;
-                if col == n { continue 'rows; }
+                if col == n {
+                    continue 'rows;
+                }
                 cells += 1;
             }
         }
@@ -55,21 +61,33 @@ snapshot!(sync_fn_nested_labelled_loops, (),
     }
 );
 
-snapshot!(method_generics_where_impl_trait, (),
+snapshot!(
+    method_generics_where_impl_trait,
+    (),
     impl<'a, T> Store<'a, T> {
         pub async fn drain<F>(&mut self, sink: impl Sink<T>, f: F) -> Result<&'a str, Error>
         where
             F: Fn(&T) -> bool,
         {
             for item in self.items.drain(..) {
-                if f(&item) { sink.send(item).await?; }
+                if f(&item) {
+                    sink.send(item).await?;
+                }
             }
             Ok(self.name)
         }
-        fn by_value(self: Box<Self>) -> anyhow::Result<()> { loop { self.step()?; } }
-        const fn skipped(&self) -> usize { 0 }
+        fn by_value(self: Box<Self>) -> anyhow::Result<()> {
+            loop {
+                self.step()?;
+            }
+        }
+        const fn skipped(&self) -> usize {
+            0
+        }
         #[uninterruptible]
-        fn opted_out(&self) -> usize { loop {} }
+        fn opted_out(&self) -> usize {
+            loop {}
+        }
     }
 );
 
@@ -81,49 +99,77 @@ snapshot!(trait_impl_method, (),
     }
 );
 
-snapshot!(on_cancel_break, (on_cancel = break),
+snapshot!(
+    on_cancel_break,
+    (on_cancel = break),
     async fn count(rx: &mut Receiver<u64>) -> u64 {
         let mut count = 0;
         while let Some(n) = rx.recv().await {
             count += n;
-            for _ in 0..n { tokio::task::yield_now().await; }
+            for _ in 0..n {
+                tokio::task::yield_now().await;
+            }
         }
         count
     }
 );
 
-snapshot!(on_cancel_return_expr, (on_cancel = return partial),
+snapshot!(
+    on_cancel_return_expr,
+    (on_cancel = return partial),
     fn sum(items: &[u64]) -> u64 {
         let mut partial = 0;
-        for item in items { partial += item; }
+        for item in items {
+            partial += item;
+        }
         partial
     }
 );
 
-snapshot!(on_cancel_bare_return_no_awaits, (on_cancel = return, awaits = false),
+snapshot!(
+    on_cancel_bare_return_no_awaits,
+    (on_cancel = return, awaits = false),
     async fn tick(rx: &mut Receiver<()>) {
-        loop { rx.recv().await; }
+        loop {
+            rx.recv().await;
+        }
     }
 );
 
-snapshot!(loops_off_custom_crate, (loops = false, crate = ::my_cancelkit),
+snapshot!(
+    loops_off_custom_crate,
+    (loops = false, crate = ::my_cancelkit),
     async fn step(rx: &mut Receiver<u8>) -> Result<u8, E> {
         for _ in 0..3 {}
         Ok(rx.recv().await.unwrap_or(0))
     }
 );
 
-snapshot!(not_descended_and_markers, (),
+snapshot!(
+    not_descended_and_markers,
+    (),
     async fn boundaries() -> Result<(), E> {
-        let f = || { loop {} };
-        let fut = async { loop { other().await; } };
-        fn nested() { loop {} }
+        let f = || {
+            loop {}
+        };
+        let fut = async {
+            loop {
+                other().await;
+            }
+        };
+        fn nested() {
+            loop {}
+        }
         #[uninterruptible]
-        for x in 0..3 { flush(x).await; }
+        for x in 0..3 {
+            flush(x).await;
+        }
         #[cancelkit::uninterruptible]
         let done = finish().await;
         tokio::select! { _ = a() => {} }
-        if false { loop {} }
+        if false {
+            loop {}
+        }
         let c = move || {
             #[uninterruptible]
             loop {}
@@ -132,28 +178,54 @@ snapshot!(not_descended_and_markers, (),
     }
 );
 
-snapshot!(tokio_main_expanded_first, (),
+snapshot!(
+    tokio_main_expanded_first,
+    (),
     fn main() -> Result<(), E> {
         let body = async {
-            loop { work().await?; }
+            loop {
+                work().await?;
+            }
         };
         let body = { body };
-        return tokio::runtime::Builder::new_multi_thread().build().expect("rt").block_on(body);
+        return tokio::runtime::Builder::new_multi_thread()
+            .build()
+            .expect("rt")
+            .block_on(body);
     }
 );
 
-snapshot!(error_unit_return, (),
-    fn nothing() { loop {} }
+snapshot!(
+    error_unit_return,
+    (),
+    fn nothing() {
+        loop {}
+    }
 );
 
-snapshot!(error_unknown_option, (on_cancle = break),
-    fn f() -> Result<(), E> { loop {} }
+snapshot!(
+    error_unknown_option,
+    (on_cancle = break),
+    fn f() -> Result<(), E> {
+        loop {}
+    }
 );
 
-snapshot!(error_break_value, (on_cancel = break),
-    fn f() -> u32 { let x = loop { break 3; }; x }
+snapshot!(
+    error_break_value,
+    (on_cancel = break),
+    fn f() -> u32 {
+        let x = loop {
+            break 3;
+        };
+        x
+    }
 );
 
-snapshot!(error_break_await_outside_loop, (on_cancel = break),
-    async fn f() -> u32 { g().await }
+snapshot!(
+    error_break_await_outside_loop,
+    (on_cancel = break),
+    async fn f() -> u32 {
+        g().await
+    }
 );
