@@ -9,7 +9,7 @@ use tokio::task::{JoinError, JoinSet};
 
 use super::child::Child;
 use super::shared::{ChildGuard, Shared};
-use crate::context::current_token;
+use crate::context::{Scoped, current_token};
 use crate::sync::Arc;
 use crate::token::{CancelToken, Cancelled};
 
@@ -21,11 +21,13 @@ pub(crate) struct Core<T, E> {
     /// Parked on `parent` while `next()` waits; kept between calls so that waiting registers
     /// one listener per group, not one per `next()`.
     parent_cancelled: Option<Cancelled>,
+    /// Whether children are counted live (discarding groups).
+    count_live: bool,
 }
 
 impl<T: Send + 'static, E: Send + 'static> Core<T, E> {
     /// A group under the current task (S16a): its token is a child of the task's token.
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(count_live: bool) -> Self {
         let parent = current_token();
         let token = parent
             .as_ref()
@@ -35,6 +37,7 @@ impl<T: Send + 'static, E: Send + 'static> Core<T, E> {
             shared: Shared::new(token),
             parent,
             parent_cancelled: None,
+            count_live,
         }
     }
 
@@ -44,8 +47,9 @@ impl<T: Send + 'static, E: Send + 'static> Core<T, E> {
         F: Future + Send + 'static,
         H: FnOnce(&ChildGuard<E>, F::Output) -> T + Send + 'static,
     {
-        let (token, guard) = self.shared.child_started();
-        self.set.spawn(Child::new(token.run(fut), guard, on_output));
+        let (token, guard) = Shared::child_started(&self.shared, self.count_live);
+        self.set
+            .spawn(Child::new(Scoped::new(token, fut), guard, on_output));
     }
 }
 

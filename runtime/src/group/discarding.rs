@@ -113,7 +113,9 @@ macro_rules! discarding_methods {
 
 impl DiscardingTaskGroup {
     pub(crate) fn new() -> Self {
-        DiscardingTaskGroup { core: Core::new() }
+        DiscardingTaskGroup {
+            core: Core::new(true),
+        }
     }
 
     discarding_methods!();
@@ -150,7 +152,9 @@ impl DiscardingTaskGroup {
 
 impl<E: Send + 'static> ThrowingDiscardingTaskGroup<E> {
     pub(crate) fn new() -> Self {
-        ThrowingDiscardingTaskGroup { core: Core::new() }
+        ThrowingDiscardingTaskGroup {
+            core: Core::new(true),
+        }
     }
 
     discarding_methods!();

@@ -4,9 +4,9 @@
 //! This is the only synchronisation a group adds to the cancellation tree (the children
 //! themselves are tokio tasks in a `JoinSet`), and it is what the loom tests model-check:
 //!
-//! - spawning a child takes a child of the group's token and increments `live`
-//!   ([`Shared::child_started`]); the returned [`ChildGuard`] decrements it when the child's
-//!   future is dropped: finished, aborted, or unwound by a panic;
+//! - spawning a child takes a child of the group's token and (in a discarding group)
+//!   increments `live` ([`Shared::child_started`]); the returned [`ChildGuard`] decrements it
+//!   when the child's future is dropped: finished, aborted, or unwound by a panic;
 //! - a child that fails in a fail-fast or discarding-throwing group calls
 //!   [`Shared::record_failure`]: the first error is kept, and the group's token is cancelled
 //!   with [`CancelReason::SiblingFailed`] *after* the error is stored, so whoever sees the group
@@ -44,16 +44,20 @@ impl<E> Shared<E> {
     }
 
     /// Registers a new child: its token (a child of the group's, already cancelled if the
-    /// group is) and the guard that counts it live until it is dropped.
-    pub fn child_started(self: &Arc<Self>) -> (CancelToken, ChildGuard<E>) {
-        self.live.fetch_add(1, Ordering::Relaxed);
+    /// group is) and its guard, which counts it live until it is dropped if `counted` (only
+    /// discarding groups need the count: it is two contended atomic operations per child).
+    pub fn child_started(this: &Arc<Self>, counted: bool) -> (CancelToken, ChildGuard<E>) {
+        if counted {
+            this.live.fetch_add(1, Ordering::Relaxed);
+        }
         let guard = ChildGuard {
-            shared: Arc::clone(self),
+            shared: Arc::clone(this),
+            counted,
         };
-        (self.token.child(), guard)
+        (this.token.child(), guard)
     }
 
-    /// Children started and not yet finished (or dropped).
+    /// Counted children started and not yet finished (or dropped).
     pub fn live(&self) -> usize {
         self.live.load(Ordering::Acquire)
     }
@@ -103,6 +107,7 @@ impl<E> fmt::Debug for Shared<E> {
 /// Counts one child live until dropped.
 pub struct ChildGuard<E> {
     shared: Arc<Shared<E>>,
+    counted: bool,
 }
 
 impl<E> ChildGuard<E> {
@@ -114,7 +119,9 @@ impl<E> ChildGuard<E> {
 
 impl<E> Drop for ChildGuard<E> {
     fn drop(&mut self) {
-        self.shared.live.fetch_sub(1, Ordering::AcqRel);
+        if self.counted {
+            self.shared.live.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 

@@ -131,7 +131,9 @@ macro_rules! common_methods {
 
 impl<T: Send + 'static> TaskGroup<T> {
     pub(crate) fn new() -> Self {
-        TaskGroup { core: Core::new() }
+        TaskGroup {
+            core: Core::new(false),
+        }
     }
 
     /// Adds a child running `fut` (Swift's `addTask`). On a cancelled group the child is
@@ -174,7 +176,7 @@ impl<T: 'static> TaskGroup<T> {
 impl<T: Send + 'static, E: Send + 'static> ThrowingTaskGroup<T, E> {
     pub(crate) fn new() -> Self {
         ThrowingTaskGroup {
-            core: Core::new(),
+            core: Core::new(false),
             fail_fast: false,
         }
     }
