@@ -337,14 +337,16 @@ pub fn run(args: &CheckArgs) -> Result<u8, CliError> {
 
 fn analyse(units: &[Unit]) -> Report {
     let mut report = Report::default();
+    let pairs: Vec<(&[SourceFile], &Config)> = units
+        .iter()
+        .map(|u| (u.files.as_slice(), &u.config))
+        .collect();
     for u in units {
         report.findings.extend(u.config_findings.iter().cloned());
-        report
-            .findings
-            .extend(crate::check_files(&u.files, &u.config));
         report.files.extend(u.files.iter().cloned());
         report.files.extend(u.manifest.iter().cloned());
     }
+    report.findings.extend(crate::check_workspace(&pairs));
     report
 }
 

@@ -50,12 +50,28 @@ pub use source::{SourceFile, SourceSpan};
 /// and should the analysis of a file fail anyway, that file is reported and the others are
 /// still checked.
 pub fn check_files(files: &[SourceFile], config: &Config) -> Vec<Finding> {
-    let observers = analysis::observers::Observers::new(&config.observers);
-    let results: Vec<analysis::FileResult> = files
+    check_workspace(&[(files, config)])
+}
+
+/// Checks several packages, each with its own configuration, as one workspace: a function of
+/// any of them that observes on every path counts as observing when called from another (S32
+/// speaks of "a function of the same workspace"). Files of all packages are analysed in
+/// parallel.
+pub fn check_workspace(units: &[(&[SourceFile], &Config)]) -> Vec<Finding> {
+    let observers: Vec<analysis::observers::Observers> = units
+        .iter()
+        .map(|(_, config)| analysis::observers::Observers::new(&config.observers))
+        .collect();
+    let work: Vec<(&SourceFile, &Config, &analysis::observers::Observers)> = units
+        .iter()
+        .zip(&observers)
+        .flat_map(|((files, config), obs)| files.iter().map(move |f| (f, *config, obs)))
+        .collect();
+    let results: Vec<analysis::FileResult> = work
         .par_iter()
-        .map(|file| {
+        .map(|&(file, config, observers)| {
             catch_unwind(AssertUnwindSafe(|| {
-                analysis::analyse_file(file, config, &observers)
+                analysis::analyse_file(file, config, observers)
             }))
             .unwrap_or_else(|_| {
                 proc_macro2::extra::invalidate_current_thread_spans();

@@ -15,7 +15,7 @@
 //!   No fixed point is needed: nothing turns a checked path into an unchecked one, so the state
 //!   at a nested loop's head is the state on entry.
 //!
-//! A call to a function of the same crate is not decided here: it is recorded, by name, on every
+//! A call to a function of the checked code is not decided here: it is recorded, by name, on every
 //! unchecked path that passes it. A path then reads "unchecked unless one of `f`, `g` observes",
 //! and the driver resolves that once every function's summary is known (see
 //! [`super::resolve`]). So one parse of each file is enough.

@@ -22,7 +22,7 @@ use suppress::Suppressions;
 #[derive(Debug)]
 pub(crate) struct Pending {
     pub(crate) finding: Finding,
-    /// Each unchecked path: the same-crate functions it calls, and where it was decided.
+    /// Each unchecked path: the functions of the checked code it calls, and where it was decided.
     pub(crate) paths: Vec<(Vec<Sym>, Option<Annotation>)>,
 }
 

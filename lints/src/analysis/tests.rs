@@ -407,3 +407,21 @@ fn items_inside_item_macros_are_checked() {
     let src = "cfg_rt! {\n    pub async fn f() {\n        loop { work(); }\n    }\n}\nmacro_rules! m { () => { async fn g() { loop {} } } }";
     assert_eq!(default_loops(src), [3]);
 }
+
+#[test]
+fn functions_of_other_packages_in_the_workspace_count() {
+    use crate::{SourceFile, check_workspace};
+    let a = [SourceFile::new(
+        "a.rs",
+        "a.rs",
+        "pub fn stop() -> bool { cancelkit::is_cancelled() }".into(),
+    )];
+    let b = [SourceFile::new(
+        "b.rs",
+        "b.rs",
+        "async fn f() { loop { if a::stop() { break } work(); } }".into(),
+    )];
+    let config = Config::default();
+    assert!(check_workspace(&[(&a, &config), (&b, &config)]).is_empty());
+    assert_eq!(check_workspace(&[(&b, &config)]).len(), 1);
+}

@@ -8,7 +8,7 @@
 //! tokio-util's `CancellationToken::is_cancelled`, any path configured under `observers`),
 //! awaiting (in the default mode any `.await`; in the strict mode only cancellation-aware
 //! futures such as `cancelkit::sleep`, `yield_now`, `cancelled()`, `token.cancelled()`), a loop
-//! condition that does one of these, or calling a function of the same crate that itself
+//! condition that does one of these, or calling a function of the same workspace that itself
 //! observes on every path from its entry to its exits.
 //!
 //! Functions under `#[cancellable]` are instrumented at every loop head (S25) and are not
@@ -25,9 +25,11 @@
 //! - There is no type information. Observers are matched by name (see the `observers` module):
 //!   a function of another crate named like a check is taken for one, and a renamed import of a
 //!   check is not seen unless configured.
-//! - Same-crate calls are resolved by the function's name alone; a call counts as observing
-//!   only when *every* function of that name in the crate observes on every path (recursion
-//!   alone never counts). The error path of `?` inside such a function is not counted as an exit.
+//! - Calls into the code being checked (the selected packages of the workspace) are resolved by
+//!   the function's name alone (the last path segment, or the method name); a call counts as
+//!   observing only when *every* function of that name observes on every path from its entry to
+//!   its exits (a least fixed point, so recursion alone never counts). The error path of `?`
+//!   inside such a function is not counted as an exit.
 //! - Macro bodies are scanned as tokens: an `.await` or a check anywhere in the invocation
 //!   counts as observing on the path that reaches the macro.
 //! - Loops that are bounded by their data (draining a buffer, `while i < n`) are flagged like
@@ -102,7 +104,7 @@ pub(crate) fn finding(
     } else if strict {
         notes.push("strict mode: only cancellation-aware awaits and checks count".into());
     } else {
-        notes.push("any `.await` counts as observing; a check call or a same-crate function that checks counts too".into());
+        notes.push("any `.await` counts as observing; so do check calls and workspace functions that check on every path".into());
     }
 
     // Insert a check right after the body's opening brace.
