@@ -28,7 +28,7 @@ impl Suppressions {
         }
         for line in 0..file.line_count() {
             let text = file.line_text(line);
-            let Some(comment_at) = text.find("//") else {
+            let Some(comment_at) = comment_start(text) else {
                 continue;
             };
             let comment = &text[comment_at + 2..];
@@ -93,5 +93,36 @@ impl Suppressions {
             }
         }
         false
+    }
+}
+
+/// Where a `//` comment starts on a line, skipping `//` inside a string literal on that line
+/// (line-local: an odd number of unescaped quotes before it means "inside a string").
+fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut in_string = false;
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes[i + 1] == b'/' => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::comment_start;
+
+    #[test]
+    fn comments_inside_strings_are_not_comments() {
+        assert_eq!(comment_start("loop { // x"), Some(7));
+        assert_eq!(comment_start(r#"let s = "a // b"; // c"#), Some(18));
+        assert_eq!(comment_start(r#"let s = "a \" // b";"#), None);
+        assert_eq!(comment_start("no comment"), None);
     }
 }
