@@ -82,6 +82,7 @@ pub(crate) fn analyse_file(
                     cancellable: false,
                     allowed: Vec::new(),
                     loop_depth: 0,
+                    opted_out: false,
                 }],
                 out: &mut out,
             };
@@ -197,6 +198,9 @@ struct Scope {
     /// Rules allowed by a comment above the enclosing function.
     allowed: Vec<Rule>,
     loop_depth: u32,
+    /// Inside a loop or statement marked `#[uninterruptible]`: `#[cancellable]` leaves the
+    /// whole subtree alone, so its loops are checked.
+    opted_out: bool,
 }
 
 struct FileVisitor<'a, 'o> {
@@ -253,6 +257,7 @@ impl FileVisitor<'_, '_> {
             cancellable: has_attr(attrs, "cancellable"),
             allowed,
             loop_depth: 0,
+            opted_out: false,
         };
         self.with_scope(scope, |v| v.visit_block(body));
     }
@@ -263,7 +268,21 @@ impl FileVisitor<'_, '_> {
             cancellable: false,
             allowed: self.scope().allowed.clone(),
             loop_depth: 0,
+            opted_out: false,
         }
+    }
+
+    /// Runs `f` for a subtree marked `#[uninterruptible]` (when it is marked).
+    fn maybe_opted_out(&mut self, marked: bool, f: impl FnOnce(&mut Self)) {
+        if !marked {
+            return f(self);
+        }
+        let scope = Scope {
+            cancellable: false,
+            opted_out: true,
+            ..self.scope().clone()
+        };
+        self.with_scope(scope, f);
     }
 
     fn enabled(&self, rule: Rule) -> Option<Level> {
@@ -273,7 +292,7 @@ impl FileVisitor<'_, '_> {
 
     fn a_loop(&mut self, lp: LoopRef<'_>, kw: proc_macro2::Span) {
         let scope = self.scope();
-        let marked = has_attr(lp.attrs(), "uninterruptible");
+        let marked = has_attr(lp.attrs(), "uninterruptible") || scope.opted_out;
         let checked_kind = match lp {
             LoopRef::Loop(_) => true,
             LoopRef::While(w) => {
@@ -405,17 +424,20 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
 
     fn visit_expr_loop(&mut self, i: &'ast syn::ExprLoop) {
         self.a_loop(LoopRef::Loop(i), i.loop_token.span);
-        self.in_loop(|v| visit::visit_expr_loop(v, i));
+        let marked = has_attr(&i.attrs, "uninterruptible");
+        self.maybe_opted_out(marked, |v| v.in_loop(|v| visit::visit_expr_loop(v, i)));
     }
 
     fn visit_expr_while(&mut self, i: &'ast syn::ExprWhile) {
         self.a_loop(LoopRef::While(i), i.while_token.span);
-        self.in_loop(|v| visit::visit_expr_while(v, i));
+        let marked = has_attr(&i.attrs, "uninterruptible");
+        self.maybe_opted_out(marked, |v| v.in_loop(|v| visit::visit_expr_while(v, i)));
     }
 
     fn visit_expr_for_loop(&mut self, i: &'ast syn::ExprForLoop) {
         self.a_loop(LoopRef::For(i), i.for_token.span);
-        self.in_loop(|v| visit::visit_expr_for_loop(v, i));
+        let marked = has_attr(&i.attrs, "uninterruptible");
+        self.maybe_opted_out(marked, |v| v.in_loop(|v| visit::visit_expr_for_loop(v, i)));
     }
 
     fn visit_stmt(&mut self, i: &'ast syn::Stmt) {
@@ -423,7 +445,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
             .swallow_cx()
             .and_then(|cx| swallowed_cancellation::check_stmt(&cx, i));
         self.swallowed(f);
-        visit::visit_stmt(self, i);
+        self.maybe_opted_out(stmt_marked(i), |v| visit::visit_stmt(v, i));
     }
 
     fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
@@ -441,6 +463,30 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
         self.swallowed(f);
         visit::visit_expr_match(self, i);
     }
+}
+
+/// Whether a statement carries `#[uninterruptible]` (on the statement or its expression).
+fn stmt_marked(stmt: &syn::Stmt) -> bool {
+    use syn::{Expr, Stmt};
+    let attrs: &[syn::Attribute] = match stmt {
+        Stmt::Local(l) => &l.attrs,
+        Stmt::Macro(m) => &m.attrs,
+        Stmt::Item(_) => &[],
+        Stmt::Expr(e, _) => match e {
+            Expr::If(x) => &x.attrs,
+            Expr::Match(x) => &x.attrs,
+            Expr::Block(x) => &x.attrs,
+            Expr::Unsafe(x) => &x.attrs,
+            Expr::Call(x) => &x.attrs,
+            Expr::MethodCall(x) => &x.attrs,
+            Expr::Await(x) => &x.attrs,
+            Expr::Macro(x) => &x.attrs,
+            Expr::Assign(x) => &x.attrs,
+            Expr::Try(x) => &x.attrs,
+            _ => &[],
+        },
+    };
+    has_attr(attrs, "uninterruptible")
 }
 
 /// Whether any identifier in `tokens` is one of `names`.

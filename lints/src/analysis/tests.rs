@@ -425,3 +425,13 @@ fn functions_of_other_packages_in_the_workspace_count() {
     assert!(check_workspace(&[(&a, &config), (&b, &config)]).is_empty());
     assert_eq!(check_workspace(&[(&b, &config)]).len(), 1);
 }
+
+#[test]
+fn everything_under_an_uninterruptible_marker_is_checked() {
+    // Nested loops of a marked loop, and loops in a marked statement, are left alone by
+    // `#[cancellable]`, so the checker looks at them.
+    let src = "#[cancellable]\nasync fn f() -> R {\n    #[uninterruptible]\n    loop {\n        a().await;\n        loop { work(); }\n    }\n}";
+    assert_eq!(default_loops(src), [6]);
+    let src = "#[cancellable]\nasync fn f() -> R {\n    #[uninterruptible]\n    let x = {\n        loop { if done() { break 1; } }\n    };\n    loop { work(); }\n}";
+    assert_eq!(default_loops(src), [5]);
+}
