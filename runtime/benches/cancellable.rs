@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use cancelkit::{CancelToken, CancellationError, cancellable};
 use criterion::{Criterion, Throughput, criterion_group};
+use futures::FutureExt;
 use futures::executor::block_on;
 
 const ITEMS: usize = 4096;
@@ -75,36 +76,111 @@ fn loop_overhead(c: &mut Criterion) {
     group.finish();
 }
 
-/// The two loops measured alternately, round after round, so that a busy machine slows both
-/// alike; prints the median of the per-round ratios.
-fn interleaved_ratio() {
+/// A short loop (8 iterations) per call: here the per-call token lookup of a plain `fn`
+/// shows.
+#[inline(never)]
+fn short_by_hand(keys: &[[u8; 32]]) -> Result<u64, CancellationError> {
+    by_hand(keys)
+}
+
+#[inline(never)]
+#[cancellable]
+fn short_instrumented(keys: &[[u8; 32]]) -> Result<u64, CancellationError> {
+    let mut table = [0u32; 64];
+    let mut acc = 0u64;
+    for key in keys {
+        acc ^= work(black_box(key), &mut table);
+    }
+    Ok(acc ^ u64::from(table[7]))
+}
+
+fn in_short_calls(
+    keys: &[[u8; 32]],
+    f: fn(&[[u8; 32]]) -> Result<u64, CancellationError>,
+) -> Result<u64, CancellationError> {
+    let mut acc = 0;
+    for chunk in keys.chunks(8) {
+        acc ^= f(chunk)?;
+    }
+    Ok(acc)
+}
+
+/// In an `async fn` the loop head uses the thread-local `checkpoint()` (the task is found on
+/// each poll), so a CPU loop without awaits pays that lookup per iteration.
+#[cancellable]
+async fn async_instrumented(keys: &[[u8; 32]]) -> Result<u64, CancellationError> {
+    let mut table = [0u32; 64];
+    let mut acc = 0u64;
+    for key in keys {
+        acc ^= work(black_box(key), &mut table);
+    }
+    Ok(acc ^ u64::from(table[7]))
+}
+
+/// Runs `plain` and `instrumented` alternately, round after round, so that a busy machine
+/// slows both alike; prints the median of the per-round ratios.
+fn interleaved_ratio(label: &str, mut plain: impl FnMut(), mut instrumented: impl FnMut()) {
     const ROUNDS: usize = 301;
-    let keys = keys();
-    let token = CancelToken::new();
-    let mut ratios = block_on(token.run(async {
-        (0..ROUNDS)
-            .map(|_| {
-                let start = Instant::now();
-                black_box(by_hand(black_box(&keys))).ok();
-                let plain = start.elapsed();
-                let start = Instant::now();
-                black_box(instrumented(black_box(&keys))).ok();
-                start.elapsed().as_secs_f64() / plain.as_secs_f64()
-            })
-            .collect::<Vec<_>>()
-    }));
+    let mut ratios: Vec<f64> = (0..ROUNDS)
+        .map(|_| {
+            let start = Instant::now();
+            plain();
+            let plain = start.elapsed();
+            let start = Instant::now();
+            instrumented();
+            start.elapsed().as_secs_f64() / plain.as_secs_f64()
+        })
+        .collect();
     ratios.sort_by(f64::total_cmp);
     println!(
-        "cancellable_loop: #[cancellable] / by hand = {:.3} (median of {ROUNDS} interleaved rounds \
-         of {ITEMS} iterations)",
+        "{label}: #[cancellable] / by hand = {:.3} (median of {ROUNDS} interleaved rounds of \
+         {ITEMS} iterations)",
         ratios[ROUNDS / 2]
     );
+}
+
+fn ratios() {
+    let keys = keys();
+    let token = CancelToken::new();
+    block_on(token.run(async {
+        interleaved_ratio(
+            "plain fn, one long loop",
+            || {
+                black_box(by_hand(black_box(&keys))).ok();
+            },
+            || {
+                black_box(instrumented(black_box(&keys))).ok();
+            },
+        );
+        interleaved_ratio(
+            "plain fn, 8 iterations per call",
+            || {
+                black_box(in_short_calls(black_box(&keys), short_by_hand)).ok();
+            },
+            || {
+                black_box(in_short_calls(black_box(&keys), short_instrumented)).ok();
+            },
+        );
+        interleaved_ratio(
+            "async fn, loop without awaits",
+            || {
+                black_box(by_hand(black_box(&keys))).ok();
+            },
+            // One poll completes it (no awaits); `now_or_never` polls without an executor.
+            || {
+                let done = token
+                    .run(async_instrumented(black_box(&keys)))
+                    .now_or_never();
+                black_box(done.expect("no awaits: one poll completes it")).ok();
+            },
+        );
+    }));
 }
 
 criterion_group!(benches, loop_overhead);
 
 fn main() {
-    interleaved_ratio();
+    ratios();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -420,3 +420,25 @@ fn closures_and_async_blocks_are_not_descended_into() {
     let result = futures::executor::block_on(token.run(closures_not_instrumented()));
     assert!(result.is_err(), "the await is a checkpoint");
 }
+
+/// An `async fn` loop that cannot suspend looks the token up once before it starts; it still
+/// stops at the next loop head.
+#[cancellable]
+async fn async_cpu_loop(done: &mut u32) -> Result<(), CancellationError> {
+    for i in 0..100 {
+        *done += 1;
+        if i == 4 {
+            cancelkit::current_token().unwrap().cancel();
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn async_cpu_loop_stops_at_the_next_head() {
+    let token = CancelToken::new();
+    let mut done = 0;
+    let result = futures::executor::block_on(token.run(async_cpu_loop(&mut done)));
+    assert!(result.is_err());
+    assert_eq!(done, 5, "iteration 5 must not start");
+}

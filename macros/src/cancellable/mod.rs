@@ -129,7 +129,7 @@ fn rewrite_fn(opts: &Options, sig: &Signature, block: &mut Block, errors: &mut V
         }
     }
     let mut rewriter = Rewriter::new(opts, ret);
-    rewriter.rewrite_body(block, sig.asyncness.is_none());
+    rewriter.rewrite_body(block, sig.asyncness.is_some());
     errors.append(&mut rewriter.errors);
 }
 

@@ -56,9 +56,13 @@ pub(crate) struct Rewriter<'a> {
     ret: Option<TokenStream>,
     loops: Vec<LoopFrame>,
     next_label: usize,
-    /// In a plain `fn`, loop heads check the token looked up once at the start (see
-    /// `__private::Hoisted`); `None` in async code, where the task is found on each poll.
+    /// Inside a loop that cannot suspend, loop heads check the token looked up once before
+    /// the loop (see `__private::Hoisted`): the whole loop runs within one poll, so the task
+    /// cannot change under it. `None` elsewhere, where `checkpoint()` finds the task.
     hoisted: Option<syn::Ident>,
+    /// Whether the code being visited runs in an async context (an `async fn`, or the
+    /// `async` wrapper of another attribute macro), where a loop may suspend.
+    in_async: bool,
     /// Whether a check used the hoisted token (so the lookup must be emitted).
     pub(crate) hoisted_used: bool,
     pub(crate) errors: Vec<syn::Error>,
@@ -73,6 +77,7 @@ impl<'a> Rewriter<'a> {
             loops: Vec::new(),
             next_label: 0,
             hoisted: None,
+            in_async: false,
             hoisted_used: false,
             errors: Vec::new(),
         }
@@ -81,22 +86,9 @@ impl<'a> Rewriter<'a> {
     /// Rewrites a function body. Besides the plain walk, it sees through the wrappers that
     /// `#[tokio::main]`, `#[tokio::test]` and `#[tracing::instrument]` put around a body when
     /// they expand *before* `#[cancellable]` (see [`Rewriter::visit_wrapper`]).
-    pub(crate) fn rewrite_body(&mut self, block: &mut Block, sync: bool) {
-        if sync {
-            self.hoisted = Some(format_ident!("cancelkit_token", span = Span::mixed_site()));
-        }
+    pub(crate) fn rewrite_body(&mut self, block: &mut Block, is_async: bool) {
+        self.in_async = is_async;
         self.rewrite_stmts(block);
-        if let (Some(token), true) = (&self.hoisted, self.hoisted_used) {
-            let private = &self.private;
-            let allow = allow_list();
-            let lookup = quote_spanned! {Span::mixed_site()=>
-                #allow
-                let #token = #private::Hoisted::current();
-            };
-            block
-                .stmts
-                .insert(0, Stmt::Expr(Expr::Verbatim(lookup), None));
-        }
     }
 
     fn rewrite_stmts(&mut self, block: &mut Block) {
@@ -132,7 +124,9 @@ impl<'a> Rewriter<'a> {
     fn visit_wrapper(&mut self, expr: &mut Expr) {
         // The wrapper's body runs later, on the runtime's polls: no hoisted token there.
         let hoisted = self.hoisted.take();
+        let in_async = std::mem::replace(&mut self.in_async, true);
         self.visit_wrapper_inner(expr);
+        self.in_async = in_async;
         self.hoisted = hoisted;
     }
 
@@ -199,7 +193,7 @@ impl<'a> Rewriter<'a> {
     }
 
     fn visit_loop(&mut self, expr: &mut Expr) {
-        let (attrs, label, kw_span) = match expr {
+        let (attrs, label, kw_span) = match &*expr {
             Expr::Loop(l) => (&l.attrs, &l.label, l.loop_token.span),
             Expr::While(w) => (&w.attrs, &w.label, w.while_token.span),
             Expr::ForLoop(f) => (&f.attrs, &f.label, f.for_token.span),
@@ -208,8 +202,17 @@ impl<'a> Rewriter<'a> {
         if is_marked(attrs) {
             return;
         }
+        // The outermost loop that cannot suspend looks the token up once, before it starts:
+        // `{ let token = Hoisted::current(); LOOP }`.
+        let label = label.as_ref().map(|l| l.name.clone());
+        let hoist_here =
+            self.opts.loops && self.hoisted.is_none() && !(self.in_async && may_suspend(expr));
+        if hoist_here {
+            self.hoisted = Some(format_ident!("cancelkit_token", span = Span::mixed_site()));
+            self.hoisted_used = false;
+        }
         self.loops.push(LoopFrame {
-            label: label.as_ref().map(|l| l.name.clone()),
+            label,
             generated_label: false,
             broken_by_await: false,
             value_break: None,
@@ -262,6 +265,30 @@ impl<'a> Rewriter<'a> {
                  out), or mark the loop `#[uninterruptible]`",
             ));
         }
+        if hoist_here {
+            self.hoist(expr);
+        }
+    }
+
+    /// Wraps a loop that cannot suspend in the block that looks the token up.
+    fn hoist(&mut self, expr: &mut Expr) {
+        let Some(token) = self.hoisted.take() else {
+            return;
+        };
+        if !std::mem::take(&mut self.hoisted_used) {
+            return;
+        }
+        let private = &self.private;
+        let allow = allow_list();
+        let site = Span::mixed_site();
+        let inner = expr.to_token_stream();
+        *expr = Expr::Verbatim(quote_spanned! {site=>
+            {
+                #allow
+                let #token = #private::Hoisted::current();
+                #inner
+            }
+        });
     }
 
     fn visit_await(&mut self, expr: &mut Expr) {
@@ -420,6 +447,64 @@ impl VisitMut for StripMarkers {
     }
 
     fn visit_item_mut(&mut self, _: &mut Item) {}
+}
+
+/// Whether evaluating `expr` in async code may suspend: an `.await` outside closures, `async`
+/// blocks and nested items, or a macro invocation other than the well-known synchronous ones
+/// (`select!`, `join!` and friends await without writing `.await`).
+fn may_suspend(expr: &Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast Item) {}
+        fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+            let name = mac.path.segments.last().map(|s| s.ident.to_string());
+            self.0 |= !matches!(
+                name.as_deref(),
+                Some(
+                    "println"
+                        | "print"
+                        | "eprintln"
+                        | "eprint"
+                        | "format"
+                        | "format_args"
+                        | "write"
+                        | "writeln"
+                        | "assert"
+                        | "assert_eq"
+                        | "assert_ne"
+                        | "debug_assert"
+                        | "debug_assert_eq"
+                        | "debug_assert_ne"
+                        | "vec"
+                        | "dbg"
+                        | "panic"
+                        | "unreachable"
+                        | "todo"
+                        | "unimplemented"
+                        | "matches"
+                        | "concat"
+                        | "stringify"
+                        | "line"
+                        | "column"
+                        | "file"
+                        | "trace"
+                        | "debug"
+                        | "info"
+                        | "warn"
+                        | "error"
+                        | "event"
+                )
+            );
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_expr(&mut finder, expr);
+    finder.0
 }
 
 /// `#[uninterruptible]`, `#[cancelkit::uninterruptible]` or `#[::cancelkit::uninterruptible]`.

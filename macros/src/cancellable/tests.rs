@@ -229,3 +229,21 @@ snapshot!(
         g().await
     }
 );
+
+snapshot!(
+    async_fn_cpu_loop_hoisted_but_not_across_awaits,
+    (),
+    async fn mixed(items: &[u64], rx: &mut Receiver<u64>) -> Result<u64, E> {
+        let mut sum = 0;
+        for item in items {
+            for _ in 0..*item {
+                sum += 1;
+            }
+        }
+        loop {
+            tokio::select! { v = rx.recv() => sum += v.unwrap_or(0) }
+            break;
+        }
+        Ok(sum)
+    }
+);
