@@ -35,7 +35,7 @@
 
 mod context;
 mod error;
-mod group;
+pub mod group;
 mod handler;
 mod node;
 mod sync;
@@ -131,7 +131,9 @@ pub use cancelkit_macros::{cancellable, uninterruptible};
 /// # }
 /// ```
 ///
-/// A malformed invocation is a compile error that shows the four forms.
+/// The body is an `async` closure: `return` inside it returns from the body (its value is the
+/// group's result), and `break`/`continue` cannot reach loops around the macro. A malformed
+/// invocation is a compile error that shows the four forms.
 #[cfg(feature = "macros")]
 pub use cancelkit_macros::group;
 

@@ -475,3 +475,20 @@ async fn group_outside_any_task_uses_a_root_token() {
     .await;
     assert!(!cancelled);
 }
+
+#[test]
+fn group_futures_are_send_so_they_run_inside_spawned_tasks() {
+    fn assert_send<T: Send>(_: &T) {}
+    let group = with_task_group(async |group| {
+        group.spawn(async { 1u32 });
+        group.next().await
+    });
+    assert_send(&group);
+    let throwing = with_throwing_task_group(async |group| {
+        group.spawn(async { Ok::<_, String>(1u32) });
+        group.try_next().await
+    });
+    assert_send(&throwing);
+    let discarding = with_discarding_task_group(async |group| group.spawn(async {}));
+    assert_send(&discarding);
+}
