@@ -219,8 +219,11 @@ fn is_success_cond(cond: &Expr) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ctx<'a> {
     pub(crate) observers: &'a Observers,
-    /// Strict mode: only cancellation-aware awaits observe.
+    /// Strict mode: only cancellation-aware awaits observe (unless `#[cancellable]` put a
+    /// checkpoint at every await of the function, see [`Ctx::awaits_observe`]).
     pub(crate) strict: bool,
+    /// Inside a `#[cancellable]` function whose awaits are instrumented.
+    pub(crate) instrumented_awaits: bool,
     /// Keep drain-step paths (strict mode, or `report_bounded_loops`).
     pub(crate) keep_progress: bool,
     /// Byte offset of the parsed text within the file (BOM, shebang).
@@ -228,6 +231,11 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Whether every `.await` observes.
+    fn awaits_observe(&self) -> bool {
+        !self.strict || self.instrumented_awaits
+    }
+
     pub(crate) fn range(&self, span: proc_macro2::Span) -> Range<usize> {
         let r = span.byte_range();
         r.start + self.base..r.end + self.base
@@ -419,7 +427,7 @@ impl<'a> Walker<'a> {
         match e {
             Expr::Await(a) => {
                 let mut f = self.expr(&a.base, f);
-                if !self.ctx.strict || self.is_aware(&a.base) {
+                if self.ctx.awaits_observe() || self.is_aware(&a.base) {
                     f.observe();
                 }
                 f
@@ -639,13 +647,13 @@ impl<'a> Walker<'a> {
             MacroKind::Diverges => return Flow::unreachable(),
             MacroKind::Awaiting => {
                 let scan = scan_tokens(self.ctx.observers, mac.tokens.clone());
-                if !self.ctx.strict || scan.aware || scan.check {
+                if self.ctx.awaits_observe() || scan.aware || scan.check {
                     f.observe();
                 }
             }
             MacroKind::Other => {
                 let scan = scan_tokens(self.ctx.observers, mac.tokens.clone());
-                if scan.check || (scan.await_ && (!self.ctx.strict || scan.aware)) {
+                if scan.check || (scan.await_ && (self.ctx.awaits_observe() || scan.aware)) {
                     f.observe();
                 }
             }

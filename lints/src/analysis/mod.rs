@@ -68,6 +68,7 @@ pub(crate) fn analyse_file(
             let ctx = Ctx {
                 observers,
                 strict: config.strict,
+                instrumented_awaits: false,
                 keep_progress: config.strict || config.report_bounded_loops,
                 base,
             };
@@ -83,6 +84,7 @@ pub(crate) fn analyse_file(
                     allowed: Vec::new(),
                     loop_depth: 0,
                     opted_out: false,
+                    instrumented_awaits: false,
                 }],
                 out: &mut out,
             };
@@ -201,6 +203,8 @@ struct Scope {
     /// Inside a loop or statement marked `#[uninterruptible]`: `#[cancellable]` leaves the
     /// whole subtree alone, so its loops are checked.
     opted_out: bool,
+    /// `#[cancellable]` put a checkpoint at every `.await` (it has no `awaits = false`).
+    instrumented_awaits: bool,
 }
 
 struct FileVisitor<'a, 'o> {
@@ -236,7 +240,12 @@ impl FileVisitor<'_, '_> {
     }
 
     fn function(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature, body: &syn::Block) {
-        let summary = flow::analyse_fn(self.ctx, body);
+        let options = cancellable_options(attrs);
+        let ctx = Ctx {
+            instrumented_awaits: options.is_some_and(|o| o.awaits),
+            ..self.ctx
+        };
+        let summary = flow::analyse_fn(ctx, body);
         let paths: Vec<Vec<Sym>> = summary.paths.into_iter().map(|p| p.calls).collect();
         self.out
             .summaries
@@ -254,10 +263,11 @@ impl FileVisitor<'_, '_> {
             .collect();
         let scope = Scope {
             is_async: sig.asyncness.is_some(),
-            cancellable: has_attr(attrs, "cancellable"),
+            cancellable: options.is_some_and(|o| o.loops),
             allowed,
             loop_depth: 0,
             opted_out: false,
+            instrumented_awaits: options.is_some_and(|o| o.awaits),
         };
         self.with_scope(scope, |v| v.visit_block(body));
     }
@@ -269,6 +279,7 @@ impl FileVisitor<'_, '_> {
             allowed: self.scope().allowed.clone(),
             loop_depth: 0,
             opted_out: false,
+            instrumented_awaits: false,
         }
     }
 
@@ -316,7 +327,11 @@ impl FileVisitor<'_, '_> {
                 .suppressions
                 .allows(self.file, first, line, Rule::UncancellableLoop)
             {
-                let outcome = flow::analyse_loop(self.ctx, lp);
+                let ctx = Ctx {
+                    instrumented_awaits: self.scope().instrumented_awaits,
+                    ..self.ctx
+                };
+                let outcome = flow::analyse_loop(ctx, lp);
                 if outcome.back_edge.is_unchecked() {
                     let mut pending = uncancellable_loop::finding(
                         self.ctx,
@@ -463,6 +478,48 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
         self.swallowed(f);
         visit::visit_expr_match(self, i);
     }
+}
+
+/// What `#[cancellable(...)]` instruments.
+#[derive(Debug, Clone, Copy)]
+struct CancellableOptions {
+    loops: bool,
+    awaits: bool,
+}
+
+/// The `#[cancellable]` attribute's options, if there is one: `loops = false` and
+/// `awaits = false` turn the checkpoints off.
+fn cancellable_options(attrs: &[syn::Attribute]) -> Option<CancellableOptions> {
+    let attr = attrs.iter().find(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "cancellable")
+    })?;
+    let mut options = CancellableOptions {
+        loops: true,
+        awaits: true,
+    };
+    if let syn::Meta::List(list) = &attr.meta {
+        let tokens: Vec<proc_macro2::TokenTree> = list.tokens.clone().into_iter().collect();
+        for w in tokens.windows(3) {
+            if let [
+                proc_macro2::TokenTree::Ident(name),
+                proc_macro2::TokenTree::Punct(eq),
+                proc_macro2::TokenTree::Ident(value),
+            ] = w
+                && eq.as_char() == '='
+                && value == "false"
+            {
+                if name == "loops" {
+                    options.loops = false;
+                } else if name == "awaits" {
+                    options.awaits = false;
+                }
+            }
+        }
+    }
+    Some(options)
 }
 
 /// Whether a statement carries `#[uninterruptible]` (on the statement or its expression).

@@ -435,3 +435,21 @@ fn everything_under_an_uninterruptible_marker_is_checked() {
     let src = "#[cancellable]\nasync fn f() -> R {\n    #[uninterruptible]\n    let x = {\n        loop { if done() { break 1; } }\n    };\n    loop { work(); }\n}";
     assert_eq!(default_loops(src), [5]);
 }
+
+#[test]
+fn cancellable_options_turn_instrumentation_off() {
+    assert_eq!(
+        default_loops("#[cancellable(loops = false)]\nasync fn f() { loop { work(); } }"),
+        [2]
+    );
+    // Instrumented awaits are checkpoints, also for the strict mode.
+    let src = "#[cancellable(loops = false)]\nasync fn f() { loop { rx.recv().await; } }";
+    assert!(strict_loops(src).is_empty());
+    let src =
+        "#[cancellable(loops = false, awaits = false)]\nasync fn f() { loop { rx.recv().await; } }";
+    assert_eq!(strict_loops(src), [2]);
+    assert!(
+        default_loops("#[cancellable(on_cancel = break)]\nasync fn f() { loop { work(); } }")
+            .is_empty()
+    );
+}
