@@ -12,8 +12,11 @@
 //! observes on every path from its entry to its exits.
 //!
 //! Functions under `#[cancellable]` are instrumented at every loop head (S25) and are not
-//! flagged, except loops marked `#[cancelkit::uninterruptible]` (or `#[uninterruptible]`),
-//! which the macro leaves alone (S28, S33).
+//! flagged, except what the macro leaves alone (S28, S33): loops marked
+//! `#[cancelkit::uninterruptible]` (or `#[uninterruptible]`), everything inside a marked loop
+//! or statement, closures and async blocks (S27), and every loop when the attribute says
+//! `loops = false`. Unless it says `awaits = false`, the macro also puts a checkpoint at every
+//! `.await`, so there every await observes, in strict mode too.
 //!
 //! ## Why is this bad
 //! Cancellation is cooperative (S1): a cancelled task stops only when it looks. A loop that can
