@@ -23,10 +23,10 @@ use args::{OnCancel, Options};
 use rewrite::{Rewriter, StripMarkers, is_cancellable_attr, is_marked};
 
 /// Expands `#[cancellable(attr)] item`.
-pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let mut item: Item = match syn::parse2(item.clone()) {
+pub(crate) fn expand(attr: TokenStream, input: TokenStream) -> TokenStream {
+    let mut item: Item = match syn::parse2(input.clone()) {
         Ok(item) => item,
-        Err(err) => return with_errors(item, vec![err]),
+        Err(err) => return with_errors(input, vec![err]),
     };
     let opts = match Options::parse(attr) {
         Ok(opts) => opts,
@@ -40,11 +40,6 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let mut errors = Vec::new();
-    let original = {
-        let mut original = item.clone();
-        strip_item(&mut original, &mut Vec::new());
-        original
-    };
     match &mut item {
         Item::Fn(f) => rewrite_fn(&opts, &f.sig, &mut f.block, &mut errors),
         Item::Impl(imp) => {
@@ -75,7 +70,16 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     if errors.is_empty() {
         item.into_token_stream()
     } else {
-        with_errors(original.into_token_stream(), errors)
+        // Re-parse the untouched input: cheaper than cloning the tree up front for the rare
+        // error. It parsed once, so it parses again; the fallback only keeps this panic-free.
+        let original = match syn::parse2::<Item>(input.clone()) {
+            Ok(mut original) => {
+                strip_item(&mut original, &mut Vec::new());
+                original.into_token_stream()
+            }
+            Err(_) => input,
+        };
+        with_errors(original, errors)
     }
 }
 
