@@ -91,6 +91,9 @@ pub async fn count_while(started: Arc<AtomicBool>) -> u64 {
         async move {
             let mut sum = 0u64;
             started.store(true, Ordering::Release);
+            // Deliberately never observes the task: the handler below is what stops it. The
+            // checker rightly flags such a loop; this one is the point of the example.
+            // cancelkit: allow(uncancellable_loop)
             while condition.load(Ordering::Acquire) {
                 sum += 1;
                 std::hint::spin_loop();
