@@ -248,3 +248,65 @@ mod hygiene {
         assert!(token.run(shadowed(1, 10)).await.is_err());
     }
 }
+
+/// `crate = ...` for a renamed or re-exported runtime, `impl Trait` in return position under
+/// the return policy, and `&mut self` / `self` receivers.
+mod shapes {
+    pub(crate) mod reexport {
+        pub(crate) use ::cancelkit as ck;
+    }
+
+    #[cancelkit::cancellable(crate = crate::shapes::reexport::ck)]
+    fn renamed(items: &[u32]) -> Result<u32, cancelkit::CancellationError> {
+        let mut sum = 0;
+        for item in items {
+            sum += item;
+        }
+        Ok(sum)
+    }
+
+    #[cancelkit::cancellable(on_cancel = return Vec::new().into_iter())]
+    fn evens(items: &[u32]) -> impl Iterator<Item = u32> {
+        let mut out = Vec::new();
+        for &item in items {
+            if item % 2 == 0 {
+                out.push(item);
+            }
+        }
+        out.into_iter()
+    }
+
+    struct Acc(u32);
+
+    #[cancelkit::cancellable(on_cancel = break)]
+    impl Acc {
+        fn add_all(&mut self, items: &[u32]) {
+            for item in items {
+                self.0 += item;
+            }
+        }
+
+        fn into_inner(self) -> u32 {
+            let mut n = self.0;
+            while n > 100 {
+                n -= 100;
+            }
+            n
+        }
+    }
+
+    #[test]
+    fn shapes_work() {
+        assert_eq!(renamed(&[1, 2]), Ok(3));
+        assert_eq!(evens(&[1, 2, 4]).collect::<Vec<_>>(), [2, 4]);
+        let token = cancelkit::CancelToken::new();
+        token.cancel();
+        let cancelled =
+            futures::executor::block_on(token.run(async { (renamed(&[1]), evens(&[2]).count()) }));
+        assert!(cancelled.0.is_err());
+        assert_eq!(cancelled.1, 0);
+        let mut acc = Acc(0);
+        acc.add_all(&[150, 3]);
+        assert_eq!(acc.into_inner(), 53);
+    }
+}
