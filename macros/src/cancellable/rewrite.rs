@@ -96,12 +96,20 @@ impl<'a> Rewriter<'a> {
             .stmts
             .iter()
             .any(|s| local_named(s, "__tracing_attr_span"));
-        for stmt in &mut block.stmts {
+        // tokio's shape, in a plain fn: `let body = async { .. }; ... block_on(body)` at the end.
+        // Both ends are required, so a user's own `let body = async { .. }` is left alone.
+        let tokio_wrapped = !self.in_async
+            && block.stmts.first().is_some_and(|s| local_named(s, "body"))
+            && block
+                .stmts
+                .last()
+                .is_some_and(|s| mentions_ident(s.to_token_stream(), "block_on"));
+        for (i, stmt) in block.stmts.iter_mut().enumerate() {
             // tokio: `let body = async { .. };`
             // tracing, async fn: `let __tracing_instrument_future = async move { .. };`
             if let Stmt::Local(local) = stmt
                 && !is_marked(&local.attrs)
-                && (pat_is(&local.pat, "body") || pat_is(&local.pat, "__tracing_instrument_future"))
+                && ((tokio_wrapped && i == 0) || pat_is(&local.pat, "__tracing_instrument_future"))
             {
                 if let Some(init) = &mut local.init {
                     self.visit_wrapper(&mut init.expr);
@@ -542,6 +550,14 @@ fn is_literal_false(expr: &Expr) -> bool {
 
 fn pat_is(pat: &Pat, name: &str) -> bool {
     matches!(pat, Pat::Ident(p) if p.ident == name)
+}
+
+fn mentions_ident(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(ident) => ident == name,
+        proc_macro2::TokenTree::Group(group) => mentions_ident(group.stream(), name),
+        _ => false,
+    })
 }
 
 fn local_named(stmt: &Stmt, name: &str) -> bool {

@@ -247,3 +247,17 @@ snapshot!(
         Ok(sum)
     }
 );
+
+snapshot!(
+    user_let_body_async_is_not_a_wrapper,
+    (on_cancel = break),
+    fn spawn_later() -> impl Future<Output = ()> {
+        let body = async {
+            loop {
+                tick().await;
+            }
+        };
+        for _ in 0..3 {}
+        body
+    }
+);
