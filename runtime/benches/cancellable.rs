@@ -1,5 +1,5 @@
 //! What `#[cancellable]` costs in a hot loop: the same loop, with about 20 ns of realistic work
-//! per iteration (FNV-1a over a 32-byte key and a table update), written by hand without any
+//! per iteration (FNV-1a over a 48-byte key and a table update), written by hand without any
 //! check vs. instrumented by `#[cancellable]` (a checkpoint at the loop head). Both run inside
 //! a cancelkit task, so every checkpoint really reads the task's token. The acceptance bar is
 //! at most 5% more time for the instrumented loop. Before criterion's runs, the bench prints
@@ -19,7 +19,7 @@ const ITEMS: usize = 4096;
 
 /// The per-iteration work: hash the key, fold it into a small histogram.
 #[inline(always)]
-fn work(key: &[u8; 32], table: &mut [u32; 64]) -> u64 {
+fn work(key: &[u8; 48], table: &mut [u32; 64]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for &byte in key {
         hash ^= u64::from(byte);
@@ -30,7 +30,7 @@ fn work(key: &[u8; 32], table: &mut [u32; 64]) -> u64 {
     hash
 }
 
-fn by_hand(keys: &[[u8; 32]]) -> Result<u64, CancellationError> {
+fn by_hand(keys: &[[u8; 48]]) -> Result<u64, CancellationError> {
     let mut table = [0u32; 64];
     let mut acc = 0u64;
     for key in keys {
@@ -40,7 +40,7 @@ fn by_hand(keys: &[[u8; 32]]) -> Result<u64, CancellationError> {
 }
 
 #[cancellable]
-fn instrumented(keys: &[[u8; 32]]) -> Result<u64, CancellationError> {
+fn instrumented(keys: &[[u8; 48]]) -> Result<u64, CancellationError> {
     let mut table = [0u32; 64];
     let mut acc = 0u64;
     for key in keys {
@@ -49,10 +49,10 @@ fn instrumented(keys: &[[u8; 32]]) -> Result<u64, CancellationError> {
     Ok(acc ^ u64::from(table[7]))
 }
 
-fn keys() -> Vec<[u8; 32]> {
+fn keys() -> Vec<[u8; 48]> {
     (0..ITEMS)
         .map(|i| {
-            let mut key = [0u8; 32];
+            let mut key = [0u8; 48];
             for (j, b) in key.iter_mut().enumerate() {
                 *b = (i.wrapping_mul(31).wrapping_add(j * 7) % 251) as u8;
             }
@@ -79,13 +79,13 @@ fn loop_overhead(c: &mut Criterion) {
 /// A short loop (8 iterations) per call: here the per-call token lookup of a plain `fn`
 /// shows.
 #[inline(never)]
-fn short_by_hand(keys: &[[u8; 32]]) -> Result<u64, CancellationError> {
+fn short_by_hand(keys: &[[u8; 48]]) -> Result<u64, CancellationError> {
     by_hand(keys)
 }
 
 #[inline(never)]
 #[cancellable]
-fn short_instrumented(keys: &[[u8; 32]]) -> Result<u64, CancellationError> {
+fn short_instrumented(keys: &[[u8; 48]]) -> Result<u64, CancellationError> {
     let mut table = [0u32; 64];
     let mut acc = 0u64;
     for key in keys {
@@ -95,8 +95,8 @@ fn short_instrumented(keys: &[[u8; 32]]) -> Result<u64, CancellationError> {
 }
 
 fn in_short_calls(
-    keys: &[[u8; 32]],
-    f: fn(&[[u8; 32]]) -> Result<u64, CancellationError>,
+    keys: &[[u8; 48]],
+    f: fn(&[[u8; 48]]) -> Result<u64, CancellationError>,
 ) -> Result<u64, CancellationError> {
     let mut acc = 0;
     for chunk in keys.chunks(8) {
@@ -108,7 +108,7 @@ fn in_short_calls(
 /// In an `async fn` the loop head uses the thread-local `checkpoint()` (the task is found on
 /// each poll), so a CPU loop without awaits pays that lookup per iteration.
 #[cancellable]
-async fn async_instrumented(keys: &[[u8; 32]]) -> Result<u64, CancellationError> {
+async fn async_instrumented(keys: &[[u8; 48]]) -> Result<u64, CancellationError> {
     let mut table = [0u32; 64];
     let mut acc = 0u64;
     for key in keys {
