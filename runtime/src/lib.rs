@@ -142,7 +142,7 @@ pub use cancelkit_macros::group;
 #[cfg(cancelkit_loom)]
 #[doc(hidden)]
 pub mod __loom_group {
-    pub use crate::group::shared::{ChildGuard, Shared};
+    pub use crate::group::shared::{Outcome, Report, Shared};
 }
 
 /// Not public API: what `cancelkit-macros` expands to. Anything here may change in any release.

@@ -1,7 +1,8 @@
 //! Model checks of a task group's own synchronisation with loom: the state a group shares
-//! with its children (`group::shared`), raced against the group's cancel and drop. tokio
-//! cannot run under loom, so the `JoinSet` around it is left out; what is checked is the
-//! protocol every child and the group follow on the shared state and the cancellation tree.
+//! with its children (`group::shared`: the report queue and its waker, the live count, the
+//! first error), raced against the group's polling, `cancel_all` and drop. tokio cannot run
+//! under loom, so the tasks around it are left out; what is checked is the protocol every child
+//! and the group follow on the shared state and the cancellation tree.
 //!
 //! ```text
 //! RUSTFLAGS="--cfg cancelkit_loom" LOOM_MAX_PREEMPTIONS=2 \
@@ -9,8 +10,12 @@
 //! ```
 #![cfg(cancelkit_loom)]
 
-use cancelkit::__loom_group::Shared;
+use std::collections::VecDeque;
+use std::task::{Context, Wake, Waker};
+
+use cancelkit::__loom_group::{Outcome, Report, Shared};
 use cancelkit::{CancelReason, CancelToken};
+use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
 /// `loom::model` with a preemption bound of 2 unless `LOOM_MAX_PREEMPTIONS` says otherwise.
@@ -20,25 +25,85 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
     builder.check(f);
 }
 
+/// A waker that counts its wake-ups.
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counting_waker() -> (std::sync::Arc<CountingWaker>, Waker) {
+    let counter = std::sync::Arc::new(CountingWaker(AtomicUsize::new(0)));
+    (counter.clone(), Waker::from(counter))
+}
+
+fn values<T>(reports: VecDeque<Report<T>>) -> Vec<T> {
+    reports
+        .into_iter()
+        .filter_map(|(_, _, outcome)| match outcome {
+            Outcome::Value(value) => Some(value),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
-fn child_succeeding_while_cancel_all_runs() {
-    // A child finishes (its guard and token are dropped) while the body calls cancel_all():
-    // nothing is left registered on the group's node and the live count ends at zero.
+fn a_report_racing_the_group_poll_is_never_lost() {
+    // The group polls the queue (registering its waker when empty) while a child reports:
+    // either the poll drains the report, or the report wakes the group. No lost wake-up.
     model(|| {
-        let group = Shared::<&'static str>::new(CancelToken::new());
-        let (token, guard) = Shared::child_started(&group, true);
-        let child = thread::spawn(move || {
-            assert!(
-                !token.is_cancelled() || token.error().unwrap().origin() == CancelReason::Group
+        let group = Shared::<u32, ()>::new(CancelToken::new());
+        let token = group.child_started(false);
+        let child = thread::spawn({
+            let group = group.clone();
+            move || {
+                drop(token);
+                group.child_finished((0, 0, Outcome::Value(7)), false);
+            }
+        });
+        let (woken, waker) = counting_waker();
+        let mut reports = VecDeque::new();
+        let drained = group.poll_finished(&mut Context::from_waker(&waker), &mut reports);
+        child.join().unwrap();
+        if !drained {
+            assert_eq!(
+                woken.0.load(Ordering::SeqCst),
+                1,
+                "the report must wake the group"
             );
-            drop(token);
-            drop(guard);
+            group.take_finished(&mut reports);
+        }
+        assert_eq!(values(reports), [7]);
+    });
+}
+
+#[test]
+fn child_finishing_while_cancel_all_runs() {
+    // A child finishes (its token is dropped, its report queued) while the body calls
+    // cancel_all(): the report arrives, the live count ends at zero, and nothing is left
+    // registered on the group's node.
+    model(|| {
+        let group = Shared::<&'static str, ()>::new(CancelToken::new());
+        let token = group.child_started(true);
+        let child = thread::spawn({
+            let group = group.clone();
+            move || {
+                if let Some(err) = token.error() {
+                    assert_eq!(err.origin(), CancelReason::Group);
+                }
+                drop(token);
+                group.child_finished((0, 0, Outcome::Value("done")), true);
+            }
         });
         assert!(group.cancel_all());
         child.join().unwrap();
         assert_eq!(group.live(), 0);
         assert_eq!(group.token().__live_entries(), (0, 0));
-        assert_eq!(group.take_error(), None);
+        let mut reports = VecDeque::new();
+        group.take_finished(&mut reports);
+        assert_eq!(values(reports), ["done"]);
     });
 }
 
@@ -48,14 +113,13 @@ fn child_failing_while_cancel_all_runs() {
     // while the body cancels it too: whichever cancel wins gives the reason, the error is
     // never lost, and the child's token ends cancelled with the winner's origin.
     model(|| {
-        let group = Shared::new(CancelToken::new());
-        let (token, guard) = Shared::child_started(&group, true);
+        let group = Shared::<(), &'static str>::new(CancelToken::new());
+        let token = group.child_started(true);
         let child = thread::spawn({
-            let token = token.clone();
+            let group = group.clone();
             move || {
-                assert!(guard.shared().record_failure("child failed"));
-                drop(guard);
-                drop(token);
+                assert!(group.record_failure("child failed"));
+                group.child_finished((0, 0, Outcome::Value(())), true);
             }
         });
         let won = group.cancel_all();
@@ -75,15 +139,17 @@ fn child_failing_while_cancel_all_runs() {
 #[test]
 fn two_failing_children_keep_exactly_the_first_error() {
     model(|| {
-        let group = Shared::new(CancelToken::new());
-        let (_t1, first) = Shared::child_started(&group, true);
-        let (_t2, second) = Shared::child_started(&group, true);
-        let other = thread::spawn(move || second.shared().record_failure(2));
-        let mine = first.shared().record_failure(1);
+        let group = Shared::<(), u32>::new(CancelToken::new());
+        let _first = group.child_started(true);
+        let _second = group.child_started(true);
+        let other = thread::spawn({
+            let group = group.clone();
+            move || group.record_failure(2)
+        });
+        let mine = group.record_failure(1);
         let theirs = other.join().unwrap();
         assert!(mine ^ theirs, "exactly one error is the first");
-        let kept = group.take_error().unwrap();
-        assert_eq!(kept, if mine { 1 } else { 2 });
+        assert_eq!(group.take_error(), Some(if mine { 1 } else { 2 }));
         assert_eq!(
             group.token().error().unwrap().reason(),
             CancelReason::SiblingFailed
@@ -94,16 +160,19 @@ fn two_failing_children_keep_exactly_the_first_error() {
 #[test]
 fn group_dropped_while_a_child_registers() {
     // The group's future is dropped (cancel, then its state goes) while a child registers a
-    // node below it — a nested group or a deadline starting in the child. The new node is
-    // either drained by the cancel or created already cancelled: never left running
-    // uncancelled under a dropped group.
+    // node below it — a nested group or a deadline starting in the child — and then reports
+    // that it is gone. The new node is either drained by the cancel or created already
+    // cancelled: never left running uncancelled under a dropped group.
     model(|| {
-        let group = Shared::<()>::new(CancelToken::new());
-        let (token, guard) = Shared::child_started(&group, true);
-        let child = thread::spawn(move || {
-            let grandchild = token.child();
-            drop(guard);
-            (token, grandchild)
+        let group = Shared::<(), ()>::new(CancelToken::new());
+        let token = group.child_started(true);
+        let child = thread::spawn({
+            let group = group.clone();
+            move || {
+                let grandchild = token.child();
+                group.child_finished((0, 0, Outcome::Gone), true);
+                (token, grandchild)
+            }
         });
         // What dropping the group does: cancel every child, then release the state.
         group.cancel_all();
@@ -120,18 +189,18 @@ fn spawn_racing_cancel_all_starts_cancelled_or_is_cancelled() {
     // S18 under a race: a child registered while another thread cancels the group is
     // cancelled either way.
     model(|| {
-        let group = Shared::<()>::new(CancelToken::new());
+        let group = Shared::<(), ()>::new(CancelToken::new());
         let canceller = thread::spawn({
             let group = group.clone();
             move || {
                 group.cancel_all();
             }
         });
-        let (token, guard) = Shared::child_started(&group, true);
+        let token = group.child_started(true);
         canceller.join().unwrap();
         assert!(token.is_cancelled());
-        drop(guard);
         drop(token);
+        group.child_finished((0, 0, Outcome::Value(())), true);
         assert_eq!(group.live(), 0);
         assert_eq!(group.token().__live_entries(), (0, 0));
     });

@@ -71,13 +71,13 @@ macro_rules! discarding_methods {
         /// Whether the group is cancelled.
         #[must_use]
         pub fn is_cancelled(&self) -> bool {
-            self.core.token().is_cancelled()
+            self.core.is_cancelled()
         }
 
         /// Why the group was cancelled, if it was.
         #[must_use]
         pub fn cancellation(&self) -> Option<CancellationError> {
-            self.core.token().error()
+            self.core.cancellation()
         }
 
         /// Children started and not finished yet.
@@ -172,9 +172,9 @@ impl<E: Send + 'static> ThrowingDiscardingTaskGroup<E> {
         F: Future<Output = Result<(), E>> + Send + 'static,
     {
         self.core.reap();
-        self.core.spawn(fut, |guard, out| {
+        self.core.spawn(fut, |shared, out| {
             if let Err(err) = out {
-                guard.shared().record_failure(err);
+                shared.record_failure(err);
             }
         });
     }

@@ -137,13 +137,18 @@ impl<'a, T: 'a> LocalTaskGroup<'a, T> {
     /// Whether the group is cancelled.
     #[must_use]
     pub fn is_cancelled(&self) -> bool {
-        self.token.is_cancelled()
+        self.token.is_cancelled() || self.parent.as_ref().is_some_and(CancelToken::is_cancelled)
     }
 
     /// Why the group was cancelled, if it was.
     #[must_use]
     pub fn cancellation(&self) -> Option<CancellationError> {
-        self.token.error()
+        self.token.error().or_else(|| {
+            self.parent
+                .as_ref()
+                .and_then(CancelToken::error)
+                .map(CancellationError::inherited)
+        })
     }
 
     /// Children whose results `next()` has not returned yet.

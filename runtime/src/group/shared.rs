@@ -1,12 +1,17 @@
 #![cfg_attr(not(cancelkit_loom), allow(unreachable_pub))] // `pub` for the loom tests only
 //! The state a group shares with its children, and the protocol they follow on it.
 //!
-//! This is the only synchronisation a group adds to the cancellation tree (the children
-//! themselves are tokio tasks in a `JoinSet`), and it is what the loom tests model-check:
+//! This is the only synchronisation a group adds to tokio's tasks and the cancellation tree,
+//! and it is what the loom tests model-check:
 //!
 //! - spawning a child takes a child of the group's token and (in a discarding group)
-//!   increments `live` ([`Shared::child_started`]); the returned [`ChildGuard`] decrements it
-//!   when the child's future is dropped: finished, aborted, or unwound by a panic;
+//!   increments `live` ([`Shared::child_started`]);
+//! - a child reports exactly once, when it finishes, panics, or is dropped unfinished (aborted,
+//!   or its runtime shut down): [`Shared::child_finished`] queues its [`Outcome`], decrements
+//!   `live`, and wakes the group. The outcome travels through this queue, not through tokio's
+//!   `JoinHandle`, so the group learns *which* child finished without a per-child allocation;
+//! - the group drains the queue ([`Shared::poll_finished`]), registering its waker under the
+//!   same lock when the queue is empty, so a report is either drained or wakes the group;
 //! - a child that fails in a fail-fast or discarding-throwing group calls
 //!   [`Shared::record_failure`]: the first error is kept, and the group's token is cancelled
 //!   with [`CancelReason::SiblingFailed`] *after* the error is stored, so whoever sees the group
@@ -14,27 +19,53 @@
 //! - `cancel_all` and a dropped group cancel the token with [`CancelReason::Group`]. Whichever
 //!   cancel wins the token's compare-and-swap gives the reason; the other is a no-op (S2).
 
+use std::any::Any;
+use std::collections::VecDeque;
 use std::fmt;
+use std::task::{Context, Waker};
 
 use crate::error::CancelReason;
 use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, lock};
 use crate::token::CancelToken;
 
-/// What a group shares with its children. `E` is the error type a throwing discarding group
-/// keeps; the other groups never store one.
-pub struct Shared<E> {
+/// How a child ended.
+pub enum Outcome<T> {
+    /// It returned this.
+    Value(T),
+    /// It panicked with this payload.
+    Panicked(Box<dyn Any + Send>),
+    /// It was dropped before finishing: aborted, or its runtime shut down.
+    Gone,
+}
+
+/// A child's report: its key and generation in the group's table, and its outcome.
+pub type Report<T> = (usize, u64, Outcome<T>);
+
+/// What a group shares with its children: `T` is the children's output, `E` the error type a
+/// throwing discarding group keeps (the other groups never store one).
+pub struct Shared<T, E> {
     token: CancelToken,
     live: AtomicUsize,
     first_error: Mutex<Option<E>>,
+    finished: Mutex<Finished<T>>,
 }
 
-impl<E> Shared<E> {
+struct Finished<T> {
+    reports: Vec<Report<T>>,
+    waker: Option<Waker>,
+}
+
+impl<T, E> Shared<T, E> {
     /// State for a group whose token is `token`.
     pub fn new(token: CancelToken) -> Arc<Self> {
         Arc::new(Shared {
             token,
             live: AtomicUsize::new(0),
             first_error: Mutex::new(None),
+            finished: Mutex::new(Finished {
+                reports: Vec::new(),
+                waker: None,
+            }),
         })
     }
 
@@ -43,21 +74,52 @@ impl<E> Shared<E> {
         &self.token
     }
 
-    /// Registers a new child: its token (a child of the group's, already cancelled if the
-    /// group is) and its guard, which counts it live until it is dropped if `counted` (only
-    /// discarding groups need the count: it is two contended atomic operations per child).
-    pub fn child_started(this: &Arc<Self>, counted: bool) -> (CancelToken, ChildGuard<E>) {
+    /// Registers a new child and returns its token: a child of the group's, already cancelled
+    /// if the group is. `counted` children are counted live until they report (only discarding
+    /// groups need the count: two contended atomic operations per child).
+    pub fn child_started(&self, counted: bool) -> CancelToken {
         if counted {
-            this.live.fetch_add(1, Ordering::Relaxed);
+            self.live.fetch_add(1, Ordering::Relaxed);
         }
-        let guard = ChildGuard {
-            shared: Arc::clone(this),
-            counted,
-        };
-        (this.token.child(), guard)
+        self.token.child()
     }
 
-    /// Counted children started and not yet finished (or dropped).
+    /// A child's one report: queues it and wakes the group.
+    pub fn child_finished(&self, report: Report<T>, counted: bool) {
+        let waker = {
+            let mut finished = lock(&self.finished);
+            finished.reports.push(report);
+            finished.waker.take()
+        };
+        if counted {
+            self.live.fetch_sub(1, Ordering::AcqRel);
+        }
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Moves every queued report into `into`; if there is none, registers `cx`'s waker to be
+    /// woken by the next one. Returns whether anything was moved.
+    pub fn poll_finished(&self, cx: &mut Context<'_>, into: &mut VecDeque<Report<T>>) -> bool {
+        let mut finished = lock(&self.finished);
+        if finished.reports.is_empty() {
+            match &mut finished.waker {
+                Some(waker) => waker.clone_from(cx.waker()),
+                slot @ None => *slot = Some(cx.waker().clone()),
+            }
+            return false;
+        }
+        into.extend(finished.reports.drain(..));
+        true
+    }
+
+    /// Moves every queued report into `into`, without waiting.
+    pub fn take_finished(&self, into: &mut VecDeque<Report<T>>) {
+        into.extend(lock(&self.finished).reports.drain(..));
+    }
+
+    /// Counted children started and not yet reported.
     pub fn live(&self) -> usize {
         self.live.load(Ordering::Acquire)
     }
@@ -95,7 +157,7 @@ impl<E> Shared<E> {
     }
 }
 
-impl<E> fmt::Debug for Shared<E> {
+impl<T, E> fmt::Debug for Shared<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Shared")
             .field("token", &self.token)
@@ -104,29 +166,12 @@ impl<E> fmt::Debug for Shared<E> {
     }
 }
 
-/// Counts one child live until dropped.
-pub struct ChildGuard<E> {
-    shared: Arc<Shared<E>>,
-    counted: bool,
-}
-
-impl<E> ChildGuard<E> {
-    /// The group's shared state.
-    pub fn shared(&self) -> &Arc<Shared<E>> {
-        &self.shared
-    }
-}
-
-impl<E> Drop for ChildGuard<E> {
-    fn drop(&mut self) {
-        if self.counted {
-            self.shared.live.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-}
-
-impl<E> fmt::Debug for ChildGuard<E> {
+impl<T> fmt::Debug for Outcome<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChildGuard").finish_non_exhaustive()
+        f.write_str(match self {
+            Outcome::Value(_) => "Value(..)",
+            Outcome::Panicked(_) => "Panicked(..)",
+            Outcome::Gone => "Gone",
+        })
     }
 }

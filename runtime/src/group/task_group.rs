@@ -80,13 +80,13 @@ macro_rules! common_methods {
         /// running the group, or by a failing child in fail-fast mode.
         #[must_use]
         pub fn is_cancelled(&self) -> bool {
-            self.core.token().is_cancelled()
+            self.core.is_cancelled()
         }
 
         /// Why the group was cancelled, if it was.
         #[must_use]
         pub fn cancellation(&self) -> Option<CancellationError> {
-            self.core.token().error()
+            self.core.cancellation()
         }
 
         /// Children whose results `next()` has not returned yet (running or finished).
@@ -193,9 +193,9 @@ impl<T: Send + 'static, E: Send + 'static> ThrowingTaskGroup<T, E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
         if self.fail_fast {
-            self.core.spawn(fut, |guard, out| {
+            self.core.spawn(fut, |shared, out| {
                 if out.is_err() {
-                    guard.shared().sibling_failed();
+                    shared.sibling_failed();
                 }
                 out
             });
@@ -277,6 +277,10 @@ impl<T: 'static, E: 'static> ThrowingTaskGroup<T, E> {
         self.core.wait_for_all().await;
     }
 }
+
+// No field is pinned structurally: child outputs sit in heap buffers, never pinned.
+impl<T> Unpin for TaskGroup<T> {}
+impl<T, E> Unpin for ThrowingTaskGroup<T, E> {}
 
 impl<T: 'static> futures_core::Stream for TaskGroup<T> {
     type Item = T;
