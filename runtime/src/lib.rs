@@ -150,9 +150,7 @@ pub mod __loom_group {
 pub mod __private {
     pub use crate::context::checkpoint;
     pub use crate::error::CancellationError;
-    pub use crate::group::fan_out::{
-        Slot, for_each as group_for_each, join_all as group_join_all,
-    };
+    pub use crate::group::fan_out::{Slot, for_each as group_for_each, join_all as group_join_all};
     pub use crate::group::{
         TaskGroup, ThrowingTaskGroup, with_task_group, with_throwing_task_group,
     };
