@@ -8,7 +8,9 @@ pub const ITERATIONS: u64 = 10_000;
 
 /// Some CPU work for iteration `i`, with a hook to see progress.
 pub fn do_hard_work(i: u64) -> u64 {
-    (0..1_000u64).fold(i, |acc, x| acc.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(x))
+    (0..1_000u64).fold(i, |acc, x| {
+        acc.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(x)
+    })
 }
 
 /// Runs the loop, calling `on_iteration(i)` after each unit of work; returns the number of

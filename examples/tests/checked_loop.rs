@@ -6,7 +6,10 @@ use cancelkit_examples::checked_loop::{ITERATIONS, hard_work};
 
 #[tokio::test]
 async fn runs_all_iterations_when_not_cancelled() {
-    assert_eq!(CancelToken::new().run(hard_work(|_| {})).await, Ok(ITERATIONS));
+    assert_eq!(
+        CancelToken::new().run(hard_work(|_| {})).await,
+        Ok(ITERATIONS)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

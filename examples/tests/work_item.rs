@@ -12,7 +12,11 @@ const STEPS: u64 = 3_600_000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_the_task_stops_the_worker_thread() {
     let progress = Arc::new(AtomicU64::new(0));
-    let task = Task::spawn(run_work_item(STEPS, Duration::from_millis(1), Arc::clone(&progress)));
+    let task = Task::spawn(run_work_item(
+        STEPS,
+        Duration::from_millis(1),
+        Arc::clone(&progress),
+    ));
     while progress.load(Ordering::Acquire) < 3 {
         tokio::task::yield_now().await;
     }
@@ -27,7 +31,11 @@ async fn cancelling_the_task_stops_the_worker_thread() {
 async fn an_uncancelled_item_finishes() {
     let progress = Arc::new(AtomicU64::new(0));
     let result = CancelToken::new()
-        .run(run_work_item(3, Duration::from_millis(1), Arc::clone(&progress)))
+        .run(run_work_item(
+            3,
+            Duration::from_millis(1),
+            Arc::clone(&progress),
+        ))
         .await;
     assert_eq!(result, WorkResult::Finished);
     assert_eq!(progress.load(Ordering::Acquire), 3);
@@ -38,11 +46,18 @@ async fn an_already_cancelled_task_cancels_the_item_before_it_runs() {
     let token = CancelToken::new();
     token.cancel();
     let result = token
-        .run(run_work_item(STEPS, Duration::from_millis(1), Arc::new(AtomicU64::new(0))))
+        .run(run_work_item(
+            STEPS,
+            Duration::from_millis(1),
+            Arc::new(AtomicU64::new(0)),
+        ))
         .await;
     // S8: the handler ran before the operation awaited the worker; the worker may have
     // finished a step before it saw the flag, but never all of them.
-    assert!(matches!(result, WorkResult::Cancelled(n) if n < STEPS), "{result:?}");
+    assert!(
+        matches!(result, WorkResult::Cancelled(n) if n < STEPS),
+        "{result:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

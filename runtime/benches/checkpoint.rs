@@ -68,11 +68,7 @@ fn check(c: &mut Criterion) {
 }
 
 /// Runs `work(token, iters)` on this thread, timed, while a second thread does the same.
-fn contended<T: Clone + Send + 'static>(
-    iters: u64,
-    token: &T,
-    work: fn(T, u64),
-) -> Duration {
+fn contended<T: Clone + Send + 'static>(iters: u64, token: &T, work: fn(T, u64)) -> Duration {
     // Enough rounds that the two loops overlap for almost all of the measured time.
     let rounds = iters.max(CONTENDED_ROUNDS);
     let barrier = Arc::new(Barrier::new(2));
@@ -144,17 +140,20 @@ fn wake(c: &mut Criterion) {
             })
         });
     });
-    group.bench_function("tokio_util::CancellationToken::run_until_cancelled(sleep)", |b| {
-        b.iter_custom(|iters| {
-            wake_latency(iters, || {
-                let token = CancellationToken::new();
-                let fut = token
-                    .clone()
-                    .run_until_cancelled_owned(tokio::time::sleep(Duration::from_secs(3600)));
-                (fut, Box::new(move || token.cancel()))
-            })
-        });
-    });
+    group.bench_function(
+        "tokio_util::CancellationToken::run_until_cancelled(sleep)",
+        |b| {
+            b.iter_custom(|iters| {
+                wake_latency(iters, || {
+                    let token = CancellationToken::new();
+                    let fut = token
+                        .clone()
+                        .run_until_cancelled_owned(tokio::time::sleep(Duration::from_secs(3600)));
+                    (fut, Box::new(move || token.cancel()))
+                })
+            });
+        },
+    );
     group.finish();
 }
 

@@ -2,9 +2,11 @@
 //! interleaving of a cancel with a concurrent registration, removal or drop.
 //!
 //! ```text
-//! RUSTFLAGS="--cfg cancelkit_loom" LOOM_MAX_PREEMPTIONS=3 \
-//!     cargo test -p cancelkit --release --test loom --target-dir target/loom
+//! RUSTFLAGS="--cfg cancelkit_loom" cargo test -p cancelkit --release --test loom --target-dir target/loom
 //! ```
+//!
+//! The preemption bound defaults to 3 (each model finishes in well under a second) and can be
+//! raised with `LOOM_MAX_PREEMPTIONS`.
 #![cfg(cancelkit_loom)]
 
 use cancelkit::{CancelReason, CancelToken};
@@ -12,13 +14,20 @@ use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
+/// `loom::model` with a preemption bound of 3 unless `LOOM_MAX_PREEMPTIONS` says otherwise.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound.get_or_insert(3);
+    builder.check(f);
+}
+
 fn counter() -> Arc<AtomicUsize> {
     Arc::new(AtomicUsize::new(0))
 }
 
 #[test]
 fn cancel_racing_child_registration_never_loses_the_child() {
-    loom::model(|| {
+    model(|| {
         let parent = CancelToken::new();
         let canceller = thread::spawn({
             let parent = parent.clone();
@@ -35,7 +44,7 @@ fn cancel_racing_child_registration_never_loses_the_child() {
 
 #[test]
 fn cancel_racing_handler_registration_runs_it_exactly_once() {
-    loom::model(|| {
+    model(|| {
         let token = CancelToken::new();
         let calls = counter();
         let canceller = thread::spawn({
@@ -57,7 +66,7 @@ fn cancel_racing_handler_registration_runs_it_exactly_once() {
 
 #[test]
 fn cancel_racing_handler_removal_runs_it_once_or_never_and_never_after_removal() {
-    loom::model(|| {
+    model(|| {
         let token = CancelToken::new();
         let started = counter();
         let finished = counter();
@@ -86,7 +95,7 @@ fn cancel_racing_handler_removal_runs_it_once_or_never_and_never_after_removal()
 
 #[test]
 fn concurrent_cancels_run_each_handler_once() {
-    loom::model(|| {
+    model(|| {
         let parent = CancelToken::new();
         let child = parent.child();
         let calls = counter();
@@ -109,7 +118,7 @@ fn concurrent_cancels_run_each_handler_once() {
 
 #[test]
 fn child_dropped_while_parent_cancels_leaves_nothing_behind() {
-    loom::model(|| {
+    model(|| {
         let parent = CancelToken::new();
         let child = parent.child();
         let canceller = thread::spawn({
@@ -124,7 +133,7 @@ fn child_dropped_while_parent_cancels_leaves_nothing_behind() {
 
 #[test]
 fn parked_waiter_is_always_woken() {
-    loom::model(|| {
+    model(|| {
         let token = CancelToken::new();
         let canceller = thread::spawn({
             let token = token.clone();

@@ -7,7 +7,9 @@ use cancelkit_examples::checked_loop::{ITERATIONS, hard_work};
 #[tokio::main]
 async fn main() {
     println!("task start");
-    let task = Task::spawn(hard_work(|_| std::thread::sleep(Duration::from_micros(200))));
+    let task = Task::spawn(hard_work(|_| {
+        std::thread::sleep(Duration::from_micros(200))
+    }));
     tokio::time::sleep(Duration::from_millis(100)).await;
     task.cancel();
     match task.await {

@@ -9,7 +9,10 @@ async fn main() {
         step: Duration::from_millis(100),
     };
     for (label, cancel_after) in [
-        ("cancelled while the broth boils (before the guard)", Some(50)),
+        (
+            "cancelled while the broth boils (before the guard)",
+            Some(50),
+        ),
         ("cancelled while chopping (after the guard)", Some(250)),
         ("never cancelled", None),
     ] {

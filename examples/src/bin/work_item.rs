@@ -10,7 +10,11 @@ use cancelkit_examples::work_item::{count_while, run_work_item};
 #[tokio::main]
 async fn main() {
     let progress = Arc::new(AtomicU64::new(0));
-    let task = Task::spawn(run_work_item(10, Duration::from_millis(100), Arc::clone(&progress)));
+    let task = Task::spawn(run_work_item(
+        10,
+        Duration::from_millis(100),
+        Arc::clone(&progress),
+    ));
     tokio::time::sleep(Duration::from_millis(500)).await;
     task.cancel();
     println!("work item: {:?}", task.await);
