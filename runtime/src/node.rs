@@ -6,13 +6,17 @@
 //!
 //! 1. flips the state byte with one compare-and-swap: the only transition there is (S2), and the
 //!    linearisation point every reader agrees on;
-//! 2. takes the children and listeners out under the node's lock;
-//! 3. with the lock released (S10), wakes the wakers, runs the handlers and cancels the
-//!    children, walking the subtree with an explicit stack rather than recursion.
+//! 2. takes the children and listeners out under the node's lock, and does the same for every
+//!    node below (an explicit stack, not recursion), so that the whole subtree reads
+//!    "cancelled" before anyone is told;
+//! 3. with no lock held (S10), wakes the wakers and runs the handlers.
 //!
 //! Registration (a child, a waker, a handler) takes the same lock and re-reads the state under
-//! it, so it either lands in the lists before step 2 (and is fired by it) or sees the state
-//! already set (and fires immediately, S8). Nothing is both, nothing is neither.
+//! it, so it either lands in the node's entries before step 2 (and is fired by it) or sees the
+//! state already set (and fires immediately, S8). Nothing is both, nothing is neither.
+//!
+//! Children and listeners share one slab so that a node stays small (it is allocated once per
+//! task, group child and scope).
 //!
 //! A parent owns its linked children (`Arc`), and a child owns its parent; the cycle is broken
 //! when the child's last [`CancelToken`](crate::CancelToken) handle is dropped (it unlinks
@@ -31,18 +35,14 @@ pub(crate) struct Node {
     state: AtomicU8,
     /// Live [`CancelToken`](crate::CancelToken) handles on this node.
     handles: AtomicUsize,
-    /// The parent and this node's key in its `children`, if this node was linked into it.
+    /// The parent and this node's key in its entries, if this node was linked into it.
     parent: Option<(Arc<Node>, usize)>,
-    inner: Mutex<Inner>,
+    entries: Mutex<Slab<Entry>>,
 }
 
-#[derive(Default)]
-struct Inner {
-    children: Slab<Arc<Node>>,
-    listeners: Slab<Listener>,
-}
-
-enum Listener {
+/// What a node holds until it is cancelled.
+enum Entry {
+    Child(Arc<Node>),
     Wake(Waker),
     Handler(Box<dyn FnOnce() + Send>, Option<Arc<Done>>),
 }
@@ -107,23 +107,25 @@ impl Node {
             state: AtomicU8::new(state),
             handles: AtomicUsize::new(1),
             parent,
-            inner: Mutex::new(Inner::default()),
+            entries: Mutex::new(Slab::new()),
         })
     }
 
     /// Creates a child with one handle. A child of a cancelled node starts cancelled.
     /// (An associated function because loom's `Arc` cannot be a method receiver.)
     pub(crate) fn new_child(this: &Arc<Node>) -> Arc<Node> {
-        let mut inner = lock(&this.inner);
+        let mut entries = lock(&this.entries);
         match this.state.load(Ordering::Acquire) {
             0 => {
-                let entry = inner.children.vacant_entry();
-                let child = Self::new(0, Some((Arc::clone(this), entry.key())));
-                entry.insert(Arc::clone(&child));
+                let slot = entries.vacant_entry();
+                let child = Self::new(0, Some((Arc::clone(this), slot.key())));
+                slot.insert(Entry::Child(Arc::clone(&child)));
+                // Released by the child's `detach`.
+                this.acquire_handle();
                 child
             }
             state => {
-                drop(inner);
+                drop(entries);
                 Self::new(CancellationError::unpack(state).inherited().pack(), None)
             }
         }
@@ -147,37 +149,68 @@ impl Node {
     }
 
     /// Drops one handle; the last one unlinks the node from its parent.
+    ///
+    /// A linked child holds a handle on its parent, so a node stays linked (and cancellation
+    /// still reaches its descendants) while any descendant is in use, even after its own
+    /// tokens are gone. Unlinking can therefore cascade upwards; it does so in a loop.
     pub(crate) fn release_handle(&self) {
         if self.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
-        if let Some((parent, key)) = &self.parent {
-            // `None` when the parent was cancelled and drained us already.
-            let unlinked = lock(&parent.inner).children.try_remove(*key);
-            drop(unlinked);
+        let mut next = self.detach();
+        while let Some(node) = next {
+            if node.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
+                break;
+            }
+            next = node.detach();
         }
-        // Nobody can register on or observe this node any more; drop what is left (a parked
-        // waker whose future leaked, a permanent adapter handler) now rather than when the
-        // last internal reference goes.
-        let leftovers = std::mem::take(&mut *lock(&self.inner));
+    }
+
+    /// Unlinks a node nobody uses any more and returns its parent, whose handle it held.
+    fn detach(&self) -> Option<Arc<Node>> {
+        // Nobody can register on or observe this node any more; drop what is left (a waker
+        // whose future leaked, a permanent adapter handler) now rather than when the last
+        // internal reference goes.
+        let leftovers = std::mem::take(&mut *lock(&self.entries));
         drop(leftovers);
+        let (parent, key) = self.parent.as_ref()?;
+        // `None` when the parent was cancelled and drained us already.
+        let unlinked = lock(&parent.entries).try_remove(*key);
+        drop(unlinked);
+        Some(Arc::clone(parent))
     }
 
     /// Cancels this node and its subtree. Returns `false` if it was already cancelled.
     ///
-    /// Handlers run on this thread, after the lock is released. A panicking handler does not
-    /// stop the others or the propagation to children; the first panic is resumed once the
-    /// whole subtree has been cancelled.
+    /// The whole subtree is marked first, then the listeners run on this thread with no lock
+    /// held, so a woken waiter or a handler already sees every descendant cancelled. A
+    /// panicking handler does not stop the others; the first panic is resumed at the end.
     pub(crate) fn cancel(&self, err: CancellationError) -> bool {
-        let mut panic = None;
-        let Some(children) = self.cancel_one(err, &mut panic) else {
+        let Some(mut listeners) = self.mark(err) else {
             return false;
         };
+        let mut stack: Vec<Arc<Node>> = Vec::new();
+        take_children(&mut listeners, &mut stack);
         let child_err = err.inherited();
-        let mut stack = children;
         while let Some(node) = stack.pop() {
-            if let Some(grandchildren) = node.cancel_one(child_err, &mut panic) {
-                stack.extend(grandchildren);
+            if let Some(mut entries) = node.mark(child_err) {
+                take_children(&mut entries, &mut stack);
+                listeners.append(&mut entries);
+            }
+        }
+        let mut panic = None;
+        for entry in listeners {
+            match entry {
+                Entry::Wake(waker) => waker.wake(),
+                Entry::Handler(handler, done) => {
+                    if let Err(payload) = catch_unwind(AssertUnwindSafe(handler)) {
+                        panic.get_or_insert(payload);
+                    }
+                    if let Some(done) = done {
+                        done.set();
+                    }
+                }
+                Entry::Child(_) => unreachable!("children were taken out"),
             }
         }
         if let Some(payload) = panic {
@@ -186,13 +219,8 @@ impl Node {
         true
     }
 
-    /// Flips this node, fires its listeners, and returns its children (`None` if it was already
-    /// cancelled).
-    fn cancel_one(
-        &self,
-        err: CancellationError,
-        panic: &mut Option<Box<dyn std::any::Any + Send>>,
-    ) -> Option<Vec<Arc<Node>>> {
+    /// Flips this node and takes its entries (`None` if it was already cancelled).
+    fn mark(&self, err: CancellationError) -> Option<Vec<Entry>> {
         if self
             .state
             .compare_exchange(0, err.pack(), Ordering::AcqRel, Ordering::Acquire)
@@ -200,37 +228,21 @@ impl Node {
         {
             return None;
         }
-        let Inner {
-            children,
-            listeners,
-        } = std::mem::take(&mut *lock(&self.inner));
-        for (_, listener) in listeners {
-            match listener {
-                Listener::Wake(waker) => waker.wake(),
-                Listener::Handler(handler, done) => {
-                    if let Err(payload) = catch_unwind(AssertUnwindSafe(handler)) {
-                        panic.get_or_insert(payload);
-                    }
-                    if let Some(done) = done {
-                        done.set();
-                    }
-                }
-            }
-        }
-        Some(children.into_iter().map(|(_, child)| child).collect())
+        let entries = std::mem::take(&mut *lock(&self.entries));
+        Some(entries.into_iter().map(|(_, entry)| entry).collect())
     }
 
-    fn register(&self, listener: Listener) -> Result<usize, (CancellationError, Listener)> {
-        let mut inner = lock(&self.inner);
+    fn register(&self, listener: Entry) -> Result<usize, (CancellationError, Entry)> {
+        let mut entries = lock(&self.entries);
         match self.state.load(Ordering::Acquire) {
-            0 => Ok(inner.listeners.insert(listener)),
+            0 => Ok(entries.insert(listener)),
             state => Err((CancellationError::unpack(state), listener)),
         }
     }
 
     /// Registers `waker` to be woken on cancellation.
     pub(crate) fn register_waker(&self, waker: &Waker) -> Registered {
-        match self.register(Listener::Wake(waker.clone())) {
+        match self.register(Entry::Wake(waker.clone())) {
             Ok(key) => Registered::Key(key),
             Err((err, _)) => Registered::AlreadyCancelled(err),
         }
@@ -239,8 +251,8 @@ impl Node {
     /// Replaces the waker registered under `key`. Returns `false` if the node was cancelled
     /// meanwhile (the waker was taken and woken).
     pub(crate) fn update_waker(&self, key: usize, waker: &Waker) -> bool {
-        match lock(&self.inner).listeners.get_mut(key) {
-            Some(Listener::Wake(old)) => {
+        match lock(&self.entries).get_mut(key) {
+            Some(Entry::Wake(old)) => {
                 old.clone_from(waker);
                 true
             }
@@ -249,7 +261,7 @@ impl Node {
     }
 
     pub(crate) fn remove_waker(&self, key: usize) {
-        let removed = lock(&self.inner).listeners.try_remove(key);
+        let removed = lock(&self.entries).try_remove(key);
         drop(removed);
     }
 
@@ -257,22 +269,20 @@ impl Node {
     /// and returns `None`.
     pub(crate) fn register_handler(&self, handler: Box<dyn FnOnce() + Send>) -> Option<HandlerKey> {
         let done = Arc::new(Done::new());
-        match self.register(Listener::Handler(handler, Some(Arc::clone(&done)))) {
+        match self.register(Entry::Handler(handler, Some(Arc::clone(&done)))) {
             Ok(key) => Some(HandlerKey { key, done }),
-            Err((_, Listener::Handler(handler, _))) => {
+            Err((_, Entry::Handler(handler, _))) => {
                 handler();
                 None
             }
-            Err((_, Listener::Wake(_))) => unreachable!("registered a handler"),
+            Err(_) => unreachable!("registered a handler"),
         }
     }
 
     /// Registers a handler that stays until the node is cancelled or dropped.
     #[cfg(feature = "tokio-util")]
     pub(crate) fn register_permanent(&self, handler: Box<dyn FnOnce() + Send>) {
-        if let Err((_, Listener::Handler(handler, _))) =
-            self.register(Listener::Handler(handler, None))
-        {
+        if let Err((_, Entry::Handler(handler, _))) = self.register(Entry::Handler(handler, None)) {
             handler();
         }
     }
@@ -280,7 +290,7 @@ impl Node {
     /// Removes a handler. If a concurrent cancel already took it, waits until it has run, so
     /// that nothing it touches is used after this returns (S9).
     pub(crate) fn remove_handler(&self, handler: HandlerKey) {
-        let removed = lock(&self.inner).listeners.try_remove(handler.key);
+        let removed = lock(&self.entries).try_remove(handler.key);
         match removed {
             Some(listener) => drop(listener),
             None => handler.done.wait(),
@@ -289,9 +299,24 @@ impl Node {
 
     /// Number of linked children and registered listeners: for tests of memory behaviour.
     pub(crate) fn live_entries(&self) -> (usize, usize) {
-        let inner = lock(&self.inner);
-        (inner.children.len(), inner.listeners.len())
+        let entries = lock(&self.entries);
+        let children = entries
+            .iter()
+            .filter(|(_, entry)| matches!(entry, Entry::Child(_)))
+            .count();
+        (children, entries.len() - children)
     }
+}
+
+/// Moves the children out of `entries` onto `stack`, leaving the listeners.
+fn take_children(entries: &mut Vec<Entry>, stack: &mut Vec<Arc<Node>>) {
+    entries.retain_mut(|entry| match entry {
+        Entry::Child(child) => {
+            stack.push(Arc::clone(child));
+            false
+        }
+        _ => true,
+    });
 }
 
 impl Drop for Node {
@@ -305,5 +330,17 @@ impl Drop for Node {
                 Err(_) => None,
             };
         }
+    }
+}
+
+#[cfg(all(test, not(cancelkit_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_fits_in_a_small_allocation() {
+        // Allocated once per task, group child and scope: keep it (with the Arc's two
+        // counters) within glibc's 128-byte fast bins.
+        assert!(size_of::<Node>() + 16 <= 128, "{} bytes", size_of::<Node>());
     }
 }

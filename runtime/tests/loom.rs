@@ -144,3 +144,18 @@ fn parked_waiter_is_always_woken() {
         canceller.join().unwrap();
     });
 }
+
+#[test]
+fn dropping_a_middle_token_while_cancelling_still_reaches_the_grandchild() {
+    model(|| {
+        let root = CancelToken::new();
+        let middle = root.child();
+        let grandchild = middle.child();
+        let dropper = thread::spawn(move || drop(middle));
+        root.cancel();
+        dropper.join().unwrap();
+        assert!(grandchild.is_cancelled());
+        drop(grandchild);
+        assert_eq!(root.__live_entries(), (0, 0));
+    });
+}

@@ -461,6 +461,32 @@ fn s19_cancellation_propagates_down_and_never_up() {
 }
 
 #[test]
+fn s19_the_whole_subtree_reads_cancelled_before_any_handler_runs() {
+    let root = CancelToken::new();
+    let grandchild = root.child().child();
+    let seen = Arc::new(Mutex::new(None));
+    let _g = root.on_cancel({
+        let grandchild = grandchild.clone();
+        let seen = Arc::clone(&seen);
+        move || *seen.lock().unwrap() = Some(grandchild.is_cancelled())
+    });
+    root.cancel();
+    assert_eq!(*seen.lock().unwrap(), Some(true));
+}
+
+#[test]
+fn s19_a_child_stays_reachable_after_its_parents_tokens_are_dropped() {
+    let root = CancelToken::new();
+    let grandchild = root.child().child(); // the middle token is dropped at once
+    root.cancel();
+    assert!(grandchild.is_cancelled());
+    // And the chain unlinks fully once the grandchild goes.
+    let root = CancelToken::new();
+    drop(root.child().child().child());
+    assert_eq!(root.__live_entries(), (0, 0));
+}
+
+#[test]
 fn s19_deep_trees_do_not_overflow_the_stack() {
     let root = CancelToken::new();
     let mut chain = vec![root.child()];
@@ -470,6 +496,14 @@ fn s19_deep_trees_do_not_overflow_the_stack() {
     }
     root.cancel();
     assert!(chain.last().unwrap().is_cancelled());
+    // Keep only the leaf: unlinking the chain when it goes must not recurse either.
+    let root = CancelToken::new();
+    let mut leaf = root.child();
+    for _ in 0..100_000 {
+        leaf = leaf.child();
+    }
+    drop(leaf);
+    assert_eq!(root.__live_entries(), (0, 0));
 }
 
 #[test]
