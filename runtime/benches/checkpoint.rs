@@ -22,49 +22,65 @@ use tokio_util::sync::CancellationToken;
 
 const CONTENDED_ROUNDS: u64 = 1_000_000;
 
+/// `iters` checkpoints inside a task running under `token`.
+fn cancelkit_checks(token: CancelToken, iters: u64) {
+    block_on(token.run(async move {
+        for _ in 0..iters {
+            black_box(cancelkit::checkpoint()).ok();
+        }
+    }));
+}
+
+/// `iters` checks of a tokio-util token.
+fn tokio_util_checks(token: CancellationToken, iters: u64) {
+    for _ in 0..iters {
+        black_box(black_box(&token).is_cancelled());
+    }
+}
+
 fn check(c: &mut Criterion) {
     let mut group = c.benchmark_group("check");
     let token = CancelToken::new();
+    let tokio_token = CancellationToken::new();
+    // The same loop shape for both, timed around the whole loop: criterion's per-call `iter`
+    // harness hides how the thread-local lookup is hoisted in real loops.
     group.bench_function("cancelkit::checkpoint", |b| {
-        block_on(token.run(async { b.iter(|| black_box(cancelkit::checkpoint())) }));
+        b.iter_custom(|iters| timed(iters, &token, cancelkit_checks));
+    });
+    group.bench_function("tokio_util::CancellationToken::is_cancelled", |b| {
+        b.iter_custom(|iters| timed(iters, &tokio_token, tokio_util_checks));
     });
     group.bench_function("cancelkit::checkpoint (outside a task)", |b| {
-        b.iter(|| black_box(cancelkit::checkpoint()));
+        b.iter_custom(|iters| {
+            timed(iters, &(), |(), n| {
+                for _ in 0..n {
+                    black_box(cancelkit::checkpoint()).ok();
+                }
+            })
+        });
     });
     group.bench_function("cancelkit::CancelToken::is_cancelled", |b| {
         b.iter(|| black_box(&token).is_cancelled());
     });
-    let tokio_token = CancellationToken::new();
-    group.bench_function("tokio_util::CancellationToken::is_cancelled", |b| {
-        b.iter(|| black_box(&tokio_token).is_cancelled());
-    });
-
     // Both cores check one token: the second thread runs the same loop for as long as the
     // measured one does.
     group.bench_function("cancelkit::checkpoint (2 threads, one token)", |b| {
-        b.iter_custom(|iters| {
-            contended(iters, &token, |token, n| {
-                block_on(token.run(async move {
-                    for _ in 0..n {
-                        black_box(cancelkit::checkpoint()).ok();
-                    }
-                }));
-            })
-        });
+        b.iter_custom(|iters| contended(iters, &token, cancelkit_checks));
     });
     group.bench_function(
         "tokio_util::CancellationToken::is_cancelled (2 threads, one token)",
         |b| {
-            b.iter_custom(|iters| {
-                contended(iters, &tokio_token, |token, n| {
-                    for _ in 0..n {
-                        black_box(black_box(&token).is_cancelled());
-                    }
-                })
-            });
+            b.iter_custom(|iters| contended(iters, &tokio_token, tokio_util_checks));
         },
     );
     group.finish();
+}
+
+/// Runs `work(token, iters)` on this thread, timed.
+fn timed<T: Clone>(iters: u64, token: &T, work: fn(T, u64)) -> Duration {
+    let start = Instant::now();
+    work(token.clone(), iters);
+    start.elapsed()
 }
 
 /// Runs `work(token, iters)` on this thread, timed, while a second thread does the same.
@@ -118,6 +134,15 @@ fn wake(c: &mut Criterion) {
             wake_latency(iters, || {
                 let token = CancelToken::new();
                 let fut = token.run(cancelkit::cancelled());
+                (fut, Box::new(move || token.cancel()))
+            })
+        });
+    });
+    group.bench_function("cancelkit::CancelToken::cancelled", |b| {
+        b.iter_custom(|iters| {
+            wake_latency(iters, || {
+                let token = CancelToken::new();
+                let fut = token.cancelled();
                 (fut, Box::new(move || token.cancel()))
             })
         });

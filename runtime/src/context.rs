@@ -103,7 +103,7 @@ pub fn current_token() -> Option<CancelToken> {
 /// ```
 pub async fn cancelled() -> CancellationError {
     match current_token() {
-        Some(token) => token.cancelled().await,
+        Some(token) => token.cancelled_owned().await,
         None => std::future::pending().await,
     }
 }

@@ -186,31 +186,35 @@ impl Node {
     /// held, so a woken waiter or a handler already sees every descendant cancelled. A
     /// panicking handler does not stop the others; the first panic is resumed at the end.
     pub(crate) fn cancel(&self, err: CancellationError) -> bool {
-        let Some(mut listeners) = self.mark(err) else {
+        let Some(own) = self.mark(err) else {
             return false;
         };
-        let mut stack: Vec<Arc<Node>> = Vec::new();
-        take_children(&mut listeners, &mut stack);
+        // Only a node with children allocates here: the common case, a task or scope with a
+        // few parked waiters or handlers, stays allocation-free.
+        let mut stack = children_of(&own);
+        let mut below = Vec::new();
         let child_err = err.inherited();
         while let Some(node) = stack.pop() {
-            if let Some(mut entries) = node.mark(child_err) {
-                take_children(&mut entries, &mut stack);
-                listeners.append(&mut entries);
+            if let Some(entries) = node.mark(child_err) {
+                stack.extend(children_of(&entries));
+                below.push(entries);
             }
         }
         let mut panic = None;
-        for entry in listeners {
-            match entry {
-                Entry::Wake(waker) => waker.wake(),
-                Entry::Handler(handler, done) => {
-                    if let Err(payload) = catch_unwind(AssertUnwindSafe(handler)) {
-                        panic.get_or_insert(payload);
+        for entries in std::iter::once(own).chain(below) {
+            for (_, entry) in entries {
+                match entry {
+                    Entry::Wake(waker) => waker.wake(),
+                    Entry::Handler(handler, done) => {
+                        if let Err(payload) = catch_unwind(AssertUnwindSafe(handler)) {
+                            panic.get_or_insert(payload);
+                        }
+                        if let Some(done) = done {
+                            done.set();
+                        }
                     }
-                    if let Some(done) = done {
-                        done.set();
-                    }
+                    Entry::Child(_) => {}
                 }
-                Entry::Child(_) => unreachable!("children were taken out"),
             }
         }
         if let Some(payload) = panic {
@@ -220,7 +224,7 @@ impl Node {
     }
 
     /// Flips this node and takes its entries (`None` if it was already cancelled).
-    fn mark(&self, err: CancellationError) -> Option<Vec<Entry>> {
+    fn mark(&self, err: CancellationError) -> Option<Slab<Entry>> {
         if self
             .state
             .compare_exchange(0, err.pack(), Ordering::AcqRel, Ordering::Acquire)
@@ -228,8 +232,7 @@ impl Node {
         {
             return None;
         }
-        let entries = std::mem::take(&mut *lock(&self.entries));
-        Some(entries.into_iter().map(|(_, entry)| entry).collect())
+        Some(std::mem::take(&mut *lock(&self.entries)))
     }
 
     fn register(&self, listener: Entry) -> Result<usize, (CancellationError, Entry)> {
@@ -308,15 +311,15 @@ impl Node {
     }
 }
 
-/// Moves the children out of `entries` onto `stack`, leaving the listeners.
-fn take_children(entries: &mut Vec<Entry>, stack: &mut Vec<Arc<Node>>) {
-    entries.retain_mut(|entry| match entry {
-        Entry::Child(child) => {
-            stack.push(Arc::clone(child));
-            false
-        }
-        _ => true,
-    });
+/// The children among a node's entries.
+fn children_of(entries: &Slab<Entry>) -> Vec<Arc<Node>> {
+    entries
+        .iter()
+        .filter_map(|(_, entry)| match entry {
+            Entry::Child(child) => Some(Arc::clone(child)),
+            _ => None,
+        })
+        .collect()
 }
 
 impl Drop for Node {

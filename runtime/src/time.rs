@@ -40,7 +40,7 @@ pub async fn sleep(duration: Duration) -> Result<(), CancellationError> {
     };
     token.check()?;
     let mut timer = pin!(tokio::time::sleep(duration));
-    let mut cancelled = pin!(token.cancelled());
+    let mut cancelled = pin!(token.cancelled_owned());
     poll_fn(|cx| {
         if let Poll::Ready(err) = cancelled.as_mut().poll(cx) {
             return Poll::Ready(Err(err));

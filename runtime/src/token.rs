@@ -102,8 +102,13 @@ impl CancelToken {
 
     /// Completes (with the reason) once this token is cancelled.
     pub fn cancelled(&self) -> Cancelled {
+        self.clone().cancelled_owned()
+    }
+
+    /// Like [`cancelled`](Self::cancelled), consuming the token: no extra clone.
+    pub fn cancelled_owned(self) -> Cancelled {
         Cancelled {
-            token: self.clone(),
+            token: self,
             key: None,
         }
     }
@@ -207,26 +212,30 @@ impl Future for Cancelled {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CancellationError> {
         let this = &mut *self;
         if let Err(err) = this.token.check() {
+            // The state flips before the canceller takes the node's entries, and it takes
+            // them all: our waker entry, if any, is gone or about to go without our help.
+            this.key = None;
             return Poll::Ready(err);
         }
         let node = this.token.node();
-        if let Some(key) = this.key {
-            if node.update_waker(key, cx.waker()) {
-                return Poll::Pending;
+        match this.key {
+            Some(key) if node.update_waker(key, cx.waker()) => Poll::Pending,
+            Some(_) => {
+                // The entry was taken, so the token was cancelled.
+                this.key = None;
+                Poll::Ready(
+                    this.token
+                        .error()
+                        .expect("entries are only taken by a cancel"),
+                )
             }
-            // The waker was taken by a cancel; the state is set.
-            this.key = None;
-            return match this.token.check() {
-                Err(err) => Poll::Ready(err),
-                Ok(()) => unreachable!("listeners are only taken by cancel"),
-            };
-        }
-        match node.register_waker(cx.waker()) {
-            Registered::Key(key) => {
-                this.key = Some(key);
-                Poll::Pending
-            }
-            Registered::AlreadyCancelled(err) => Poll::Ready(err),
+            None => match node.register_waker(cx.waker()) {
+                Registered::Key(key) => {
+                    this.key = Some(key);
+                    Poll::Pending
+                }
+                Registered::AlreadyCancelled(err) => Poll::Ready(err),
+            },
         }
     }
 }
