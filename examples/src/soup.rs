@@ -7,7 +7,7 @@
 //! - cancelled **before** the guard: the order fails with [`SoupError::Cancelled`];
 //! - cancelled **after** the guard: the kitchen carries on and serves a *partial* soup with
 //!   the ingredients chopped so far;
-//! - [`make_soup_or_fail`] uses `checkpoint()?` instead, so a late cancel is an error too.
+//! - [`Kitchen::make_soup_or_fail`] uses `checkpoint()?` instead, so a late cancel is an error too.
 
 use std::time::Duration;
 
