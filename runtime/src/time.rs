@@ -186,11 +186,11 @@ where
         else {
             unreachable!("set to Running above")
         };
-        if let Some(pending) = trigger.as_mut().as_pin_mut() {
-            if pending.poll(cx).is_ready() {
-                trigger.set(None);
-                fut.token().cancel_with(reason);
-            }
+        if let Some(pending) = trigger.as_mut().as_pin_mut()
+            && pending.poll(cx).is_ready()
+        {
+            trigger.set(None);
+            fut.token().cancel_with(reason);
         }
         let output = fut.poll(cx);
         if output.is_ready() {

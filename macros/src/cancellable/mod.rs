@@ -126,11 +126,11 @@ fn rewrite_fn(opts: &Options, sig: &Signature, block: &mut Block, errors: &mut V
         }
         ReturnType::Type(..) => None,
     };
-    if matches!(opts.on_cancel, OnCancel::Error) {
-        if let Err(err) = check_return_type(sig) {
-            errors.push(err);
-            return;
-        }
+    if matches!(opts.on_cancel, OnCancel::Error)
+        && let Err(err) = check_return_type(sig)
+    {
+        errors.push(err);
+        return;
     }
     let mut rewriter = Rewriter::new(opts, ret);
     rewriter.rewrite_body(block, sig.asyncness.is_some());
