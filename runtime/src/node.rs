@@ -167,12 +167,10 @@ impl Node {
     }
 
     /// Unlinks a node nobody uses any more and returns its parent, whose handle it held.
+    ///
+    /// What is left in its own entries (a permanent adapter handler) goes when the node is
+    /// freed: once unlinked, nothing but transient references keeps it alive.
     fn detach(&self) -> Option<Arc<Node>> {
-        // Nobody can register on or observe this node any more; drop what is left (a waker
-        // whose future leaked, a permanent adapter handler) now rather than when the last
-        // internal reference goes.
-        let leftovers = std::mem::take(&mut *lock(&self.entries));
-        drop(leftovers);
         let (parent, key) = self.parent.as_ref()?;
         // `None` when the parent was cancelled and drained us already.
         let unlinked = lock(&parent.entries).try_remove(*key);
