@@ -55,6 +55,17 @@ async fn received(download: &Download, n: u64) {
         .unwrap();
 }
 
+/// Resuming with `restart_if_temp_file_invalid(true)` starts over and finishes the file.
+async fn restart_completes(resume: ResumeData, server: &TestServer) {
+    let done = DownloadBuilder::resuming(resume)
+        .restart_if_temp_file_invalid(true)
+        .start()
+        .await
+        .unwrap();
+    assert!(done.restarted);
+    assert_file_is(&done.path, &server.data());
+}
+
 /// Starts a download that stalls after `STALL` bytes, then cancels it producing resume data.
 async fn paused(server: &mut TestServer, dir: &Path, path: &str) -> ResumeData {
     let download = Download::start(server.url(path), dir);
@@ -355,13 +366,7 @@ async fn missing_temp_file_is_an_error_or_a_restart_if_asked() {
         matches!(&err, DownloadError::TempFileMissing { path } if path == resume.temp_file()),
         "{err:?}"
     );
-    let done = DownloadBuilder::resuming(resume)
-        .restart_if_temp_file_invalid(true)
-        .start()
-        .await
-        .unwrap();
-    assert!(done.restarted);
-    assert_file_is(&done.path, &server.data());
+    restart_completes(resume, &server).await;
 }
 
 #[tokio::test]
@@ -382,13 +387,7 @@ async fn shorter_or_longer_temp_file_is_an_error_or_a_restart_if_asked() {
             matches!(err, DownloadError::TempFileLength { expected: 40_000, found: f, .. } if f == found),
             "{err:?}"
         );
-        let done = DownloadBuilder::resuming(resume)
-            .restart_if_temp_file_invalid(true)
-            .start()
-            .await
-            .unwrap();
-        assert!(done.restarted);
-        assert_file_is(&done.path, &server.data());
+        restart_completes(resume, &server).await;
     }
 }
 
