@@ -7,19 +7,41 @@
 //! the task calls. (`scoped-tls` keeps the pointer valid: it is set only for the duration of
 //! the poll, during which the token cannot move or drop, and reset on unwind.)
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::ptr;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
 use crate::error::CancellationError;
-use crate::node::Node;
-use crate::sync::Arc;
+use crate::node::{Node, check_flag};
+use crate::sync::{Arc, AtomicU8};
 use crate::token::CancelToken;
 
 scoped_tls::scoped_thread_local!(static CURRENT: CancelToken);
+
+thread_local! {
+    /// The current task's state byte, beside `CURRENT`, so that the hot checks
+    /// ([`is_cancelled`], [`checkpoint`]) are one thread-local read and one atomic load.
+    /// Null outside any task. Set and reset only by [`Scoped::poll`], together with `CURRENT`.
+    static FLAG: Cell<*const AtomicU8> = const { Cell::new(ptr::null()) };
+}
+
+/// Runs `f` with the current task's state byte, if there is one.
+#[inline]
+fn with_flag<R>(f: impl FnOnce(Option<&AtomicU8>) -> R) -> R {
+    let flag = FLAG.get();
+    // SAFETY: a non-null `FLAG` was set by `Scoped::poll` to the state byte of the node owned
+    // by the `CancelToken` in that `Scoped`, and is reset to its previous value (also on
+    // unwind) before that poll returns. The token lives in the pinned `Scoped` for the whole
+    // poll and the node it owns cannot be freed while the token exists, so the byte outlives
+    // every read made on this thread during the poll, which is the only time it can be read.
+    // Nested polls restore the outer pointer, whose `Scoped` is still inside its own poll.
+    f(unsafe { flag.as_ref() })
+}
 
 /// Runs `f` with the current task's token, if there is one.
 #[inline]
@@ -48,7 +70,7 @@ fn with_current<R>(f: impl FnOnce(Option<&CancelToken>) -> R) -> R {
 #[inline]
 #[must_use]
 pub fn is_cancelled() -> bool {
-    with_current(|token| token.is_some_and(CancelToken::is_cancelled))
+    with_flag(|flag| flag.is_some_and(|flag| check_flag(flag).is_err()))
 }
 
 /// Returns `Err(CancellationError)` if the current task has been cancelled
@@ -78,7 +100,7 @@ pub fn is_cancelled() -> bool {
 /// [`CancellationError`], with the reason, once the current task is cancelled.
 #[inline]
 pub fn checkpoint() -> Result<(), CancellationError> {
-    with_current(|token| token.map_or(Ok(()), CancelToken::check))
+    with_flag(|flag| flag.map_or(Ok(()), check_flag))
 }
 
 /// A handle on the current task's cancellation, to pass to a worker thread or a callback API
@@ -168,6 +190,7 @@ impl<F: Future> Future for Scoped<F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
+        let _flag = SetFlag::new(this.token.node().flag());
         CURRENT.set(this.token, || this.fut.poll(cx))
     }
 }
@@ -177,5 +200,23 @@ impl<F> fmt::Debug for Scoped<F> {
         f.debug_struct("Scoped")
             .field("token", &self.token)
             .finish_non_exhaustive()
+    }
+}
+
+/// Points `FLAG` at a state byte for the duration of a poll and restores the previous value
+/// when dropped, also when the poll panics.
+struct SetFlag(*const AtomicU8);
+
+impl SetFlag {
+    #[inline]
+    fn new(flag: &AtomicU8) -> Self {
+        SetFlag(FLAG.replace(flag))
+    }
+}
+
+impl Drop for SetFlag {
+    #[inline]
+    fn drop(&mut self) {
+        FLAG.set(self.0);
     }
 }

@@ -138,10 +138,12 @@ impl Node {
 
     #[inline]
     pub(crate) fn check(&self) -> Result<(), CancellationError> {
-        match self.state.load(Ordering::Acquire) {
-            0 => Ok(()),
-            state => Err(CancellationError::unpack(state)),
-        }
+        check_flag(&self.state)
+    }
+
+    /// The state byte, for the thread-local fast path of `checkpoint()`.
+    pub(crate) fn flag(&self) -> &AtomicU8 {
+        &self.state
     }
 
     pub(crate) fn acquire_handle(&self) {
@@ -306,6 +308,15 @@ impl Node {
             .filter(|(_, entry)| matches!(entry, Entry::Child(_)))
             .count();
         (children, entries.len() - children)
+    }
+}
+
+/// Reads a node's state byte: `Err` with the packed reason once it is cancelled.
+#[inline]
+pub(crate) fn check_flag(flag: &AtomicU8) -> Result<(), CancellationError> {
+    match flag.load(Ordering::Acquire) {
+        0 => Ok(()),
+        state => Err(CancellationError::unpack(state)),
     }
 }
 

@@ -106,6 +106,27 @@ fn s3_the_slot_is_restored_after_each_poll_even_on_panic() {
 }
 
 #[test]
+fn s3_nested_scopes_see_their_own_token_and_restore_the_outer_one() {
+    let outer = CancelToken::new();
+    outer.cancel();
+    let seen = block_on(outer.run(async {
+        let before = cancelkit::checkpoint().is_err();
+        // The inner token is created, used and dropped inside the outer poll.
+        let inner = CancelToken::new()
+            .run(async { cancelkit::checkpoint() })
+            .await;
+        let after = cancelkit::checkpoint().is_err();
+        (before, inner, after)
+    }));
+    assert_eq!(seen, (true, Ok(()), true));
+    assert_eq!(
+        cancelkit::checkpoint(),
+        Ok(()),
+        "nothing left behind on this thread"
+    );
+}
+
+#[test]
 fn s4_checkpoint_reports_the_reason() {
     let token = CancelToken::new();
     let child = token.child();
