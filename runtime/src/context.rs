@@ -19,7 +19,7 @@ use pin_project_lite::pin_project;
 use crate::error::CancellationError;
 use crate::node::{Node, check_flag};
 use crate::sync::{Arc, AtomicU8};
-use crate::token::CancelToken;
+use crate::token::{CancelToken, Cancelled};
 
 scoped_tls::scoped_thread_local!(static CURRENT: CancelToken);
 
@@ -132,11 +132,10 @@ pub(crate) fn current_node() -> Option<Arc<Node>> {
 /// assert!(task.await.is_err());
 /// # }
 /// ```
-pub async fn cancelled() -> CancellationError {
-    match current_token() {
-        Some(token) => token.cancelled_owned().await,
-        None => std::future::pending().await,
-    }
+///
+/// The task is the one that first polls the future, not the one that creates it.
+pub fn cancelled() -> Cancelled {
+    Cancelled::current()
 }
 
 /// Runs `fut` so that cancellation of the surrounding task is invisible inside it: checks

@@ -108,7 +108,7 @@ impl CancelToken {
     /// Like [`cancelled`](Self::cancelled), consuming the token: no extra clone.
     pub fn cancelled_owned(self) -> Cancelled {
         Cancelled {
-            token: self,
+            source: Source::Token(self),
             key: None,
         }
     }
@@ -202,8 +202,27 @@ impl fmt::Debug for CancelToken {
 /// Future returned by [`CancelToken::cancelled`] and [`cancelled`](crate::cancelled).
 #[must_use = "futures do nothing unless polled"]
 pub struct Cancelled {
-    token: CancelToken,
+    source: Source,
     key: Option<usize>,
+}
+
+/// Whose cancellation a [`Cancelled`] waits for.
+enum Source {
+    /// The task that first polls it ([`cancelled`](crate::cancelled)).
+    Current,
+    Token(CancelToken),
+    /// It was first polled outside any task: nothing can cancel it.
+    NoTask,
+}
+
+impl Cancelled {
+    /// Waits for the cancellation of whichever task first polls it.
+    pub(crate) fn current() -> Self {
+        Cancelled {
+            source: Source::Current,
+            key: None,
+        }
+    }
 }
 
 impl Future for Cancelled {
@@ -211,23 +230,25 @@ impl Future for Cancelled {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CancellationError> {
         let this = &mut *self;
-        if let Err(err) = this.token.check() {
+        if let Source::Current = this.source {
+            this.source = crate::context::current_token().map_or(Source::NoTask, Source::Token);
+        }
+        let Source::Token(token) = &this.source else {
+            return Poll::Pending;
+        };
+        if let Err(err) = token.check() {
             // The state flips before the canceller takes the node's entries, and it takes
             // them all: our waker entry, if any, is gone or about to go without our help.
             this.key = None;
             return Poll::Ready(err);
         }
-        let node = this.token.node();
+        let node = token.node();
         match this.key {
             Some(key) if node.update_waker(key, cx.waker()) => Poll::Pending,
             Some(_) => {
                 // The entry was taken, so the token was cancelled.
                 this.key = None;
-                Poll::Ready(
-                    this.token
-                        .error()
-                        .expect("entries are only taken by a cancel"),
-                )
+                Poll::Ready(token.error().expect("entries are only taken by a cancel"))
             }
             None => match node.register_waker(cx.waker()) {
                 Registered::Key(key) => {
@@ -242,16 +263,20 @@ impl Future for Cancelled {
 
 impl Drop for Cancelled {
     fn drop(&mut self) {
-        if let Some(key) = self.key {
-            self.token.node().remove_waker(key);
+        if let (Some(key), Source::Token(token)) = (self.key, &self.source) {
+            token.node().remove_waker(key);
         }
     }
 }
 
 impl fmt::Debug for Cancelled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let token = match &self.source {
+            Source::Token(token) => Some(token),
+            Source::Current | Source::NoTask => None,
+        };
         f.debug_struct("Cancelled")
-            .field("token", &self.token)
+            .field("token", &token)
             .finish_non_exhaustive()
     }
 }

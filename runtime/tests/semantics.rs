@@ -207,6 +207,19 @@ fn s6_cancelled_future_is_woken_by_cancel_from_another_thread() {
 }
 
 #[test]
+fn s6_cancelled_follows_the_task_that_polls_it_and_never_completes_outside_one() {
+    let flag = Arc::new(Flag::default());
+    let mut outside = Box::pin(cancelkit::cancelled());
+    assert!(poll_once(&mut outside, &flag).is_pending());
+    let token = CancelToken::new();
+    token.cancel();
+    // Created outside any task, first polled inside one: it belongs to that task.
+    let made_outside = cancelkit::cancelled();
+    let err = block_on(token.run(made_outside));
+    assert_eq!(err.reason(), CancelReason::Explicit);
+}
+
+#[test]
 fn s6_dropped_cancelled_future_leaves_no_listener() {
     let token = CancelToken::new();
     let flag = Arc::new(Flag::default());
