@@ -29,12 +29,8 @@ mod group;
 ///   alone.
 ///
 /// A checkpoint is [`cancelkit::checkpoint()`](https://docs.rs/cancelkit/latest/cancelkit/fn.checkpoint.html):
-/// a thread-local read and an atomic load, no lock, no allocation. A loop that cannot suspend
-/// (every loop of a plain `fn`; in an `async fn`, a loop with no `.await` and no macro that may
-/// await, such as `select!`) runs within one poll, so the task cannot change under it: the
-/// outermost such loop looks the task's token up once before it starts (a reference-count
-/// increment) and each of its loop heads is then a single atomic load. In a long loop with a
-/// 20 ns body the instrumented loop costs about 1% more than the bare one.
+/// one thread-local read and one atomic load, no lock, no allocation. In a loop with a 20 ns
+/// body the instrumented loop costs 0.5–3% more than the bare one.
 ///
 /// # Before and after
 ///

@@ -76,8 +76,8 @@ fn loop_overhead(c: &mut Criterion) {
     group.finish();
 }
 
-/// A short loop (8 iterations) per call: here the per-call token lookup of a plain `fn`
-/// shows.
+/// A short loop (8 iterations) per call: any per-call set-up the instrumentation needed would
+/// show here.
 #[inline(never)]
 fn short_by_hand(keys: &[[u8; 48]]) -> Result<u64, CancellationError> {
     by_hand(keys)

@@ -17,8 +17,8 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use crate::error::CancellationError;
-use crate::node::{Node, check_flag};
-use crate::sync::{Arc, AtomicU8};
+use crate::node::check_flag;
+use crate::sync::AtomicU8;
 use crate::token::{CancelToken, Cancelled};
 
 scoped_tls::scoped_thread_local!(static CURRENT: CancelToken);
@@ -108,13 +108,6 @@ pub fn checkpoint() -> Result<(), CancellationError> {
 #[must_use]
 pub fn current_token() -> Option<CancelToken> {
     with_current(|token| token.cloned())
-}
-
-/// The current task's node, without taking a handle: for checks within one poll, during which
-/// the task's own handle keeps the node linked (`__private::Hoisted`). One reference count
-/// instead of a token's two.
-pub(crate) fn current_node() -> Option<Arc<Node>> {
-    with_current(|token| token.map(|token| Arc::clone(token.node())))
 }
 
 /// Completes, with the reason, once the current task is cancelled. Outside any task nothing

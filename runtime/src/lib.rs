@@ -175,39 +175,4 @@ pub mod __private {
             Err(err.into())
         }
     }
-
-    /// The current task's token, looked up once when a plain `fn` under `#[cancellable]`
-    /// starts: a sync function runs within one poll, so the task cannot change under it, and
-    /// each loop head is then one atomic load instead of a thread-local lookup.
-    pub struct Hoisted(Option<crate::sync::Arc<crate::node::Node>>);
-
-    impl ::core::fmt::Debug for Hoisted {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.debug_tuple("Hoisted")
-                .field(&self.0.as_ref().map(|node| node.check()))
-                .finish()
-        }
-    }
-
-    impl Hoisted {
-        /// The current task's token (none outside a task).
-        #[inline]
-        #[must_use]
-        pub fn current() -> Self {
-            Hoisted(crate::context::current_node())
-        }
-
-        /// Like [`checkpoint`], for the token looked up at the start.
-        ///
-        /// # Errors
-        ///
-        /// [`CancellationError`] once the task is cancelled.
-        #[inline]
-        pub fn check(&self) -> Result<(), CancellationError> {
-            match &self.0 {
-                Some(node) => node.check(),
-                None => Ok(()),
-            }
-        }
-    }
 }

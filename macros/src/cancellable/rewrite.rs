@@ -56,15 +56,9 @@ pub(crate) struct Rewriter<'a> {
     ret: Option<TokenStream>,
     loops: Vec<LoopFrame>,
     next_label: usize,
-    /// Inside a loop that cannot suspend, loop heads check the token looked up once before
-    /// the loop (see `__private::Hoisted`): the whole loop runs within one poll, so the task
-    /// cannot change under it. `None` elsewhere, where `checkpoint()` finds the task.
-    hoisted: Option<syn::Ident>,
     /// Whether the code being visited runs in an async context (an `async fn`, or the
     /// `async` wrapper of another attribute macro), where a loop may suspend.
     in_async: bool,
-    /// Whether a check used the hoisted token (so the lookup must be emitted).
-    pub(crate) hoisted_used: bool,
     pub(crate) errors: Vec<syn::Error>,
 }
 
@@ -76,9 +70,7 @@ impl<'a> Rewriter<'a> {
             ret,
             loops: Vec::new(),
             next_label: 0,
-            hoisted: None,
             in_async: false,
-            hoisted_used: false,
             errors: Vec::new(),
         }
     }
@@ -130,12 +122,9 @@ impl<'a> Rewriter<'a> {
     /// `return` and `?` inside it still leave "the function". tracing's `err`/`ret` modes nest
     /// the body once more as `async move { body }.await` in the first statement.
     fn visit_wrapper(&mut self, expr: &mut Expr) {
-        // The wrapper's body runs later, on the runtime's polls: no hoisted token there.
-        let hoisted = self.hoisted.take();
         let in_async = std::mem::replace(&mut self.in_async, true);
         self.visit_wrapper_inner(expr);
         self.in_async = in_async;
-        self.hoisted = hoisted;
     }
 
     fn visit_wrapper_inner(&mut self, expr: &mut Expr) {
@@ -162,13 +151,7 @@ impl<'a> Rewriter<'a> {
         let private = &self.private;
         let span = Span::mixed_site().located_at(span);
         let allow = allow_list();
-        let checkpoint = match &self.hoisted {
-            Some(token) => {
-                self.hoisted_used = true;
-                quote_spanned!(span=> #token.check())
-            }
-            None => quote_spanned!(span=> #private::checkpoint()),
-        };
+        let checkpoint = quote_spanned!(span=> #private::checkpoint());
         match &self.opts.on_cancel {
             OnCancel::Error => {
                 let err = format_ident!("cancelkit_err", span = span);
@@ -210,15 +193,7 @@ impl<'a> Rewriter<'a> {
         if is_marked(attrs) {
             return;
         }
-        // The outermost loop that cannot suspend looks the token up once, before it starts:
-        // `{ let token = Hoisted::current(); LOOP }`.
         let label = label.as_ref().map(|l| l.name.clone());
-        let hoist_here =
-            self.opts.loops && self.hoisted.is_none() && !(self.in_async && may_suspend(expr));
-        if hoist_here {
-            self.hoisted = Some(format_ident!("cancelkit_token", span = Span::mixed_site()));
-            self.hoisted_used = false;
-        }
         self.loops.push(LoopFrame {
             label,
             generated_label: false,
@@ -273,30 +248,6 @@ impl<'a> Rewriter<'a> {
                  out), or mark the loop `#[uninterruptible]`",
             ));
         }
-        if hoist_here {
-            self.hoist(expr);
-        }
-    }
-
-    /// Wraps a loop that cannot suspend in the block that looks the token up.
-    fn hoist(&mut self, expr: &mut Expr) {
-        let Some(token) = self.hoisted.take() else {
-            return;
-        };
-        if !std::mem::take(&mut self.hoisted_used) {
-            return;
-        }
-        let private = &self.private;
-        let allow = allow_list();
-        let site = Span::mixed_site();
-        let inner = expr.to_token_stream();
-        *expr = Expr::Verbatim(quote_spanned! {site=>
-            {
-                #allow
-                let #token = #private::Hoisted::current();
-                #inner
-            }
-        });
     }
 
     fn visit_await(&mut self, expr: &mut Expr) {
@@ -455,64 +406,6 @@ impl VisitMut for StripMarkers {
     }
 
     fn visit_item_mut(&mut self, _: &mut Item) {}
-}
-
-/// Whether evaluating `expr` in async code may suspend: an `.await` outside closures, `async`
-/// blocks and nested items, or a macro invocation other than the well-known synchronous ones
-/// (`select!`, `join!` and friends await without writing `.await`).
-fn may_suspend(expr: &Expr) -> bool {
-    struct Finder(bool);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {
-            self.0 = true;
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
-        fn visit_item(&mut self, _: &'ast Item) {}
-        fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-            let name = mac.path.segments.last().map(|s| s.ident.to_string());
-            self.0 |= !matches!(
-                name.as_deref(),
-                Some(
-                    "println"
-                        | "print"
-                        | "eprintln"
-                        | "eprint"
-                        | "format"
-                        | "format_args"
-                        | "write"
-                        | "writeln"
-                        | "assert"
-                        | "assert_eq"
-                        | "assert_ne"
-                        | "debug_assert"
-                        | "debug_assert_eq"
-                        | "debug_assert_ne"
-                        | "vec"
-                        | "dbg"
-                        | "panic"
-                        | "unreachable"
-                        | "todo"
-                        | "unimplemented"
-                        | "matches"
-                        | "concat"
-                        | "stringify"
-                        | "line"
-                        | "column"
-                        | "file"
-                        | "trace"
-                        | "debug"
-                        | "info"
-                        | "warn"
-                        | "error"
-                        | "event"
-                )
-            );
-        }
-    }
-    let mut finder = Finder(false);
-    syn::visit::Visit::visit_expr(&mut finder, expr);
-    finder.0
 }
 
 /// `#[uninterruptible]`, `#[cancelkit::uninterruptible]` or `#[::cancelkit::uninterruptible]`.

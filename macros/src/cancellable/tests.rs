@@ -231,7 +231,7 @@ snapshot!(
 );
 
 snapshot!(
-    async_fn_cpu_loop_hoisted_but_not_across_awaits,
+    async_fn_cpu_loop_inside_a_loop_with_awaits,
     (),
     async fn mixed(items: &[u64], rx: &mut Receiver<u64>) -> Result<u64, E> {
         let mut sum = 0;
