@@ -43,16 +43,6 @@ fn with_flag<R>(f: impl FnOnce(Option<&AtomicU8>) -> R) -> R {
     f(unsafe { flag.as_ref() })
 }
 
-/// Runs `f` with the current task's token, if there is one.
-#[inline]
-fn with_current<R>(f: impl FnOnce(Option<&CancelToken>) -> R) -> R {
-    if CURRENT.is_set() {
-        CURRENT.with(|token| f(Some(token)))
-    } else {
-        f(None)
-    }
-}
-
 /// Whether the current task has been cancelled (Swift's `Task.isCancelled`).
 ///
 /// Works anywhere inside a task: in nested async fns and in plain sync functions they call.
@@ -107,7 +97,7 @@ pub fn checkpoint() -> Result<(), CancellationError> {
 /// (S13). `None` outside any task.
 #[must_use]
 pub fn current_token() -> Option<CancelToken> {
-    with_current(|token| token.cloned())
+    CURRENT.is_set().then(|| CURRENT.with(CancelToken::clone))
 }
 
 /// Completes, with the reason, once the current task is cancelled. Outside any task nothing
