@@ -7,12 +7,17 @@
 //!   current task that is cancelled when the tokio-util token is, so `checkpoint()` and friends
 //!   inside it see a tokio-util cancel.
 
-use std::future::Future;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
+use crate::context::{Scoped, current_token};
 use crate::error::CancelReason;
-use crate::time::Linked;
+use crate::time::{AbortOnDrop, cancel_when};
 use crate::token::CancelToken;
 
 impl CancelToken {
@@ -55,9 +60,92 @@ impl From<&CancelToken> for CancellationToken {
 /// assert!(seen.is_err());
 /// # });
 /// ```
-pub fn run_with_tokio_util<F: Future>(
+pub fn run_with_tokio_util<F: IntoFuture>(
     token: CancellationToken,
     fut: F,
-) -> Linked<F, WaitForCancellationFutureOwned> {
-    Linked::new(fut, token.cancelled_owned(), CancelReason::Explicit)
+) -> RunWithTokioUtil<F::IntoFuture> {
+    RunWithTokioUtil {
+        state: State::Start {
+            fut: Some(fut.into_future()),
+            token: Some(token),
+        },
+    }
+}
+
+pin_project! {
+    /// Future returned by [`run_with_tokio_util`].
+    ///
+    /// On a tokio runtime the tokio-util token is watched by a small task of its own, so its
+    /// cancel lands even while the future is busy inside one long poll; without a runtime it
+    /// is polled alongside the future.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct RunWithTokioUtil<F> {
+        #[pin]
+        state: State<F>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F> {
+        // The child token is made on the first poll, under whichever task polls.
+        Start { fut: Option<F>, token: Option<CancellationToken> },
+        Running {
+            #[pin]
+            fut: Scoped<F>,
+            // Polled here only when no tokio runtime could watch it.
+            #[pin]
+            trigger: Option<WaitForCancellationFutureOwned>,
+            watcher: Option<AbortOnDrop>,
+        },
+    }
+}
+
+impl<F: Future> Future for RunWithTokioUtil<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let mut this = self.project();
+        if let StateProj::Start { fut, token } = this.state.as_mut().project() {
+            let fut = fut
+                .take()
+                .expect("`RunWithTokioUtil` polled after completion");
+            let trigger = token.take().expect("taken once").cancelled_owned();
+            let own = current_token().map_or_else(CancelToken::new, |parent| parent.child());
+            let (trigger, watcher) = match tokio::runtime::Handle::try_current() {
+                Ok(_) => (None, cancel_when(&own, trigger, CancelReason::Explicit)),
+                Err(_) => (Some(trigger), None),
+            };
+            this.state.set(State::Running {
+                fut: Scoped::new(own, fut),
+                trigger,
+                watcher,
+            });
+        }
+        let StateProj::Running {
+            fut,
+            mut trigger,
+            watcher,
+        } = this.state.project()
+        else {
+            unreachable!("set to Running above")
+        };
+        if let Some(pending) = trigger.as_mut().as_pin_mut()
+            && pending.poll(cx).is_ready()
+        {
+            trigger.set(None);
+            fut.token().cancel_with(CancelReason::Explicit);
+        }
+        let output = fut.poll(cx);
+        if output.is_ready() {
+            watcher.take();
+        }
+        output
+    }
+}
+
+impl<F> fmt::Debug for RunWithTokioUtil<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunWithTokioUtil").finish_non_exhaustive()
+    }
 }

@@ -42,6 +42,9 @@ mod sync;
 mod task;
 mod time;
 mod token;
+mod until_cancelled;
+
+pub mod cancel_safety;
 
 #[cfg(feature = "tokio-util")]
 mod compat;
@@ -61,11 +64,12 @@ pub use group::{
 pub use group::{LocalTaskGroup, with_local_task_group, with_throwing_local_task_group};
 pub use handler::with_cancellation_handler;
 pub use task::Task;
-pub use time::{Linked, sleep, with_deadline, with_timeout, yield_now};
+pub use time::{Timeout, sleep, with_deadline, with_timeout, yield_now};
 pub use token::{CancelToken, Cancelled, OnCancel};
+pub use until_cancelled::{FutureExt, RunUntilCancelled, UntilCancelled, until_cancelled};
 
 #[cfg(feature = "tokio-util")]
-pub use compat::run_with_tokio_util;
+pub use compat::{RunWithTokioUtil, run_with_tokio_util};
 
 #[cfg(feature = "macros")]
 pub use cancelkit_macros::{cancellable, uninterruptible};
@@ -154,6 +158,7 @@ pub mod __private {
     pub use crate::group::{
         TaskGroup, ThrowingTaskGroup, with_task_group, with_throwing_task_group,
     };
+    pub use crate::until_cancelled::UntilCancelled;
     pub use ::core;
 
     /// What `#[cancellable]`'s default policy returns: a type that can carry a

@@ -59,6 +59,19 @@ impl<T> Task<T> {
         self.token.cancel();
     }
 
+    /// Hard cancellation (S12b): the task's future is dropped at its next await, whether or
+    /// not it ever checks for cancellation, as with tokio's `JoinHandle::abort`. Its
+    /// destructors run; the code after that await does not. Awaiting an aborted task panics
+    /// (there is no output to give); [`stop`](Task::stop) is the form that returns `None`.
+    ///
+    /// Cooperative cancellation comes first: it lets the task finish its clean-up and return
+    /// a result. Abort is for work that never cooperates. The recipe, which
+    /// [`stop`](Task::stop) follows: cancel, wait a grace period, then abort.
+    pub fn abort(&self) {
+        self.token.cancel();
+        self.join.abort();
+    }
+
     /// Whether the task has been cancelled.
     #[must_use]
     pub fn is_cancelled(&self) -> bool {
@@ -78,23 +91,65 @@ impl<T> Task<T> {
     }
 }
 
+impl<T: Send + 'static> Task<T> {
+    /// Stops the task the polite way first: cancels it, waits up to `grace` for it to finish,
+    /// then [aborts](Task::abort) it. `Some(output)` if it finished within the grace period
+    /// (or had already finished), `None` if it had to be aborted.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use std::time::Duration;
+    /// let polite = cancelkit::Task::spawn(async { cancelkit::sleep(Duration::from_secs(60)).await });
+    /// assert!(polite.stop(Duration::from_secs(1)).await.unwrap().is_err()); // saw the cancel
+    ///
+    /// let stubborn = cancelkit::Task::spawn(tokio::time::sleep(Duration::from_secs(60)));
+    /// assert_eq!(stubborn.stop(Duration::from_secs(1)).await, None); // aborted
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Resumes the task's panic, if it panicked within the grace period.
+    pub async fn stop(mut self, grace: std::time::Duration) -> Option<T> {
+        self.cancel();
+        if let Ok(finished) = tokio::time::timeout(grace, &mut self.join).await {
+            return Some(unwrap_join(finished));
+        }
+        self.join.abort();
+        match (&mut self.join).await {
+            // It finished between the timeout and the abort.
+            Ok(value) => Some(value),
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            Err(_) => None,
+        }
+    }
+}
+
+/// A finished task's output; resumes its panic.
+fn unwrap_join<T>(result: Result<T, tokio::task::JoinError>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(err) => match err.try_into_panic() {
+            Ok(payload) => std::panic::resume_unwind(payload),
+            Err(err) if err.is_cancelled() => {
+                panic!(
+                    "awaited a cancelkit::Task that was aborted: it has no output (use `Task::stop` for an `Option`)"
+                )
+            }
+            Err(_) => panic!("the task was dropped by its runtime before it finished"),
+        },
+    }
+}
+
 impl<T> Future for Task<T> {
     type Output = T;
 
     /// # Panics
     ///
-    /// Resumes the task's panic, if it panicked; panics if the runtime dropped the task
-    /// before it finished (it was shut down).
+    /// Resumes the task's panic, if it panicked; panics if it was [aborted](Task::abort) or
+    /// the runtime dropped it before it finished (it was shut down).
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        Pin::new(&mut self.join)
-            .poll(cx)
-            .map(|result| match result {
-                Ok(value) => value,
-                Err(err) => match err.try_into_panic() {
-                    Ok(payload) => std::panic::resume_unwind(payload),
-                    Err(_) => panic!("the task was dropped by its runtime before it finished"),
-                },
-            })
+        Pin::new(&mut self.join).poll(cx).map(unwrap_join)
     }
 }
 

@@ -1,9 +1,9 @@
 //! Cancellation-aware suspension points ([`sleep`], [`yield_now`]) and deadlines
-//! ([`with_timeout`], [`with_deadline`]). Timers are tokio's: these need a tokio runtime with
-//! the time driver enabled.
+//! ([`with_timeout`], [`with_deadline`]). Timers are tokio's: `sleep` needs a tokio runtime with
+//! the time driver enabled; a deadline without one is seen only when its future is polled.
 
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::{Future, IntoFuture, poll_fn};
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -12,7 +12,8 @@ use pin_project_lite::pin_project;
 use tokio::time::Instant;
 
 use crate::context::{Scoped, checkpoint, current_token};
-use crate::error::{CancelReason, CancellationError};
+use crate::error::CancelReason::{self, Deadline};
+use crate::error::CancellationError;
 use crate::token::CancelToken;
 
 /// Sleeps for `duration`, or until the current task is cancelled, whichever comes first
@@ -67,7 +68,11 @@ pub async fn yield_now() -> Result<(), CancellationError> {
 ///
 /// Cancellation is cooperative (S1): `fut` keeps running until it observes the cancellation,
 /// and its own output is returned — typically an `Err` whose [`CancellationError::reason`] is
-/// `Deadline`. A future that never checks runs to completion.
+/// `Deadline`. A future that never checks runs to completion. Awaits that observe
+/// cancellation (cancelkit's own, [`until_cancelled`](crate::until_cancelled), every `.await` of
+/// a [`#[cancellable]`](crate::cancellable) function) stop as soon as the deadline passes.
+///
+/// A deadline that has already passed (`Duration::ZERO`) is visible at the body's first check.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -78,133 +83,137 @@ pub async fn yield_now() -> Result<(), CancellationError> {
 /// })
 /// .await;
 /// assert_eq!(result.unwrap_err().reason(), CancelReason::Deadline);
+///
+/// let expired = cancelkit::with_timeout(Duration::ZERO, async { cancelkit::checkpoint() });
+/// assert!(expired.await.is_err());
 /// # }
 /// ```
-pub fn with_timeout<F: Future>(duration: Duration, fut: F) -> Linked<F, tokio::time::Sleep> {
-    Linked::new(fut, tokio::time::sleep(duration), CancelReason::Deadline)
+pub fn with_timeout<F: IntoFuture>(duration: Duration, fut: F) -> Timeout<F::IntoFuture> {
+    // A duration too long to represent is no deadline at all.
+    Timeout::new(Instant::now().checked_add(duration), fut.into_future())
 }
 
 /// Like [`with_timeout`], with an absolute deadline.
-pub fn with_deadline<F: Future>(deadline: Instant, fut: F) -> Linked<F, tokio::time::Sleep> {
-    Linked::new(
-        fut,
-        tokio::time::sleep_until(deadline),
-        CancelReason::Deadline,
-    )
+pub fn with_deadline<F: IntoFuture>(deadline: Instant, fut: F) -> Timeout<F::IntoFuture> {
+    Timeout::new(Some(deadline), fut.into_future())
 }
 
 pin_project! {
-    /// A future that runs under a child of the current task's token and cancels that child
-    /// when a trigger future completes: a deadline, or an external token.
+    /// Future returned by [`with_timeout`] and [`with_deadline`]: runs the future under a
+    /// child of the current task's token and cancels that child when the deadline passes.
     ///
-    /// On a tokio runtime the trigger runs as a small task of its own, so it fires on time
-    /// even while the wrapped future is busy inside one long poll (a tight loop with
-    /// checkpoints but no awaits); on a multi-threaded runtime the loop then sees the cancel at
-    /// its next checkpoint. Without a runtime the trigger is polled alongside the future.
+    /// The deadline is seen two ways. Each poll compares the clock with it, so a deadline that
+    /// has passed is visible to the body's first check on any runtime flavour, even before a
+    /// timer has had a chance to fire. And on a tokio runtime a timer runs as a small task of
+    /// its own, so the cancel also lands while the future is parked (its awaits wake) or busy
+    /// inside one long poll (on a multi-threaded runtime a loop with checkpoints sees it at
+    /// its next one). Without a tokio runtime there is no timer: the deadline is seen when the
+    /// future is polled.
     #[must_use = "futures do nothing unless polled"]
-    pub struct Linked<F, T> {
+    pub struct Timeout<F> {
+        deadline: Option<Instant>,
         #[pin]
-        state: LinkedState<F, T>,
-        reason: CancelReason,
+        state: TimeoutState<F>,
     }
 }
 
 pin_project! {
-    #[project = LinkedStateProj]
-    enum LinkedState<F, T> {
-        // The child token is created on first poll, under whichever task polls.
-        Pending { fut: Option<F>, trigger: Option<T> },
+    #[project = TimeoutStateProj]
+    enum TimeoutState<F> {
+        // The child token is made on the first poll, under whichever task polls.
+        Start { fut: Option<F> },
         Running {
             #[pin]
             fut: Scoped<F>,
-            // Polled here only when no tokio runtime could run it as a task.
-            #[pin]
-            trigger: Option<T>,
-            watcher: Option<AbortOnDrop>,
+            timer: Option<AbortOnDrop>,
         },
     }
 }
 
-/// Aborts the trigger's task when the linked future completes or is dropped.
-struct AbortOnDrop(tokio::task::AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl<F: Future, T: Future> Linked<F, T> {
-    pub(crate) fn new(fut: F, trigger: T, reason: CancelReason) -> Self {
-        Linked {
-            state: LinkedState::Pending {
-                fut: Some(fut),
-                trigger: Some(trigger),
-            },
-            reason,
+impl<F> Timeout<F> {
+    fn new(deadline: Option<Instant>, fut: F) -> Self {
+        Timeout {
+            deadline,
+            state: TimeoutState::Start { fut: Some(fut) },
         }
     }
+
+    /// The deadline; `None` when the duration was too long to represent.
+    #[must_use]
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
 }
 
-impl<F, T> Future for Linked<F, T>
-where
-    F: Future,
-    T: Future + Send + 'static,
-{
+impl<F: Future> Future for Timeout<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let mut this = self.project();
-        let reason = *this.reason;
-        if let LinkedStateProj::Pending { fut, trigger } = this.state.as_mut().project() {
-            let fut = fut.take().expect("polled after completion");
-            let mut trigger = trigger.take();
+        let deadline = *this.deadline;
+        if let TimeoutStateProj::Start { fut } = this.state.as_mut().project() {
+            let fut = fut.take().expect("`Timeout` polled after completion");
             let token = current_token().map_or_else(CancelToken::new, |parent| parent.child());
-            let watcher = tokio::runtime::Handle::try_current().ok().map(|runtime| {
-                let trigger = trigger.take().expect("taken once");
-                let token = token.clone();
-                AbortOnDrop(
-                    runtime
-                        .spawn(async move {
-                            trigger.await;
-                            token.cancel_with(reason);
-                        })
-                        .abort_handle(),
-                )
-            });
-            this.state.set(LinkedState::Running {
+            let timer = deadline
+                .filter(|&deadline| Instant::now() < deadline)
+                .and_then(|deadline| {
+                    // The timer is made inside the task: a runtime without a time driver
+                    // fails there, not here (the clock check above still works).
+                    let timer = async move { tokio::time::sleep_until(deadline).await };
+                    cancel_when(&token, timer, Deadline)
+                });
+            this.state.set(TimeoutState::Running {
                 fut: Scoped::new(token, fut),
-                trigger,
-                watcher,
+                timer,
             });
         }
-        let LinkedStateProj::Running {
-            fut,
-            mut trigger,
-            watcher,
-        } = this.state.project()
-        else {
+        let TimeoutStateProj::Running { fut, timer } = this.state.project() else {
             unreachable!("set to Running above")
         };
-        if let Some(pending) = trigger.as_mut().as_pin_mut()
-            && pending.poll(cx).is_ready()
+        if let Some(deadline) = deadline
+            && !fut.token().is_cancelled()
+            && Instant::now() >= deadline
         {
-            trigger.set(None);
-            fut.token().cancel_with(reason);
+            fut.token().cancel_with(Deadline);
         }
         let output = fut.poll(cx);
         if output.is_ready() {
-            // The deadline no longer matters: stop its task now rather than when dropped.
-            watcher.take();
+            // The deadline no longer matters: stop its timer now rather than when dropped.
+            timer.take();
         }
         output
     }
 }
 
-impl<F, T> fmt::Debug for Linked<F, T> {
+impl<F> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Linked")
-            .field("reason", &self.reason)
+        f.debug_struct("Timeout")
+            .field("deadline", &self.deadline)
             .finish_non_exhaustive()
+    }
+}
+
+/// Cancels `token` with `reason` when `trigger` completes, from a task of its own on the
+/// current tokio runtime; `None` (nothing spawned) outside one.
+pub(crate) fn cancel_when(
+    token: &CancelToken,
+    trigger: impl Future + Send + 'static,
+    reason: CancelReason,
+) -> Option<AbortOnDrop> {
+    let runtime = tokio::runtime::Handle::try_current().ok()?;
+    let token = token.clone();
+    let task = runtime.spawn(async move {
+        trigger.await;
+        token.cancel_with(reason);
+    });
+    Some(AbortOnDrop(task.abort_handle()))
+}
+
+/// Aborts a trigger's task when the future it watches over completes or is dropped.
+pub(crate) struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -225,6 +225,18 @@ impl Cancelled {
     }
 }
 
+impl Cancelled {
+    /// The cancellation this waits for, if it has already happened: what a first poll would
+    /// return, without registering anything.
+    pub(crate) fn check(&self) -> Result<(), CancellationError> {
+        match &self.source {
+            Source::Current => crate::context::checkpoint(),
+            Source::Token(token) => token.check(),
+            Source::NoTask => Ok(()),
+        }
+    }
+}
+
 impl Future for Cancelled {
     type Output = CancellationError;
 

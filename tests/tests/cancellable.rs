@@ -181,7 +181,9 @@ impl Future for Probe<'_> {
 #[cancellable]
 async fn await_default(seen: &mut Vec<u32>) -> Result<(), CancellationError> {
     let v = CancelWhileAwaited(7).await;
-    seen.push(v); // must not run: the check after resuming returns first
+    seen.push(v); // runs: a completed await's value reaches the user's code (S25c)
+    std::future::ready(()).await; // the check before this await returns (S25a)
+    seen.push(99);
     Ok(())
 }
 
@@ -193,12 +195,16 @@ async fn await_before(polled: &mut bool) -> Result<(), CancellationError> {
 }
 
 #[test]
-fn await_default_policy_checks_after_resuming_and_before_suspending() {
+fn s25a_c_a_completed_await_keeps_its_value_and_the_next_await_checks_first() {
     let mut seen = Vec::new();
     let token = CancelToken::new();
     let result = futures::executor::block_on(token.run(await_default(&mut seen)));
     assert!(result.is_err());
-    assert!(seen.is_empty());
+    assert_eq!(
+        seen,
+        [7],
+        "the value is used; the next await is not started"
+    );
 
     let mut polled = false;
     let token = CancelToken::new();
@@ -228,7 +234,11 @@ async fn await_break(values: &[u32]) -> (Vec<u32>, &'static str) {
 fn await_break_policy_leaves_the_loop_and_carries_on() {
     let token = CancelToken::new();
     let (seen, tail) = futures::executor::block_on(token.run(await_break(&[1, 2, 3, 4, 5])));
-    assert_eq!(seen, [1, 2], "the value of the cancelled await is not used");
+    assert_eq!(
+        seen,
+        [1, 2, 3],
+        "the completed await's value is used; the next loop head breaks"
+    );
     assert_eq!(tail, "after the loop");
 }
 
@@ -276,7 +286,7 @@ fn await_return_policy_returns_the_expression() {
     );
 }
 
-/// A real task suspended on a channel, cancelled from outside, resumed by a value.
+/// A real task parked in `recv` on an idle channel, cancelled from outside.
 #[cancellable]
 async fn consume(
     ready: tokio::sync::oneshot::Sender<()>,
@@ -295,23 +305,108 @@ async fn consume(
 }
 
 #[tokio::test]
-async fn a_task_suspended_at_an_await_stops_when_it_resumes() {
+async fn s25b_a_task_parked_at_an_await_is_interrupted_and_loses_nothing() {
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let task = Task::spawn({
         let seen = seen.clone();
-        async move { consume(ready_tx, &mut rx, &seen).await }
+        async move {
+            let mut rx = rx;
+            let result = consume(ready_tx, &mut rx, &seen).await;
+            (result, rx)
+        }
     });
     ready_rx.await.unwrap();
-    task.cancel();
-    tx.send(1).await.unwrap();
-    let result = task.await;
+    task.cancel(); // nothing is ever sent: only the cancel can end the `recv`
+    let (result, mut rx) = tokio::time::timeout(std::time::Duration::from_secs(30), task)
+        .await
+        .expect("the cancel interrupts the parked `recv`");
     assert_eq!(result.unwrap_err().reason(), CancelReason::Explicit);
-    assert!(
-        seen.lock().unwrap().is_empty(),
-        "the value received after cancel is not used"
-    );
+    assert!(seen.lock().unwrap().is_empty());
+    tx.send(1).await.unwrap();
+    assert_eq!(rx.recv().await, Some(1), "the channel lost nothing");
+}
+
+/// `interrupt = false` keeps only the check before each await (S25, option).
+#[cancellable(interrupt = false)]
+async fn consume_uninterrupted(
+    ready: tokio::sync::oneshot::Sender<()>,
+    rx: &mut tokio::sync::mpsc::Receiver<u32>,
+) -> Result<Vec<u32>, CancellationError> {
+    ready.send(()).unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let Some(v) = rx.recv().await else { break };
+        seen.push(v);
+    }
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn interrupt_false_lets_a_pending_await_finish_and_checks_at_the_next() {
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let token = CancelToken::new();
+    let task = tokio::spawn(token.run(async move {
+        let seen = consume_uninterrupted(ready_tx, &mut rx).await;
+        (seen, rx)
+    }));
+    ready_rx.await.unwrap();
+    token.cancel();
+    tx.send(1).await.unwrap();
+    tx.send(2).await.unwrap();
+    let (seen, mut rx) = task.await.unwrap();
+    assert!(seen.is_err(), "the loop head after the first value checks");
+    assert_eq!(rx.recv().await, Some(2), "only the first value was taken");
+}
+
+/// `#[uninterruptible]` on one statement keeps its await whole.
+#[cancellable]
+async fn one_await_uninterruptible(
+    ready: tokio::sync::oneshot::Sender<()>,
+    rx: &mut tokio::sync::mpsc::Receiver<u32>,
+) -> Result<u32, CancellationError> {
+    ready.send(()).unwrap();
+    #[uninterruptible]
+    let v = rx.recv().await.unwrap_or(0);
+    std::future::ready(()).await;
+    Ok(v)
+}
+
+#[tokio::test]
+async fn an_uninterruptible_await_finishes_and_the_next_await_checks() {
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let token = CancelToken::new();
+    let task =
+        tokio::spawn(token.run(async move { one_await_uninterruptible(ready_tx, &mut rx).await }));
+    ready_rx.await.unwrap();
+    token.cancel();
+    tx.send(5).await.unwrap();
+    assert!(task.await.unwrap().is_err());
+}
+
+/// `shield(..).await` is neither checked nor interrupted: the clean-up inside finishes.
+#[cancellable]
+async fn cleanup_in_a_shield(log: &mut Vec<&'static str>) -> Result<(), CancellationError> {
+    cancelkit::current_token().unwrap().cancel();
+    cancelkit::shield(async {
+        tokio::task::yield_now().await;
+        log.push("cleaned up");
+    })
+    .await;
+    std::future::ready(()).await;
+    log.push("not reached");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_shield_await_runs_to_the_end_under_cancellable() {
+    let mut log = Vec::new();
+    let result = CancelToken::new().run(cleanup_in_a_shield(&mut log)).await;
+    assert!(result.is_err());
+    assert_eq!(log, ["cleaned up"]);
 }
 
 // ---- shapes --------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 //! #[cancellable(on_cancel = break)]                // on cancel: break out of the innermost loop
 //! #[cancellable(on_cancel = return partial)]       // on cancel: return the given expression
 //! #[cancellable(loops = false)]                    // no checkpoints at loop heads
-//! #[cancellable(awaits = false)]                   // no checkpoints around `.await`
+//! #[cancellable(awaits = false)]                   // no checkpoints at `.await`
+//! #[cancellable(interrupt = false)]                // check before each `.await`, never interrupt one
 //! #[cancellable(crate = ::my_cancelkit)]           // the runtime crate is renamed
 //! ```
 
@@ -24,9 +25,13 @@ pub(crate) struct Options {
     /// Checkpoints at the head of every loop (default `true`).
     #[darling(default = default_true, with = switch)]
     pub(crate) loops: bool,
-    /// Checkpoints before and after every `.await` (default `true`).
+    /// Checkpoints at every `.await` (default `true`).
     #[darling(default = default_true, with = switch)]
     pub(crate) awaits: bool,
+    /// Whether a pending `.await` is interrupted by the task's cancellation (default `true`);
+    /// `false` keeps only the check before it starts, for awaits that are not cancel-safe.
+    #[darling(default = default_true, with = switch)]
+    pub(crate) interrupt: bool,
     /// Where the runtime crate is, when the dependency is renamed (default `::cancelkit`).
     #[darling(rename = "crate", default, and_then = absolute_path)]
     pub(crate) krate: Option<Path>,
@@ -48,9 +53,14 @@ fn switch(meta: &syn::Meta) -> darling::Result<bool> {
             syn::Meta::NameValue(nv) => &nv.value,
             other => other,
         };
+        let what = if name == "interrupt" {
+            "to keep only the check before each `.await` and never interrupt a pending one"
+        } else {
+            "to turn these checkpoints off"
+        };
         darling::Error::custom(format!(
-            "`{name}` takes `true` or `false`: write `{name} = false` to turn these \
-             checkpoints off (the default is `true`)"
+            "`{name}` takes `true` or `false`: write `{name} = false` {what} (the default is \
+             `true`)"
         ))
         .with_span(&at.to_token_stream())
     })

@@ -41,7 +41,7 @@ pub(crate) fn expand(attr: TokenStream, input: TokenStream) -> TokenStream {
     };
     let mut errors = Vec::new();
     match &mut item {
-        Item::Fn(f) => rewrite_fn(&opts, &f.sig, &mut f.block, &mut errors),
+        Item::Fn(f) => rewrite_fn(&opts, &f.sig, &mut f.block, false, &mut errors),
         Item::Impl(imp) => {
             for member in &mut imp.items {
                 let ImplItem::Fn(f) = member else { continue };
@@ -53,7 +53,7 @@ pub(crate) fn expand(attr: TokenStream, input: TokenStream) -> TokenStream {
                 {
                     continue;
                 }
-                rewrite_fn(&opts, &f.sig, &mut f.block, &mut errors);
+                rewrite_fn(&opts, &f.sig, &mut f.block, true, &mut errors);
             }
         }
         other => errors.push(syn::Error::new_spanned(
@@ -109,7 +109,13 @@ fn strip_item(item: &mut Item, errors: &mut Vec<syn::Error>) {
     errors.append(&mut strip.errors);
 }
 
-fn rewrite_fn(opts: &Options, sig: &Signature, block: &mut Block, errors: &mut Vec<syn::Error>) {
+fn rewrite_fn(
+    opts: &Options,
+    sig: &Signature,
+    block: &mut Block,
+    in_impl: bool,
+    errors: &mut Vec<syn::Error>,
+) {
     if let Some(constness) = &sig.constness {
         errors.push(syn::Error::new(
             constness.span,
@@ -119,22 +125,132 @@ fn rewrite_fn(opts: &Options, sig: &Signature, block: &mut Block, errors: &mut V
         ));
         return;
     }
-    let ret = match &sig.output {
-        ReturnType::Default => Some(quote!(())),
-        ReturnType::Type(_, ty) if !mentions_impl(ty.to_token_stream()) => {
-            Some(ty.to_token_stream())
-        }
-        ReturnType::Type(..) => None,
+    // A plain fn that returns a future runs none of its body's loops or awaits itself: the
+    // future it returns does. Instrument that future's `async` block, with its `Output` as
+    // the return type (async-trait's expansion, hand-written `Box::pin(async move { .. })`).
+    let (ret_ty, body) = match &sig.output {
+        ReturnType::Type(_, ty) if sig.asyncness.is_none() => match future_output(ty) {
+            Some(output) => match returned_async_block(block) {
+                Some(body) => (Some(output), Body::Future(body)),
+                None => {
+                    errors.push(syn::Error::new_spanned(
+                        ty,
+                        "`#[cancellable]` cannot see the code that runs when this future is \
+                         awaited: the function returns a future, but its last expression is \
+                         not an `async` block, so no checkpoint would ever run\n\
+                         help: write an `async fn`, or end the function with \
+                         `async move { .. }` or `Box::pin(async move { .. })`",
+                    ));
+                    return;
+                }
+            },
+            None => (Some((**ty).clone()), Body::Plain(block)),
+        },
+        ReturnType::Type(_, ty) => (Some((**ty).clone()), Body::Plain(block)),
+        ReturnType::Default => (None, Body::Plain(block)),
     };
     if matches!(opts.on_cancel, OnCancel::Error)
-        && let Err(err) = check_return_type(sig)
+        && let Err(mut err) = check_return_type(sig, ret_ty.as_ref())
     {
+        if in_impl {
+            err.combine(syn::Error::new(
+                sig.ident.span(),
+                "help: to leave this method of the `impl` uninstrumented, mark it \
+                 `#[uninterruptible]`",
+            ));
+        }
         errors.push(err);
         return;
     }
+    let ret = match &ret_ty {
+        None => Some(quote!(())),
+        Some(ty) if !mentions_impl(ty.to_token_stream()) => Some(ty.to_token_stream()),
+        Some(_) => None,
+    };
     let mut rewriter = Rewriter::new(opts, ret);
-    rewriter.rewrite_body(block, sig.asyncness.is_some());
+    match body {
+        Body::Plain(block) => rewriter.rewrite_body(block, sig.asyncness.is_some()),
+        Body::Future(block) => rewriter.rewrite_body(block, true),
+    }
     errors.append(&mut rewriter.errors);
+}
+
+/// Where the code that observes cancellation is.
+enum Body<'a> {
+    /// The function's own block.
+    Plain(&'a mut Block),
+    /// The `async` block a future-returning function ends with.
+    Future(&'a mut Block),
+}
+
+/// `Output` of a future type the macro can see: `impl Future<Output = T>`,
+/// `Pin<Box<dyn Future<Output = T> + ..>>` (async-trait's), `BoxFuture<'_, T>`.
+fn future_output(ty: &Type) -> Option<Type> {
+    match peel(ty) {
+        Type::ImplTrait(t) => output_of_bounds(&t.bounds),
+        Type::TraitObject(t) => output_of_bounds(&t.bounds),
+        Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            let mut types = args.args.iter().filter_map(|arg| match arg {
+                syn::GenericArgument::Type(ty) => Some(ty),
+                _ => None,
+            });
+            match last.ident.to_string().as_str() {
+                "Pin" | "Box" => future_output(types.next()?),
+                "BoxFuture" | "LocalBoxFuture" => types.next().cloned(),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn output_of_bounds<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>) -> Option<Type> {
+    bounds.into_iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(t) = bound else {
+            return None;
+        };
+        let last = t.path.segments.last()?;
+        if last.ident != "Future" {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::AssocType(a) if a.ident == "Output" => Some(a.ty.clone()),
+            _ => None,
+        })
+    })
+}
+
+/// The block of `async [move] { .. }` or `Box::pin(async [move] { .. })` ending `block`.
+fn returned_async_block(block: &mut Block) -> Option<&mut Block> {
+    let Some(syn::Stmt::Expr(tail, None)) = block.stmts.last_mut() else {
+        return None;
+    };
+    async_block_of(tail)
+}
+
+fn async_block_of(expr: &mut syn::Expr) -> Option<&mut Block> {
+    match expr {
+        syn::Expr::Async(a) => Some(&mut a.block),
+        syn::Expr::Paren(p) => async_block_of(&mut p.expr),
+        syn::Expr::Group(g) => async_block_of(&mut g.expr),
+        syn::Expr::Call(call) if call.args.len() == 1 => {
+            let syn::Expr::Path(func) = &*call.func else {
+                return None;
+            };
+            if !func.path.segments.last().is_some_and(|s| s.ident == "pin") {
+                return None;
+            }
+            async_block_of(call.args.first_mut()?)
+        }
+        _ => None,
+    }
 }
 
 const RETURN_HELP: &str = "help: return `Result<_, E>` where `E: From<cancelkit::CancellationError>` \
@@ -146,9 +262,9 @@ const RETURN_HELP: &str = "help: return `Result<_, E>` where `E: From<cancelkit:
 /// The default policy returns `Err(CancellationError.into())`. Reject return types that can
 /// be seen not to carry it; other named types (aliases like `io::Result<T>`) are checked by the
 /// compiler through `__private::CarriesCancellation`, with the error on the return type.
-fn check_return_type(sig: &Signature) -> syn::Result<()> {
-    let ty = match &sig.output {
-        ReturnType::Default => {
+fn check_return_type(sig: &Signature, ret: Option<&Type>) -> syn::Result<()> {
+    let ty = match ret {
+        None => {
             return Err(syn::Error::new(
                 sig.paren_token.span.close(),
                 format!(
@@ -158,13 +274,11 @@ fn check_return_type(sig: &Signature) -> syn::Result<()> {
                 ),
             ));
         }
-        ReturnType::Type(_, ty) => ty,
+        Some(ty) => ty,
     };
     let found = match peel(ty) {
-        Type::ImplTrait(_) => Some(
-            "an `impl Trait`, which the macro cannot see through (for `-> impl Future`, write an \
-             `async fn` instead: the body of an `async` block is not instrumented)",
-        ),
+        Type::Tuple(t) if t.elems.is_empty() => Some("`()`"),
+        Type::ImplTrait(_) => Some("an `impl Trait` that is not a `Future`"),
         Type::Tuple(_) => Some("a tuple"),
         Type::Never(_) => Some("`!`"),
         Type::Reference(_) | Type::Ptr(_) => Some("a reference"),

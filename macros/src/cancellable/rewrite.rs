@@ -4,10 +4,21 @@
 //! loop { body }            =>  loop { CHECK; body }
 //! while c { body }         =>  while c { CHECK; body }
 //! for p in it { body }     =>  for p in it { CHECK; body }
-//! fut.await                =>  { CHECK; let value = fut.await; CHECK; value }
+//! fut.await                =>  match UntilCancelled::interrupt(fut).await {
+//!                                  Ok(value) => value,
+//!                                  Err(err) => ON_CANCEL,
+//!                              }
 //! ```
 //!
-//! where `CHECK` is `if let Err(err) = checkpoint() { <what the policy says> }`.
+//! where `CHECK` is `if let Err(err) = checkpoint() { ON_CANCEL; }` and `ON_CANCEL` is what the
+//! policy says (`return Err(err.into())`, `break`, `return EXPR`).
+//!
+//! At an await, the adapter checks once before the future is first polled (S25a), drops the
+//! future if the task is cancelled while it is pending (S25b), and lets a completed value
+//! through (S25c). With `interrupt = false` it is `UntilCancelled::check_first`, which only
+//! checks. The await stays one expression, a `match` and no block, so temporaries in `fut`
+//! live as long as around the plain `.await` (`first_word(&String::from("a b")).await.len()`
+//! compiles). `shield(..).await` is left alone: a shield's clean-up must finish.
 //!
 //! The visitor stops at scope boundaries, where `return`, `break` and `?` mean something else:
 //! closures, `async` blocks and nested items are left alone, and so are macro invocations (their
@@ -145,13 +156,11 @@ impl<'a> Rewriter<'a> {
         }
     }
 
-    /// The statement a checkpoint turns into. `target` is the loop a `break` leaves: `None`
-    /// for the loop whose head this is (a plain `break`).
-    fn check(&mut self, span: Span, target: Option<&Lifetime>) -> TokenStream {
+    /// What a cancelled checkpoint does: a pattern for the `CancellationError` and an
+    /// expression of type `!` that may use what the pattern binds. `target` is the loop a
+    /// `break` leaves: `None` for the innermost one.
+    fn on_cancel(&self, span: Span, target: Option<&Lifetime>) -> (TokenStream, TokenStream) {
         let private = &self.private;
-        let span = Span::mixed_site().located_at(span);
-        let allow = allow_list();
-        let checkpoint = quote_spanned!(span=> #private::checkpoint());
         match &self.opts.on_cancel {
             OnCancel::Error => {
                 let err = format_ident!("cancelkit_err", span = span);
@@ -161,25 +170,24 @@ impl<'a> Rewriter<'a> {
                     Some(ret) => quote!(<#ret as #private::CarriesCancellation>::from_cancellation),
                     None => quote_spanned!(span=> #private::CarriesCancellation::from_cancellation),
                 };
-                quote_spanned! {span=>
-                    #allow
-                    if let ::core::result::Result::Err(#err) = #checkpoint {
-                        return #from(#err);
-                    }
-                }
+                (quote!(#err), quote_spanned!(span=> return #from(#err)))
             }
-            OnCancel::Break => quote_spanned! {span=>
-                #allow
-                if #checkpoint.is_err() {
-                    break #target;
-                }
-            },
-            OnCancel::Return(value) => quote_spanned! {span=>
-                #allow
-                if #checkpoint.is_err() {
-                    return #value;
-                }
-            },
+            OnCancel::Break => (quote!(_), quote_spanned!(span=> break #target)),
+            OnCancel::Return(value) => (quote!(_), quote_spanned!(span=> return #value)),
+        }
+    }
+
+    /// The statement a loop-head checkpoint turns into.
+    fn check(&self, span: Span) -> TokenStream {
+        let private = &self.private;
+        let span = Span::mixed_site().located_at(span);
+        let allow = allow_list();
+        let (err, action) = self.on_cancel(span, None);
+        quote_spanned! {span=>
+            #allow
+            if let ::core::result::Result::Err(#err) = #private::checkpoint() {
+                #action;
+            }
         }
     }
 
@@ -219,7 +227,7 @@ impl<'a> Rewriter<'a> {
         self.visit_block_mut(body);
         let frame = self.loops.pop().expect("pushed above");
         if self.opts.loops {
-            let check = self.check(kw_span, None);
+            let check = self.check(kw_span);
             body.stmts
                 .insert(0, Stmt::Expr(Expr::Verbatim(check), None));
         }
@@ -258,7 +266,7 @@ impl<'a> Rewriter<'a> {
             return;
         }
         self.visit_expr_mut(&mut aw.base);
-        if !self.opts.awaits {
+        if !self.opts.awaits || is_shield(&aw.base) {
             return;
         }
         let span = aw.await_token.span;
@@ -287,18 +295,23 @@ impl<'a> Rewriter<'a> {
         } else {
             None
         };
-        let before = self.check(span, target.as_ref());
-        let after = self.check(span, target.as_ref());
+        let private = &self.private;
         let site = Span::mixed_site().located_at(span);
         let value = format_ident!("cancelkit_value", span = site);
-        let awaited = expr.to_token_stream();
+        let (err, action) = self.on_cancel(site, target.as_ref());
+        let adapter = if self.opts.interrupt {
+            quote_spanned!(site=> #private::UntilCancelled::interrupt)
+        } else {
+            quote_spanned!(site=> #private::UntilCancelled::check_first)
+        };
+        let base = &aw.base;
+        let await_token = &aw.await_token;
+        // One `match`, no block: temporaries in `base` live to the end of the user's statement,
+        // exactly as they would around the plain `.await`.
         *expr = Expr::Verbatim(quote_spanned! {site=>
-            {
-                #before
-                #[allow(clippy::let_unit_value)]
-                let #value = #awaited;
-                #after
-                #value
+            match #adapter(#base).#await_token {
+                ::core::result::Result::Ok(#value) => #value,
+                ::core::result::Result::Err(#err) => #action,
             }
         });
     }
@@ -429,6 +442,20 @@ pub(crate) fn is_cancellable_attr(attr: &Attribute) -> bool {
         .segments
         .last()
         .is_some_and(|s| s.ident == "cancellable")
+}
+
+/// `shield(..)` or `path::shield(..)`: clean-up that must finish. Its await is neither checked
+/// nor interrupted, or the shield would be pointless.
+fn is_shield(base: &Expr) -> bool {
+    match base {
+        Expr::Call(call) => matches!(
+            &*call.func,
+            Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "shield")
+        ),
+        Expr::Paren(p) => is_shield(&p.expr),
+        Expr::Group(g) => is_shield(&g.expr),
+        _ => false,
+    }
 }
 
 fn is_literal_false(expr: &Expr) -> bool {
