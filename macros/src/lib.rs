@@ -7,16 +7,33 @@ use proc_macro::TokenStream;
 mod cancellable;
 mod group;
 
-/// Makes a function observe cancellation: a checkpoint at the head of every loop and around
-/// every `.await` (SPEC S25–S30).
+/// Makes a function observe cancellation: a checkpoint at the head of every loop, and every
+/// `.await` interrupted by the task's cancellation (SPEC S25–S30).
 ///
 /// # Where checkpoints go
 ///
 /// - **Loops**: the first statement of the body of every `loop`, `while`, `while let` and
 ///   `for`, labelled or not, nested or not — so it runs once before each iteration's body (for
 ///   `while`, after the condition; for `for`, after the iterator's `next()`).
-/// - **Awaits**: every `.await` checks *before* suspending and *after* resuming:
-///   `fut.await` becomes `{ CHECK; let value = fut.await; CHECK; value }`.
+/// - **Awaits**: every `.await` is run through `cancelkit::until_cancelled`:
+///   (a) if the task is already cancelled, the awaited future is not polled at all;
+///   (b) while it is pending, the task's cancellation interrupts it at once: the future is
+///   dropped, as `select!` and `tokio::time::timeout` drop theirs, and the policy applies;
+///   (c) a value it has produced always reaches your code; the next checkpoint sees the
+///   cancel. So a task parked in tokio's `recv`, `accept` or a socket read stops as soon as
+///   it is cancelled, and never loses a received value. Dropping a future that is not
+///   cancel-safe loses what it held (a half-read frame): see
+///   [cancel safety](https://docs.rs/cancelkit/latest/cancelkit/cancel_safety/index.html),
+///   `interrupt = false` and `#[uninterruptible]`. The await stays a single expression, so
+///   temporaries live exactly as long as around the plain `.await`.
+/// - **Shields**: `shield(..).await` (any path ending in `shield`) is neither checked nor
+///   interrupted: the clean-up inside must finish.
+/// - **Functions that return a future**: a plain `fn` returning `impl Future<Output = T>`,
+///   `Pin<Box<dyn Future<Output = T> + ..>>` or `BoxFuture<'_, T>` is instrumented inside the
+///   `async` block it ends with (`async move { .. }` or `Box::pin(async move { .. })`), with
+///   `T` as the return type. That is also what `#[async_trait]` leaves when it expands first.
+///   If the function does not end in such a block, it is a compile error: a function that
+///   silently has no checkpoints is worse than none.
 /// - **Not descended into**: closures, `async` blocks, nested items (`fn`, `impl`, ...),
 ///   `const` blocks and macro invocations (`select!`, `join!`, `println!`...). Their `return`,
 ///   `break` and `?` mean something else, so their loops and awaits get no checkpoints. Code
@@ -55,11 +72,9 @@ mod group;
 ///         if let Err(err) = checkpoint() {
 ///             return <Result<u64, CancellationError> as CarriesCancellation>::from_cancellation(err);
 ///         }
-///         sum += item + {
-///             if let Err(err) = checkpoint() { return /* same */; }
-///             let value = rx.recv().await;
-///             if let Err(err) = checkpoint() { return /* same */; }
-///             value
+///         sum += item + match UntilCancelled::interrupt(rx.recv()).await {
+///             Ok(value) => value,
+///             Err(err) => return /* same */,
 ///         }.unwrap_or(0);
 ///     }
 ///     Ok(sum)
@@ -74,7 +89,8 @@ mod group;
 /// | `on_cancel = break` | on cancel, `break` out of the innermost loop around the checkpoint and carry on after it (partial results) |
 /// | `on_cancel = return EXPR` | on cancel, `return EXPR` (`on_cancel = return` for functions returning `()`); EXPR is evaluated where the checkpoint is, so it may name locals in scope there |
 /// | `loops = false` | no checkpoints at loop heads |
-/// | `awaits = false` | no checkpoints around `.await` |
+/// | `awaits = false` | no checkpoints at `.await` |
+/// | `interrupt = false` | an `.await` is checked before it starts but never interrupted while pending: for functions whose awaits are not cancel-safe |
 /// | `crate = ::path` | the runtime crate's path when the dependency is renamed; must be absolute (`::x` or `crate::...`) |
 ///
 /// With `on_cancel = break`, an `.await` that is not inside a loop of the function is a
@@ -167,8 +183,9 @@ mod group;
 ///
 /// # Stacking
 ///
-/// Works with `#[tokio::main]`, `#[tokio::test]`, `#[tracing::instrument]`, `#[must_use]` and doc
-/// comments in either order. Putting `#[cancellable]` first (on top) is the plain case; when one
+/// Works with `#[tokio::main]`, `#[tokio::test]`, `#[tracing::instrument]` (also with `ret` and
+/// `err`: the logged value is what the caller gets), `#[async_trait]` (on the `impl` or on a
+/// method), `#[must_use]` and doc comments in either order. Putting `#[cancellable]` first (on top) is the plain case; when one
 /// of these expands first, the macro recognises the body wrapper it leaves behind
 /// (`let body = async { .. }` for tokio, `__tracing_instrument_future` and tracing's
 /// `(move || { .. })()` for tracing) and instruments the original body inside it.
@@ -178,8 +195,11 @@ pub fn cancellable(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Marks a loop or statement inside a [`#[cancellable]`](macro@cancellable) function as
-/// intentionally uninterruptible: it gets no checkpoints. `#[cancellable]` removes the marker;
-/// used anywhere else it is a compile error (the item is kept).
+/// intentionally uninterruptible: it gets no checkpoints, and its awaits run to completion.
+/// `#[cancellable]` removes the marker; used anywhere else it is a compile error (the item is
+/// kept). On a statement outside a `#[cancellable]` function, stable Rust reports its own
+/// error first (E0658, "custom attributes cannot be applied to statements"), because it
+/// rejects attribute macros on statements before they run; this marker's error follows it.
 ///
 /// ```
 /// #[cancelkit::cancellable]

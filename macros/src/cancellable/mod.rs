@@ -150,15 +150,8 @@ fn rewrite_fn(
         ReturnType::Default => (None, Body::Plain(block)),
     };
     if matches!(opts.on_cancel, OnCancel::Error)
-        && let Err(mut err) = check_return_type(sig, ret_ty.as_ref())
+        && let Err(err) = check_return_type(sig, ret_ty.as_ref(), in_impl)
     {
-        if in_impl {
-            err.combine(syn::Error::new(
-                sig.ident.span(),
-                "help: to leave this method of the `impl` uninstrumented, mark it \
-                 `#[uninterruptible]`",
-            ));
-        }
         errors.push(err);
         return;
     }
@@ -262,7 +255,13 @@ const RETURN_HELP: &str = "help: return `Result<_, E>` where `E: From<cancelkit:
 /// The default policy returns `Err(CancellationError.into())`. Reject return types that can
 /// be seen not to carry it; other named types (aliases like `io::Result<T>`) are checked by the
 /// compiler through `__private::CarriesCancellation`, with the error on the return type.
-fn check_return_type(sig: &Signature, ret: Option<&Type>) -> syn::Result<()> {
+fn check_return_type(sig: &Signature, ret: Option<&Type>, in_impl: bool) -> syn::Result<()> {
+    let method = if in_impl {
+        "; or, to leave this one method of the `impl` uninstrumented, mark it \
+         `#[uninterruptible]`"
+    } else {
+        ""
+    };
     let ty = match ret {
         None => {
             return Err(syn::Error::new(
@@ -270,7 +269,7 @@ fn check_return_type(sig: &Signature, ret: Option<&Type>) -> syn::Result<()> {
                 format!(
                     "`#[cancellable]` makes this function return `Err(CancellationError.into())` \
                      when the task is cancelled, but it returns `()`\n{RETURN_HELP}, or \
-                     `#[cancellable(on_cancel = return)]`"
+                     `#[cancellable(on_cancel = return)]`{method}"
                 ),
             ));
         }
@@ -305,7 +304,7 @@ fn check_return_type(sig: &Signature, ret: Option<&Type>) -> syn::Result<()> {
             ty,
             format!(
                 "`#[cancellable]` makes this function return `Err(CancellationError.into())` \
-                 when the task is cancelled, but its return type is {what}\n{RETURN_HELP}"
+                 when the task is cancelled, but its return type is {what}\n{RETURN_HELP}{method}"
             ),
         )),
     }

@@ -261,3 +261,40 @@ snapshot!(
         body
     }
 );
+
+snapshot!(
+    interrupt_off_and_shield,
+    (interrupt = false),
+    async fn drain(rx: &mut Receiver<u64>) -> Result<u64, CancellationError> {
+        let n = rx.recv().await.unwrap_or(0);
+        cancelkit::shield(flush()).await;
+        Ok(n)
+    }
+);
+
+snapshot!(
+    async_trait_expanded_first,
+    (),
+    fn serve<'life0, 'async_trait>(
+        &'life0 self,
+        mut rx: Rx,
+    ) -> ::core::pin::Pin<
+        Box<
+            dyn ::core::future::Future<Output = Result<u32, CancellationError>>
+                + ::core::marker::Send
+                + 'async_trait,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            let __self = self;
+            let mut rx = rx;
+            let __ret: Result<u32, CancellationError> = { Ok(rx.recv().await.unwrap_or(0)) };
+            #[allow(unreachable_code)]
+            __ret
+        })
+    }
+);
