@@ -239,6 +239,98 @@ async fn s6_yield_now_checks_before_and_after() {
     assert!(token.run(cancelkit::yield_now()).await.is_err());
 }
 
+/// A future that cancels the task polling it and is ready in that same poll.
+struct CancelWhilePolled(u32);
+
+impl Future for CancelWhilePolled {
+    type Output = u32;
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u32> {
+        cancelkit::current_token().unwrap().cancel();
+        Poll::Ready(self.0)
+    }
+}
+
+#[tokio::test]
+async fn s6b_until_cancelled_interrupts_a_pending_foreign_future() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<u32>(1);
+    let (parked_tx, parked_rx) = oneshot::channel();
+    let task = Task::spawn(async move {
+        let recv = cancelkit::until_cancelled(async {
+            parked_tx.send(()).unwrap();
+            rx.recv().await
+        });
+        (recv.await, rx)
+    });
+    parked_rx.await.unwrap();
+    task.cancel();
+    let (result, mut rx) = task.await;
+    assert_eq!(result.unwrap_err().reason(), CancelReason::Explicit);
+    tx.send(1).await.unwrap();
+    assert_eq!(
+        rx.recv().await,
+        Some(1),
+        "recv was dropped before taking anything"
+    );
+}
+
+#[test]
+fn s6b_a_ready_value_wins_over_a_cancel_seen_in_the_same_poll() {
+    let token = CancelToken::new();
+    let out = block_on(token.run(cancelkit::until_cancelled(CancelWhilePolled(7))));
+    assert_eq!(out, Ok(7));
+    assert!(token.is_cancelled());
+    let other = CancelToken::new();
+    let inner = CancelToken::new();
+    let out = block_on(other.run(inner.run_until_cancelled(async {
+        inner.cancel();
+        8
+    })));
+    assert_eq!(out, Some(8));
+}
+
+#[test]
+fn s6b_already_cancelled_fails_before_polling_like_tokio_util() {
+    let token = CancelToken::new();
+    token.cancel();
+    let polled = AtomicBool::new(false);
+    let probe = async { polled.store(true, Ordering::SeqCst) };
+    let out = block_on(token.run(cancelkit::until_cancelled(probe)));
+    assert!(out.is_err());
+    assert!(!polled.load(Ordering::SeqCst));
+
+    let tokio_token = tokio_util::sync::CancellationToken::new();
+    tokio_token.cancel();
+    let ours = block_on(token.run_until_cancelled(async { 1 }));
+    let theirs = block_on(tokio_token.run_until_cancelled(async { 1 }));
+    assert_eq!(ours, theirs);
+    assert_eq!(ours, None);
+}
+
+#[test]
+fn s6b_outside_any_task_until_cancelled_is_the_future() {
+    assert_eq!(block_on(cancelkit::until_cancelled(async { 3 })), Ok(3));
+}
+
+#[tokio::test]
+async fn s6b_run_until_cancelled_wakes_on_cancel_from_another_task() {
+    use cancelkit::FutureExt as _;
+    let token = CancelToken::new();
+    let waiter = tokio::spawn({
+        let token = token.clone();
+        async move {
+            std::future::pending::<()>()
+                .until_token_cancelled(&token)
+                .await
+        }
+    });
+    tokio::task::yield_now().await;
+    token.cancel();
+    assert_eq!(waiter.await.unwrap(), None);
+    let task = Task::spawn(std::future::pending::<()>().until_cancelled());
+    task.cancel();
+    assert!(task.await.is_err());
+}
+
 #[test]
 fn s7_handler_runs_once_on_the_cancelling_thread_while_the_operation_runs() {
     let token = CancelToken::new();
@@ -600,6 +692,66 @@ async fn s23_deadline_fires_while_the_future_spins_in_one_poll() {
     })
     .await;
     assert_eq!(result.unwrap_err().reason(), CancelReason::Deadline);
+}
+
+/// An expired deadline is visible at the body's first check on every runtime flavour.
+fn expired_deadline_is_seen_at_once(runtime: &tokio::runtime::Runtime) {
+    for _ in 0..50 {
+        let first = runtime.block_on(cancelkit::with_timeout(Duration::ZERO, async {
+            cancelkit::checkpoint()
+        }));
+        assert_eq!(first.unwrap_err().reason(), CancelReason::Deadline);
+        let past = tokio::time::Instant::now()
+            .checked_sub(Duration::from_secs(1))
+            .unwrap();
+        let first = runtime.block_on(cancelkit::with_deadline(past, async {
+            cancelkit::is_cancelled()
+        }));
+        assert!(first);
+    }
+}
+
+#[test]
+fn s23_an_expired_deadline_is_visible_at_the_first_check_current_thread() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    expired_deadline_is_seen_at_once(&runtime);
+}
+
+#[test]
+fn s23_an_expired_deadline_is_visible_at_the_first_check_multi_thread() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    expired_deadline_is_seen_at_once(&runtime);
+}
+
+#[test]
+fn s23_a_deadline_without_any_runtime_does_not_panic_and_is_seen_when_polled() {
+    let out = block_on(cancelkit::with_timeout(Duration::ZERO, async {
+        cancelkit::checkpoint()
+    }));
+    assert!(out.is_err());
+    let out = block_on(cancelkit::with_timeout(Duration::from_secs(3600), async {
+        cancelkit::checkpoint()
+    }));
+    assert!(out.is_ok());
+}
+
+#[tokio::test(start_paused = true)]
+async fn s23_a_deadline_interrupts_a_pending_until_cancelled() {
+    let (_tx, mut rx) = tokio::sync::mpsc::channel::<u32>(1);
+    let start = tokio::time::Instant::now();
+    let result = cancelkit::with_timeout(Duration::from_millis(500), async {
+        cancelkit::until_cancelled(rx.recv()).await
+    })
+    .await;
+    assert_eq!(result.unwrap_err().reason(), CancelReason::Deadline);
+    assert_eq!(start.elapsed(), Duration::from_millis(500));
 }
 
 #[tokio::test]

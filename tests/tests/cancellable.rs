@@ -537,3 +537,51 @@ fn async_cpu_loop_stops_at_the_next_head() {
     assert!(result.is_err());
     assert_eq!(done, 5, "iteration 5 must not start");
 }
+
+// ---- real sockets --------------------------------------------------------------------------
+
+#[cancellable]
+async fn read_some(stream: &mut tokio::net::TcpStream) -> std::io::Result<usize> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 64];
+    let n = stream.read(&mut buf).await?;
+    Ok(n)
+}
+
+#[cancellable]
+async fn accept_one(listener: &tokio::net::TcpListener) -> std::io::Result<std::net::SocketAddr> {
+    let (_, peer) = listener.accept().await?;
+    Ok(peer)
+}
+
+/// S23 with S25b: a deadline interrupts a `#[cancellable]` fn parked in a read of a real
+/// loopback socket whose peer never writes, and in `accept` on an idle listener.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_interrupts_a_parked_socket_read_and_accept() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap());
+    let (client, accepted) = tokio::join!(client, listener.accept());
+    let (mut server_side, _) = accepted.unwrap();
+    let _client = client.unwrap(); // kept open and silent
+
+    let deadline = std::time::Duration::from_millis(500);
+    let start = std::time::Instant::now();
+    let err = cancelkit::with_timeout(deadline, read_some(&mut server_side))
+        .await
+        .unwrap_err();
+    let elapsed = start.elapsed();
+    let cancelled = cancellation_in(&err).expect("a cancellation");
+    assert_eq!(cancelled.reason(), CancelReason::Deadline);
+    // Generous bounds: the point is that it returns at all (before, it never did).
+    assert!(elapsed >= deadline, "{elapsed:?}");
+    assert!(elapsed < deadline * 5, "{elapsed:?}");
+
+    let err = cancelkit::with_timeout(deadline, accept_one(&listener))
+        .await
+        .unwrap_err();
+    assert!(cancellation_in(&err).is_some());
+}
+
+fn cancellation_in(err: &std::io::Error) -> Option<CancellationError> {
+    err.get_ref()?.downcast_ref::<CancellationError>().copied()
+}
