@@ -215,6 +215,19 @@ fn is_success_cond(cond: &Expr) -> bool {
     }
 }
 
+/// `shield(..)` under any path, as `#[cancellable]` recognises it.
+fn is_shield_call(base: &Expr) -> bool {
+    match base {
+        Expr::Call(c) => matches!(
+            &*c.func,
+            Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "shield")
+        ),
+        Expr::Paren(p) => is_shield_call(&p.expr),
+        Expr::Group(g) => is_shield_call(&g.expr),
+        _ => false,
+    }
+}
+
 /// Settings the walk needs.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ctx<'a> {
@@ -427,7 +440,7 @@ impl<'a> Walker<'a> {
         match e {
             Expr::Await(a) => {
                 let mut f = self.expr(&a.base, f);
-                if self.ctx.awaits_observe() || self.is_aware(&a.base) {
+                if self.await_observes(&a.base) {
                     f.observe();
                 }
                 f
@@ -659,6 +672,16 @@ impl<'a> Walker<'a> {
             }
         }
         f
+    }
+
+    /// Whether awaiting `base` observes: any await in the default mode. In strict mode, a
+    /// cancellation-aware one, or one that `#[cancellable]` checks and interrupts: every await
+    /// of an instrumented function except `shield(..).await`, which the macro leaves alone.
+    fn await_observes(&self, base: &Expr) -> bool {
+        if !self.ctx.strict {
+            return true;
+        }
+        self.is_aware(base) || (self.ctx.instrumented_awaits && !is_shield_call(base))
     }
 
     /// Strict mode: whether awaiting `base` observes cancellation.

@@ -453,3 +453,13 @@ fn cancellable_options_turn_instrumentation_off() {
             .is_empty()
     );
 }
+
+#[test]
+fn cancellable_awaits_observe_as_the_expansion_does() {
+    // `interrupt = false` still checks before every await.
+    let src = "#[cancellable(loops = false, interrupt = false)]\nasync fn f() { loop { rx.recv().await; } }";
+    assert!(strict_loops(src).is_empty());
+    // `shield(..).await` is left alone by the macro: it does not observe in strict mode.
+    let src = "#[cancellable(loops = false)]\nasync fn f() { loop { cancelkit::shield(flush()).await; } }";
+    assert_eq!(strict_loops(src), [2]);
+}

@@ -15,8 +15,11 @@
 //! flagged, except what the macro leaves alone (S28, S33): loops marked
 //! `#[cancelkit::uninterruptible]` (or `#[uninterruptible]`), everything inside a marked loop
 //! or statement, closures and async blocks (S27), and every loop when the attribute says
-//! `loops = false`. Unless it says `awaits = false`, the macro also puts a checkpoint at every
-//! `.await`, so there every await observes, in strict mode too.
+//! `loops = false`. Unless it says `awaits = false`, the macro also makes every `.await`
+//! observe: it is checked before it starts and interrupted by the task's cancellation while it
+//! is pending (S25; with `interrupt = false`, only checked before), so there every await
+//! observes, in strict mode too. The exceptions follow the expansion: `shield(..).await`,
+//! which the macro leaves alone, and awaits inside a marked statement.
 //!
 //! ## Why is this bad
 //! Cancellation is cooperative (S1): a cancelled task stops only when it looks. A loop that can
