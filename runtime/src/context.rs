@@ -100,6 +100,13 @@ pub fn current_token() -> Option<CancelToken> {
     CURRENT.is_set().then(|| CURRENT.with(CancelToken::clone))
 }
 
+/// The current task's node, for a waiter bound to the task: one reference count, no handle.
+pub(crate) fn current_node() -> Option<crate::sync::Arc<crate::node::Node>> {
+    CURRENT
+        .is_set()
+        .then(|| CURRENT.with(|token| crate::sync::Arc::clone(token.node())))
+}
+
 /// Completes, with the reason, once the current task is cancelled. Outside any task nothing
 /// can cancel it, so it never completes.
 ///

@@ -210,9 +210,22 @@ pub struct Cancelled {
 enum Source {
     /// The task that first polls it ([`cancelled`](crate::cancelled)).
     Current,
+    /// That task's node, once known. The task's own token keeps it linked while the task
+    /// runs; this only keeps it alive (one reference count, where a token handle is two).
+    Task(Arc<Node>),
     Token(CancelToken),
     /// It was first polled outside any task: nothing can cancel it.
     NoTask,
+}
+
+impl Source {
+    fn node(&self) -> Option<&Arc<Node>> {
+        match self {
+            Source::Task(node) => Some(node),
+            Source::Token(token) => Some(token.node()),
+            Source::Current | Source::NoTask => None,
+        }
+    }
 }
 
 impl Cancelled {
@@ -223,16 +236,14 @@ impl Cancelled {
             key: None,
         }
     }
-}
 
-impl Cancelled {
     /// The cancellation this waits for, if it has already happened: what a first poll would
     /// return, without registering anything.
     pub(crate) fn check(&self) -> Result<(), CancellationError> {
-        match &self.source {
-            Source::Current => crate::context::checkpoint(),
-            Source::Token(token) => token.check(),
-            Source::NoTask => Ok(()),
+        match self.source.node() {
+            Some(node) => node.check(),
+            None if matches!(self.source, Source::Current) => crate::context::checkpoint(),
+            None => Ok(()),
         }
     }
 }
@@ -243,24 +254,26 @@ impl Future for Cancelled {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CancellationError> {
         let this = &mut *self;
         if let Source::Current = this.source {
-            this.source = crate::context::current_token().map_or(Source::NoTask, Source::Token);
+            this.source = crate::context::current_node().map_or(Source::NoTask, Source::Task);
         }
-        let Source::Token(token) = &this.source else {
+        let Some(node) = this.source.node() else {
             return Poll::Pending;
         };
-        if let Err(err) = token.check() {
+        if let Err(err) = node.check() {
             // The state flips before the canceller takes the node's entries, and it takes
             // them all: our waker entry, if any, is gone or about to go without our help.
             this.key = None;
             return Poll::Ready(err);
         }
-        let node = token.node();
         match this.key {
             Some(key) if node.update_waker(key, cx.waker()) => Poll::Pending,
             Some(_) => {
-                // The entry was taken, so the token was cancelled.
+                // The entry was taken, so the node was cancelled.
                 this.key = None;
-                Poll::Ready(token.error().expect("entries are only taken by a cancel"))
+                Poll::Ready(
+                    node.check()
+                        .expect_err("entries are only taken by a cancel"),
+                )
             }
             None => match node.register_waker(cx.waker()) {
                 Registered::Key(key) => {
@@ -275,20 +288,17 @@ impl Future for Cancelled {
 
 impl Drop for Cancelled {
     fn drop(&mut self) {
-        if let (Some(key), Source::Token(token)) = (self.key, &self.source) {
-            token.node().remove_waker(key);
+        if let (Some(key), Some(node)) = (self.key, self.source.node()) {
+            node.remove_waker(key);
         }
     }
 }
 
 impl fmt::Debug for Cancelled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let token = match &self.source {
-            Source::Token(token) => Some(token),
-            Source::Current | Source::NoTask => None,
-        };
+        let cancelled = self.source.node().map(|node| node.check().err());
         f.debug_struct("Cancelled")
-            .field("token", &token)
+            .field("cancelled", &cancelled)
             .finish_non_exhaustive()
     }
 }
