@@ -139,6 +139,7 @@ async fn a_boxed_future_body_is_instrumented() {
     assert!(result.is_err());
 }
 
+#[allow(clippy::manual_async_fn)] // the shape under test
 #[cancellable(on_cancel = break)]
 fn collect(ready: oneshot::Sender<()>, mut rx: Rx) -> impl Future<Output = Vec<u32>> + Send {
     async move {

@@ -237,10 +237,12 @@ fn async_block_of(expr: &mut syn::Expr) -> Option<&mut Block> {
             let syn::Expr::Path(func) = &*call.func else {
                 return None;
             };
-            if !func.path.segments.last().is_some_and(|s| s.ident == "pin") {
-                return None;
+            let is_pin = func.path.segments.last().is_some_and(|s| s.ident == "pin");
+            if is_pin {
+                async_block_of(call.args.first_mut()?)
+            } else {
+                None
             }
-            async_block_of(call.args.first_mut()?)
         }
         _ => None,
     }
