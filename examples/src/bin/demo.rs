@@ -20,6 +20,14 @@ async fn count_primes(limit: u64) -> Result<u64, CancellationError> {
     Ok(found)
 }
 
+/// Waits for a message on a channel nobody writes to: tokio's own `recv`, which knows nothing
+/// of cancelkit. Under `#[cancellable]` the cancel interrupts it.
+#[cancellable]
+async fn next_job(jobs: &mut tokio::sync::mpsc::Receiver<u64>) -> Result<u64, CancellationError> {
+    let job = jobs.recv().await.unwrap_or(0);
+    Ok(job)
+}
+
 #[tokio::main]
 async fn main() {
     step("1. cancellation is a flag: code that never checks runs to the end (S1)");
@@ -45,6 +53,18 @@ async fn main() {
     println!(
         "   an endless prime count stopped: {}",
         task.await.unwrap_err()
+    );
+
+    step("3b. ... and a task parked in tokio's own recv stops the moment it is cancelled (S25b)");
+    let (_idle, mut jobs) = tokio::sync::mpsc::channel(1);
+    let task = Task::spawn(async move { next_job(&mut jobs).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let cancelled_at = Instant::now();
+    task.cancel();
+    let err = task.await.unwrap_err();
+    println!(
+        "   the idle recv returned {:?} after the cancel: {err}",
+        cancelled_at.elapsed()
     );
 
     step("4. a deadline cancels the subtree, with the reason (S23)");
