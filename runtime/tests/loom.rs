@@ -159,3 +159,23 @@ fn dropping_a_middle_token_while_cancelling_still_reaches_the_grandchild() {
         assert_eq!(root.__live_entries(), (0, 0));
     });
 }
+
+/// An await interrupted by a cancel from another thread (`until_cancelled`, what every await
+/// of a `#[cancellable]` fn is): a pending future either completes or is dropped with the
+/// cancellation; it is never left parked, and the waiter entry is gone afterwards.
+#[test]
+fn a_parked_until_cancelled_is_interrupted_and_leaves_nothing_behind() {
+    model(|| {
+        let token = CancelToken::new();
+        let canceller = thread::spawn({
+            let token = token.clone();
+            move || token.cancel()
+        });
+        let out = loom::future::block_on(
+            token.run(cancelkit::until_cancelled(std::future::pending::<()>())),
+        );
+        assert_eq!(out.unwrap_err().reason(), CancelReason::Explicit);
+        canceller.join().unwrap();
+        assert_eq!(token.__live_entries(), (0, 0));
+    });
+}
