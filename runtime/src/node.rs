@@ -2,18 +2,46 @@
 //!
 //! Every task, group child, deadline scope and shield owns a [`Node`]. A node holds one byte of
 //! state (0 = not cancelled, otherwise the packed [`CancellationError`]), its children, and its
-//! listeners (wakers of parked futures and user handlers). Cancelling a node:
+//! listeners (wakers of parked futures and user handlers).
 //!
-//! 1. flips the state byte with one compare-and-swap: the only transition there is (S2), and the
-//!    linearisation point every reader agrees on;
-//! 2. takes the children and listeners out under the node's lock, and does the same for every
-//!    node below (an explicit stack, not recursion), so that the whole subtree reads
-//!    "cancelled" before anyone is told;
-//! 3. with no lock held (S10), wakes the wakers and runs the handlers.
+//! # Invariants
 //!
-//! Registration (a child, a waker, a handler) takes the same lock and re-reads the state under
-//! it, so it either lands in the node's entries before step 2 (and is fired by it) or sees the
-//! state already set (and fires immediately, S8). Nothing is both, nothing is neither.
+//! - The state byte goes from 0 to non-zero once, by one compare-and-swap (S2). That CAS is
+//!   the linearisation point every reader agrees on.
+//! - A node's entries are taken by the cancel that flipped its state, and only by it; after
+//!   that nothing is ever registered on the node (registration re-reads the state under the
+//!   entries lock and fires at once instead, S8). Nothing is both fired and kept, nothing is
+//!   neither.
+//! - The whole subtree is marked (state flipped, entries taken) before any waker is woken or
+//!   any handler runs, so whoever is told already sees every descendant cancelled.
+//! - No lock is held while a user handler runs (S10).
+//! - A handler runs at most once, and never after its guard's drop has returned (S9).
+//!
+//! # Cancelling
+//!
+//! 1. flip the state byte;
+//! 2. take the children and listeners out under the node's lock, and do the same for every
+//!    node below (an explicit stack, not recursion);
+//! 3. with no lock held, wake the wakers and run the handlers.
+//!
+//! # Locks, and their order
+//!
+//! There are two kinds, and no code path holds two at once:
+//!
+//! - a node's `entries` lock: held only for slab operations (registering, removing, taking);
+//!   linking a child and unlinking one take the *parent's* lock, alone;
+//! - a taken handler's [`Done`] lock: held only to move that handler between
+//!   `PENDING → RUNNING → DONE` or `PENDING → REVOKED`, never while it runs.
+//!
+//! # Dropping a guard while a cancel runs
+//!
+//! Once a cancel has taken a handler, its guard's drop cannot just remove it. If the handler
+//! has not started, the drop *revokes* it and returns at once: the cancel skips it. If it is
+//! running on another thread, the drop waits until it has finished (S9). If it is running on
+//! the dropping thread — the guard is dropped from inside the handler itself — the drop
+//! returns at once. So a handler may drop any guard, its own or another of the same cancel,
+//! without deadlock. The one rule left: a handler must not block waiting for *another thread*
+//! that is dropping the guard of that same handler (each would wait for the other).
 //!
 //! Children and listeners share one slab so that a node stays small (it is allocated once per
 //! task, group child and scope).
@@ -29,7 +57,9 @@ use std::task::Waker;
 use slab::Slab;
 
 use crate::error::CancellationError;
-use crate::sync::{Arc, AtomicBool, AtomicU8, AtomicUsize, Condvar, Mutex, Ordering, lock};
+use crate::sync::{
+    Arc, AtomicU8, AtomicUsize, Condvar, Mutex, Ordering, ThreadId, current_thread_id, lock,
+};
 
 pub(crate) struct Node {
     state: AtomicU8,
@@ -47,38 +77,75 @@ enum Entry {
     Handler(Box<dyn FnOnce() + Send>, Option<Arc<Done>>),
 }
 
-/// Set once a drained handler has run (or was dropped); what a deregistering caller waits for.
+/// The life of a handler that a cancel has taken out of its node, shared with its guard:
+/// `PENDING → RUNNING → DONE` when the cancel runs it, `PENDING → REVOKED` when its guard is
+/// dropped first (the cancel then skips it). What a deregistering guard waits for.
+///
+/// Every transition happens under `lock`, which also records the thread that runs the
+/// handler: a guard dropped on that very thread (from inside the handler itself) must not
+/// wait for it, or it would wait for itself.
 pub(crate) struct Done {
-    flag: AtomicBool,
-    lock: Mutex<()>,
+    state: AtomicU8,
+    lock: Mutex<Option<ThreadId>>,
     cv: Condvar,
 }
+
+const PENDING: u8 = 0;
+const RUNNING: u8 = 1;
+const DONE: u8 = 2;
+const REVOKED: u8 = 3;
 
 impl Done {
     fn new() -> Self {
         Done {
-            flag: AtomicBool::new(false),
-            lock: Mutex::new(()),
+            state: AtomicU8::new(PENDING),
+            lock: Mutex::new(None),
             cv: Condvar::new(),
         }
     }
 
+    /// The cancel is about to run the handler. `false` if its guard revoked it first.
+    fn start(&self) -> bool {
+        let mut runner = lock(&self.lock);
+        let started = self
+            .state
+            .compare_exchange(PENDING, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if started {
+            *runner = Some(current_thread_id());
+        }
+        started
+    }
+
+    /// The handler has run (or panicked).
     fn set(&self) {
-        let _guard = lock(&self.lock);
-        self.flag.store(true, Ordering::Release);
+        let _runner = lock(&self.lock);
+        self.state.store(DONE, Ordering::Release);
         self.cv.notify_all();
     }
 
-    fn wait(&self) {
-        if self.flag.load(Ordering::Acquire) {
-            return;
-        }
-        let mut guard = lock(&self.lock);
-        while !self.flag.load(Ordering::Acquire) {
-            guard = self
-                .cv
-                .wait(guard)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+    /// The guard is dropped after a cancel took the handler: revoke it if it has not started;
+    /// otherwise wait until it has finished (S9), unless it is running on this thread, which
+    /// means the guard is being dropped from inside the handler itself (or from a handler it
+    /// calls into), and waiting would never end.
+    fn revoke_or_wait(&self) {
+        let mut runner = lock(&self.lock);
+        match self.state.compare_exchange(
+            PENDING,
+            REVOKED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) | Err(DONE | REVOKED) => {}
+            Err(_) if *runner == Some(current_thread_id()) => {}
+            Err(_) => {
+                while self.state.load(Ordering::Acquire) != DONE {
+                    runner = self
+                        .cv
+                        .wait(runner)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+            }
         }
     }
 }
@@ -206,6 +273,11 @@ impl Node {
                 match entry {
                     Entry::Wake(waker) => waker.wake(),
                     Entry::Handler(handler, done) => {
+                        // A handler of this cancel that ran earlier may have dropped this
+                        // one's guard: then it is revoked and must not run (S9, S10).
+                        if done.as_ref().is_some_and(|done| !done.start()) {
+                            continue;
+                        }
                         if let Err(payload) = catch_unwind(AssertUnwindSafe(handler)) {
                             panic.get_or_insert(payload);
                         }
@@ -290,13 +362,14 @@ impl Node {
         }
     }
 
-    /// Removes a handler. If a concurrent cancel already took it, waits until it has run, so
-    /// that nothing it touches is used after this returns (S9).
+    /// Removes a handler. If a cancel already took it, revokes it if it has not started, or
+    /// waits until it has run, so that nothing it touches is used after this returns (S9);
+    /// never waits for a handler running on this thread (it would wait for itself).
     pub(crate) fn remove_handler(&self, handler: HandlerKey) {
         let removed = lock(&self.entries).try_remove(handler.key);
         match removed {
             Some(listener) => drop(listener),
-            None => handler.done.wait(),
+            None => handler.done.revoke_or_wait(),
         }
     }
 

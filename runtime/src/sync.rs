@@ -4,13 +4,26 @@
 #[cfg(cancelkit_loom)]
 pub(crate) use loom::sync::{
     Arc, Condvar, Mutex, MutexGuard,
-    atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering},
+    atomic::{AtomicU8, AtomicUsize, Ordering},
 };
 #[cfg(not(cancelkit_loom))]
 pub(crate) use std::sync::{
     Arc, Condvar, Mutex, MutexGuard,
-    atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering},
+    atomic::{AtomicU8, AtomicUsize, Ordering},
 };
+
+#[cfg(cancelkit_loom)]
+pub(crate) use loom::thread::ThreadId;
+#[cfg(not(cancelkit_loom))]
+pub(crate) use std::thread::ThreadId;
+
+/// The calling thread's id (loom's, when model-checking).
+pub(crate) fn current_thread_id() -> ThreadId {
+    #[cfg(cancelkit_loom)]
+    return loom::thread::current().id();
+    #[cfg(not(cancelkit_loom))]
+    return std::thread::current().id();
+}
 
 /// Locks `mutex`, ignoring poisoning: cancelkit never runs user code while holding one of its
 /// locks, so a poisoned lock can only come from a panic inside cancelkit's own short critical

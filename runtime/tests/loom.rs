@@ -179,3 +179,32 @@ fn a_parked_until_cancelled_is_interrupted_and_leaves_nothing_behind() {
         assert_eq!(token.__live_entries(), (0, 0));
     });
 }
+
+/// A handler that drops the guard of another handler of the same cancel, while a second
+/// thread drops that guard too: the other handler runs at most once, never after its guard is
+/// gone, and nobody deadlocks.
+#[test]
+fn a_handler_dropping_a_guard_of_the_same_cancel_never_deadlocks() {
+    model(|| {
+        let token = CancelToken::new();
+        let calls = counter();
+        let inner = token.child().on_cancel({
+            let calls = calls.clone();
+            move || {
+                calls.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let slot = Arc::new(loom::sync::Mutex::new(Some(inner)));
+        let _outer = token.on_cancel({
+            let slot = slot.clone();
+            move || drop(slot.lock().unwrap().take())
+        });
+        let dropper = thread::spawn({
+            let slot = slot.clone();
+            move || drop(slot.lock().unwrap().take())
+        });
+        token.cancel();
+        dropper.join().unwrap();
+        assert!(calls.load(Ordering::SeqCst) <= 1);
+    });
+}

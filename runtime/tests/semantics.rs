@@ -494,6 +494,62 @@ fn s10_handler_may_take_a_lock_the_cancelling_code_does_not_hold() {
     assert_eq!(*shared.lock().unwrap(), 1);
 }
 
+/// Runs `scenario` on a thread and fails the test if it does not finish: a deadlock hangs
+/// instead of failing.
+fn finishes(scenario: impl FnOnce() + Send + 'static) {
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        scenario();
+        done_tx.send(()).unwrap();
+    });
+    done_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("cancel() deadlocked");
+}
+
+#[test]
+fn s10_a_handler_may_drop_a_guard_the_same_cancel_has_not_run_yet() {
+    finishes(|| {
+        // On a descendant: taken by the same cancel, run after this one.
+        let token = CancelToken::new();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let inner = token.child().on_cancel({
+            let ran = Arc::clone(&ran);
+            move || {
+                ran.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let _outer = token.on_cancel(move || drop(inner));
+        token.cancel();
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "a revoked handler does not run (S9)");
+
+        // A later guard on the same token.
+        let token = CancelToken::new();
+        let later = Arc::new(Mutex::new(None::<cancelkit::OnCancel>));
+        let _first = token.on_cancel({
+            let later = Arc::clone(&later);
+            move || drop(later.lock().unwrap().take())
+        });
+        *later.lock().unwrap() = Some(token.on_cancel(|| panic!("revoked: must not run")));
+        token.cancel();
+    });
+}
+
+#[test]
+fn s10_a_handler_may_drop_its_own_guard() {
+    finishes(|| {
+        let token = CancelToken::new();
+        let own = Arc::new(Mutex::new(None::<cancelkit::OnCancel>));
+        let guard = token.on_cancel({
+            let own = Arc::clone(&own);
+            move || drop(own.lock().unwrap().take())
+        });
+        *own.lock().unwrap() = Some(guard);
+        token.cancel();
+        assert!(own.lock().unwrap().is_none());
+    });
+}
+
 #[test]
 fn panicking_handler_does_not_stop_the_others_or_poison_the_tree() {
     let token = CancelToken::new();
