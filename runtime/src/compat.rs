@@ -24,6 +24,11 @@ impl CancelToken {
     /// A tokio-util token cancelled whenever this token is (at once, if it already is).
     /// Cancelling the tokio-util token does not cancel this one.
     ///
+    /// The first call makes one tokio-util token that follows this one (one handler on this
+    /// token, for its whole life); every call, from any clone, returns a *child* of it. So
+    /// calling it often (once per request) holds nothing beyond the tokens still alive, and
+    /// cancelling one returned token affects no other.
+    ///
     /// ```
     /// let token = cancelkit::CancelToken::new();
     /// let tokio_token = token.to_tokio_util();
@@ -32,11 +37,15 @@ impl CancelToken {
     /// ```
     #[must_use]
     pub fn to_tokio_util(&self) -> CancellationToken {
-        let tokio_token = CancellationToken::new();
-        let linked = tokio_token.clone();
-        self.node()
-            .register_permanent(Box::new(move || linked.cancel()));
-        tokio_token
+        let node = self.node();
+        node.tokio_util
+            .get_or_init(|| {
+                let tokio_token = CancellationToken::new();
+                let linked = tokio_token.clone();
+                node.register_permanent(Box::new(move || linked.cancel()));
+                tokio_token
+            })
+            .child_token()
     }
 }
 

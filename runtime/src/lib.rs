@@ -65,7 +65,7 @@ pub use group::{LocalTaskGroup, with_local_task_group, with_throwing_local_task_
 pub use handler::with_cancellation_handler;
 pub use task::Task;
 pub use time::{Timeout, sleep, with_deadline, with_timeout, yield_now};
-pub use token::{CancelToken, Cancelled, OnCancel};
+pub use token::{CancelToken, Cancelled, DropGuard, HandlerPanic, OnCancel};
 pub use until_cancelled::{FutureExt, RunUntilCancelled, UntilCancelled, until_cancelled};
 
 #[cfg(feature = "tokio-util")]

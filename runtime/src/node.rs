@@ -51,7 +51,8 @@
 //! itself) or when the parent is cancelled (it drains its children). The handle count is kept
 //! apart from the `Arc` count because the parent's list must not keep a child "in use".
 
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::Waker;
 
 use slab::Slab;
@@ -68,6 +69,9 @@ pub(crate) struct Node {
     /// The parent and this node's key in its entries, if this node was linked into it.
     parent: Option<(Arc<Node>, usize)>,
     entries: Mutex<Slab<Entry>>,
+    /// The tokio-util token that follows this node, made on first request (`compat`).
+    #[cfg(feature = "tokio-util")]
+    pub(crate) tokio_util: std::sync::OnceLock<tokio_util::sync::CancellationToken>,
 }
 
 /// What a node holds until it is cancelled.
@@ -130,12 +134,10 @@ impl Done {
     /// calls into), and waiting would never end.
     fn revoke_or_wait(&self) {
         let mut runner = lock(&self.lock);
-        match self.state.compare_exchange(
-            PENDING,
-            REVOKED,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
+        match self
+            .state
+            .compare_exchange(PENDING, REVOKED, Ordering::AcqRel, Ordering::Acquire)
+        {
             Ok(_) | Err(DONE | REVOKED) => {}
             Err(_) if *runner == Some(current_thread_id()) => {}
             Err(_) => {
@@ -175,6 +177,8 @@ impl Node {
             handles: AtomicUsize::new(1),
             parent,
             entries: Mutex::new(Slab::new()),
+            #[cfg(feature = "tokio-util")]
+            tokio_util: std::sync::OnceLock::new(),
         })
     }
 
@@ -247,14 +251,15 @@ impl Node {
         Some(Arc::clone(parent))
     }
 
-    /// Cancels this node and its subtree. Returns `false` if it was already cancelled.
+    /// Cancels this node and its subtree. `Ok(false)` if it was already cancelled.
     ///
     /// The whole subtree is marked first, then the listeners run on this thread with no lock
     /// held, so a woken waiter or a handler already sees every descendant cancelled. A
-    /// panicking handler does not stop the others; the first panic is resumed at the end.
-    pub(crate) fn cancel(&self, err: CancellationError) -> bool {
+    /// panicking handler does not stop the others; the first panic's payload is returned once
+    /// everything has run, for the caller to resume or not.
+    pub(crate) fn cancel(&self, err: CancellationError) -> Result<bool, Box<dyn Any + Send>> {
         let Some(own) = self.mark(err) else {
-            return false;
+            return Ok(false);
         };
         // Only a node with children allocates here: the common case, a task or scope with a
         // few parked waiters or handlers, stays allocation-free.
@@ -289,10 +294,10 @@ impl Node {
                 }
             }
         }
-        if let Some(payload) = panic {
-            resume_unwind(payload);
+        match panic {
+            Some(payload) => Err(payload),
+            None => Ok(true),
         }
-        true
     }
 
     /// Flips this node and takes its entries (`None` if it was already cancelled).

@@ -68,7 +68,8 @@ impl<T> Task<T> {
     /// a result. Abort is for work that never cooperates. The recipe, which
     /// [`stop`](Task::stop) follows: cancel, wait a grace period, then abort.
     pub fn abort(&self) {
-        self.token.cancel();
+        // Handlers still run first; one that panics does not stop the abort.
+        let _ = self.token.cancel_catching();
         self.join.abort();
     }
 

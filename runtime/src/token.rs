@@ -73,14 +73,67 @@ impl CancelToken {
     /// # Panics
     ///
     /// If a handler panics, the others still run and the subtree is still cancelled; then the
-    /// first handler's panic is resumed here.
+    /// first handler's panic is resumed here. Where that must not happen (a server's shutdown
+    /// path), use [`cancel_catching`](Self::cancel_catching).
     pub fn cancel(&self) {
-        self.cancel_with(CancelReason::Explicit);
+        if let Err(panic) = self.cancel_catching() {
+            std::panic::resume_unwind(panic.into_payload());
+        }
     }
 
-    /// Cancels with a given reason; returns `false` if the token was already cancelled.
+    /// Like [`cancel`](Self::cancel), but a panicking handler's panic is returned instead of
+    /// resumed: the handler-panic policy for code that must not crash. (The panic hook has
+    /// already reported the panic where it happened.)
+    ///
+    /// ```
+    /// let token = cancelkit::CancelToken::new();
+    /// let _guard = token.on_cancel(|| panic!("a buggy handler"));
+    /// # let hook = std::panic::take_hook();
+    /// # std::panic::set_hook(Box::new(|_| {}));
+    /// let err = token.cancel_catching().unwrap_err();
+    /// # std::panic::set_hook(hook);
+    /// assert!(token.is_cancelled());
+    /// assert_eq!(err.message(), Some("a buggy handler"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`HandlerPanic`] with the first handler's panic; the subtree is cancelled and every
+    /// other handler has run.
+    pub fn cancel_catching(&self) -> Result<(), HandlerPanic> {
+        self.node
+            .cancel(CancellationError::new(CancelReason::Explicit))
+            .map(drop)
+            .map_err(|payload| HandlerPanic { payload })
+    }
+
+    /// Cancels with a given reason on cancelkit's own behalf (deadlines, groups, bridges);
+    /// returns `false` if the token was already cancelled. A handler's panic is not resumed:
+    /// it would surface in whatever cancelkit code happened to cancel (a timer task, a
+    /// group's drop), and the panic hook has already reported it.
     pub(crate) fn cancel_with(&self, reason: CancelReason) -> bool {
-        self.node.cancel(CancellationError::new(reason))
+        self.node
+            .cancel(CancellationError::new(reason))
+            .unwrap_or(true)
+    }
+
+    /// Cancels this token when the returned guard is dropped (tokio-util's `drop_guard`),
+    /// unless it is [disarmed](DropGuard::disarm) first: ties a scope's lifetime to a token.
+    ///
+    /// ```
+    /// let token = cancelkit::CancelToken::new();
+    /// {
+    ///     let _guard = token.clone().drop_guard();
+    /// } // dropped here: cancels
+    /// assert!(token.is_cancelled());
+    ///
+    /// let kept = cancelkit::CancelToken::new();
+    /// let guard = kept.clone().drop_guard();
+    /// let _kept: cancelkit::CancelToken = guard.disarm();
+    /// assert!(!kept.is_cancelled());
+    /// ```
+    pub fn drop_guard(self) -> DropGuard {
+        DropGuard { token: Some(self) }
     }
 
     /// Whether this token has been cancelled. One atomic load.
@@ -300,6 +353,79 @@ impl fmt::Debug for Cancelled {
         f.debug_struct("Cancelled")
             .field("cancelled", &cancelled)
             .finish_non_exhaustive()
+    }
+}
+
+/// A panic raised by a cancellation handler, returned by [`CancelToken::cancel_catching`].
+pub struct HandlerPanic {
+    payload: Box<dyn std::any::Any + Send>,
+}
+
+impl HandlerPanic {
+    /// The panic's message, when it was a string (as `panic!` with a message makes).
+    #[must_use]
+    pub fn message(&self) -> Option<&str> {
+        self.payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| self.payload.downcast_ref::<String>().map(String::as_str))
+    }
+
+    /// The panic's payload, to resume it with [`std::panic::resume_unwind`].
+    #[must_use]
+    pub fn into_payload(self) -> Box<dyn std::any::Any + Send> {
+        self.payload
+    }
+}
+
+impl fmt::Debug for HandlerPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandlerPanic")
+            .field("message", &self.message())
+            .finish()
+    }
+}
+
+impl fmt::Display for HandlerPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.message() {
+            Some(message) => write!(f, "a cancellation handler panicked: {message}"),
+            None => f.write_str("a cancellation handler panicked"),
+        }
+    }
+}
+
+impl std::error::Error for HandlerPanic {}
+
+/// Guard returned by [`CancelToken::drop_guard`]: cancels the token when dropped.
+#[must_use = "dropping the guard cancels the token at once"]
+pub struct DropGuard {
+    token: Option<CancelToken>,
+}
+
+impl DropGuard {
+    /// Gives the token back without cancelling it.
+    #[must_use]
+    pub fn disarm(mut self) -> CancelToken {
+        self.token.take().expect("taken only here or on drop")
+    }
+}
+
+impl Drop for DropGuard {
+    /// Cancels the token. A handler's panic is not resumed here, where it could abort a
+    /// process that is already unwinding; the panic hook has reported it.
+    fn drop(&mut self) {
+        if let Some(token) = self.token.take() {
+            let _ = token.cancel_catching();
+        }
+    }
+}
+
+impl fmt::Debug for DropGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DropGuard")
+            .field("token", &self.token)
+            .finish()
     }
 }
 

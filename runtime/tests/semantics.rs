@@ -521,7 +521,11 @@ fn s10_a_handler_may_drop_a_guard_the_same_cancel_has_not_run_yet() {
         });
         let _outer = token.on_cancel(move || drop(inner));
         token.cancel();
-        assert_eq!(ran.load(Ordering::SeqCst), 0, "a revoked handler does not run (S9)");
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            0,
+            "a revoked handler does not run (S9)"
+        );
 
         // A later guard on the same token.
         let token = CancelToken::new();
