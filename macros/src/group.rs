@@ -269,8 +269,7 @@ fn expand_inner(input: Input) -> TokenStream {
             quote! {
                     {
                     #( let #slots = #private::Slot::new(); )*
-                    #private::with_throwing_task_group(async |#group: &mut #private::ThrowingTaskGroup<(), _>| {
-                        #group.set_fail_fast(true);
+                    #private::with_fail_fast_task_group(async |#group: &mut #private::ThrowingTaskGroup<(), _>| {
                         #( #spawns )*
                         #private::group_join_all(#group).await?;
                         #private::core::result::Result::Ok(( #( #slots.take(), )* ))

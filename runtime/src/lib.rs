@@ -44,6 +44,11 @@ mod time;
 mod token;
 mod until_cancelled;
 
+#[cfg(all(test, cancelkit_loom))]
+mod loom_tests;
+#[cfg(all(test, not(cancelkit_loom)))]
+mod memory_tests;
+
 pub mod cancel_safety;
 
 #[cfg(feature = "tokio-util")]
@@ -141,20 +146,14 @@ pub use cancelkit_macros::{cancellable, uninterruptible};
 #[cfg(feature = "macros")]
 pub use cancelkit_macros::group;
 
-/// Not public API: the task group's shared state, exposed only to the loom tests
-/// (`--cfg cancelkit_loom`).
-#[cfg(cancelkit_loom)]
-#[doc(hidden)]
-pub mod __loom_group {
-    pub use crate::group::shared::{Outcome, Report, Shared};
-}
-
 /// Not public API: what `cancelkit-macros` expands to. Anything here may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::context::checkpoint;
     pub use crate::error::CancellationError;
-    pub use crate::group::fan_out::{Slot, for_each as group_for_each, join_all as group_join_all};
+    pub use crate::group::fan_out::{
+        Slot, for_each as group_for_each, join_all as group_join_all, with_fail_fast_task_group,
+    };
     pub use crate::group::{
         TaskGroup, ThrowingTaskGroup, with_task_group, with_throwing_task_group,
     };

@@ -379,6 +379,7 @@ impl Node {
     }
 
     /// Number of linked children and registered listeners: for tests of memory behaviour.
+    #[cfg(test)]
     pub(crate) fn live_entries(&self) -> (usize, usize) {
         let entries = lock(&self.entries);
         let children = entries

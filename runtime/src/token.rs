@@ -205,21 +205,14 @@ impl CancelToken {
         Scoped::new(self.clone(), fut)
     }
 
-    /// The cancellation error this token reports, if it is cancelled.
+    /// Why this token was cancelled, if it was (the same name as on groups).
     #[must_use]
-    pub fn error(&self) -> Option<CancellationError> {
+    pub fn cancellation(&self) -> Option<CancellationError> {
         self.check().err()
     }
 
     pub(crate) fn node(&self) -> &Arc<Node> {
         &self.node
-    }
-
-    /// Linked children and listeners currently held by this node (for tests).
-    #[doc(hidden)]
-    #[must_use]
-    pub fn __live_entries(&self) -> (usize, usize) {
-        self.node.live_entries()
     }
 }
 
@@ -247,7 +240,7 @@ impl Drop for CancelToken {
 impl fmt::Debug for CancelToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CancelToken")
-            .field("cancelled", &self.error())
+            .field("cancelled", &self.cancellation())
             .finish()
     }
 }

@@ -31,22 +31,6 @@ fn cancelling_the_tokio_util_side_does_not_cancel_cancelkit() {
     );
 }
 
-#[test]
-fn to_tokio_util_registers_once_however_often_it_is_called() {
-    let token = CancelToken::new();
-    let kept: Vec<_> = (0..100).map(|_| token.to_tokio_util()).collect();
-    for _ in 0..100_000 {
-        drop(token.clone().to_tokio_util());
-    }
-    assert_eq!(
-        token.__live_entries(),
-        (0, 1),
-        "one handler, no matter how many calls"
-    );
-    token.cancel();
-    assert!(kept.iter().all(CancellationToken::is_cancelled));
-}
-
 /// Checks but never awaits: only a trigger running beside it can reach it.
 async fn spin_until_cancelled() -> Result<(), CancellationError> {
     loop {

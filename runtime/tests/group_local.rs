@@ -137,7 +137,7 @@ async fn dropping_the_group_stops_children_at_once() {
                 let _flag = Flag(dropped);
                 let token = cancelkit::current_token().unwrap();
                 let _h = token.clone().on_cancel(move || {
-                    *handler_saw.lock().unwrap() = token.error().map(|e| e.origin());
+                    *handler_saw.lock().unwrap() = token.cancellation().map(|e| e.origin());
                 });
                 std::future::pending::<()>().await;
             });
@@ -151,14 +151,20 @@ async fn dropping_the_group_stops_children_at_once() {
 }
 
 #[tokio::test]
-async fn a_panicking_child_unwinds_out_of_the_group() {
-    // S21
+async fn a_panicking_child_unwinds_out_of_the_group_once_its_siblings_finish() {
+    // S21: the sibling is cancelled, finishes its clean-up, then the panic leaves the group.
+    let mut cleaned_up = None;
     let outcome = std::panic::AssertUnwindSafe(with_local_task_group(async |group| {
-        group.spawn(async { panic!("local child") });
-        group.spawn(std::future::pending());
+        group.spawn(async {
+            panic!("local child");
+        });
+        group.spawn(async {
+            cleaned_up = Some(cancelkit::cancelled().await.origin());
+        });
         group.wait_for_all().await;
     }))
     .catch_unwind()
     .await;
     assert!(outcome.is_err());
+    assert_eq!(cleaned_up, Some(cancelkit::CancelReason::SiblingFailed));
 }

@@ -1,4 +1,6 @@
 //! Behaviour tests for SPEC.md S1–S13, S19, S23 and S24, each named after the rule it pins.
+//! What the tree holds once things end is tested inside the crate (`memory_tests`), where the
+//! entry count can be read.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -48,15 +50,15 @@ fn s1_cancelling_does_not_stop_code_that_never_checks() {
 fn s2_cancel_is_one_way_and_idempotent() {
     let token = CancelToken::new();
     token.cancel();
-    let first = token.error();
+    let first = token.cancellation();
     token.cancel();
-    assert_eq!(token.error(), first);
+    assert_eq!(token.cancellation(), first);
     assert!(token.is_cancelled());
     // A later cancel of an already-cancelled parent does not rewrite the child's reason.
     let child = token.child();
-    assert_eq!(child.error().unwrap().reason(), CancelReason::Parent);
+    assert_eq!(child.cancellation().unwrap().reason(), CancelReason::Parent);
     child.cancel();
-    assert_eq!(child.error().unwrap().reason(), CancelReason::Parent);
+    assert_eq!(child.cancellation().unwrap().reason(), CancelReason::Parent);
 }
 
 fn sync_helper_sees_cancellation() -> bool {
@@ -219,18 +221,6 @@ fn s6_cancelled_follows_the_task_that_polls_it_and_never_completes_outside_one()
     assert_eq!(err.reason(), CancelReason::Explicit);
 }
 
-#[test]
-fn s6_dropped_cancelled_future_leaves_no_listener() {
-    let token = CancelToken::new();
-    let flag = Arc::new(Flag::default());
-    let mut fut = Box::pin(token.cancelled());
-    assert!(poll_once(&mut fut, &flag).is_pending());
-    assert!(poll_once(&mut fut, &flag).is_pending());
-    assert_eq!(token.__live_entries(), (0, 1));
-    drop(fut);
-    assert_eq!(token.__live_entries(), (0, 0));
-}
-
 #[tokio::test]
 async fn s6_yield_now_checks_before_and_after() {
     let token = CancelToken::new();
@@ -391,19 +381,6 @@ fn s8_already_cancelled_runs_handler_first_then_the_operation() {
     )));
     assert_eq!(out, 42);
     assert_eq!(*events.lock().unwrap(), ["handler", "operation"]);
-}
-
-#[test]
-fn s9_handler_is_removed_when_the_operation_finishes() {
-    let token = CancelToken::new();
-    let called = Arc::new(AtomicBool::new(false));
-    block_on(token.run(cancelkit::with_cancellation_handler(async {}, {
-        let called = Arc::clone(&called);
-        move || called.store(true, Ordering::SeqCst)
-    })));
-    assert_eq!(token.__live_entries(), (0, 0));
-    token.cancel();
-    assert!(!called.load(Ordering::SeqCst));
 }
 
 #[test]
@@ -642,8 +619,14 @@ fn s19_cancellation_propagates_down_and_never_up() {
     assert!(!root.is_cancelled() && !sibling.is_cancelled());
     root.cancel();
     assert!(sibling.is_cancelled());
-    assert_eq!(grandchild.error().unwrap().reason(), CancelReason::Parent);
-    assert_eq!(child.error().unwrap().reason(), CancelReason::Explicit);
+    assert_eq!(
+        grandchild.cancellation().unwrap().reason(),
+        CancelReason::Parent
+    );
+    assert_eq!(
+        child.cancellation().unwrap().reason(),
+        CancelReason::Explicit
+    );
 }
 
 #[test]
@@ -666,10 +649,6 @@ fn s19_a_child_stays_reachable_after_its_parents_tokens_are_dropped() {
     let grandchild = root.child().child(); // the middle token is dropped at once
     root.cancel();
     assert!(grandchild.is_cancelled());
-    // And the chain unlinks fully once the grandchild goes.
-    let root = CancelToken::new();
-    drop(root.child().child().child());
-    assert_eq!(root.__live_entries(), (0, 0));
 }
 
 #[test]
@@ -682,25 +661,6 @@ fn s19_deep_trees_do_not_overflow_the_stack() {
     }
     root.cancel();
     assert!(chain.last().unwrap().is_cancelled());
-    // Keep only the leaf: unlinking the chain when it goes must not recurse either.
-    let root = CancelToken::new();
-    let mut leaf = root.child();
-    for _ in 0..100_000 {
-        leaf = leaf.child();
-    }
-    drop(leaf);
-    assert_eq!(root.__live_entries(), (0, 0));
-}
-
-#[test]
-fn nodes_and_handlers_are_removed_when_they_end() {
-    let parent = CancelToken::new();
-    for _ in 0..1_000_000 {
-        let child = parent.child();
-        let _handler = child.on_cancel(|| {});
-        let _in_parent = parent.on_cancel(|| {});
-    }
-    assert_eq!(parent.__live_entries(), (0, 0));
 }
 
 #[tokio::test(start_paused = true)]
@@ -708,7 +668,7 @@ async fn s23_timeout_cancels_the_subtree_with_cause_deadline() {
     let result = cancelkit::with_timeout(Duration::from_secs(2), async {
         let inner = cancelkit::current_token().unwrap().child();
         let res = cancelkit::sleep(Duration::from_secs(10)).await;
-        (res, inner.error())
+        (res, inner.cancellation())
     })
     .await;
     assert_eq!(result.0.unwrap_err().reason(), CancelReason::Deadline);

@@ -1,6 +1,6 @@
-//! The future every spawned child runs: the user's future under the child's token. It reports
-//! exactly once to the group's shared state — its output, its panic (after cancelling the
-//! siblings, S21), or, if it is dropped unfinished, that it is gone.
+//! The future every child runs, wherever it runs (a tokio task, or inside a local group's own
+//! future): the user's future under the child's token. It reports exactly once to the group's
+//! shared state — its output, its panic, or, if it is dropped unfinished, that it is gone.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -9,77 +9,75 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::shared::{Outcome, Shared};
+use super::shared::{Outcome, Report, Shared};
 use crate::context::Scoped;
 use crate::sync::Arc;
 
 pin_project! {
-    pub(crate) struct Child<F, T, E, H> {
+    pub(crate) struct Child<F: Future> {
         #[pin]
         fut: Scoped<F>,
-        shared: Arc<Shared<T, E>>,
+        // `None` once the child has reported.
+        shared: Option<Arc<Shared<F::Output>>>,
         key: usize,
         generation: u64,
-        counted: bool,
-        // Maps the output before it is reported: cancels the group in fail-fast and
-        // discarding-throwing groups. `None` once the child has reported.
-        on_output: Option<H>,
     }
 
-    impl<F, T, E, H> PinnedDrop for Child<F, T, E, H> {
+    impl<F: Future> PinnedDrop for Child<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if this.on_output.take().is_some() {
-                this.shared.child_finished((*this.key, *this.generation, Outcome::Gone), *this.counted);
+            if let Some(shared) = this.shared.take() {
+                shared.child_finished(Report {
+                    key: *this.key,
+                    generation: *this.generation,
+                    outcome: Outcome::Gone,
+                });
             }
         }
     }
 }
 
-impl<F, T, E, H> Child<F, T, E, H> {
+impl<F: Future> Child<F> {
     pub(crate) fn new(
         fut: Scoped<F>,
-        shared: Arc<Shared<T, E>>,
+        shared: Arc<Shared<F::Output>>,
         (key, generation): (usize, u64),
-        counted: bool,
-        on_output: H,
     ) -> Self {
         Child {
             fut,
-            shared,
+            shared: Some(shared),
             key,
             generation,
-            counted,
-            on_output: Some(on_output),
         }
     }
 }
 
-impl<F, T, E, H> Future for Child<F, T, E, H>
-where
-    F: Future,
-    H: FnOnce(&Shared<T, E>, F::Output) -> T,
-{
+impl<F: Future> Future for Child<F> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        // Catching here, rather than leaving it to tokio, lets the siblings be cancelled the
-        // moment the panic happens, not when the group gets round to collecting this child.
-        let outcome = match catch_unwind(AssertUnwindSafe(|| this.fut.poll(cx))) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(out)) => {
-                let on_output = this.on_output.take().expect("polled after completion");
-                Outcome::Value(on_output(this.shared, out))
+        // Catching here, rather than leaving it to the executor, lets the group react the
+        // moment the panic happens (cancel the siblings, S21; or isolate it, S22b), not when
+        // it gets round to collecting this child.
+        let polled = catch_unwind(AssertUnwindSafe(|| this.fut.poll(cx)));
+        let shared = this.shared.take().expect("polled after completion");
+        let outcome = match polled {
+            Ok(Poll::Pending) => {
+                *this.shared = Some(shared);
+                return Poll::Pending;
             }
+            Ok(Poll::Ready(output)) => shared.outcome_of(output),
             Err(payload) => {
-                this.on_output.take();
-                this.shared.sibling_failed();
+                shared.child_panicked();
                 Outcome::Panicked(payload)
             }
         };
-        this.shared
-            .child_finished((*this.key, *this.generation, outcome), *this.counted);
+        shared.child_finished(Report {
+            key: *this.key,
+            generation: *this.generation,
+            outcome,
+        });
         Poll::Ready(())
     }
 }

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::future::Future;
 
-use super::ThrowingTaskGroup;
+use super::{GroupOptions, ThrowingTaskGroup};
 use crate::sync::{Arc, Mutex, lock};
 
 /// Where one child of a fixed fan-out leaves its output.
@@ -67,10 +67,25 @@ where
     T: 'static,
     E: 'static,
 {
-    while let Some(result) = group.join_next_ignoring_task().await {
+    while let Some(result) = group.join_next().await {
         result?;
     }
     Ok(())
+}
+
+/// `group!(a, b, c)`'s group: throwing and fail-fast (S31).
+///
+/// # Errors
+///
+/// The body's error.
+pub async fn with_fail_fast_task_group<T, E, R>(
+    body: impl AsyncFnOnce(&mut ThrowingTaskGroup<T, E>) -> Result<R, E>,
+) -> Result<R, E>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    GroupOptions::new().fail_fast().throwing(body).await
 }
 
 /// `group!(for pat in iter => fut)`: one child per item, outputs in input order.
@@ -86,8 +101,7 @@ where
     T: Send + 'static,
     E: Send + 'static,
 {
-    super::with_throwing_task_group(async |group| {
-        group.set_fail_fast(true);
+    with_fail_fast_task_group(async |group| {
         let mut count = 0;
         for item in iter {
             let index = count;
@@ -96,7 +110,7 @@ where
             group.spawn(async move { fut.await.map(|value| (index, value)) });
         }
         let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(count).collect();
-        while let Some(result) = group.join_next_ignoring_task().await {
+        while let Some(result) = group.join_next().await {
             let (index, value) = result?;
             slots[index] = Some(value);
         }

@@ -27,6 +27,17 @@
 //! | `for await x in group` | `while let Some(x) = group.next().await` (or the `Stream`) |
 //! | `for try await x in group` | `while let Some(x) = group.try_next().await?` |
 //! | — | [`with_local_task_group`]: children that borrow |
+//! | — | [`GroupOptions`]: isolated panics, fail-fast |
+//!
+//! # One group, several kinds
+//!
+//! Every group is a [`TaskGroup<T, K, S>`](TaskGroup): `T` the children's output (a throwing
+//! group's children return `Result`), `K` the kind ([`Collecting`] or [`Discarding`]), `S` where
+//! children run ([`Spawned`] tokio tasks, or [`Local`]ly inside the group's future). The Swift
+//! names are aliases: [`ThrowingTaskGroup<T, E>`](ThrowingTaskGroup) is
+//! `TaskGroup<Result<T, E>>`, [`DiscardingTaskGroup`] is `TaskGroup<(), Discarding>`, and so
+//! on. Policies — what a panic does, fail-fast — are chosen when the group is created, with
+//! [`GroupOptions`].
 //!
 //! # Guarantees
 //!
@@ -35,7 +46,9 @@
 //! - Dropping a group's future before it completes — it lost a `select!`, hit a timeout, its
 //!   task was aborted — cancels every child (so handlers run) and aborts them: no child keeps
 //!   running detached (S20).
-//! - A child's panic cancels its siblings at once and is resumed out of the group (S21).
+//! - A child's panic cancels its siblings at once; the group waits for them to finish, then
+//!   resumes the panic (S21). With [`GroupOptions::isolate_panics`] it is caught and reported
+//!   instead, and the siblings go on (S22b): what a server's accept loop wants.
 //! - [`next`](TaskGroup::next) returns as soon as the task running the group is cancelled,
 //!   with `None`, even if children are still running (S6); the group still waits for them
 //!   before returning.
@@ -43,30 +56,38 @@
 //! Children of the spawning groups are tokio tasks, so these need a tokio runtime. The group
 //! keeps their `JoinHandle`s (to abort them) and learns of their outcomes through a report
 //! queue it shares with them, rather than through a `JoinSet`: that saves an allocation and a
-//! lock round-trip per child, which pays for most of the child's cancellation node.
+//! lock round-trip per child, which pays for most of the child's cancellation node. Local
+//! children report through the same queue.
 //!
 //! [`cancel_all`]: TaskGroup::cancel_all
 
 mod child;
 mod core;
-mod discarding;
 pub(crate) mod fan_out;
 #[cfg(feature = "local")]
 mod local;
-pub(crate) mod shared;
+#[cfg(all(test, cancelkit_loom))]
+mod loom_tests;
+mod options;
+mod shared;
+mod spawner;
 mod task_group;
 
-pub use discarding::{DiscardingTaskGroup, ThrowingDiscardingTaskGroup};
 #[cfg(feature = "local")]
-pub use local::{LocalTaskGroup, with_local_task_group, with_throwing_local_task_group};
-pub use task_group::{TaskGroup, ThrowingTaskGroup};
+pub use local::{Local, LocalTaskGroup, with_local_task_group, with_throwing_local_task_group};
+pub use options::{ChildPanic, GroupOptions, PanicPolicy};
+pub use spawner::{Spawned, Spawner};
+pub use task_group::{
+    Collecting, Discarding, DiscardingTaskGroup, Kind, Spawn, TaskGroup,
+    ThrowingDiscardingTaskGroup, ThrowingTaskGroup,
+};
 
 /// Runs a [`TaskGroup`] (Swift's `withTaskGroup`): `body` spawns children of type `T` and
 /// collects their results; its result is the group's. When it returns, the group waits for
 /// the children left, discarding their results (S14).
 ///
 /// The group's token is created when the returned future is first polled, as a child of the
-/// polling task's token.
+/// polling task's token. For other policies, see [`GroupOptions`].
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -94,15 +115,12 @@ pub use task_group::{TaskGroup, ThrowingTaskGroup};
 ///
 /// # Panics
 ///
-/// Resumes a child's panic (S21).
+/// Resumes a child's panic once its siblings have finished (S21).
 pub async fn with_task_group<T, R>(body: impl AsyncFnOnce(&mut TaskGroup<T>) -> R) -> R
 where
     T: Send + 'static,
 {
-    let mut group = TaskGroup::new();
-    let out = body(&mut group).await;
-    group.finish().await;
-    out
+    GroupOptions::new().run(body).await
 }
 
 /// Runs a [`ThrowingTaskGroup`] (Swift's `withThrowingTaskGroup`): children return
@@ -137,7 +155,7 @@ where
 ///
 /// # Panics
 ///
-/// Resumes a child's panic (S21).
+/// Resumes a child's panic once its siblings have finished (S21).
 pub async fn with_throwing_task_group<T, E, R>(
     body: impl AsyncFnOnce(&mut ThrowingTaskGroup<T, E>) -> Result<R, E>,
 ) -> Result<R, E>
@@ -145,10 +163,7 @@ where
     T: Send + 'static,
     E: Send + 'static,
 {
-    let mut group = ThrowingTaskGroup::new();
-    let out = body(&mut group).await;
-    group.finish(out.is_err()).await;
-    out
+    GroupOptions::new().throwing(body).await
 }
 
 /// Runs a [`DiscardingTaskGroup`] (Swift's `withDiscardingTaskGroup`): children return `()`,
@@ -159,14 +174,11 @@ where
 ///
 /// # Panics
 ///
-/// Resumes a child's panic (S21).
+/// Resumes a child's panic once its siblings have finished (S21).
 pub async fn with_discarding_task_group<R>(
     body: impl AsyncFnOnce(&mut DiscardingTaskGroup) -> R,
 ) -> R {
-    let mut group = DiscardingTaskGroup::new();
-    let out = body(&mut group).await;
-    group.wait_for_all().await;
-    out
+    GroupOptions::new().discarding(body).await
 }
 
 /// Runs a [`ThrowingDiscardingTaskGroup`] (Swift's `withThrowingDiscardingTaskGroup`). The first
@@ -181,18 +193,12 @@ pub async fn with_discarding_task_group<R>(
 ///
 /// # Panics
 ///
-/// Resumes a child's panic (S21).
+/// Resumes a child's panic once its siblings have finished (S21).
 pub async fn with_throwing_discarding_task_group<E, R>(
     body: impl AsyncFnOnce(&mut ThrowingDiscardingTaskGroup<E>) -> Result<R, E>,
 ) -> Result<R, E>
 where
     E: Send + 'static,
 {
-    let mut group = ThrowingDiscardingTaskGroup::new();
-    let out = body(&mut group).await;
-    let child_error = group.finish(out.is_err()).await;
-    match (out, child_error) {
-        (Err(err), _) | (Ok(_), Some(err)) => Err(err),
-        (Ok(value), None) => Ok(value),
-    }
+    GroupOptions::new().throwing_discarding(body).await
 }

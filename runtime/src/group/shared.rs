@@ -1,21 +1,22 @@
-#![cfg_attr(not(cancelkit_loom), allow(unreachable_pub))] // `pub` for the loom tests only
 //! The state a group shares with its children, and the protocol they follow on it.
 //!
-//! This is the only synchronisation a group adds to tokio's tasks and the cancellation tree,
-//! and it is what the loom tests model-check:
+//! This is the only synchronisation a group adds to its children's executor and the
+//! cancellation tree, and it is what the loom models (`group::loom_tests`) check:
 //!
-//! - spawning a child takes a child of the group's token and (in a discarding group)
-//!   increments `live` ([`Shared::child_started`]);
+//! - spawning a child takes a child of the group's token ([`Shared::child_token`]);
 //! - a child reports exactly once, when it finishes, panics, or is dropped unfinished (aborted,
-//!   or its runtime shut down): [`Shared::child_finished`] queues its [`Outcome`], decrements
-//!   `live`, and wakes the group. The outcome travels through this queue, not through tokio's
-//!   `JoinHandle`, so the group learns *which* child finished without a per-child allocation;
+//!   or its runtime shut down): [`Shared::child_finished`] queues its [`Report`] and wakes the
+//!   group. The outcome travels through this queue, not through tokio's `JoinHandle`, so the
+//!   group learns *which* child finished without a per-child allocation;
 //! - the group drains the queue ([`Shared::poll_finished`]), registering its waker under the
 //!   same lock when the queue is empty, so a report is either drained or wakes the group;
-//! - a child that fails in a fail-fast or discarding-throwing group calls
-//!   [`Shared::record_failure`]: the first error is kept, and the group's token is cancelled
-//!   with [`CancelReason::SiblingFailed`] *after* the error is stored, so whoever sees the group
-//!   cancelled for that reason also finds the error;
+//! - a child whose output is a failure, in a group that reacts to failures (fail-fast, or a
+//!   throwing discarding group), calls [`Shared::child_failed`] *before* it reports: the first
+//!   failure is kept when the group keeps one, and then the group's token is cancelled with
+//!   [`CancelReason::SiblingFailed`], so whoever sees the group cancelled for that reason also
+//!   finds the failure;
+//! - a child that panics in a group that propagates panics (S21) cancels the group's token
+//!   the same way before it reports;
 //! - `cancel_all` and a dropped group cancel the token with [`CancelReason::Group`]. Whichever
 //!   cancel wins the token's compare-and-swap gives the reason; the other is a no-op (S2).
 
@@ -25,28 +26,46 @@ use std::fmt;
 use std::task::{Context, Waker};
 
 use crate::error::CancelReason;
-use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, lock};
+use crate::sync::{Arc, Mutex, lock};
 use crate::token::CancelToken;
 
 /// How a child ended.
-pub enum Outcome<T> {
+pub(crate) enum Outcome<T> {
     /// It returned this.
     Value(T),
+    /// It returned a failure that the group kept as its error ([`Shared::take_failure`]).
+    Kept,
     /// It panicked with this payload.
     Panicked(Box<dyn Any + Send>),
     /// It was dropped before finishing: aborted, or its runtime shut down.
     Gone,
 }
 
-/// A child's report: its key and generation in the group's table, and its outcome.
-pub type Report<T> = (usize, u64, Outcome<T>);
+/// A child's one report to its group.
+pub(crate) struct Report<T> {
+    /// The child's key in the group's table.
+    pub(crate) key: usize,
+    /// Tells a report for this key from a stale one for an earlier child under the same key.
+    pub(crate) generation: u64,
+    pub(crate) outcome: Outcome<T>,
+}
 
-/// What a group shares with its children: `T` is the children's output, `E` the error type a
-/// throwing discarding group keeps (the other groups never store one).
-pub struct Shared<T, E> {
+/// How a group reacts to its children's outputs and panics; fixed when the group is created.
+pub(crate) struct Reactions<T> {
+    /// Which outputs are failures that cancel the siblings at once (fail-fast, S17; throwing
+    /// discarding groups, S22). `None`: no output cancels anything by itself.
+    pub(crate) fails: Option<fn(&T) -> bool>,
+    /// Keep the first failure as the group's error (throwing discarding groups, S22).
+    pub(crate) keep_first_failure: bool,
+    /// A panic cancels the siblings (S21); otherwise it is isolated (S22b).
+    pub(crate) panic_cancels: bool,
+}
+
+/// What a group shares with its children; `T` is the children's output.
+pub(crate) struct Shared<T> {
     token: CancelToken,
-    live: AtomicUsize,
-    first_error: Mutex<Option<E>>,
+    reactions: Reactions<T>,
+    first_failure: Mutex<Option<T>>,
     finished: Mutex<Finished<T>>,
 }
 
@@ -55,13 +74,13 @@ struct Finished<T> {
     waker: Option<Waker>,
 }
 
-impl<T, E> Shared<T, E> {
+impl<T> Shared<T> {
     /// State for a group whose token is `token`.
-    pub fn new(token: CancelToken) -> Arc<Self> {
+    pub(crate) fn new(token: CancelToken, reactions: Reactions<T>) -> Arc<Self> {
         Arc::new(Shared {
             token,
-            live: AtomicUsize::new(0),
-            first_error: Mutex::new(None),
+            reactions,
+            first_failure: Mutex::new(None),
             finished: Mutex::new(Finished {
                 reports: Vec::new(),
                 waker: None,
@@ -70,30 +89,52 @@ impl<T, E> Shared<T, E> {
     }
 
     /// The group's token.
-    pub fn token(&self) -> &CancelToken {
+    pub(crate) fn token(&self) -> &CancelToken {
         &self.token
     }
 
-    /// Registers a new child and returns its token: a child of the group's, already cancelled
-    /// if the group is. `counted` children are counted live until they report (only discarding
-    /// groups need the count: two contended atomic operations per child).
-    pub fn child_started(&self, counted: bool) -> CancelToken {
-        if counted {
-            self.live.fetch_add(1, Ordering::Relaxed);
-        }
+    /// A new child's token: a child of the group's, already cancelled if the group is.
+    pub(crate) fn child_token(&self) -> CancelToken {
         self.token.child()
     }
 
+    /// What a finished child reports: reacts to a failure first (see the module docs).
+    pub(crate) fn outcome_of(&self, output: T) -> Outcome<T> {
+        let Some(fails) = self.reactions.fails else {
+            return Outcome::Value(output);
+        };
+        if !fails(&output) {
+            return Outcome::Value(output);
+        }
+        let outcome = if self.reactions.keep_first_failure {
+            let mut slot = lock(&self.first_failure);
+            if slot.is_none() {
+                *slot = Some(output);
+                Outcome::Kept
+            } else {
+                Outcome::Value(output)
+            }
+        } else {
+            Outcome::Value(output)
+        };
+        self.token.cancel_with(CancelReason::SiblingFailed);
+        outcome
+    }
+
+    /// A child panicked: cancels the siblings if the group propagates panics (S21).
+    pub(crate) fn child_panicked(&self) {
+        if self.reactions.panic_cancels {
+            self.token.cancel_with(CancelReason::SiblingFailed);
+        }
+    }
+
     /// A child's one report: queues it and wakes the group.
-    pub fn child_finished(&self, report: Report<T>, counted: bool) {
+    pub(crate) fn child_finished(&self, report: Report<T>) {
         let waker = {
             let mut finished = lock(&self.finished);
             finished.reports.push(report);
             finished.waker.take()
         };
-        if counted {
-            self.live.fetch_sub(1, Ordering::AcqRel);
-        }
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -101,7 +142,11 @@ impl<T, E> Shared<T, E> {
 
     /// Moves every queued report into `into`; if there is none, registers `cx`'s waker to be
     /// woken by the next one. Returns whether anything was moved.
-    pub fn poll_finished(&self, cx: &mut Context<'_>, into: &mut VecDeque<Report<T>>) -> bool {
+    pub(crate) fn poll_finished(
+        &self,
+        cx: &mut Context<'_>,
+        into: &mut VecDeque<Report<T>>,
+    ) -> bool {
         let mut finished = lock(&self.finished);
         if finished.reports.is_empty() {
             match &mut finished.waker {
@@ -115,63 +160,25 @@ impl<T, E> Shared<T, E> {
     }
 
     /// Moves every queued report into `into`, without waiting.
-    pub fn take_finished(&self, into: &mut VecDeque<Report<T>>) {
+    pub(crate) fn take_finished(&self, into: &mut VecDeque<Report<T>>) {
         into.extend(lock(&self.finished).reports.drain(..));
     }
 
-    /// Counted children started and not yet reported.
-    pub fn live(&self) -> usize {
-        self.live.load(Ordering::Acquire)
-    }
-
-    /// Keeps `err` if it is the first failure, then cancels the group with
-    /// [`CancelReason::SiblingFailed`]. Returns whether `err` was the first.
-    pub fn record_failure(&self, err: E) -> bool {
-        let first = {
-            let mut slot = lock(&self.first_error);
-            if slot.is_none() {
-                *slot = Some(err);
-                true
-            } else {
-                false
-            }
-        };
-        self.token.cancel_with(CancelReason::SiblingFailed);
-        first
-    }
-
-    /// Cancels the group's token because a sibling failed (without an error to keep: a
-    /// fail-fast child error that travels through `next()`, or a panic).
-    pub fn sibling_failed(&self) {
-        self.token.cancel_with(CancelReason::SiblingFailed);
-    }
-
     /// Cancels the group's token with [`CancelReason::Group`]. `false` if it already was.
-    pub fn cancel_all(&self) -> bool {
+    pub(crate) fn cancel_all(&self) -> bool {
         self.token.cancel_with(CancelReason::Group)
     }
 
-    /// Takes the first recorded child error.
-    pub fn take_error(&self) -> Option<E> {
-        lock(&self.first_error).take()
+    /// Takes the kept first failure.
+    pub(crate) fn take_failure(&self) -> Option<T> {
+        lock(&self.first_failure).take()
     }
 }
 
-impl<T, E> fmt::Debug for Shared<T, E> {
+impl<T> fmt::Debug for Shared<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Shared")
             .field("token", &self.token)
-            .field("live", &self.live())
             .finish_non_exhaustive()
-    }
-}
-
-impl<T> fmt::Debug for Outcome<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Outcome::Value(_) => "Value(..)",
-            Outcome::Panicked(_) => "Panicked(..)",
-            Outcome::Gone => "Gone",
-        })
     }
 }

@@ -1,24 +1,35 @@
 //! Model checks of the cancellation tree and handler registration with loom: every
-//! interleaving of a cancel with a concurrent registration, removal or drop.
+//! interleaving of a cancel with a concurrent registration, removal or drop. (The group's
+//! protocol has its own models in `group::loom_tests`.) They live inside the crate so that
+//! they can read what a node holds without a public test hook.
 //!
 //! ```text
-//! RUSTFLAGS="--cfg cancelkit_loom" cargo test -p cancelkit --release --test loom --target-dir target/loom
+//! RUSTFLAGS="--cfg cancelkit_loom" cargo test -p cancelkit --release --lib loom --target-dir target/loom
 //! ```
 //!
 //! The preemption bound defaults to 3 (each model finishes in well under a second) and can be
 //! raised with `LOOM_MAX_PREEMPTIONS`.
-#![cfg(cancelkit_loom)]
 
-use cancelkit::{CancelReason, CancelToken};
+use crate::{CancelReason, CancelToken};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
-/// `loom::model` with a preemption bound of 3 unless `LOOM_MAX_PREEMPTIONS` says otherwise.
-fn model(f: impl Fn() + Sync + Send + 'static) {
+/// `loom::model` with a preemption bound of `bound` unless `LOOM_MAX_PREEMPTIONS` says
+/// otherwise.
+pub(crate) fn model_with_bound(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound.get_or_insert(3);
+    builder.preemption_bound.get_or_insert(bound);
     builder.check(f);
+}
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    model_with_bound(3, f);
+}
+
+/// (linked children, listeners) held by a token's node.
+pub(crate) fn entries(token: &CancelToken) -> (usize, usize) {
+    token.node().live_entries()
 }
 
 fn counter() -> Arc<AtomicUsize> {
@@ -38,7 +49,10 @@ fn cancel_racing_child_registration_never_loses_the_child() {
         canceller.join().unwrap();
         assert!(child.is_cancelled());
         assert!(grandchild.is_cancelled());
-        assert_eq!(grandchild.error().unwrap().origin(), CancelReason::Explicit);
+        assert_eq!(
+            grandchild.cancellation().unwrap().origin(),
+            CancelReason::Explicit
+        );
     });
 }
 
@@ -127,7 +141,7 @@ fn child_dropped_while_parent_cancels_leaves_nothing_behind() {
         });
         drop(child);
         canceller.join().unwrap();
-        assert_eq!(parent.__live_entries(), (0, 0));
+        assert_eq!(entries(&parent), (0, 0));
     });
 }
 
@@ -156,7 +170,7 @@ fn dropping_a_middle_token_while_cancelling_still_reaches_the_grandchild() {
         dropper.join().unwrap();
         assert!(grandchild.is_cancelled());
         drop(grandchild);
-        assert_eq!(root.__live_entries(), (0, 0));
+        assert_eq!(entries(&root), (0, 0));
     });
 }
 
@@ -171,12 +185,11 @@ fn a_parked_until_cancelled_is_interrupted_and_leaves_nothing_behind() {
             let token = token.clone();
             move || token.cancel()
         });
-        let out = loom::future::block_on(
-            token.run(cancelkit::until_cancelled(std::future::pending::<()>())),
-        );
+        let out =
+            loom::future::block_on(token.run(crate::until_cancelled(std::future::pending::<()>())));
         assert_eq!(out.unwrap_err().reason(), CancelReason::Explicit);
         canceller.join().unwrap();
-        assert_eq!(token.__live_entries(), (0, 0));
+        assert_eq!(entries(&token), (0, 0));
     });
 }
 

@@ -1,28 +1,59 @@
 //! Model checks of a task group's own synchronisation with loom: the state a group shares
-//! with its children (`group::shared`: the report queue and its waker, the live count, the
-//! first error), raced against the group's polling, `cancel_all` and drop. tokio cannot run
-//! under loom, so the tasks around it are left out; what is checked is the protocol every child
-//! and the group follow on the shared state and the cancellation tree.
+//! with its children (`shared`: the report queue and its waker, the kept first failure),
+//! raced against the group's polling, `cancel_all` and drop. tokio cannot run under loom, so
+//! the tasks around it are left out; what is checked is the protocol every child and the
+//! group follow on the shared state and the cancellation tree.
 //!
 //! ```text
-//! RUSTFLAGS="--cfg cancelkit_loom" LOOM_MAX_PREEMPTIONS=2 \
-//!     cargo test -p cancelkit --release --test loom_group --target-dir target/loom
+//! RUSTFLAGS="--cfg cancelkit_loom" cargo test -p cancelkit --release --lib loom --target-dir target/loom
 //! ```
-#![cfg(cancelkit_loom)]
 
 use std::collections::VecDeque;
 use std::task::{Context, Wake, Waker};
 
-use cancelkit::__loom_group::{Outcome, Report, Shared};
-use cancelkit::{CancelReason, CancelToken};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
-/// `loom::model` with a preemption bound of 2 unless `LOOM_MAX_PREEMPTIONS` says otherwise.
+use super::shared::{Outcome, Reactions, Report, Shared};
+use crate::loom_tests::{entries, model_with_bound};
+use crate::sync::Arc;
+use crate::{CancelReason, CancelToken};
+
+/// A preemption bound of 2 unless `LOOM_MAX_PREEMPTIONS` says otherwise.
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound.get_or_insert(2);
-    builder.check(f);
+    model_with_bound(2, f);
+}
+
+/// A group whose children's outputs never cancel anything.
+fn plain<T>() -> Arc<Shared<T>> {
+    Shared::new(
+        CancelToken::new(),
+        Reactions {
+            fails: None,
+            keep_first_failure: false,
+            panic_cancels: true,
+        },
+    )
+}
+
+/// A throwing discarding group: `Err` outputs cancel the siblings and the first is kept.
+fn keeping<E>() -> Arc<Shared<Result<(), E>>> {
+    Shared::new(
+        CancelToken::new(),
+        Reactions {
+            fails: Some(Result::is_err),
+            keep_first_failure: true,
+            panic_cancels: true,
+        },
+    )
+}
+
+fn report<T>(outcome: Outcome<T>) -> Report<T> {
+    Report {
+        key: 0,
+        generation: 0,
+        outcome,
+    }
 }
 
 /// A waker that counts its wake-ups.
@@ -42,7 +73,7 @@ fn counting_waker() -> (std::sync::Arc<CountingWaker>, Waker) {
 fn values<T>(reports: VecDeque<Report<T>>) -> Vec<T> {
     reports
         .into_iter()
-        .filter_map(|(_, _, outcome)| match outcome {
+        .filter_map(|report| match report.outcome {
             Outcome::Value(value) => Some(value),
             _ => None,
         })
@@ -54,13 +85,13 @@ fn a_report_racing_the_group_poll_is_never_lost() {
     // The group polls the queue (registering its waker when empty) while a child reports:
     // either the poll drains the report, or the report wakes the group. No lost wake-up.
     model(|| {
-        let group = Shared::<u32, ()>::new(CancelToken::new());
-        let token = group.child_started(false);
+        let group = plain::<u32>();
+        let token = group.child_token();
         let child = thread::spawn({
             let group = group.clone();
             move || {
                 drop(token);
-                group.child_finished((0, 0, Outcome::Value(7)), false);
+                group.child_finished(report(Outcome::Value(7)));
             }
         });
         let (woken, waker) = counting_waker();
@@ -82,25 +113,23 @@ fn a_report_racing_the_group_poll_is_never_lost() {
 #[test]
 fn child_finishing_while_cancel_all_runs() {
     // A child finishes (its token is dropped, its report queued) while the body calls
-    // cancel_all(): the report arrives, the live count ends at zero, and nothing is left
-    // registered on the group's node.
+    // cancel_all(): the report arrives, and nothing is left registered on the group's node.
     model(|| {
-        let group = Shared::<&'static str, ()>::new(CancelToken::new());
-        let token = group.child_started(true);
+        let group = plain::<&'static str>();
+        let token = group.child_token();
         let child = thread::spawn({
             let group = group.clone();
             move || {
-                if let Some(err) = token.error() {
+                if let Some(err) = token.cancellation() {
                     assert_eq!(err.origin(), CancelReason::Group);
                 }
                 drop(token);
-                group.child_finished((0, 0, Outcome::Value("done")), true);
+                group.child_finished(report(Outcome::Value("done")));
             }
         });
         assert!(group.cancel_all());
         child.join().unwrap();
-        assert_eq!(group.live(), 0);
-        assert_eq!(group.token().__live_entries(), (0, 0));
+        assert_eq!(entries(group.token()), (0, 0));
         let mut reports = VecDeque::new();
         group.take_finished(&mut reports);
         assert_eq!(values(reports), ["done"]);
@@ -113,45 +142,45 @@ fn child_failing_while_cancel_all_runs() {
     // while the body cancels it too: whichever cancel wins gives the reason, the error is
     // never lost, and the child's token ends cancelled with the winner's origin.
     model(|| {
-        let group = Shared::<(), &'static str>::new(CancelToken::new());
-        let token = group.child_started(true);
+        let group = keeping::<&'static str>();
+        let token = group.child_token();
         let child = thread::spawn({
             let group = group.clone();
             move || {
-                assert!(group.record_failure("child failed"));
-                group.child_finished((0, 0, Outcome::Value(())), true);
+                let outcome = group.outcome_of(Err("child failed"));
+                assert!(matches!(outcome, Outcome::Kept));
+                group.child_finished(report(outcome));
             }
         });
         let won = group.cancel_all();
         child.join().unwrap();
-        let reason = group.token().error().unwrap().reason();
+        let reason = group.token().cancellation().unwrap().reason();
         if won {
             assert_eq!(reason, CancelReason::Group);
         } else {
             assert_eq!(reason, CancelReason::SiblingFailed);
         }
-        assert_eq!(token.error().unwrap().origin(), reason);
-        assert_eq!(group.take_error(), Some("child failed"));
-        assert_eq!(group.live(), 0);
+        assert_eq!(token.cancellation().unwrap().origin(), reason);
+        assert_eq!(group.take_failure(), Some(Err("child failed")));
     });
 }
 
 #[test]
 fn two_failing_children_keep_exactly_the_first_error() {
     model(|| {
-        let group = Shared::<(), u32>::new(CancelToken::new());
-        let _first = group.child_started(true);
-        let _second = group.child_started(true);
+        let group = keeping::<u32>();
+        let _first = group.child_token();
+        let _second = group.child_token();
         let other = thread::spawn({
             let group = group.clone();
-            move || group.record_failure(2)
+            move || matches!(group.outcome_of(Err(2)), Outcome::Kept)
         });
-        let mine = group.record_failure(1);
+        let mine = matches!(group.outcome_of(Err(1)), Outcome::Kept);
         let theirs = other.join().unwrap();
         assert!(mine ^ theirs, "exactly one error is the first");
-        assert_eq!(group.take_error(), Some(if mine { 1 } else { 2 }));
+        assert_eq!(group.take_failure(), Some(Err(if mine { 1 } else { 2 })));
         assert_eq!(
-            group.token().error().unwrap().reason(),
+            group.token().cancellation().unwrap().reason(),
             CancelReason::SiblingFailed
         );
     });
@@ -164,13 +193,13 @@ fn group_dropped_while_a_child_registers() {
     // that it is gone. The new node is either drained by the cancel or created already
     // cancelled: never left running uncancelled under a dropped group.
     model(|| {
-        let group = Shared::<(), ()>::new(CancelToken::new());
-        let token = group.child_started(true);
+        let group = plain::<()>();
+        let token = group.child_token();
         let child = thread::spawn({
             let group = group.clone();
             move || {
                 let grandchild = token.child();
-                group.child_finished((0, 0, Outcome::Gone), true);
+                group.child_finished(report(Outcome::Gone));
                 (token, grandchild)
             }
         });
@@ -180,7 +209,10 @@ fn group_dropped_while_a_child_registers() {
         let (token, grandchild) = child.join().unwrap();
         assert!(token.is_cancelled());
         assert!(grandchild.is_cancelled());
-        assert_eq!(grandchild.error().unwrap().origin(), CancelReason::Group);
+        assert_eq!(
+            grandchild.cancellation().unwrap().origin(),
+            CancelReason::Group
+        );
     });
 }
 
@@ -189,19 +221,18 @@ fn spawn_racing_cancel_all_starts_cancelled_or_is_cancelled() {
     // S18 under a race: a child registered while another thread cancels the group is
     // cancelled either way.
     model(|| {
-        let group = Shared::<(), ()>::new(CancelToken::new());
+        let group = plain::<()>();
         let canceller = thread::spawn({
             let group = group.clone();
             move || {
                 group.cancel_all();
             }
         });
-        let token = group.child_started(true);
+        let token = group.child_token();
         canceller.join().unwrap();
         assert!(token.is_cancelled());
         drop(token);
-        group.child_finished((0, 0, Outcome::Value(())), true);
-        assert_eq!(group.live(), 0);
-        assert_eq!(group.token().__live_entries(), (0, 0));
+        group.child_finished(report(Outcome::Value(())));
+        assert_eq!(entries(group.token()), (0, 0));
     });
 }
