@@ -262,41 +262,62 @@ impl Node {
             return Ok(false);
         };
         // Only a node with children allocates here: the common case, a task or scope with a
-        // few parked waiters or handlers, stays allocation-free.
+        // few parked waiters or handlers, stays allocation-free. Below it, each node's
+        // entries are drained into one list and its slab keeps its buffer, freed later with
+        // the node by whoever drops it (for a group, its children's threads), not here.
         let mut stack = children_of(&own);
         let mut below = Vec::new();
         let child_err = err.inherited();
         while let Some(node) = stack.pop() {
-            if let Some(entries) = node.mark(child_err) {
-                stack.extend(children_of(&entries));
-                below.push(entries);
-            }
+            node.mark_into(child_err, &mut stack, &mut below);
         }
         let mut panic = None;
-        for entries in std::iter::once(own).chain(below) {
-            for (_, entry) in entries {
-                match entry {
-                    Entry::Wake(waker) => waker.wake(),
-                    Entry::Handler(handler, done) => {
-                        // A handler of this cancel that ran earlier may have dropped this
-                        // one's guard: then it is revoked and must not run (S9, S10).
-                        if done.as_ref().is_some_and(|done| !done.start()) {
-                            continue;
-                        }
-                        if let Err(payload) = catch_unwind(AssertUnwindSafe(handler)) {
-                            panic.get_or_insert(payload);
-                        }
-                        if let Some(done) = done {
-                            done.set();
-                        }
+        let own = own.into_iter().map(|(_, entry)| entry);
+        for entry in own.chain(below) {
+            match entry {
+                Entry::Wake(waker) => waker.wake(),
+                Entry::Handler(handler, done) => {
+                    // A handler of this cancel that ran earlier may have dropped this one's
+                    // guard: then it is revoked and must not run (S9, S10).
+                    if done.as_ref().is_some_and(|done| !done.start()) {
+                        continue;
                     }
-                    Entry::Child(_) => {}
+                    if let Err(payload) = catch_unwind(AssertUnwindSafe(handler)) {
+                        panic.get_or_insert(payload);
+                    }
+                    if let Some(done) = done {
+                        done.set();
+                    }
                 }
+                Entry::Child(_) => {}
             }
         }
         match panic {
             Some(payload) => Err(payload),
             None => Ok(true),
+        }
+    }
+
+    /// Flips a descendant and drains its entries: children onto `stack`, listeners into
+    /// `listeners`. Nothing if it was already cancelled.
+    fn mark_into(
+        &self,
+        err: CancellationError,
+        stack: &mut Vec<Arc<Node>>,
+        listeners: &mut Vec<Entry>,
+    ) {
+        if self
+            .state
+            .compare_exchange(0, err.pack(), Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
+        }
+        for entry in lock(&self.entries).drain() {
+            match entry {
+                Entry::Child(child) => stack.push(child),
+                listener => listeners.push(listener),
+            }
         }
     }
 

@@ -89,7 +89,7 @@ impl<T, S: Spawner> Core<T, S> {
         let generation = self.next_generation;
         self.next_generation += 1;
         let child = Child::new(
-            Scoped::new(self.shared.child_token(), fut),
+            Scoped::new(self.shared.token().clone(), fut),
             Arc::clone(&self.shared),
             (entry.key(), generation),
         );

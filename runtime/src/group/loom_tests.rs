@@ -86,7 +86,7 @@ fn a_report_racing_the_group_poll_is_never_lost() {
     // either the poll drains the report, or the report wakes the group. No lost wake-up.
     model(|| {
         let group = plain::<u32>();
-        let token = group.child_token();
+        let token = group.token().clone();
         let child = thread::spawn({
             let group = group.clone();
             move || {
@@ -116,7 +116,7 @@ fn child_finishing_while_cancel_all_runs() {
     // cancel_all(): the report arrives, and nothing is left registered on the group's node.
     model(|| {
         let group = plain::<&'static str>();
-        let token = group.child_token();
+        let token = group.token().clone();
         let child = thread::spawn({
             let group = group.clone();
             move || {
@@ -143,7 +143,7 @@ fn child_failing_while_cancel_all_runs() {
     // never lost, and the child's token ends cancelled with the winner's origin.
     model(|| {
         let group = keeping::<&'static str>();
-        let token = group.child_token();
+        let token = group.token().clone();
         let child = thread::spawn({
             let group = group.clone();
             move || {
@@ -169,8 +169,8 @@ fn child_failing_while_cancel_all_runs() {
 fn two_failing_children_keep_exactly_the_first_error() {
     model(|| {
         let group = keeping::<u32>();
-        let _first = group.child_token();
-        let _second = group.child_token();
+        let _first = group.token().clone();
+        let _second = group.token().clone();
         let other = thread::spawn({
             let group = group.clone();
             move || matches!(group.outcome_of(Err(2)), Outcome::Kept)
@@ -194,7 +194,7 @@ fn group_dropped_while_a_child_registers() {
     // cancelled: never left running uncancelled under a dropped group.
     model(|| {
         let group = plain::<()>();
-        let token = group.child_token();
+        let token = group.token().clone();
         let child = thread::spawn({
             let group = group.clone();
             move || {
@@ -228,7 +228,7 @@ fn spawn_racing_cancel_all_starts_cancelled_or_is_cancelled() {
                 group.cancel_all();
             }
         });
-        let token = group.child_token();
+        let token = group.token().clone();
         canceller.join().unwrap();
         assert!(token.is_cancelled());
         drop(token);

@@ -3,18 +3,25 @@
 //! # The model
 //!
 //! A group runs *child tasks* concurrently and never lets one outlive it. Its cancellation
-//! node sits between the task running the group and the children:
+//! node sits between the task running the group and the children, which all run under it:
 //!
 //! ```text
-//! task running the group ── group token ──┬── child 1
-//!                                          ├── child 2
-//!                                          └── ...
+//! task running the group ── group token ── shared by child 1, child 2, ...
 //! ```
 //!
 //! so cancelling the task cancels the group and every child (S16a, S19), [`cancel_all`]
 //! cancels the children and not the task, and a child's cancellation touches nothing above
-//! it. The group's *body* — the async closure you pass — runs in the task itself, under the
-//! task's token: it spawns children and collects their results.
+//! the group. The group's *body* — the async closure you pass — runs in the task itself, under
+//! the task's token: it spawns children and collects their results.
+//!
+//! Children share their group's node: as in Swift, they are only ever cancelled together, so
+//! one node serves them all; a cancel marks one node instead of one per child, and a spawn
+//! allocates none. A child therefore sees its group's own reason
+//! ([`Group`](crate::CancelReason::Group), [`SiblingFailed`](crate::CancelReason::SiblingFailed),
+//! or [`Parent`](crate::CancelReason::Parent) when the task running the group was cancelled),
+//! and [`current_token`](crate::current_token) inside a child is the group's token:
+//! cancelling it is [`cancel_all`]. Tokens, deadlines and groups a child creates are nodes of
+//! their own below it.
 //!
 //! | Swift | cancelkit |
 //! | --- | --- |

@@ -3,7 +3,9 @@
 //! This is the only synchronisation a group adds to its children's executor and the
 //! cancellation tree, and it is what the loom models (`group::loom_tests`) check:
 //!
-//! - spawning a child takes a child of the group's token ([`Shared::child_token`]);
+//! - a child runs under the group's own token (children share their group's node: they are
+//!   only ever cancelled together, so one node serves them all, and a cancel marks one node
+//!   and wakes its waiters);
 //! - a child reports exactly once, when it finishes, panics, or is dropped unfinished (aborted,
 //!   or its runtime shut down): [`Shared::child_finished`] queues its [`Report`] and wakes the
 //!   group. The outcome travels through this queue, not through tokio's `JoinHandle`, so the
@@ -91,11 +93,6 @@ impl<T> Shared<T> {
     /// The group's token.
     pub(crate) fn token(&self) -> &CancelToken {
         &self.token
-    }
-
-    /// A new child's token: a child of the group's, already cancelled if the group is.
-    pub(crate) fn child_token(&self) -> CancelToken {
-        self.token.child()
     }
 
     /// What a finished child reports: reacts to a failure first (see the module docs).
