@@ -40,7 +40,9 @@ mod group;
 ///   under a literal `if false` never runs and gets none either.
 /// - **Opt-out**: `#[uninterruptible]` (or `#[cancelkit::uninterruptible]`) on a loop, a `let`
 ///   or any other statement leaves that whole statement — nested loops and awaits included —
-///   without checkpoints. The macro removes the marker everywhere in the body, closures and
+///   without checkpoints, and runs each of its awaits under `cancelkit::shield`, so the
+///   `#[cancellable]` functions it calls are not interrupted either: the statement runs to
+///   its end, and the next checkpoint after it sees the cancel. The macro removes the marker everywhere in the body, closures and
 ///   `async` blocks included, so the bare form needs no `use` (importing it would give an
 ///   "unused import" warning). On a method of an instrumented `impl` block it leaves the method
 ///   alone.
@@ -195,7 +197,8 @@ pub fn cancellable(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Marks a loop or statement inside a [`#[cancellable]`](macro@cancellable) function as
-/// intentionally uninterruptible: it gets no checkpoints, and its awaits run to completion.
+/// intentionally uninterruptible: it gets no checkpoints, and its awaits run shielded to
+/// completion (the `#[cancellable]` functions they call included).
 /// `#[cancellable]` removes the marker; used anywhere else it is a compile error (the item is
 /// kept). On a statement outside a `#[cancellable]` function, stable Rust reports its own
 /// error first (E0658, "custom attributes cannot be applied to statements"), because it

@@ -55,13 +55,33 @@
 //! After an interrupted exchange, close the connection (drop it; pools should not get it back)
 //! or mark the exchange `#[uninterruptible]` so that it always finishes.
 //!
+//! ## Data an await brought in stays where the await put it
+//!
+//! A completed await's value always reaches your code (S25c), but a checkpoint may come
+//! before your code has *used* it. The usual frame reader reads into a buffer and parses at
+//! the top of its loop:
+//!
+//! ```text
+//! loop {                                   // checkpoint here
+//!     if let Some(frame) = parse(&mut buf)? { return Ok(Some(frame)); }
+//!     stream.read_buf(&mut buf).await?;    // completes; the loop goes round
+//! }
+//! ```
+//!
+//! Cancelled while the read was completing, the function returns at the loop head with the
+//! new bytes still in `buf`, unparsed. Nothing is lost as long as the buffer is kept (the next
+//! call parses them first); if the task owns the connection and drops it, they go with it.
+//! Where that matters, mark the loop `#[uninterruptible]` or parse before checking.
+//!
 //! ## Keeping an await whole
 //!
 //! - `#[uninterruptible]` on a statement inside a `#[cancellable]` function leaves that
-//!   statement without checkpoints: its awaits run to completion, and the next checkpoint
-//!   after it sees the cancellation.
+//!   statement without checkpoints and runs each of its awaits shielded, so they run to
+//!   completion — including the awaits of `#[cancellable]` functions it calls (`write_frame`,
+//!   `read_response`) — and the next checkpoint after it sees the cancellation.
 //! - `#[cancellable(interrupt = false)]` keeps the check *before* every await (S25a) but never
-//!   interrupts one: for functions whose awaits are not cancel-safe.
+//!   interrupts one: for functions whose awaits are not cancel-safe. (It covers that function's
+//!   own awaits; a `#[cancellable]` function it calls has its own options.)
 //! - `shield(fut).await` is never interrupted nor checked by `#[cancellable]`: the shield says
 //!   the clean-up inside must finish.
 //! - In a `select!` loop, create a non-cancel-safe future once, outside the loop, and poll it
@@ -75,7 +95,7 @@
 //!
 //! #[cancellable]
 //! async fn get(conn: &mut BufReader<TcpStream>, key: &str) -> Result<String, std::io::Error> {
-//!     // Either both halves of the exchange run, or neither does: a cancel that arrives
+//!     // Once started, both halves of the exchange run to the end: a cancel that arrives
 //!     // while it is in flight is seen at the next checkpoint, after the response is read.
 //!     #[uninterruptible]
 //!     let line = {

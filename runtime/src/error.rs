@@ -160,14 +160,47 @@ impl From<CancellationError> for std::io::Error {
     }
 }
 
+impl CancellationError {
+    /// Finds a `CancellationError` in `err` or anything it wraps, so that code handling
+    /// errors generically can tell cancellation from failure: the error itself, its
+    /// `source()` chain, and the payload of an [`std::io::Error`] made from one (which
+    /// `source()` does not show: `#[cancellable]` in a function returning `io::Result`, or
+    /// boxed inside `Box<dyn Error>`).
+    ///
+    /// ```
+    /// use cancelkit::{CancelReason, CancellationError};
+    /// let io: std::io::Error = CancellationError::new(CancelReason::Deadline).into();
+    /// let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(io);
+    /// let found = CancellationError::find(boxed.as_ref()).unwrap();
+    /// assert_eq!(found.reason(), CancelReason::Deadline);
+    /// ```
+    #[must_use]
+    pub fn find(err: &(dyn std::error::Error + 'static)) -> Option<CancellationError> {
+        let mut next = Some(err);
+        while let Some(err) = next {
+            if let Some(found) = err.downcast_ref::<CancellationError>() {
+                return Some(*found);
+            }
+            if let Some(inner) = err
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                && let Some(found) = Self::find(inner)
+            {
+                return Some(found);
+            }
+            next = err.source();
+        }
+        None
+    }
+}
+
 #[cfg(feature = "anyhow")]
 impl CancellationError {
-    /// Finds a `CancellationError` anywhere in an `anyhow::Error`'s chain of causes, so that
-    /// code handling errors generically can tell cancellation from failure.
+    /// Finds a `CancellationError` anywhere in an `anyhow::Error`'s chain of causes (see
+    /// [`find`](Self::find)).
     #[must_use]
     pub fn find_in(err: &anyhow::Error) -> Option<CancellationError> {
-        err.chain()
-            .find_map(|e| e.downcast_ref::<CancellationError>().copied())
+        err.chain().find_map(Self::find)
     }
 }
 

@@ -149,7 +149,7 @@ pub use cancelkit_macros::group;
 /// Not public API: what `cancelkit-macros` expands to. Anything here may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::context::checkpoint;
+    pub use crate::context::{checkpoint, shield};
     pub use crate::error::CancellationError;
     pub use crate::group::fan_out::{
         Slot, for_each as group_for_each, join_all as group_join_all, with_fail_fast_task_group,

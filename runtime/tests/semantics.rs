@@ -155,6 +155,32 @@ fn s5_error_converts_into_io_and_boxed_errors() {
     assert!(boxed().unwrap_err().is::<CancellationError>());
 }
 
+#[test]
+fn s5_the_cancellation_is_found_however_it_was_wrapped() {
+    /// An application error whose cause is an I/O error.
+    #[derive(Debug)]
+    struct Request(std::io::Error);
+    impl std::fmt::Display for Request {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("request failed")
+        }
+    }
+    impl std::error::Error for Request {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+    let cancelled = CancellationError::new(CancelReason::Deadline);
+    let io: std::io::Error = cancelled.into();
+    // `source()` does not show an io::Error's payload, so a plain chain walk misses it.
+    assert!(std::error::Error::source(&io).is_none());
+    assert_eq!(CancellationError::find(&io), Some(cancelled));
+    let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(Request(io));
+    assert_eq!(CancellationError::find(boxed.as_ref()), Some(cancelled));
+    let other = std::io::Error::other("disk full");
+    assert_eq!(CancellationError::find(&other), None);
+}
+
 #[tokio::test(start_paused = true)]
 async fn s6_sleep_wakes_promptly_on_cancel() {
     let (parked_tx, parked_rx) = oneshot::channel();

@@ -583,5 +583,83 @@ async fn a_deadline_interrupts_a_parked_socket_read_and_accept() {
 }
 
 fn cancellation_in(err: &std::io::Error) -> Option<CancellationError> {
-    err.get_ref()?.downcast_ref::<CancellationError>().copied()
+    CancellationError::find(err)
+}
+
+// ---- keeping awaits whole --------------------------------------------------------------------
+
+/// A `#[cancellable]` callee: interrupted by the task's cancellation, unless shielded.
+#[cancellable]
+async fn callee(rx: tokio::sync::oneshot::Receiver<u32>) -> Result<u32, CancellationError> {
+    Ok(rx.await.unwrap_or(0))
+}
+
+/// `#[uninterruptible]` keeps the statement's awaits whole, including the awaits of the
+/// `#[cancellable]` functions it calls; the next checkpoint sees the cancel.
+#[cancellable]
+async fn whole_statement(
+    ready: tokio::sync::oneshot::Sender<()>,
+    rx: tokio::sync::oneshot::Receiver<u32>,
+) -> Result<(u32, bool), CancellationError> {
+    ready.send(()).unwrap();
+    #[uninterruptible]
+    let v = callee(rx).await?;
+    Ok((v, cancelkit::is_cancelled()))
+}
+
+/// The same under `#[tracing::instrument]`, which expands first and wraps the body: its own
+/// await of the wrapped body must not be interrupted either.
+#[tracing::instrument(skip_all)]
+#[cancellable]
+async fn whole_statement_traced(
+    ready: tokio::sync::oneshot::Sender<()>,
+    rx: tokio::sync::oneshot::Receiver<u32>,
+) -> Result<(u32, bool), CancellationError> {
+    ready.send(()).unwrap();
+    #[uninterruptible]
+    let v = callee(rx).await?;
+    Ok((v, cancelkit::is_cancelled()))
+}
+
+#[tracing::instrument(skip_all)]
+#[cancellable]
+async fn shielded_traced(
+    ready: tokio::sync::oneshot::Sender<()>,
+    rx: tokio::sync::oneshot::Receiver<u32>,
+) -> Result<u32, CancellationError> {
+    ready.send(()).unwrap();
+    let v = cancelkit::shield(async { rx.await.unwrap_or(0) }).await;
+    Ok(v)
+}
+
+#[tokio::test]
+async fn an_uninterruptible_statement_shields_the_cancellable_fns_it_calls() {
+    for traced in [false, true] {
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let token = CancelToken::new();
+        let task = tokio::spawn(token.run(async move {
+            if traced {
+                whole_statement_traced(ready_tx, rx).await
+            } else {
+                whole_statement(ready_tx, rx).await
+            }
+        }));
+        ready_rx.await.unwrap();
+        token.cancel();
+        tx.send(7).unwrap();
+        assert_eq!(task.await.unwrap(), Ok((7, true)), "traced: {traced}");
+    }
+}
+
+#[tokio::test]
+async fn a_shield_under_tracing_instrument_runs_to_the_end() {
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let token = CancelToken::new();
+    let task = tokio::spawn(token.run(shielded_traced(ready_tx, rx)));
+    ready_rx.await.unwrap();
+    token.cancel();
+    tx.send(7).unwrap();
+    assert_eq!(task.await.unwrap(), Ok(7));
 }

@@ -24,7 +24,8 @@
 //! closures, `async` blocks and nested items are left alone, and so are macro invocations (their
 //! tokens are not Rust syntax to us). Code under a literal `if false` never runs and gets no
 //! checkpoints (that is also the shape of macro-generated type-inference hints such as
-//! tracing's). A statement or expression marked `#[uninterruptible]` is left alone as a whole.
+//! tracing's). A statement or expression marked `#[uninterruptible]` gets no checkpoints, and
+//! its awaits run shielded (see [`ShieldAwaits`]).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -107,24 +108,36 @@ impl<'a> Rewriter<'a> {
                 .stmts
                 .last()
                 .is_some_and(|s| mentions_ident(s.to_token_stream(), "block_on"));
-        for (i, stmt) in block.stmts.iter_mut().enumerate() {
+        // When another attribute macro has wrapped the body, only the wrapped body is the
+        // user's: the wrapper's own statements (tracing's `.await` of the instrumented future,
+        // tokio's `block_on`) are left alone. Interrupting tracing's outer await would drop the
+        // whole body, `#[uninterruptible]` statements and shields included.
+        let wrapper = block.stmts.iter().position(|stmt| match stmt {
             // tokio: `let body = async { .. };`
             // tracing, async fn: `let __tracing_instrument_future = async move { .. };`
-            if let Stmt::Local(local) = stmt
-                && !is_marked(&local.attrs)
-                && ((tokio_wrapped && i == 0) || pat_is(&local.pat, "__tracing_instrument_future"))
-            {
-                if let Some(init) = &mut local.init {
-                    self.visit_wrapper(&mut init.expr);
-                }
-                continue;
+            Stmt::Local(local) => {
+                !is_marked(&local.attrs)
+                    && ((tokio_wrapped && local_named(stmt, "body"))
+                        || pat_is(&local.pat, "__tracing_instrument_future"))
             }
             // tracing, sync fn with `err`/`ret`: `match (move || { .. })() { .. }` or
             // `let x = (move || { .. })();`
-            if tracing_sync && let Some(body) = tracing_closure_body(stmt) {
-                self.visit_expr_mut(body);
-                continue;
+            _ => false,
+        });
+        if let Some(i) = wrapper {
+            if let Stmt::Local(Local {
+                init: Some(init), ..
+            }) = &mut block.stmts[i]
+            {
+                self.visit_wrapper(&mut init.expr);
             }
+            return;
+        }
+        if tracing_sync && let Some(body) = block.stmts.iter_mut().find_map(tracing_closure_body) {
+            self.visit_expr_mut(body);
+            return;
+        }
+        for stmt in &mut block.stmts {
             self.visit_stmt_mut(stmt);
         }
     }
@@ -337,6 +350,7 @@ impl<'a> Rewriter<'a> {
 impl VisitMut for Rewriter<'_> {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         if expr_attrs(expr).is_some_and(|attrs| is_marked(attrs)) {
+            ShieldAwaits(&self.private).visit_expr_mut(expr);
             return;
         }
         match expr {
@@ -358,8 +372,48 @@ impl VisitMut for Rewriter<'_> {
     }
 
     fn visit_local_mut(&mut self, local: &mut Local) {
-        if !is_marked(&local.attrs) {
+        if is_marked(&local.attrs) {
+            ShieldAwaits(&self.private).visit_local_mut(local);
+        } else {
             visit_mut::visit_local_mut(self, local);
+        }
+    }
+
+    fn visit_stmt_mut(&mut self, stmt: &mut Stmt) {
+        match stmt {
+            Stmt::Item(_) | Stmt::Macro(_) => {}
+            _ => visit_mut::visit_stmt_mut(self, stmt),
+        }
+    }
+
+    fn visit_item_mut(&mut self, _: &mut Item) {}
+}
+
+/// What `#[uninterruptible]` does to a statement: no checkpoints, and every `.await` in it
+/// runs shielded, so the `#[cancellable]` functions it calls are not interrupted either:
+///
+/// ```text
+/// #[uninterruptible] let r = { send(req).await?; recv().await? };
+///   =>  let r = { shield(send(req)).await?; shield(recv()).await? };
+/// ```
+///
+/// It stops where the rewrite does (closures, `async` blocks, macros, nested items).
+struct ShieldAwaits<'a>(&'a TokenStream);
+
+impl VisitMut for ShieldAwaits<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        match expr {
+            Expr::Closure(_) | Expr::Async(_) | Expr::Macro(_) | Expr::Const(_) => {}
+            Expr::Await(aw) => {
+                self.visit_expr_mut(&mut aw.base);
+                if !is_shield(&aw.base) {
+                    let private = self.0;
+                    let base = &aw.base;
+                    let site = Span::mixed_site().located_at(aw.await_token.span);
+                    *aw.base = Expr::Verbatim(quote_spanned!(site=> #private::shield(#base)));
+                }
+            }
+            _ => visit_mut::visit_expr_mut(self, expr),
         }
     }
 

@@ -298,3 +298,31 @@ snapshot!(
         })
     }
 );
+
+snapshot!(
+    uninterruptible_statement_is_shielded,
+    (),
+    async fn get(conn: &mut Connection, key: &str) -> Result<Frame, Error> {
+        #[uninterruptible]
+        let reply = {
+            conn.write_frame(&request(key)).await?;
+            conn.read_frame().await?
+        };
+        conn.flush().await?;
+        Ok(reply)
+    }
+);
+
+snapshot!(
+    tracing_wrapper_await_is_left_alone,
+    (),
+    async fn traced(rx: Rx) -> Result<u32, E> {
+        let __tracing_attr_span = tracing::span!(tracing::Level::INFO, "traced");
+        let __tracing_instrument_future = async move { Ok(rx.await?) };
+        if !__tracing_attr_span.is_disabled() {
+            tracing::Instrument::instrument(__tracing_instrument_future, __tracing_attr_span).await
+        } else {
+            __tracing_instrument_future.await
+        }
+    }
+);
