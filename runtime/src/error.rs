@@ -24,15 +24,18 @@ pub enum CancelReason {
     Deadline,
     /// A sibling in a fail-fast group failed.
     SiblingFailed,
+    /// A graceful shutdown's grace period ran out ([`crate::shutdown`]).
+    Shutdown,
 }
 
 impl CancelReason {
-    const ALL: [CancelReason; 5] = [
+    const ALL: [CancelReason; 6] = [
         CancelReason::Explicit,
         CancelReason::Parent,
         CancelReason::Group,
         CancelReason::Deadline,
         CancelReason::SiblingFailed,
+        CancelReason::Shutdown,
     ];
 
     /// 1-based code, so that 0 can mean "not cancelled" in the packed state.
@@ -43,6 +46,7 @@ impl CancelReason {
             CancelReason::Group => 3,
             CancelReason::Deadline => 4,
             CancelReason::SiblingFailed => 5,
+            CancelReason::Shutdown => 6,
         }
     }
 
@@ -57,6 +61,7 @@ impl CancelReason {
             CancelReason::Group => "its task group was cancelled",
             CancelReason::Deadline => "its deadline passed",
             CancelReason::SiblingFailed => "a sibling task failed",
+            CancelReason::Shutdown => "the server is shutting down",
         }
     }
 }

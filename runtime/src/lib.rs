@@ -26,6 +26,9 @@
 //! # Features
 //!
 //! - `macros` (default): `#[cancellable]` and `group!`.
+//! - `local` (default): task groups whose children borrow ([`with_local_task_group`]).
+//! - `signal`: [`shutdown::Shutdown::listen_for_signals`] (SIGINT, SIGTERM, Ctrl-C).
+//! - `tracing`: `tracing` events (isolated child panics).
 //! - `tokio-util`: conversions to and from `tokio_util::sync::CancellationToken`.
 //! - `anyhow`: `CancellationError::find_in` for `anyhow::Error` chains.
 //! - `download`: resumable HTTP downloads that cancel producing resume data
@@ -41,7 +44,9 @@ mod node;
 mod sync;
 mod task;
 mod time;
+pub mod shutdown;
 mod token;
+mod tracker;
 mod until_cancelled;
 
 #[cfg(all(test, cancelkit_loom))]
@@ -69,6 +74,7 @@ pub use group::{
 pub use group::{LocalTaskGroup, with_local_task_group, with_throwing_local_task_group};
 pub use handler::with_cancellation_handler;
 pub use task::Task;
+pub use tracker::{Closed, TaskTracker};
 pub use time::{Timeout, sleep, with_deadline, with_timeout, yield_now};
 pub use token::{CancelToken, Cancelled, DropGuard, HandlerPanic, OnCancel};
 pub use until_cancelled::{FutureExt, RunUntilCancelled, UntilCancelled, until_cancelled};

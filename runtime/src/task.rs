@@ -45,7 +45,15 @@ impl<T: Send + 'static> Task<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
-        let token = CancelToken::new();
+        Self::spawn_under(CancelToken::new(), fut)
+    }
+
+    /// Spawns `fut` under `token` (a tracker's child token).
+    #[track_caller]
+    pub(crate) fn spawn_under<F>(token: CancelToken, fut: F) -> Self
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
         let join = tokio::spawn(token.run(fut));
         Task { join, token }
     }
