@@ -41,10 +41,10 @@ mod error;
 pub mod group;
 mod handler;
 mod node;
+pub mod shutdown;
 mod sync;
 mod task;
 mod time;
-pub mod shutdown;
 mod token;
 mod tracker;
 mod until_cancelled;
@@ -74,9 +74,9 @@ pub use group::{
 pub use group::{LocalTaskGroup, with_local_task_group, with_throwing_local_task_group};
 pub use handler::with_cancellation_handler;
 pub use task::Task;
-pub use tracker::{Closed, TaskTracker};
 pub use time::{Timeout, sleep, with_deadline, with_timeout, yield_now};
 pub use token::{CancelToken, Cancelled, DropGuard, HandlerPanic, OnCancel};
+pub use tracker::{Closed, TaskTracker};
 pub use until_cancelled::{FutureExt, RunUntilCancelled, UntilCancelled, until_cancelled};
 
 #[cfg(feature = "tokio-util")]

@@ -40,7 +40,9 @@ async fn serve(shutdown: &Shutdown, work: Duration, cooperative: bool) -> Result
 #[tokio::test(start_paused = true)]
 async fn s39_work_that_finishes_within_the_grace_period_drains() {
     let shutdown = Shutdown::new(GRACE).abort_after(ABORT_AFTER);
-    let report = shutdown.run(serve(&shutdown, Duration::from_secs(1), true)).await;
+    let report = shutdown
+        .run(serve(&shutdown, Duration::from_secs(1), true))
+        .await;
     assert_eq!(report.ending, Ending::Drained);
     assert_eq!(report.trigger, Some(Trigger::Call));
     assert_eq!(report.elapsed, Duration::from_secs(1));
@@ -51,18 +53,25 @@ async fn s39_work_that_finishes_within_the_grace_period_drains() {
 #[tokio::test(start_paused = true)]
 async fn s39_work_still_running_after_the_grace_period_is_cancelled_with_a_reason() {
     let shutdown = Shutdown::new(GRACE).abort_after(ABORT_AFTER);
-    let report = shutdown.run(serve(&shutdown, Duration::from_secs(60), true)).await;
+    let report = shutdown
+        .run(serve(&shutdown, Duration::from_secs(60), true))
+        .await;
     assert_eq!(report.ending, Ending::Cancelled);
     assert_eq!(report.elapsed, GRACE, "stopped the moment it was cancelled");
     assert_eq!(report.cancelled, ["GET /work"]);
     assert!(report.aborted.is_empty());
-    assert!(report.to_string().contains("cancelled: GET /work"), "{report}");
+    assert!(
+        report.to_string().contains("cancelled: GET /work"),
+        "{report}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn s39_work_that_ignores_the_cancel_is_aborted_after_the_second_period() {
     let shutdown = Shutdown::new(GRACE).abort_after(ABORT_AFTER);
-    let report = shutdown.run(serve(&shutdown, Duration::from_secs(60), false)).await;
+    let report = shutdown
+        .run(serve(&shutdown, Duration::from_secs(60), false))
+        .await;
     assert_eq!(report.ending, Ending::Aborted);
     assert_eq!(report.elapsed, GRACE + ABORT_AFTER);
     assert_eq!(report.output, None);
@@ -78,7 +87,9 @@ async fn s39_a_second_signal_skips_to_the_abort() {
         tokio::time::sleep(Duration::from_secs(1)).await;
         forcer.force();
     });
-    let report = shutdown.run(serve(&shutdown, Duration::from_secs(60), false)).await;
+    let report = shutdown
+        .run(serve(&shutdown, Duration::from_secs(60), false))
+        .await;
     assert_eq!(report.ending, Ending::Aborted);
     assert_eq!(report.elapsed, Duration::from_secs(1));
 }
@@ -86,7 +97,9 @@ async fn s39_a_second_signal_skips_to_the_abort() {
 #[tokio::test(start_paused = true)]
 async fn s39_a_grace_of_zero_cancels_at_once() {
     let shutdown = Shutdown::new(Duration::ZERO).abort_after(ABORT_AFTER);
-    let report = shutdown.run(serve(&shutdown, Duration::from_secs(60), true)).await;
+    let report = shutdown
+        .run(serve(&shutdown, Duration::from_secs(60), true))
+        .await;
     assert_eq!(report.ending, Ending::Cancelled);
     assert_eq!(report.elapsed, Duration::ZERO);
 }
@@ -107,7 +120,10 @@ async fn s39_a_shutdown_started_before_the_server_runs_stops_it_at_once() {
 #[tokio::test(start_paused = true)]
 async fn s39_a_server_that_ends_by_itself_reports_no_shutdown() {
     let report = Shutdown::new(GRACE).run(async { 7 }).await;
-    assert_eq!((report.ending, report.trigger, report.output), (Ending::Completed, None, Some(7)));
+    assert_eq!(
+        (report.ending, report.trigger, report.output),
+        (Ending::Completed, None, Some(7))
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -122,7 +138,10 @@ async fn s40_a_tracker_cancels_its_tasks_and_waits_for_them() {
         .collect();
     assert_eq!(tracker.len(), 3);
     tracker.close();
-    assert!(tracker.spawn(async {}).is_err(), "a closed tracker refuses tasks");
+    assert!(
+        tracker.spawn(async {}).is_err(),
+        "a closed tracker refuses tasks"
+    );
     tracker.cancel();
     tracker.wait().await;
     assert!(tracker.is_empty());
