@@ -272,7 +272,9 @@ impl Shutdown {
     /// phases once it is triggered (see the [module docs](self)).
     pub async fn run<F: Future>(&self, server: F) -> ShutdownReport<F::Output> {
         let inner = &self.inner;
-        let mut server = pin!(inner.work.run(server));
+        // Boxed, so that the abort can drop it here (a `pin!`ned local would live on until
+        // `run` returns).
+        let mut server = Box::pin(inner.work.run(server));
         let mut report = ShutdownReport {
             output: None,
             ending: Ending::Completed,

@@ -76,6 +76,11 @@ async fn s39_work_that_ignores_the_cancel_is_aborted_after_the_second_period() {
     assert_eq!(report.elapsed, GRACE + ABORT_AFTER);
     assert_eq!(report.output, None);
     assert_eq!(report.aborted, ["GET /work"]);
+    // The aborted work was dropped by the time `run` returned: its in-flight guard is gone.
+    assert!(
+        format!("{shutdown:?}").contains("in_flight: 0"),
+        "{shutdown:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
