@@ -180,3 +180,37 @@ async fn s40_wait_needs_close_and_an_aborted_task_counts_as_finished() {
     parent.cancel();
     assert!(tracker.token().is_cancelled());
 }
+
+#[tokio::test(start_paused = true)]
+async fn s39_a_panicking_cancellation_handler_does_not_crash_the_shutdown() {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let shutdown = Shutdown::new(GRACE).abort_after(ABORT_AFTER);
+    let handle = shutdown.clone();
+    let report = shutdown
+        .run(async move {
+            // A buggy handler on the work the grace period will cancel.
+            let _guard = cancelkit::current_token()
+                .unwrap()
+                .on_cancel(|| panic!("a buggy handler"));
+            handle.trigger();
+            cancelkit::cancelled().await.reason()
+        })
+        .await;
+    std::panic::set_hook(hook);
+    assert_eq!(report.ending, Ending::Cancelled);
+    assert_eq!(report.output, Some(CancelReason::Shutdown));
+}
+
+#[test]
+fn s40_a_drop_guard_whose_handler_panics_does_not_panic_in_drop() {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let token = cancelkit::CancelToken::new();
+    let _handler = token.on_cancel(|| panic!("a buggy handler"));
+    let guard = token.clone().drop_guard();
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(guard)));
+    std::panic::set_hook(hook);
+    assert!(dropped.is_ok());
+    assert!(token.is_cancelled());
+}
