@@ -165,6 +165,15 @@ impl From<CancellationError> for std::io::Error {
     }
 }
 
+/// The message of a caught panic's payload, when it was a string (as `panic!` with a message
+/// makes): what `ChildPanic` and `HandlerPanic` show.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
 impl CancellationError {
     /// Finds a `CancellationError` in `err` or anything it wraps, so that code handling
     /// errors generically can tell cancellation from failure: the error itself, its

@@ -358,10 +358,7 @@ impl HandlerPanic {
     /// The panic's message, when it was a string (as `panic!` with a message makes).
     #[must_use]
     pub fn message(&self) -> Option<&str> {
-        self.payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| self.payload.downcast_ref::<String>().map(String::as_str))
+        crate::error::panic_message(self.payload.as_ref())
     }
 
     /// The panic's payload, to resume it with [`std::panic::resume_unwind`].

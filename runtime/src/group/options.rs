@@ -35,10 +35,7 @@ impl ChildPanic {
     /// The panic's message, when it was a string (as `panic!` with a message makes).
     #[must_use]
     pub fn message(&self) -> Option<&str> {
-        self.payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| self.payload.downcast_ref::<String>().map(String::as_str))
+        crate::error::panic_message(self.payload.as_ref())
     }
 
     /// The payload, to resume the panic with [`std::panic::resume_unwind`].
