@@ -1,4 +1,5 @@
-//! Behaviour tests for SPEC.md S1–S13, S19, S23 and S24, each named after the rule it pins.
+//! Behaviour tests for S1–S13, S19, S23 and S24 (`docs/semantics.md`), each named after the
+//! rule it pins.
 //! What the tree holds once things end is tested inside the crate (`memory_tests`), where the
 //! entry count can be read.
 
