@@ -1,5 +1,29 @@
 //! Swift-style cooperative cancellation and structured concurrency for async Rust.
 //!
+//! ```
+//! use std::time::Duration;
+//! use cancelkit::{CancellationError, Task, cancellable};
+//!
+//! // Every loop head is a checkpoint, and every `.await` stops when the task is cancelled,
+//! // tokio's own `recv` included.
+//! #[cancellable]
+//! async fn consume(mut jobs: tokio::sync::mpsc::Receiver<u64>) -> Result<u64, CancellationError> {
+//!     let mut done = 0;
+//!     while let Some(job) = jobs.recv().await {
+//!         done += job;
+//!     }
+//!     Ok(done)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let (_idle, jobs) = tokio::sync::mpsc::channel(8);
+//! let task = Task::spawn(consume(jobs));
+//! tokio::time::sleep(Duration::from_millis(10)).await; // the task is parked in `recv`
+//! task.cancel();
+//! assert!(task.await.is_err()); // it stopped at once, with the reason
+//! # }
+//! ```
+//!
 //! # The model
 //!
 //! Every task carries a cancellation *flag* (S1). Cancelling a task sets the flag and nothing
@@ -16,8 +40,11 @@
 //!
 //! The flag lives in a tree of [`CancelToken`]s: cancelling a node cancels its whole subtree and
 //! never its ancestors (S19). The current task's token is found through a thread-local that the
-//! wrapping future sets on every poll, so the free functions above work on any executor and in
-//! plain sync code the task calls; outside any task they report "not cancelled" (S3).
+//! wrapping future sets on every poll, so the checks, [`cancelled()`](cancelled), handlers,
+//! tokens, shields and local groups work on any executor and in plain sync code the task
+//! calls; outside any task they report "not cancelled" (S3). Timers and spawning are tokio's:
+//! [`sleep`], [`Task::spawn`] and the spawning groups need a tokio runtime, and a deadline
+//! without one is seen only when its future is polled.
 //!
 //! Beyond Swift: [`with_timeout`]/[`with_deadline`] cancel a subtree when time runs out (S23),
 //! [`shield`] hides cancellation from clean-up code (S24), and a [`CancellationError`] tells
