@@ -1,6 +1,6 @@
 //! The cancellation tree.
 //!
-//! Every task, group child, deadline scope and shield owns a [`Node`]. A node holds one byte of
+//! Every task, group (its children share it), deadline scope and shield owns a [`Node`]. A node holds one byte of
 //! state (0 = not cancelled, otherwise the packed [`CancellationError`]), its children, and its
 //! listeners (wakers of parked futures and user handlers).
 //!
@@ -44,7 +44,7 @@
 //! that is dropping the guard of that same handler (each would wait for the other).
 //!
 //! Children and listeners share one slab so that a node stays small (it is allocated once per
-//! task, group child and scope).
+//! task, group and scope).
 //!
 //! A parent owns its linked children (`Arc`), and a child owns its parent; the cycle is broken
 //! when the child's last [`CancelToken`](crate::CancelToken) handle is dropped (it unlinks
@@ -451,7 +451,7 @@ mod tests {
 
     #[test]
     fn a_node_fits_in_a_small_allocation() {
-        // Allocated once per task, group child and scope: keep it (with the Arc's two
+        // Allocated once per task, group and scope: keep it (with the Arc's two
         // counters) within glibc's 128-byte fast bins.
         assert!(size_of::<Node>() + 16 <= 128, "{} bytes", size_of::<Node>());
     }
