@@ -1,8 +1,9 @@
 //! The cancellation tree.
 //!
-//! Every task, group (its children share it), deadline scope and shield owns a [`Node`]. A node holds one byte of
-//! state (0 = not cancelled, otherwise the packed [`CancellationError`]), its children, and its
-//! listeners (wakers of parked futures and user handlers).
+//! Every task, group (its children share it), deadline scope and shield owns a [`Node`]. A
+//! node holds one byte of state (0 = not cancelled, otherwise the packed
+//! [`CancellationError`]), its children, and its listeners (wakers of parked futures and user
+//! handlers).
 //!
 //! # Invariants
 //!
