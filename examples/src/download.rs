@@ -35,6 +35,9 @@ pub struct Session {
     resume_file: PathBuf,
     /// `Some(offset)` when this run continues an earlier one.
     pub resumed_from: Option<u64>,
+    /// Set when `<file>.resume` was for another URL: it was not used, and this run started
+    /// fresh (a pause replaces it).
+    pub ignored_resume_for: Option<String>,
 }
 
 /// The file name a URL downloads to: its last path segment.
@@ -72,26 +75,37 @@ pub fn resume_file(dir: &Path, name: &str) -> PathBuf {
 pub fn begin(url: &str, dir: &Path) -> anyhow::Result<Session> {
     let name = file_name(url)?;
     let resume_file = resume_file(dir, &name);
+    let fresh = || {
+        DownloadBuilder::new(url, dir)
+            .file_name(name.clone())
+            .start()
+    };
+    let mut ignored_resume_for = None;
     let (download, resumed_from) = match std::fs::read(&resume_file) {
         Ok(bytes) => {
             let data = ResumeData::from_bytes(&bytes)
                 .with_context(|| format!("reading {}", resume_file.display()))?;
-            let offset = data.offset();
-            let download = DownloadBuilder::resuming(data)
-                // A temp file lost since the pause: start over rather than fail.
-                .restart_if_temp_file_invalid(true)
-                .start();
-            (download, Some(offset))
+            if data.url() == url {
+                let offset = data.offset();
+                let download = DownloadBuilder::resuming(data)
+                    // A temp file lost since the pause: start over rather than fail.
+                    .restart_if_temp_file_invalid(true)
+                    .start();
+                (download, Some(offset))
+            } else {
+                // Never resume another URL's bytes into this file (S38).
+                ignored_resume_for = Some(data.url().to_owned());
+                (fresh(), None)
+            }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            (DownloadBuilder::new(url, dir).file_name(name).start(), None)
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (fresh(), None),
         Err(e) => return Err(e).context(format!("reading {}", resume_file.display())),
     };
     Ok(Session {
         download,
         resume_file,
         resumed_from,
+        ignored_resume_for,
     })
 }
 
@@ -138,11 +152,16 @@ impl Session {
                 Outcome::Finished(done)
             }
             Some(Err(error)) => {
+                painter.abort();
+                bar.abandon();
+                // The hint goes in the error, so it shows on a terminal and when piped.
                 if let Some(data) = error.resume_data() {
                     save(&self.resume_file, data)?;
-                    bar.abandon_with_message("interrupted; run again to resume");
+                    return Err(anyhow::Error::from(error).context(format!(
+                        "interrupted; resume data saved in {}; run again to resume",
+                        self.resume_file.display()
+                    )));
                 }
-                painter.abort();
                 return Err(error.into());
             }
             None => match self.download.cancel_producing_resume_data().await {
@@ -190,8 +209,15 @@ pub fn progress_bar() -> ProgressBar {
 /// As [`begin`] and [`Session::finish`].
 pub async fn run(url: &str, dir: &Path, stop: impl Future<Output = ()>) -> anyhow::Result<Outcome> {
     let session = begin(url, dir)?;
+    if let Some(other) = &session.ignored_resume_for {
+        eprintln!(
+            "note: {} holds resume data for {other}, not {url}: starting fresh",
+            session.resume_file.display()
+        );
+    }
     if let Some(offset) = session.resumed_from {
-        eprintln!("resuming after {offset} bytes");
+        // Only an attempt: the server may answer with the whole file (then it restarts).
+        eprintln!("asking the server to continue after {offset} bytes");
     }
     session.finish(stop, progress_bar()).await
 }

@@ -99,3 +99,48 @@ fn file_names_come_from_the_url_path() {
     assert!(download::file_name("http://h/a/").is_err());
     assert!(download::file_name("http://h").is_err());
 }
+
+#[tokio::test]
+async fn resume_data_for_another_url_is_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start(
+        Resource::versioned(200_000, 1),
+        Behaviour {
+            stall_after: Some(50_000),
+            ..Behaviour::default()
+        },
+    )
+    .await;
+    // Pause `/v1/file.bin`, leaving `file.bin.resume` for it.
+    let v1 = server.url("/v1/file.bin");
+    let session = download::begin(&v1, dir.path()).unwrap();
+    server.stalled().await;
+    session
+        .download()
+        .progress()
+        .wait_for(|p| p.received == 50_000)
+        .await
+        .unwrap();
+    let paused = session
+        .finish(std::future::ready(()), ProgressBar::hidden())
+        .await
+        .unwrap();
+    assert!(matches!(paused, Outcome::Paused { .. }), "{paused:?}");
+
+    // The same file name from another URL: the run says so and starts fresh.
+    server.set_behaviour(Behaviour::default());
+    let v2 = server.url("/v2/file.bin");
+    let session = download::begin(&v2, dir.path()).unwrap();
+    assert_eq!(session.ignored_resume_for.as_deref(), Some(v1.as_str()));
+    assert_eq!(session.resumed_from, None);
+    let outcome = session
+        .finish(std::future::pending(), ProgressBar::hidden())
+        .await
+        .unwrap();
+    let Outcome::Finished(done) = outcome else {
+        panic!("expected a finished file, got {outcome:?}");
+    };
+    assert_eq!(done.resumed_from, None);
+    let last = server.log().pop().unwrap();
+    assert_eq!(last.range, None, "no range request for another URL's bytes");
+}

@@ -70,7 +70,9 @@ pub enum DownloadError {
     /// A `206` whose `Content-Range` does not continue the bytes on disk or whose total does
     /// not match the resource's length (S38).
     #[error(
-        "Content-Range {found:?} does not continue at byte {expected_start} of a resource of {expected_total:?} bytes"
+        "Content-Range {} does not continue at byte {expected_start} of a resource of {}",
+        found.as_deref().map_or_else(|| "(missing)".to_owned(), |found| format!("{found:?}")),
+        expected_total.map_or_else(|| "unknown length".to_owned(), |total| format!("{total} bytes"))
     )]
     ContentRange {
         /// The byte the resumed request asked for.
@@ -157,5 +159,33 @@ impl DownloadError {
             | DownloadError::ShortBody { resume, .. } => Some(resume),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::DownloadError;
+
+    #[test]
+    fn content_range_errors_print_values_not_options() {
+        let err = DownloadError::ContentRange {
+            expected_start: 500,
+            expected_total: Some(1000),
+            found: Some("bytes 0-999/1000".into()),
+        };
+        assert_eq!(
+            err.to_string(),
+            "Content-Range \"bytes 0-999/1000\" does not continue at byte 500 of a resource of \
+             1000 bytes"
+        );
+        let err = DownloadError::ContentRange {
+            expected_start: 500,
+            expected_total: None,
+            found: None,
+        };
+        assert_eq!(
+            err.to_string(),
+            "Content-Range (missing) does not continue at byte 500 of a resource of unknown length"
+        );
     }
 }
