@@ -14,8 +14,10 @@ use hyper::StatusCode;
 use sha2::{Digest, Sha256};
 use support::{Behaviour, PythonServer, Resource, TestServer, pattern};
 
-const LEN: usize = 100_000;
-const STALL: usize = 40_000;
+const LEN: usize = 400_000;
+const STALL: usize = 160_000;
+/// What a resume re-reads before its offset (the library's `OVERLAP`).
+const OVERLAP: usize = 64 * 1024;
 /// S36: cancelling a stalled download returns this fast.
 const CANCEL_BOUND: Duration = Duration::from_millis(100);
 
@@ -152,7 +154,8 @@ async fn resumes_with_range_and_if_range_and_appends_the_206() {
     assert_file_is(&done.path, &server.data());
     assert_eq!(progress.borrow().received, LEN as u64);
     let last = server.log().pop().unwrap();
-    assert_eq!(last.range.as_deref(), Some("bytes=40000-"));
+    let expected = format!("bytes={}-", STALL - OVERLAP);
+    assert_eq!(last.range.as_deref(), Some(expected.as_str()));
     assert_eq!(last.if_range.as_deref(), Some("\"v1\""));
     assert_eq!(last.accept_encoding.as_deref(), Some("identity"));
     assert!(temp_files(dir.path()).is_empty());
@@ -288,29 +291,36 @@ async fn server_ignoring_the_range_restarts_from_zero() {
     assert_file_is(&done.path, &server.data());
 }
 
-/// S38: 416 with `*/len` equal to the bytes on disk: already complete.
+/// S38: every byte already on disk: only the overlap is asked for again, checked, and the file
+/// is complete.
 #[tokio::test]
-async fn range_not_satisfiable_at_the_end_means_complete() {
+async fn bytes_already_all_on_disk_are_checked_and_kept() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = TestServer::start(Resource::versioned(LEN, 1), stalling()).await;
     let resume = paused(&mut server, dir.path(), "/files/data.bin").await;
     // Everything reached the disk before the cancel (as when a cancel races the last bytes).
     std::fs::write(resume.temp_file(), server.data()).unwrap();
     let json = String::from_utf8(resume.to_bytes()).unwrap();
-    let json = json.replace("\"offset\": 40000", &format!("\"offset\": {LEN}"));
+    let json = json.replace(
+        &format!("\"offset\": {STALL}"),
+        &format!("\"offset\": {LEN}"),
+    );
     let resume = ResumeData::from_bytes(json.as_bytes()).unwrap();
     server.set_behaviour(Behaviour::default());
     let done = Download::resume(resume).await.unwrap();
     assert_eq!(done.resumed_from, Some(LEN as u64));
     assert!(!done.restarted);
     assert_file_is(&done.path, &server.data());
+    // Only the overlap is asked for again, and checked.
+    let expected = format!("bytes={}-", LEN - OVERLAP);
     assert_eq!(
         server.log().pop().unwrap().range.as_deref(),
-        Some("bytes=100000-")
+        Some(expected.as_str())
     );
 }
 
-/// A 416 for another length: the resource shrank under the same tag. Start over.
+/// A 416 for another length: the resource shrank under the same tag, below where the resume
+/// asks to start. Start over.
 #[tokio::test]
 async fn range_not_satisfiable_elsewhere_restarts() {
     let dir = tempfile::tempdir().unwrap();
@@ -343,9 +353,10 @@ async fn wrong_content_range_is_a_typed_error() {
             expected_total,
             found,
         } => {
-            assert_eq!(*expected_start, STALL as u64);
+            assert_eq!(*expected_start, (STALL - OVERLAP) as u64);
             assert_eq!(*expected_total, Some(LEN as u64));
-            assert_eq!(found.as_deref(), Some("bytes 40001-99999/100000"));
+            let shown = format!("bytes {}-{}/{LEN}", STALL - OVERLAP + 1, LEN - 1);
+            assert_eq!(found.as_deref(), Some(shown.as_str()));
         }
         other => panic!("expected ContentRange, got {other:?}"),
     }
@@ -384,7 +395,7 @@ async fn shorter_or_longer_temp_file_is_an_error_or_a_restart_if_asked() {
         server.set_behaviour(Behaviour::default());
         let err = Download::resume(resume.clone()).await.unwrap_err();
         assert!(
-            matches!(err, DownloadError::TempFileLength { expected: 40_000, found: f, .. } if f == found),
+            matches!(err, DownloadError::TempFileLength { expected, found: f, .. } if f == found && expected == STALL as u64),
             "{err:?}"
         );
         restart_completes(resume, &server).await;
@@ -603,4 +614,32 @@ async fn python_http_server() {
         .unwrap();
     assert!(done.restarted);
     assert_file_is(&done.path, &data);
+}
+
+/// S38, beyond URLSession and curl: the resource changes while its validator does not (nginx's
+/// ETag is mtime plus size: a same-size replacement within the same second keeps it). The
+/// overlap re-read before the offset differs from the bytes on disk, so the download starts
+/// over, and the file is the new version, never a mix of the two.
+#[tokio::test]
+async fn a_resource_changed_under_the_same_etag_is_never_finished_as_a_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start(Resource::versioned(LEN, 1), stalling()).await;
+    let resume = paused(&mut server, dir.path(), "/files/data.bin").await;
+    // Version 2's bytes under version 1's ETag.
+    server.set_resource(Resource {
+        etag: Resource::versioned(0, 1).etag,
+        ..Resource::versioned(LEN, 2)
+    });
+    server.set_behaviour(Behaviour::default());
+    let done = Download::resume(resume).await.unwrap();
+    assert!(done.restarted, "the change was seen and reported");
+    assert_eq!(done.resumed_from, None);
+    assert_file_is(&done.path, &pattern(LEN, 2));
+    let log = server.log();
+    let ranges: Vec<_> = log.iter().rev().take(2).map(|l| l.range.clone()).collect();
+    assert_eq!(
+        ranges,
+        [None, Some(format!("bytes={}-", STALL - OVERLAP))],
+        "a ranged request with the overlap, then the whole resource"
+    );
 }

@@ -18,11 +18,15 @@
 //!   and the temp file is deleted.
 //!
 //! [`Download::resume`] continues from resume data, in this process or another
-//! ([`ResumeData::to_bytes`]). It asks for `Range: bytes=N-` with `If-Range` (S38):
+//! ([`ResumeData::to_bytes`]). It asks for `Range: bytes=M-` with `If-Range` (S38), where `M`
+//! is 64 KiB before the offset `N`: those bytes are compared with the ones on disk first, so a
+//! resource that changed while its validator did not (nginx's ETag is mtime plus size) is
+//! caught, and never finished as a mix of two versions. Neither URLSession nor curl does this.
 //!
 //! | The server answers | The download |
 //! | --- | --- |
-//! | `206` with `Content-Range: bytes N-…/total` | appends to the temp file |
+//! | `206` with `Content-Range: bytes M-…/total` whose first `N - M` bytes match the disk | appends the rest to the temp file |
+//! | the same, but the overlap differs | truncates, starts over, reports [`Downloaded::restarted`] |
 //! | `206` starting elsewhere, or for another total | fails with [`DownloadError::ContentRange`] |
 //! | `200` (the resource changed, or ranges are ignored) | truncates, starts over, reports [`Downloaded::restarted`] |
 //! | `416` with `Content-Range: bytes */N` | is already complete |

@@ -47,7 +47,15 @@ enum Stop {
     Resumable(DownloadError),
     /// A failure that makes the bytes so far useless: delete them.
     Fatal(DownloadError),
+    /// The re-read overlap differs from the bytes on disk: the resource changed under an
+    /// unchanged validator. Start over.
+    Changed,
 }
+
+/// How many bytes before the offset a resume asks for again, to compare them with the bytes on
+/// disk (S38): a resource that changed while its validator did not (nginx's ETag is mtime plus
+/// size) is then never finished as a mix of two versions.
+const OVERLAP: u64 = 64 * 1024;
 
 struct Job {
     client: reqwest::Client,
@@ -66,6 +74,8 @@ struct Job {
     hasher: Option<Sha256>,
     resumed_from: Option<u64>,
     restarts: u32,
+    /// Bytes at the start of a resumed body that repeat what is on disk, still to compare.
+    verify: u64,
     sync_before_rename: bool,
     progress: watch::Sender<Progress>,
 }
@@ -89,6 +99,13 @@ pub(crate) async fn run(
                 ),
                 Stop::Resumable(error) => (error, true),
                 Stop::Fatal(error) => (error, false),
+                // `transfer` restarts on it; kept total so that no path can panic.
+                Stop::Changed => (
+                    DownloadError::InvalidResponse(
+                        "the resource changed under an unchanged validator".into(),
+                    ),
+                    false,
+                ),
             };
             let resume = if keep { job.resume_data().await } else { None };
             if resume.is_none() {
@@ -247,6 +264,7 @@ impl Job {
             hasher: sha256.map(|_| Sha256::new()),
             resumed_from: None,
             restarts,
+            verify: 0,
             sync_before_rename: config.sync_before_rename,
             progress,
         };
@@ -317,9 +335,15 @@ impl Job {
     }
 
     async fn transfer(&mut self) -> Result<(), Stop> {
-        match self.request().await? {
-            Some(response) => self.stream(response).await,
-            None => Ok(()),
+        loop {
+            let Some(response) = self.request().await? else {
+                return Ok(());
+            };
+            match self.stream(response).await {
+                // Changed under the same validator: what is on disk is another version.
+                Err(Stop::Changed) => self.restart().await?,
+                done => return done,
+            }
         }
     }
 
@@ -332,9 +356,10 @@ impl Job {
                 .client
                 .get(self.url.clone())
                 .header(header::ACCEPT_ENCODING, "identity");
+            let start = self.written.saturating_sub(OVERLAP);
             if let (true, Some(validator)) = (resuming, &self.validator) {
                 request = request
-                    .header(header::RANGE, format!("bytes={}-", self.written))
+                    .header(header::RANGE, format!("bytes={start}-"))
                     .header(header::IF_RANGE, validator.header_value());
             }
             let response = Self::or_cancelled(&self.token, request.send())
@@ -362,7 +387,8 @@ impl Job {
                     return Ok(Some(response));
                 }
                 StatusCode::PARTIAL_CONTENT if resuming => {
-                    self.check_partial(&response)?;
+                    self.check_partial(&response, start)?;
+                    self.verify = self.written - start;
                     self.resumed_from = Some(self.written);
                     self.report();
                     return Ok(Some(response));
@@ -398,12 +424,13 @@ impl Job {
         }
     }
 
-    /// A 206 must continue exactly where the file stops, for the same resource (S38).
-    fn check_partial(&mut self, response: &reqwest::Response) -> Result<(), Stop> {
+    /// A 206 must start where the request asked (the overlap before the end of the file), for
+    /// the same resource (S38).
+    fn check_partial(&mut self, response: &reqwest::Response, start: u64) -> Result<(), Stop> {
         let headers = response.headers();
         let mismatch = || {
             Stop::Fatal(DownloadError::ContentRange {
-                expected_start: self.written,
+                expected_start: start,
                 expected_total: self.total,
                 found: headers::header_text(headers, header::CONTENT_RANGE),
             })
@@ -415,7 +442,7 @@ impl Job {
         else {
             return Err(mismatch());
         };
-        if first != self.written
+        if first != start
             || last + 1 != complete
             || self.total.is_some_and(|total| total != complete)
         {
@@ -457,6 +484,7 @@ impl Job {
             .await
             .map_err(fatal)?;
         self.written = 0;
+        self.verify = 0;
         self.total = None;
         self.validator = None;
         self.resumed_from = None;
@@ -474,7 +502,7 @@ impl Job {
                 cause = &mut cancelled => return Err(Stop::Cancelled(cause)),
                 chunk = response.chunk() => chunk,
             };
-            let chunk = match chunk {
+            let mut chunk = match chunk {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
                 Err(source) => {
@@ -485,6 +513,12 @@ impl Job {
                     }));
                 }
             };
+            if self.verify > 0 {
+                chunk = self.verify_overlap(chunk).await?;
+                if chunk.is_empty() {
+                    continue;
+                }
+            }
             let len = chunk.len() as u64;
             if self.total.is_some_and(|total| self.written + len > total) {
                 return Err(Stop::Fatal(DownloadError::InvalidResponse(
@@ -511,6 +545,33 @@ impl Job {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Compares the start of `chunk` with the overlap on disk and returns the rest. A body that
+    /// ends inside the overlap is then short, as any other.
+    async fn verify_overlap(&mut self, chunk: bytes::Bytes) -> Result<bytes::Bytes, Stop> {
+        use std::io::{Read, Seek};
+        let n = chunk
+            .len()
+            .min(usize::try_from(self.verify).unwrap_or(usize::MAX));
+        let (repeat, rest) = (chunk.slice(..n), chunk.slice(n..));
+        let (at, end) = (self.written - self.verify, self.written);
+        let on_disk = self
+            .file
+            .blocking(move |file| {
+                let mut buf = vec![0; n];
+                file.seek(SeekFrom::Start(at))?;
+                file.read_exact(&mut buf)?;
+                file.seek(SeekFrom::Start(end))?;
+                Ok(buf)
+            })
+            .await
+            .map_err(|e| Stop::Fatal(io_error(&self.temp)(e)))?;
+        if on_disk != repeat {
+            return Err(Stop::Changed);
+        }
+        self.verify -= n as u64;
+        Ok(rest)
     }
 
     /// Flushes the bytes so far to the disk, so that the offset recorded is the truth.
