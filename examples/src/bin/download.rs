@@ -19,7 +19,9 @@ async fn main() -> ExitCode {
     match download::run(&url, &dir, stop).await {
         Ok(Outcome::Finished(done)) => {
             let how = match (done.resumed_from, done.restarted) {
-                (_, true) => " (the server sent it all again: restarted)",
+                (_, true) => {
+                    " (restarted from zero: the resource had changed, or the server ignores ranges)"
+                }
                 (Some(_), false) => " (resumed)",
                 (None, false) => "",
             };
