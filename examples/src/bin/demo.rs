@@ -130,7 +130,28 @@ async fn main() {
     });
     task.cancel();
     println!("   {}", task.await);
+
+    step("9. cargo cancelkit check finds the loop that cancellation can never reach (S32)");
+    let file = cargo_cancelkit::SourceFile::new("src/ready.rs", "src/ready.rs", SAMPLE.to_owned());
+    let findings = cargo_cancelkit::check_files(std::slice::from_ref(&file), &Default::default());
+    for finding in &findings {
+        let shown = cargo_cancelkit::render::human::render_finding(finding, Some(&file), false);
+        for line in shown.lines() {
+            println!("   {line}");
+        }
+    }
 }
+
+/// A loop the checker should find: it waits for a flag without ever awaiting or checking, so
+/// once its task is cancelled it spins on, holding a worker thread.
+const SAMPLE: &str = r#"use std::sync::atomic::{AtomicBool, Ordering};
+
+async fn wait_until_ready(ready: &AtomicBool) {
+    while !ready.load(Ordering::Acquire) {
+        std::hint::spin_loop();
+    }
+}
+"#;
 
 fn step(title: &str) {
     println!("\n{title}");
