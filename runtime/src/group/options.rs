@@ -131,6 +131,9 @@ impl GroupOptions {
     /// In a throwing group, the first child that returns `Err` cancels the siblings at once,
     /// with reason [`SiblingFailed`](crate::CancelReason::SiblingFailed) (S17); its error
     /// still arrives through `next()`. (A throwing discarding group always does this, S22.)
+    ///
+    /// It takes effect in [`throwing`](Self::throwing) groups, whose children return
+    /// `Result`; the local runners' children may return anything, so there it has no effect.
     pub fn fail_fast(mut self) -> Self {
         self.settings.fail_fast = true;
         self
