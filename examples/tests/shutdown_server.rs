@@ -20,6 +20,29 @@ async fn get(addr: &str, path: &str) -> Option<(u16, String)> {
     Some((status, response.text().await.ok()?))
 }
 
+async fn get_owned(addr: String, path: &'static str) -> Option<(u16, String)> {
+    get(&addr, path).await
+}
+
+type Lines = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
+type ErrLines = tokio::io::Lines<BufReader<tokio::process::ChildStderr>>;
+
+/// Starts the server with `--log` and the given grace; returns it, its output, and its address.
+async fn start(grace_ms: &str) -> (tokio::process::Child, Lines, ErrLines, String) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_shutdown_server"))
+        .args(["--addr", "127.0.0.1:0", "--grace-ms", grace_ms, "--log"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap()).lines();
+    let stderr = BufReader::new(server.stderr.take().unwrap()).lines();
+    let first = stdout.next_line().await.unwrap().unwrap();
+    let addr = first.strip_prefix("listening on ").unwrap().to_owned();
+    (server, stdout, stderr, addr)
+}
+
 /// A keep-alive connection that has had one request answered and now sits idle.
 async fn idle_connection(addr: &str) -> TcpStream {
     let mut stream = TcpStream::connect(addr).await.unwrap();
@@ -35,17 +58,7 @@ async fn idle_connection(addr: &str) -> TcpStream {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_refuses_new_connections_drains_cancels_and_exits_0() {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_shutdown_server"))
-        .args(["--addr", "127.0.0.1:0", "--grace-ms", "1000", "--log"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(server.stdout.take().unwrap()).lines();
-    let mut stderr = BufReader::new(server.stderr.take().unwrap()).lines();
-    let first = stdout.next_line().await.unwrap().unwrap();
-    let addr = first.strip_prefix("listening on ").unwrap().to_owned();
+    let (mut server, mut stdout, mut stderr, addr) = start("1000").await;
 
     assert_eq!(get(&addr, "/").await, Some((200, "ok".into())));
     // A panicking handler: that connection fails, the server goes on.
@@ -122,29 +135,9 @@ async fn sigterm_refuses_new_connections_drains_cancels_and_exits_0() {
     assert_eq!(stdout.next_line().await.unwrap(), None, "one summary line");
 }
 
-async fn get_owned(addr: String, path: &'static str) -> Option<(u16, String)> {
-    get(&addr, path).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_signal_skips_to_the_abort() {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_shutdown_server"))
-        .args(["--addr", "127.0.0.1:0", "--grace-ms", "60000", "--log"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(server.stdout.take().unwrap()).lines();
-    let mut stderr = BufReader::new(server.stderr.take().unwrap()).lines();
-    let addr = stdout
-        .next_line()
-        .await
-        .unwrap()
-        .unwrap()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let (mut server, mut stdout, mut stderr, addr) = start("60000").await;
     let slow = tokio::spawn(get_owned(addr.clone(), "/sleep?ms=600000"));
     while !stderr
         .next_line()
