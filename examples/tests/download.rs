@@ -8,6 +8,24 @@ use cancelkit_examples::download::{self, Outcome};
 use indicatif::ProgressBar;
 use support::{Behaviour, Resource, TestServer};
 
+/// Runs `url` into `dir` until the server has stalled after `at` bytes and they are on disk,
+/// then stops the run: the outcome of that first run.
+async fn stop_after(server: &mut TestServer, url: &str, dir: &std::path::Path, at: u64) -> Outcome {
+    let session = download::begin(url, dir).unwrap();
+    assert_eq!(session.resumed_from, None);
+    server.stalled().await;
+    session
+        .download()
+        .progress()
+        .wait_for(|p| p.received == at)
+        .await
+        .unwrap();
+    session
+        .finish(std::future::ready(()), ProgressBar::hidden())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn stop_saves_resume_data_and_the_next_run_resumes() {
     let dir = tempfile::tempdir().unwrap();
@@ -22,19 +40,7 @@ async fn stop_saves_resume_data_and_the_next_run_resumes() {
     let url = server.url("/files/movie.bin");
 
     // First run: stop once the server has stalled and the bytes sent are on disk.
-    let session = download::begin(&url, dir.path()).unwrap();
-    assert_eq!(session.resumed_from, None);
-    server.stalled().await;
-    session
-        .download()
-        .progress()
-        .wait_for(|p| p.received == 100_000)
-        .await
-        .unwrap();
-    let outcome = session
-        .finish(std::future::ready(()), ProgressBar::hidden())
-        .await
-        .unwrap();
+    let outcome = stop_after(&mut server, &url, dir.path(), 100_000).await;
     let Outcome::Paused {
         resume_file,
         offset,
@@ -114,18 +120,7 @@ async fn resume_data_for_another_url_is_not_used() {
     .await;
     // Pause `/v1/file.bin`, leaving `file.bin.resume` for it.
     let v1 = server.url("/v1/file.bin");
-    let session = download::begin(&v1, dir.path()).unwrap();
-    server.stalled().await;
-    session
-        .download()
-        .progress()
-        .wait_for(|p| p.received == 50_000)
-        .await
-        .unwrap();
-    let paused = session
-        .finish(std::future::ready(()), ProgressBar::hidden())
-        .await
-        .unwrap();
+    let paused = stop_after(&mut server, &v1, dir.path(), 50_000).await;
     assert!(matches!(paused, Outcome::Paused { .. }), "{paused:?}");
 
     // The same file name from another URL: the run says so and starts fresh.
