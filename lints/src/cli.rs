@@ -118,6 +118,37 @@ pub struct CheckArgs {
     /// Passed to `cargo check`.
     #[arg(long, value_name = "TRIPLE")]
     pub target: Vec<String>,
+    /// Passed to `cargo check` (target selection; the checker itself reads every file of the
+    /// selected packages).
+    #[arg(long)]
+    pub lib: bool,
+    /// Passed to `cargo check`.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    pub bin: Vec<String>,
+    /// Passed to `cargo check`.
+    #[arg(long)]
+    pub bins: bool,
+    /// Passed to `cargo check`.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    pub test: Vec<String>,
+    /// Passed to `cargo check`.
+    #[arg(long)]
+    pub tests: bool,
+    /// Passed to `cargo check`.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    pub example: Vec<String>,
+    /// Passed to `cargo check`.
+    #[arg(long)]
+    pub examples: bool,
+    /// Passed to `cargo check`.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    pub bench: Vec<String>,
+    /// Passed to `cargo check`.
+    #[arg(long)]
+    pub benches: bool,
+    /// Arguments this version does not know, dropped with a warning (set by `main`).
+    #[arg(skip)]
+    pub ignored: Vec<String>,
 }
 
 /// `--message-format`.
@@ -205,6 +236,37 @@ fn print_error(e: &dyn Error) {
     eprintln!("{msg}");
 }
 
+/// Parses the command line, dropping arguments this version does not know rather than
+/// failing: an editor passes whatever `cargo check` takes, and a checker that exits 2 with
+/// nothing printed makes every diagnostic of the package disappear, rustc's included. Returns
+/// the dropped arguments. Other errors (a bad value, `--help`) are returned as clap reports them.
+fn parse_lenient(
+    mut args: Vec<std::ffi::OsString>,
+) -> Result<(CargoCli, Vec<String>), clap::Error> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let mut ignored = Vec::new();
+    loop {
+        match CargoCli::try_parse_from(&args) {
+            Ok(cli) => return Ok((cli, ignored)),
+            Err(e) if e.kind() == ErrorKind::UnknownArgument => {
+                let Some(ContextValue::String(unknown)) = e.get(ContextKind::InvalidArg) else {
+                    return Err(e);
+                };
+                // `--flag=value` is reported as `--flag`: drop the whole argument.
+                let Some(at) = args.iter().position(|a| {
+                    a.to_str().is_some_and(|a| {
+                        a == unknown || a.split_once('=').is_some_and(|(flag, _)| flag == unknown)
+                    })
+                }) else {
+                    return Err(e);
+                };
+                ignored.push(args.remove(at).to_string_lossy().into_owned());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let _ = rayon::ThreadPoolBuilder::new()
@@ -215,8 +277,8 @@ pub fn main() -> ExitCode {
     if args.get(1).is_none_or(|a| a != "cancelkit") {
         args.insert(1, "cancelkit".into());
     }
-    let cli = match CargoCli::try_parse_from(args) {
-        Ok(cli) => cli,
+    let (cli, ignored) = match parse_lenient(args) {
+        Ok(parsed) => parsed,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
@@ -224,10 +286,17 @@ pub fn main() -> ExitCode {
         }
     };
     let CargoCli::Cancelkit(c) = cli;
-    let args = match c.command {
+    let mut args = match c.command {
         Some(Command::Check(a)) => a,
         None => c.check,
     };
+    for arg in &ignored {
+        eprintln!(
+            "warning: cargo-cancelkit does not know the argument `{arg}`; it was ignored (cargo \
+             check ran without it)"
+        );
+    }
+    args.ignored = ignored;
     match run(&args) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -440,6 +509,31 @@ fn cargo_check(args: &CheckArgs) -> Result<(bool, Option<String>), CliError> {
     for t in &args.target {
         cmd.args(["--target", t]);
     }
+    for (flag, on) in [
+        ("--lib", args.lib),
+        ("--bins", args.bins),
+        ("--tests", args.tests),
+        ("--examples", args.examples),
+        ("--benches", args.benches),
+    ] {
+        if on {
+            cmd.arg(flag);
+        }
+    }
+    for (flag, names) in [
+        ("--bin", &args.bin),
+        ("--test", &args.test),
+        ("--example", &args.example),
+        ("--bench", &args.bench),
+    ] {
+        for name in names {
+            if name.is_empty() {
+                cmd.arg(flag);
+            } else {
+                cmd.arg(format!("{flag}={name}"));
+            }
+        }
+    }
     if let Some(d) = &args.target_dir {
         cmd.arg("--target-dir").arg(d);
     }
@@ -493,12 +587,27 @@ fn cargo_check(args: &CheckArgs) -> Result<(bool, Option<String>), CliError> {
     }
 }
 
+/// The package name in any package-id-spec form cargo takes: `name`, `name@1.0`, `name:1.0`,
+/// `path+file:///dir/name#1.0`, `path+file:///dir#name@1.0`, `https://host/repo#name@1.0`
+/// (what rust-analyzer passes when `check.workspace = false`).
+fn package_spec_name(spec: &str) -> &str {
+    let named = match spec.rsplit_once('#') {
+        // `url#version`: the name is the URL's last path segment.
+        Some((url, fragment)) if fragment.starts_with(|c: char| c.is_ascii_digit()) => {
+            url.trim_end_matches('/').rsplit('/').next().unwrap_or(url)
+        }
+        Some((_, fragment)) => fragment,
+        None => spec,
+    };
+    named.split(['@', ':']).next().unwrap_or(named)
+}
+
 fn package_units(args: &CheckArgs, metadata: &Metadata) -> Result<Vec<Unit>, CliError> {
     let members: Vec<&Package> = metadata.workspace_packages();
     let selected: Vec<&Package> = if !args.packages.is_empty() {
         let mut out = Vec::new();
         for spec in &args.packages {
-            let name = spec.split(['@', ':']).next().unwrap_or(spec);
+            let name = package_spec_name(spec);
             let p = members
                 .iter()
                 .find(|p| p.name.as_str() == name)
@@ -737,4 +846,25 @@ pub fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod spec_tests {
+    use super::package_spec_name;
+
+    #[test]
+    fn every_package_id_spec_form_gives_the_name() {
+        for spec in [
+            "demo",
+            "demo@0.1.0",
+            "demo:0.1.0",
+            "path+file:///work/demo#0.1.0",
+            "path+file:///work/ws#demo@0.1.0",
+            "path+file:///work/ws/#demo",
+            "https://github.com/x/ws#demo@0.1.0",
+            "registry+https://github.com/rust-lang/crates.io-index#demo@0.1.0",
+        ] {
+            assert_eq!(package_spec_name(spec), "demo", "{spec}");
+        }
+    }
 }

@@ -105,8 +105,19 @@ fn unknown_rule_in_the_manifest_is_reported() {
 
 #[test]
 fn usage_and_io_errors_exit_2() {
+    // An unknown flag is not one: it is dropped with a warning (see the rust-analyzer test).
+    let p = package(CLEAN, "");
+    let out = check(p.path())
+        .arg("--no-such-flag")
+        .assert()
+        .code(0)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("`--no-such-flag`"));
+    // A bad value for a known option still is.
     bin()
-        .args(["cancelkit", "check", "--no-such-flag"])
+        .args(["cancelkit", "check", "--message-format", "xml"])
         .assert()
         .code(2);
     bin()
@@ -289,4 +300,44 @@ fn cargo_check_messages_are_passed_through_first() {
         Some("build-finished"),
         "{text}"
     );
+}
+
+/// What rust-analyzer runs when a test file is saved with `check.workspace = false`: a
+/// package-id-spec for `-p`, a target selection, its JSON format. And a flag from a newer
+/// cargo: dropped with a warning, never an exit 2 with nothing printed.
+#[test]
+fn rust_analyzer_flags_and_unknown_flags_keep_the_diagnostics_coming() {
+    let p = package(SPIN, "");
+    std::fs::create_dir(p.path().join("tests")).expect("tests");
+    std::fs::write(p.path().join("tests/it.rs"), "#[test]\nfn it() {}\n").expect("it.rs");
+    let spec = format!("path+file://{}#demo@0.1.0", p.path().display());
+    let out = bin()
+        .args([
+            "cancelkit",
+            "-p",
+            &spec,
+            "--test",
+            "it",
+            "--lib",
+            "--frobnicate",
+        ])
+        .args([
+            "--message-format=json-diagnostic-rendered-ansi",
+            "--keep-going",
+            "--offline",
+            "--manifest-path",
+        ])
+        .arg(p.path().join("Cargo.toml"))
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`--frobnicate`"), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        stdout.contains("cancelkit::uncancellable_loop"),
+        "the checker's finding is there: {stdout}"
+    );
+    assert!(stdout.contains("\"reason\":\"build-finished\""), "{stdout}");
 }
