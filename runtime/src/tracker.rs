@@ -144,11 +144,7 @@ impl TaskTracker {
     /// Cancels every tracked task, running and future ones, with reason
     /// [`Explicit`](crate::CancelReason::Explicit).
     pub fn cancel(&self) {
-        self.cancel_with(CancelReason::Explicit);
-    }
-
-    pub(crate) fn cancel_with(&self, reason: CancelReason) {
-        self.inner.token.cancel_with(reason);
+        self.inner.token.cancel_with(CancelReason::Explicit);
     }
 
     /// The tracker's token: tracked tasks run under children of it.

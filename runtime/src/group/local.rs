@@ -112,6 +112,24 @@ pub(crate) struct Driver<'a> {
 }
 
 impl Driver<'_> {
+    /// Runs `fut` (the body, or the group's final wait), polling the children whenever it is
+    /// suspended. If some finished, `fut` may be waiting for them in `next()`: it is polled
+    /// again.
+    async fn run<F: Future>(&self, fut: F) -> F::Output {
+        let mut fut = pin!(fut);
+        poll_fn(|cx| {
+            loop {
+                if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+                    return Poll::Ready(out);
+                }
+                if !self.drive(cx) {
+                    return Poll::Pending;
+                }
+            }
+        })
+        .await
+    }
+
     /// Polls the children until none makes progress. Returns whether any finished (it has
     /// reported, so the body may be able to go on).
     pub(crate) fn drive(&self, cx: &mut Context<'_>) -> bool {
@@ -137,38 +155,9 @@ async fn run<'a, T: 'a, R>(
     let spawner = Local::new();
     let driver = spawner.driver();
     let mut group = LocalTaskGroup::with_spawner(spawner, settings, None);
-    let out = {
-        let mut body = pin!(body(&mut group));
-        poll_fn(|cx| {
-            loop {
-                if let Poll::Ready(out) = body.as_mut().poll(cx) {
-                    return Poll::Ready(out);
-                }
-                // The body is suspended: run the children. If some finished, the body may be
-                // waiting for them in `next()`; poll it again.
-                if !driver.drive(cx) {
-                    return Poll::Pending;
-                }
-            }
-        })
-        .await
-    };
-    if failed(&out) {
-        group.cancel_all();
-    }
-    // Collect what is left, driving the children meanwhile.
-    let mut wait = pin!(group.wait_for_all());
-    poll_fn(|cx| {
-        loop {
-            if let Poll::Ready(()) = wait.as_mut().poll(cx) {
-                return Poll::Ready(());
-            }
-            if !driver.drive(cx) {
-                return Poll::Pending;
-            }
-        }
-    })
-    .await;
+    let out = driver.run(body(&mut group)).await;
+    // Collect what is left (S16c, S14), driving the children meanwhile.
+    driver.run(group.finish(failed(&out))).await;
     out
 }
 

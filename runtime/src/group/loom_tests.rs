@@ -236,3 +236,24 @@ fn spawn_racing_cancel_all_starts_cancelled_or_is_cancelled() {
         assert_eq!(entries(group.token()), (0, 0));
     });
 }
+
+#[test]
+fn children_sharing_the_group_node_are_all_woken_by_cancel_all() {
+    // Children run under the group's own token: two of them park on it (a `sleep`, an
+    // interrupted await) while the body calls cancel_all(). Each is woken or sees the cancel
+    // at registration, and nothing stays registered on the shared node.
+    model(|| {
+        let group = plain::<()>();
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                let token = group.token().clone();
+                thread::spawn(move || loom::future::block_on(token.cancelled()).origin())
+            })
+            .collect();
+        assert!(group.cancel_all());
+        for child in children {
+            assert_eq!(child.join().unwrap(), CancelReason::Group);
+        }
+        assert_eq!(entries(group.token()), (0, 0));
+    });
+}

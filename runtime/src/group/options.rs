@@ -156,7 +156,7 @@ impl GroupOptions {
     {
         let mut group = TaskGroup::<T, Collecting, Spawned>::with(self.settings, None);
         let out = body(&mut group).await;
-        group.wait_for_all().await;
+        group.finish(false).await;
         out
     }
 
@@ -183,10 +183,7 @@ impl GroupOptions {
             Some(Result::is_err),
         );
         let out = body(&mut group).await;
-        if out.is_err() {
-            group.cancel_all();
-        }
-        group.wait_for_all().await;
+        group.finish(out.is_err()).await;
         out
     }
 
@@ -202,7 +199,7 @@ impl GroupOptions {
     ) -> R {
         let mut group = TaskGroup::<(), Discarding, Spawned>::with(self.settings, None);
         let out = body(&mut group).await;
-        group.wait_for_all().await;
+        group.finish(false).await;
         out
     }
 
@@ -229,10 +226,7 @@ impl GroupOptions {
             Some(Result::is_err),
         );
         let out = body(&mut group).await;
-        if out.is_err() {
-            group.cancel_all();
-        }
-        group.wait_for_all().await;
+        group.finish(out.is_err()).await;
         match (out, group.take_failure()) {
             (Err(err), _) | (Ok(_), Some(Err(err))) => Err(err),
             (Ok(value), _) => Ok(value),

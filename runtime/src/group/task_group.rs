@@ -231,6 +231,15 @@ impl<T, K: Kind, S: Spawner> TaskGroup<T, K, S> {
         true
     }
 
+    /// How every runner ends a group once the body has returned: an error leaving the body
+    /// cancels the children (S16c), then the group waits for all of them (S14).
+    pub(crate) async fn finish(&mut self, body_failed: bool) {
+        if body_failed {
+            self.cancel_all();
+        }
+        self.wait_for_all().await;
+    }
+
     /// The kept first failure of a throwing discarding group.
     pub(crate) fn take_failure(&self) -> Option<T> {
         self.core.shared().take_failure()
