@@ -75,9 +75,13 @@ pub struct Config {
     pub skip: Vec<String>,
     /// Rule levels; rules not present use their default.
     pub levels: BTreeMap<Rule, Level>,
-    /// Default mode: also report loops that look bounded by their data (drain loops over a
-    /// consuming call, counting `while` loops). Off by default; strict mode always reports them.
+    /// Default mode: report every path that goes round without an await, not only those that
+    /// show evidence of spinning (used by the precision study to show what the evidence rules
+    /// remove). Strict mode always reports every path.
     pub report_bounded_loops: bool,
+    /// The package's direct dependencies by name, when known (cargo metadata): suggestions
+    /// offer only what the crate can use. `None`: unknown (paths mode, [`crate::check_source`]).
+    pub dependencies: Option<Vec<String>>,
 }
 
 impl Config {

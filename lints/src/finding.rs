@@ -83,6 +83,70 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding of `rule` at its default level, with a headline and a primary span; add the
+    /// rest with the builder methods below.
+    ///
+    /// ```
+    /// use cargo_cancelkit::{Finding, Rule, SourceFile};
+    ///
+    /// let file = SourceFile::new("a.rs", "a.rs", "loop {}".to_string());
+    /// let f = Finding::new(Rule::UncancellableLoop, &file.path, "a message", file.span(0..4))
+    ///     .label("here")
+    ///     .note("a note");
+    /// assert_eq!(f.notes, ["a note"]);
+    /// ```
+    pub fn new(
+        rule: Rule,
+        path: impl Into<PathBuf>,
+        message: impl Into<String>,
+        span: SourceSpan,
+    ) -> Self {
+        Finding {
+            rule,
+            level: rule.default_level(),
+            path: path.into(),
+            message: message.into(),
+            primary: Annotation { span, label: None },
+            secondary: Vec::new(),
+            notes: Vec::new(),
+            help: Vec::new(),
+            suggestions: Vec::new(),
+        }
+    }
+
+    /// Labels the primary span.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.primary.label = Some(label.into());
+        self
+    }
+
+    /// Adds a labelled secondary span.
+    pub fn secondary(mut self, span: SourceSpan, label: impl Into<String>) -> Self {
+        self.secondary.push(Annotation {
+            span,
+            label: Some(label.into()),
+        });
+        self
+    }
+
+    /// Adds a `note:` line.
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Adds a `help:` line.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help.push(help.into());
+        self
+    }
+
+    /// Adds a suggested fix.
+    pub fn suggestion(mut self, suggestion: Suggestion) -> Self {
+        self.suggestions.push(suggestion);
+        self
+    }
+
     /// The diagnostic code, e.g. `cancelkit::uncancellable_loop`.
     pub fn code(&self) -> String {
         format!("cancelkit::{}", self.rule.name())

@@ -23,6 +23,25 @@ fn package(lib: &str, manifest_extra: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A package that depends on a stand-in `cancelkit` (a path crate with the two checks, or
+/// without `is_cancelled` when `broken`), so that `cargo check` is quick.
+fn package_with_cancelkit(lib: &str, broken: bool) -> tempfile::TempDir {
+    let p = package(lib, "[dependencies]\ncancelkit = { path = \"ck\" }\n");
+    std::fs::create_dir_all(p.path().join("ck/src")).expect("ck");
+    std::fs::write(
+        p.path().join("ck/Cargo.toml"),
+        "[package]\nname = \"cancelkit\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    )
+    .expect("ck manifest");
+    let api = if broken {
+        "pub fn checkpoint() -> Result<(), ()> { Ok(()) }\n"
+    } else {
+        "pub fn checkpoint() -> Result<(), ()> { Ok(()) }\npub fn is_cancelled() -> bool { false }\n"
+    };
+    std::fs::write(p.path().join("ck/src/lib.rs"), api).expect("ck lib");
+    p
+}
+
 const SPIN: &str = "pub async fn spin(f: &std::sync::atomic::AtomicBool) {\n    loop {\n        if f.load(std::sync::atomic::Ordering::Relaxed) {\n            break;\n        }\n    }\n}\n";
 const CLEAN: &str =
     "pub async fn fine(rx: &mut tokio::Rx) {\n    loop {\n        rx.recv().await;\n    }\n}\n";
@@ -174,7 +193,7 @@ fn paths_mode_and_direct_invocation() {
 
 #[test]
 fn json_output_is_cargo_compiler_messages() {
-    let p = package(SPIN, "");
+    let p = package_with_cancelkit(SPIN, false);
     let out = check(p.path())
         .args(["--message-format", "json"])
         .assert()
@@ -202,10 +221,14 @@ fn json_output_is_cargo_compiler_messages() {
             .as_str()
             .is_some_and(|r| r.contains("warning[cancelkit::uncancellable_loop]"))
     );
-    assert_eq!(
-        d["children"][2]["spans"][0]["suggestion_applicability"],
-        "MachineApplicable"
-    );
+    let fix = d["children"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| !c["spans"].as_array().is_none_or(Vec::is_empty)))
+        .expect("a suggestion");
+    assert_eq!(fix["spans"][0]["suggestion_applicability"], "MachineApplicable");
+    // The fix's span covers the warning's, so an editor offers it there.
+    assert!(fix["spans"][0]["byte_start"].as_u64() <= d["spans"][0]["byte_start"].as_u64());
+    assert!(fix["spans"][0]["byte_end"].as_u64() >= d["spans"][0]["byte_end"].as_u64());
 }
 
 #[test]
@@ -234,7 +257,7 @@ fn sarif_output() {
 
 #[test]
 fn fix_applies_machine_applicable_suggestions() {
-    let p = package(SPIN, "");
+    let p = package_with_cancelkit(SPIN, false);
     let out = check(p.path())
         .arg("--fix")
         .assert()
@@ -248,6 +271,34 @@ fn fix_applies_machine_applicable_suggestions() {
     assert!(fixed.contains("    loop {\n        if ::cancelkit::is_cancelled() {\n            break;\n        }\n        if f.load"), "{fixed}");
     // Fixed: nothing left, even at deny.
     check(p.path()).args(["-D", "warnings"]).assert().code(0);
+}
+
+#[test]
+fn fix_offers_nothing_machine_applicable_to_a_crate_without_cancelkit() {
+    let p = package(SPIN, "");
+    let out = check(p.path()).arg("--fix").assert().code(0).get_output().stderr.clone();
+    let stderr = String::from_utf8_lossy(&out);
+    assert!(stderr.contains("applied 0 fixes in 0 files"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("src/lib.rs")).expect("lib.rs"),
+        SPIN
+    );
+    // What it offers instead fits the crate, as maybe-incorrect: no `::cancelkit` in sight.
+    assert!(!stderr.contains("::cancelkit::"), "{stderr}");
+}
+
+#[test]
+fn fix_that_does_not_compile_is_reverted() {
+    // The stand-in cancelkit has no `is_cancelled`: the fix cannot compile.
+    let p = package_with_cancelkit(SPIN, true);
+    let out = check(p.path()).arg("--fix").assert().code(0).get_output().stderr.clone();
+    let stderr = String::from_utf8_lossy(&out);
+    assert!(stderr.contains("did not compile, so they were reverted"), "{stderr}");
+    assert!(stderr.contains("applied 0 fixes in 0 files"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("src/lib.rs")).expect("lib.rs"),
+        SPIN
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The path-sensitive core: which paths through a loop iteration (or a function body) reach the
-//! end without observing cancellation.
+//! end without observing cancellation, and what each of them did on the way.
 //!
 //! Modelled on flake8-async's checkpoint visitor. The state at a program point is a [`Flow`]:
 //! whether the point is reachable at all, and the set of *unchecked paths* that reach it (paths
@@ -7,8 +7,10 @@
 //! walker carries that state through the syntax tree in evaluation order:
 //!
 //! - an observation (a check call, an `.await` in the default mode, ...) empties the set;
-//! - branches (`if`/`else`, `match` arms, `&&`/`||`, `let ... else`) copy the state, walk each
-//!   arm and merge (union) the results;
+//! - branches copy the state, walk each arm and merge (union) the results. Conditions are split
+//!   into the state where they hold and the state where they do not ([`Walker::cond`]): `&&`
+//!   and `||` short-circuit, `!` swaps, `if let`/`while let`/`let ... else` and `match` arms
+//!   take the success or the failure side of the value they destructure;
 //! - `continue`, `break` and `return` record the state at their loop (or function) and make the
 //!   rest of the block unreachable; `?` is transparent (its error path leaves the loop);
 //! - nested loops are entered with the current state and left with the merge of their exits.
@@ -18,39 +20,78 @@
 //! A call to a function of the checked code is not decided here: it is recorded, by name, on every
 //! unchecked path that passes it. A path then reads "unchecked unless one of `f`, `g` observes",
 //! and the driver resolves that once every function's summary is known (see
-//! [`super::resolve`]). So one parse of each file is enough.
+//! [`super::summaries`]). So one parse of each file is enough.
+//!
+//! Besides its calls, each unchecked path carries [`Facts`]: what it did that tells a busy
+//! loop from a bounded one. The walker only records them; the `uncancellable_loop` rule decides
+//! what they mean.
 
 use std::ops::Range;
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::spanned::Spanned;
-use syn::{Block, Expr, Macro, Stmt};
+use syn::{Block, Expr, Ident, Macro, Pat, Stmt};
 
-use super::observers::{CallKind, MacroKind, Observers};
+use super::observers::{CallKind, FileNames, MacroKind, Observers};
 
-/// A function name that a path calls (the last segment).
+/// A function name that a path calls (the last segment), or a macro's name followed by `!`.
 pub(crate) type Sym = Box<str>;
 
-const MAX_PATHS: usize = 8;
+/// At most this many classes of unchecked paths are kept at a program point. A further class
+/// that no kept class dominates is dropped. The analysis then under-reports (a loop may go
+/// unreported, a function may be taken to observe on every path); it never over-reports.
+const MAX_PATHS: usize = 16;
+/// At most this many calls are remembered per path; later calls on a longer path are not
+/// recorded. Such a path cannot be excused by them, so the loop may be reported although one of
+/// the forgotten calls observes.
 const MAX_CALLS: usize = 16;
+/// Expressions (and macro token groups) nested deeper than this are not walked: the state goes
+/// through them unchanged, as if they did nothing. Generated code can nest thousands deep and
+/// the walk recurses. An await or a check beyond that depth is missed (the loop may be
+/// reported), and so is a `continue` (a path may be missed).
 const MAX_DEPTH: u32 = 256;
 
-/// Where an unchecked path was decided, for the diagnostic's secondary label.
+/// A labelled place in the file: where a path was decided, or where its evidence is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Witness {
     pub(crate) range: Range<usize>,
-    pub(crate) label: &'static str,
+    pub(crate) label: String,
+}
+
+/// What a path did, besides calls: the facts the loop rule weighs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Facts {
+    /// It took the "nothing yet" side of a poll-style call (`try_recv` failed, `poll_decode`
+    /// gave `None`), or tested state that only something else changes (an atomic, the clock).
+    pub(crate) nothing_yet: bool,
+    /// It called something that blocks or spins the thread (`std::thread::sleep`, a blocking
+    /// `recv()`).
+    pub(crate) blocking: bool,
+    /// It advanced the loop: took an item out of a source (`Some(x) = q.pop()`), or changed
+    /// something a condition of the loop reads (`i += 1`, `queue.pop_front()`).
+    pub(crate) progress: bool,
+}
+
+impl Facts {
+    /// Whether a path with `self` is reported whenever one with `other` is (the facts only
+    /// ever get set, and the rule reports on `blocking`, and on `nothing_yet` without
+    /// `progress`).
+    fn at_least_as_bad(self, other: Facts) -> bool {
+        self.nothing_yet >= other.nothing_yet
+            && self.blocking >= other.blocking
+            && self.progress <= other.progress
+    }
 }
 
 /// One class of unchecked paths: unchecked unless one of `calls` observes on every path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct UncheckedPath {
     pub(crate) calls: Vec<Sym>,
+    /// Where the path left the checked ones (a branch, an arm, a `continue`).
     pub(crate) witness: Option<Witness>,
-    /// The path went through the success arm of a consuming call (`Some(x) = q.pop()`,
-    /// `Ok(m) = rx.try_recv()`): it is a drain step, which the default mode does not count
-    /// (see [`is_consuming`]).
-    pub(crate) progress: bool,
+    /// The first place that set `nothing_yet` or `blocking`.
+    pub(crate) evidence: Option<Witness>,
+    pub(crate) facts: Facts,
 }
 
 /// The analysis state at a program point.
@@ -76,7 +117,8 @@ impl Flow {
             paths: vec![UncheckedPath {
                 calls: Vec::new(),
                 witness: None,
-                progress: false,
+                evidence: None,
+                facts: Facts::default(),
             }],
         }
     }
@@ -94,27 +136,41 @@ impl Flow {
         self.paths.clear();
     }
 
-    fn call(&mut self, ident: &proc_macro2::Ident) {
-        if self.paths.iter().all(|p| p.calls.len() >= MAX_CALLS) {
-            return;
-        }
-        let sym = ident.to_string();
+    fn call(&mut self, sym: &str) {
         for p in &mut self.paths {
             if p.calls.len() < MAX_CALLS && !p.calls.iter().any(|c| **c == *sym) {
-                p.calls.push(sym.as_str().into());
+                p.calls.push(sym.into());
             }
         }
     }
 
-    fn tag(&mut self, range: Range<usize>, label: &'static str) {
+    fn tag(&mut self, range: Range<usize>, label: &str) {
         for p in &mut self.paths {
             if p.witness.is_none() {
                 p.witness = Some(Witness {
                     range: range.clone(),
-                    label,
+                    label: label.to_string(),
                 });
             }
         }
+    }
+
+    /// Sets a fact on every path, with the place that shows it.
+    fn evidence(mut self, set: impl Fn(&mut Facts), witness: &Witness) -> Self {
+        for p in &mut self.paths {
+            set(&mut p.facts);
+            if p.evidence.is_none() {
+                p.evidence = Some(witness.clone());
+            }
+        }
+        self
+    }
+
+    fn progressed(mut self) -> Self {
+        for p in &mut self.paths {
+            p.facts.progress = true;
+        }
+        self
     }
 
     pub(crate) fn join(&mut self, other: Flow) {
@@ -125,106 +181,36 @@ impl Flow {
     }
 
     fn add(&mut self, p: UncheckedPath) {
-        // `q` dominates `p` when it needs fewer calls to be excused and is no more excusable as
-        // a drain step: then `p` adds nothing.
+        // `q` dominates `p` when it needs fewer calls to be excused and is at least as bad:
+        // then `p` adds nothing.
         let dominates = |q: &UncheckedPath, p: &UncheckedPath| {
-            q.calls.iter().all(|c| p.calls.contains(c)) && (!q.progress || p.progress)
+            q.calls.iter().all(|c| p.calls.contains(c)) && q.facts.at_least_as_bad(p.facts)
         };
         if let Some(q) = self.paths.iter_mut().find(|q| dominates(q, &p)) {
             if q.witness.is_none() {
                 q.witness = p.witness;
             }
+            if q.evidence.is_none() {
+                q.evidence = p.evidence;
+            }
             return;
         }
-        let mut witness = p.witness.clone();
+        let mut p = p;
         self.paths.retain(|q| {
             let dominated = dominates(&p, q);
-            if dominated && witness.is_none() {
-                witness.clone_from(&q.witness);
+            if dominated {
+                if p.witness.is_none() {
+                    p.witness.clone_from(&q.witness);
+                }
+                if p.evidence.is_none() {
+                    p.evidence.clone_from(&q.evidence);
+                }
             }
             !dominated
         });
         if self.paths.len() < MAX_PATHS {
-            self.paths.push(UncheckedPath {
-                calls: p.calls,
-                witness,
-                progress: p.progress,
-            });
+            self.paths.push(p);
         }
-    }
-
-    fn progress(mut self) -> Self {
-        for p in &mut self.paths {
-            p.progress = true;
-        }
-        self
-    }
-}
-
-/// Method names that take an item out of a finite source (a queue, a channel, an iterator, a
-/// buffer) without waiting. A loop path that goes around only after such a call *succeeded* is
-/// a drain step: it ends when the source is empty. The default mode does not report those paths
-/// (strict mode does).
-const CONSUMING_PREFIXES: &[&str] = &[
-    "try_", "next", "pop", "recv", "read", "write", "take", "drain",
-];
-
-/// Whether `e` is (a method chain containing) a consuming call.
-fn is_consuming(e: &Expr) -> bool {
-    match e {
-        Expr::MethodCall(m) => {
-            let name = m.method.to_string();
-            (CONSUMING_PREFIXES.iter().any(|p| name.starts_with(p)) && name != "try_lock")
-                || is_consuming(&m.receiver)
-        }
-        Expr::Paren(p) => is_consuming(&p.expr),
-        Expr::Group(g) => is_consuming(&g.expr),
-        Expr::Reference(r) => is_consuming(&r.expr),
-        _ => false,
-    }
-}
-
-/// `Some(..)`, `Ok(..)` (and or-patterns of them).
-fn is_success_pat(p: &syn::Pat) -> bool {
-    match p {
-        syn::Pat::TupleStruct(t) => t
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "Some" || s.ident == "Ok"),
-        syn::Pat::Or(o) => o.cases.iter().all(is_success_pat),
-        syn::Pat::Paren(p) => is_success_pat(&p.pat),
-        syn::Pat::Guard(g) => is_success_pat(&g.pat),
-        _ => false,
-    }
-}
-
-/// Whether a condition holds only when a consuming call succeeded: `let Some(x) = q.pop()`,
-/// `rx.try_recv().is_ok()`, and `&&` chains containing one.
-fn is_success_cond(cond: &Expr) -> bool {
-    match cond {
-        Expr::Let(l) => is_success_pat(&l.pat) && is_consuming(&l.expr),
-        Expr::MethodCall(m) => {
-            (m.method == "is_ok" || m.method == "is_some") && is_consuming(&m.receiver)
-        }
-        Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
-            is_success_cond(&b.left) || is_success_cond(&b.right)
-        }
-        Expr::Paren(p) => is_success_cond(&p.expr),
-        _ => false,
-    }
-}
-
-/// `shield(..)` under any path, as `#[cancellable]` recognises it.
-fn is_shield_call(base: &Expr) -> bool {
-    match base {
-        Expr::Call(c) => matches!(
-            &*c.func,
-            Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "shield")
-        ),
-        Expr::Paren(p) => is_shield_call(&p.expr),
-        Expr::Group(g) => is_shield_call(&g.expr),
-        _ => false,
     }
 }
 
@@ -232,13 +218,15 @@ fn is_shield_call(base: &Expr) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ctx<'a> {
     pub(crate) observers: &'a Observers,
+    pub(crate) names: FileNames<'a>,
     /// Strict mode: only cancellation-aware awaits observe (unless `#[cancellable]` put a
     /// checkpoint at every await of the function, see [`Ctx::awaits_observe`]).
     pub(crate) strict: bool,
     /// Inside a `#[cancellable]` function whose awaits are instrumented.
     pub(crate) instrumented_awaits: bool,
-    /// Keep drain-step paths (strict mode, or `report_bounded_loops`).
-    pub(crate) keep_progress: bool,
+    /// Record [`Facts`] (the default mode's loop rule needs them; summaries and strict mode
+    /// do not, and paths merge better without them).
+    pub(crate) facts: bool,
     /// Byte offset of the parsed text within the file (BOM, shebang).
     pub(crate) base: usize,
 }
@@ -267,6 +255,17 @@ struct Target {
     kind: TargetKind,
     continue_flow: Flow,
     break_flow: Flow,
+}
+
+impl Target {
+    fn new(label: Option<&syn::Label>, kind: TargetKind) -> Self {
+        Target {
+            label: label.map(|l| l.name.ident.to_string()),
+            kind,
+            continue_flow: Flow::unreachable(),
+            break_flow: Flow::unreachable(),
+        }
+    }
 }
 
 /// A loop being analysed as the root of a walk.
@@ -313,48 +312,29 @@ impl<'a> LoopRef<'a> {
     }
 }
 
-/// The result of analysing one loop.
-#[derive(Debug)]
-pub(crate) struct LoopOutcome {
-    /// The unchecked paths that get back to the loop head.
-    pub(crate) back_edge: Flow,
-}
-
-/// Analyses one loop: the state at the end of an iteration (and at every `continue`), starting
-/// from a fresh state at the loop head.
-pub(crate) fn analyse_loop(ctx: Ctx<'_>, lp: LoopRef<'_>) -> LoopOutcome {
+/// The unchecked paths that get back to the loop head: at the end of an iteration and at
+/// every `continue`, starting from a fresh state at the head.
+pub(crate) fn analyse_loop(ctx: Ctx<'_>, lp: LoopRef<'_>) -> Flow {
     let mut w = Walker::new(ctx, false);
-    w.targets.push(Target {
-        label: lp.label().map(|l| l.name.ident.to_string()),
-        kind: TargetKind::Loop,
-        continue_flow: Flow::unreachable(),
-        break_flow: Flow::unreachable(),
-    });
+    if ctx.facts {
+        w.cond_roots = roots::of_conditions(lp);
+    }
+    w.targets.push(Target::new(lp.label(), TargetKind::Loop));
     let head = match lp {
-        LoopRef::While(l) => {
-            // The condition runs at the head of every iteration.
-            let c = w.expr(&l.cond, Flow::fresh());
-            if is_success_cond(&l.cond) {
-                c.progress()
-            } else {
-                c
-            }
-        }
+        // The condition runs at the head of every iteration; the body runs where it holds.
+        LoopRef::While(l) => w.cond(&l.cond, Flow::fresh()).0,
         LoopRef::Loop(_) | LoopRef::For(_) => Flow::fresh(),
     };
     let mut end = w.block(lp.body(), head);
     let root = w.targets.pop().expect("root target");
     end.join(root.continue_flow);
-    if !ctx.keep_progress {
-        end.paths.retain(|p| !p.progress);
-    }
-    LoopOutcome { back_edge: end }
+    end
 }
 
 /// Analyses a function body: the unchecked paths from entry to every exit (`return` and the
 /// end of the body; the error path of `?` is not counted, see the crate docs).
 pub(crate) fn analyse_fn(ctx: Ctx<'_>, body: &Block) -> Flow {
-    let mut w = Walker::new(ctx, true);
+    let mut w = Walker::new(Ctx { facts: false, ..ctx }, true);
     let mut end = w.block(body, Flow::fresh());
     if let Some(r) = w.returns.take() {
         end.join(r);
@@ -368,6 +348,8 @@ struct Walker<'a> {
     /// Function mode: the merged state at `return`s.
     returns: Option<Flow>,
     depth: u32,
+    /// What the root loop's conditions read (`i`, `self.queue`): changing one is progress.
+    cond_roots: Vec<String>,
 }
 
 impl<'a> Walker<'a> {
@@ -377,6 +359,7 @@ impl<'a> Walker<'a> {
             targets: Vec::new(),
             returns: function.then(Flow::unreachable),
             depth: 0,
+            cond_roots: Vec::new(),
         }
     }
 
@@ -393,30 +376,33 @@ impl<'a> Walker<'a> {
     }
 
     fn stmt(&mut self, stmt: &Stmt, f: Flow) -> Flow {
-        if !f.is_unchecked() {
-            return f;
-        }
         match stmt {
-            Stmt::Local(local) => match &local.init {
-                Some(init) => {
-                    let f = self.expr(&init.expr, f);
-                    if let Some((_, diverge)) = &init.diverge {
-                        // `let ... else { .. }`: the else block runs when the pattern does not
-                        // match; it must diverge, so whatever it records (`continue`!) is what
-                        // matters, and its end state is dropped.
-                        self.expr(diverge, f.clone());
-                        if is_success_pat(&local.pat) && is_consuming(&init.expr) {
-                            return f.progress();
-                        }
-                    }
-                    f
-                }
-                None => f,
-            },
+            Stmt::Local(local) => self.local(local, f),
             Stmt::Item(_) => f,
             Stmt::Expr(e, _) => self.expr(e, f),
             Stmt::Macro(m) => self.mac(&m.mac, f),
         }
+    }
+
+    /// `let p = e;`, and `let p = e else { .. };`, whose else block runs on the failure side.
+    fn local(&mut self, local: &syn::Local, f: Flow) -> Flow {
+        let Some(init) = &local.init else { return f };
+        let f = self.expr(&init.expr, f);
+        let Some((_, diverge)) = &init.diverge else {
+            return f;
+        };
+        let (matched, unmatched) = match outcome_of(&local.pat) {
+            Outcome::Success => self.split_outcome(&init.expr, f),
+            Outcome::Failure => {
+                let (s, fl) = self.split_outcome(&init.expr, f);
+                (fl, s)
+            }
+            Outcome::Unknown => (f.clone(), f),
+        };
+        // The else block must diverge, so what it records (`continue`!) is what matters, and
+        // its end state is dropped.
+        self.expr(diverge, unmatched);
+        matched
     }
 
     fn exprs<'e>(&mut self, es: impl IntoIterator<Item = &'e Expr>, mut f: Flow) -> Flow {
@@ -431,230 +417,421 @@ impl<'a> Walker<'a> {
             return f;
         }
         self.depth += 1;
-        let out = self.expr_inner(e, f);
+        let out = match e {
+            Expr::Await(a) => self.await_expr(a, f),
+            Expr::Call(c) => self.call(c, f),
+            Expr::MethodCall(m) => self.method_call(m, f, false),
+            Expr::If(i) => self.if_expr(i, f),
+            Expr::Match(m) => self.match_expr(m, f),
+            Expr::Binary(b) => self.binary(b, f),
+            Expr::Let(_) => {
+                let (mut t, fl) = self.cond(e, f);
+                t.join(fl);
+                t
+            }
+            Expr::Loop(l) => self.loop_expr(l, f),
+            Expr::While(l) => self.while_expr(l, f),
+            Expr::ForLoop(l) => self.for_expr(l, f),
+            Expr::Block(b) => self.block_expr(b, f),
+            Expr::Unsafe(u) => self.block(&u.block, f),
+            Expr::TryBlock(t) => self.block(&t.block, f),
+            Expr::Break(b) => self.break_expr(b, f),
+            Expr::Continue(c) => self.continue_expr(c, f),
+            Expr::Return(r) => self.return_expr(r, f),
+            Expr::Try(t) => self.try_expr(t, f),
+            Expr::Macro(m) => self.mac(&m.mac, f),
+            Expr::Assign(a) => {
+                let f = self.expr(&a.right, f);
+                let f = self.expr(&a.left, f);
+                self.mutated(&a.left, f)
+            }
+            Expr::Reference(r) => {
+                let f = self.expr(&r.expr, f);
+                if r.mutability.is_some() {
+                    self.mutated(&r.expr, f)
+                } else {
+                    f
+                }
+            }
+            // Closures and async blocks run elsewhere, later or never; const blocks at compile
+            // time. None of them is part of this path.
+            Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => f,
+            other => self.exprs(operands(other), f),
+        };
         self.depth -= 1;
         out
     }
 
-    fn expr_inner(&mut self, e: &Expr, f: Flow) -> Flow {
+    fn await_expr(&mut self, a: &syn::ExprAwait, f: Flow) -> Flow {
+        let mut f = match &*a.base {
+            Expr::MethodCall(m) => self.method_call(m, f, true),
+            base => self.expr(base, f),
+        };
+        if self.await_observes(&a.base) {
+            f.observe();
+        }
+        f
+    }
+
+    fn call(&mut self, c: &syn::ExprCall, f: Flow) -> Flow {
+        let f = self.expr(&c.func, f);
+        let mut f = self.exprs(&c.args, f);
+        let Expr::Path(p) = &*c.func else { return f };
+        let Some(last) = p.path.segments.last() else {
+            return f;
+        };
+        match self.ctx.observers.classify_path(self.ctx.names, &p.path) {
+            CallKind::Check => f.observe(),
+            CallKind::Diverges => return Flow::unreachable(),
+            CallKind::Blocking => {
+                f.call(&last.ident.to_string());
+                return self.blocking(f, &last.ident);
+            }
+            CallKind::Aware | CallKind::Other => f.call(&last.ident.to_string()),
+        }
+        f
+    }
+
+    fn method_call(&mut self, m: &syn::ExprMethodCall, f: Flow, awaited: bool) -> Flow {
+        let f = self.expr(&m.receiver, f);
+        let mut f = self.exprs(&m.args, f);
+        match self
+            .ctx
+            .observers
+            .classify_method(&m.method, &m.receiver, awaited)
+        {
+            CallKind::Check => f.observe(),
+            CallKind::Diverges => return Flow::unreachable(),
+            CallKind::Blocking => {
+                f.call(&m.method.to_string());
+                f = self.blocking(f, &m.method);
+            }
+            CallKind::Aware | CallKind::Other => f.call(&m.method.to_string()),
+        }
+        // A poll's effect depends on its answer, which `split_outcome` weighs.
+        let name = m.method.to_string();
+        if names::is_read_only(&name) || names::is_poll_style(&name) {
+            f
+        } else {
+            self.mutated(&m.receiver, f)
+        }
+    }
+
+    fn if_expr(&mut self, i: &syn::ExprIf, f: Flow) -> Flow {
+        let (t, fl) = self.cond(&i.cond, f);
+        let mut then = self.block(&i.then_branch, t);
+        let mut other = match &i.else_branch {
+            Some((_, e)) => self.expr(e, fl),
+            None => fl,
+        };
+        if other.is_checked() && then.is_unchecked() {
+            then.tag(
+                self.ctx.range(i.then_branch.brace_token.span.join()),
+                LABEL_BRANCH,
+            );
+        } else if then.is_checked() && other.is_unchecked() {
+            match &i.else_branch {
+                Some((_, e)) => other.tag(self.ctx.range(e.span()), LABEL_BRANCH),
+                None => other.tag(self.ctx.range(i.cond.span()), LABEL_COND_FALSE),
+            }
+        }
+        then.join(other);
+        then
+    }
+
+    fn match_expr(&mut self, m: &syn::ExprMatch, f: Flow) -> Flow {
+        let mut s = self.expr(&m.expr, f);
+        let polls = source(&m.expr).filter(Source::polls);
+        if self.ctx.facts
+            && polls.is_none()
+            && let Some(w) = outside_read(self.ctx, &m.expr)
+        {
+            s = s.evidence(|x| x.nothing_yet = true, &w);
+        }
+        let (success, failure) = self.split_outcome(&m.expr, s.clone());
+        // An arm the patterns do not classify (`State::Busy`) may be the "nothing yet" one.
+        let unknown = match (&polls, self.ctx.facts) {
+            (Some(src), true) => match self.nothing_yet(src) {
+                Some(w) => s.clone().evidence(|x| x.nothing_yet = true, &w),
+                None => s.clone(),
+            },
+            _ => s.clone(),
+        };
+        let mut seen = (false, false);
+        let mut arms: Vec<Flow> = Vec::with_capacity(m.arms.len());
+        for arm in &m.arms {
+            let mut a = match arm_outcome(&arm.pat, seen) {
+                Outcome::Success => {
+                    seen.0 = true;
+                    success.clone()
+                }
+                Outcome::Failure => {
+                    seen.1 = true;
+                    failure.clone()
+                }
+                Outcome::Unknown => unknown.clone(),
+            };
+            if let Pat::Guard(g) = &arm.pat {
+                a = self.cond(&g.guard, a).0;
+            }
+            a = self.expr(&arm.body, a);
+            arms.push(a);
+        }
+        let any_checked = arms.iter().any(Flow::is_checked);
+        let mut out = Flow::unreachable();
+        for (mut a, arm) in arms.into_iter().zip(&m.arms) {
+            if any_checked && a.is_unchecked() {
+                // Spans are computed only when needed: `Spanned::span` prints tokens.
+                a.tag(self.ctx.range(arm.pat.span()), LABEL_ARM);
+            }
+            out.join(a);
+        }
+        out
+    }
+
+    fn binary(&mut self, b: &syn::ExprBinary, f: Flow) -> Flow {
+        use syn::BinOp;
+        match b.op {
+            BinOp::And(_) | BinOp::Or(_) => {
+                // As a value: the short circuit still applies, both outcomes go on.
+                let (mut t, fl) = self.short_circuit(b, f);
+                t.join(fl);
+                t
+            }
+            BinOp::AddAssign(_)
+            | BinOp::SubAssign(_)
+            | BinOp::MulAssign(_)
+            | BinOp::DivAssign(_)
+            | BinOp::RemAssign(_)
+            | BinOp::BitXorAssign(_)
+            | BinOp::BitAndAssign(_)
+            | BinOp::BitOrAssign(_)
+            | BinOp::ShlAssign(_)
+            | BinOp::ShrAssign(_) => {
+                let f = self.expr(&b.right, f);
+                let f = self.expr(&b.left, f);
+                self.mutated(&b.left, f)
+            }
+            _ => {
+                let f = self.expr(&b.left, f);
+                self.expr(&b.right, f)
+            }
+        }
+    }
+
+    /// Splits the state at a condition into (holds, does not hold).
+    fn cond(&mut self, e: &Expr, f: Flow) -> (Flow, Flow) {
+        use syn::{BinOp, UnOp};
+        if !f.is_unchecked() || self.depth > MAX_DEPTH {
+            return (f.clone(), f);
+        }
         match e {
-            Expr::Await(a) => {
-                let mut f = self.expr(&a.base, f);
-                if self.await_observes(&a.base) {
-                    f.observe();
-                }
-                f
+            Expr::Paren(p) => self.cond(&p.expr, f),
+            Expr::Group(g) => self.cond(&g.expr, f),
+            Expr::Unary(u) if matches!(u.op, UnOp::Not(_)) => {
+                let (t, fl) = self.cond(&u.expr, f);
+                (fl, t)
             }
-            Expr::Call(c) => {
-                let f = self.expr(&c.func, f);
-                let mut f = self.exprs(&c.args, f);
-                if let Expr::Path(p) = &*c.func {
-                    match self.ctx.observers.classify_path(&p.path) {
-                        CallKind::Check => f.observe(),
-                        CallKind::Diverges => return Flow::unreachable(),
-                        CallKind::Aware | CallKind::Other => {
-                            if let Some(last) = p.path.segments.last() {
-                                f.call(&last.ident);
-                            }
-                        }
-                    }
-                }
-                f
+            Expr::Binary(b) if matches!(b.op, BinOp::And(_) | BinOp::Or(_)) => {
+                self.short_circuit(b, f)
             }
-            Expr::MethodCall(m) => {
-                let f = self.expr(&m.receiver, f);
-                let mut f = self.exprs(&m.args, f);
-                match self.ctx.observers.classify_method(&m.method, &m.receiver) {
-                    CallKind::Check => f.observe(),
-                    CallKind::Diverges => return Flow::unreachable(),
-                    CallKind::Aware | CallKind::Other => f.call(&m.method),
-                }
-                f
-            }
-            Expr::If(i) => {
-                let c = self.expr(&i.cond, f);
-                let then_head = if is_success_cond(&i.cond) {
-                    c.clone().progress()
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Bool(b),
+                ..
+            }) => {
+                if b.value {
+                    (f, Flow::unreachable())
                 } else {
-                    c.clone()
-                };
-                let mut then = self.block(&i.then_branch, then_head);
-                let mut other = match &i.else_branch {
-                    Some((_, e)) => self.expr(e, c.clone()),
-                    None => c,
-                };
-                if other.is_checked() && then.is_unchecked() {
-                    then.tag(
-                        self.ctx.range(i.then_branch.brace_token.span.join()),
-                        LABEL_BRANCH,
-                    );
-                } else if then.is_checked() && other.is_unchecked() {
-                    match &i.else_branch {
-                        Some((_, e)) => other.tag(self.ctx.range(e.span()), LABEL_BRANCH),
-                        None => other.tag(self.ctx.range(i.cond.span()), LABEL_COND_FALSE),
+                    (Flow::unreachable(), f)
+                }
+            }
+            Expr::Let(l) => {
+                let s = self.expr(&l.expr, f);
+                match outcome_of(&l.pat) {
+                    Outcome::Success => self.split_outcome(&l.expr, s),
+                    Outcome::Failure => {
+                        let (ok, fail) = self.split_outcome(&l.expr, s);
+                        (fail, ok)
                     }
-                }
-                then.join(other);
-                then
-            }
-            Expr::Match(m) => {
-                let s = self.expr(&m.expr, f);
-                let consuming = is_consuming(&m.expr);
-                let mut arms: Vec<Flow> = Vec::with_capacity(m.arms.len());
-                for arm in &m.arms {
-                    let mut a = s.clone();
-                    if consuming && is_success_pat(&arm.pat) {
-                        a = a.progress();
-                    }
-                    if let syn::Pat::Guard(g) = &arm.pat {
-                        a = self.expr(&g.guard, a);
-                    }
-                    a = self.expr(&arm.body, a);
-                    arms.push(a);
-                }
-                let any_checked = arms.iter().any(Flow::is_checked);
-                let mut out = Flow::unreachable();
-                for (mut a, arm) in arms.into_iter().zip(&m.arms) {
-                    if any_checked && a.is_unchecked() {
-                        // Spans are computed only when needed: `Spanned::span` prints tokens.
-                        a.tag(self.ctx.range(arm.pat.span()), LABEL_ARM);
-                    }
-                    out.join(a);
-                }
-                out
-            }
-            Expr::Binary(b) => {
-                let l = self.expr(&b.left, f);
-                if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) {
-                    // Short circuit: the right side may not run.
-                    let r = self.expr(&b.right, l.clone());
-                    let mut out = l;
-                    out.join(r);
-                    out
-                } else {
-                    self.expr(&b.right, l)
+                    Outcome::Unknown => (s.clone(), s),
                 }
             }
-            Expr::Let(l) => self.expr(&l.expr, f),
-            Expr::Loop(l) => {
-                self.push_loop(l.label.as_ref());
-                self.block(&l.body, f);
-                self.pop_target().break_flow
-            }
-            Expr::While(l) => {
-                self.push_loop(l.label.as_ref());
-                let c = self.expr(&l.cond, f);
-                self.block(&l.body, c.clone());
-                let mut out = c;
-                out.join(self.pop_target().break_flow);
-                out
-            }
-            Expr::ForLoop(l) => {
-                let it = self.expr(&l.expr, f);
-                self.push_loop(l.label.as_ref());
-                self.block(&l.body, it.clone());
-                let mut out = it;
-                out.join(self.pop_target().break_flow);
-                out
-            }
-            Expr::Block(b) => match &b.label {
-                Some(label) => {
-                    self.targets.push(Target {
-                        label: Some(label.name.ident.to_string()),
-                        kind: TargetKind::Block,
-                        continue_flow: Flow::unreachable(),
-                        break_flow: Flow::unreachable(),
-                    });
-                    let mut out = self.block(&b.block, f);
-                    out.join(self.pop_target().break_flow);
-                    out
-                }
-                None => self.block(&b.block, f),
-            },
-            Expr::Unsafe(u) => self.block(&u.block, f),
-            Expr::TryBlock(t) => self.block(&t.block, f),
-            Expr::Break(b) => {
-                let f = match &b.expr {
-                    Some(e) => self.expr(e, f),
-                    None => f,
-                };
-                let label = b.label.as_ref().map(|l| l.ident.to_string());
-                if let Some(idx) = self.find_target(label.as_deref(), false) {
-                    self.targets[idx].break_flow.join(f);
-                }
-                Flow::unreachable()
-            }
-            Expr::Continue(c) => {
-                let label = c.label.as_ref().map(|l| l.ident.to_string());
-                if let Some(idx) = self.find_target(label.as_deref(), true) {
-                    let mut f = f;
-                    if idx == 0 && self.returns.is_none() {
-                        f.tag(self.ctx.range(c.span()), LABEL_CONTINUE);
-                    }
-                    self.targets[idx].continue_flow.join(f);
-                }
-                Flow::unreachable()
-            }
-            Expr::Return(r) => {
-                let f = match &r.expr {
-                    Some(e) => self.expr(e, f),
-                    None => f,
-                };
-                if let Some(returns) = &mut self.returns {
-                    returns.join(f);
-                }
-                Flow::unreachable()
-            }
-            Expr::Try(t) => self.expr(&t.expr, f),
-            Expr::Macro(m) => self.mac(&m.mac, f),
-            // Closures and async blocks run elsewhere, later or never; const blocks at compile
-            // time. None of them is part of this path.
-            Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => f,
-            Expr::Array(a) => self.exprs(&a.elems, f),
-            Expr::Tuple(t) => self.exprs(&t.elems, f),
-            Expr::Assign(a) => {
-                let f = self.expr(&a.right, f);
-                self.expr(&a.left, f)
-            }
-            Expr::Cast(c) => self.expr(&c.expr, f),
-            Expr::Field(x) => self.expr(&x.base, f),
-            Expr::Group(g) => self.expr(&g.expr, f),
-            Expr::Paren(p) => self.expr(&p.expr, f),
-            Expr::Index(i) => {
-                let f = self.expr(&i.expr, f);
-                self.expr(&i.index, f)
-            }
-            Expr::Range(r) => {
-                let f = match &r.start {
-                    Some(s) => self.expr(s, f),
-                    None => f,
-                };
-                match &r.end {
-                    Some(e) => self.expr(e, f),
-                    None => f,
+            Expr::MethodCall(m) if outcome_test(&m.method).is_some() => {
+                let s = self.expr(e, f);
+                let (ok, fail) = self.split_outcome(&m.receiver, s);
+                match outcome_test(&m.method) {
+                    Some(true) => (ok, fail),
+                    _ => (fail, ok),
                 }
             }
-            Expr::Reference(r) => self.expr(&r.expr, f),
-            Expr::RawAddr(r) => self.expr(&r.expr, f),
-            Expr::Repeat(r) => self.expr(&r.expr, f),
-            Expr::Struct(s) => {
-                let f = self.exprs(s.fields.iter().map(|fv| &fv.expr), f);
-                match &s.rest {
-                    Some(rest) => self.expr(rest, f),
-                    None => f,
+            _ => {
+                let mut s = self.expr(e, f);
+                if self.ctx.facts
+                    && let Some(w) = outside_read(self.ctx, e)
+                {
+                    s = s.evidence(|x| x.nothing_yet = true, &w);
                 }
+                (s.clone(), s)
             }
-            Expr::Unary(u) => self.expr(&u.expr, f),
-            Expr::Yield(y) => match &y.expr {
-                Some(e) => self.expr(e, f),
-                None => f,
-            },
+        }
+    }
+
+    /// `a && b`: `b` runs only where `a` holds; `a || b`: only where it does not.
+    fn short_circuit(&mut self, b: &syn::ExprBinary, f: Flow) -> (Flow, Flow) {
+        let (lt, lf) = self.cond(&b.left, f);
+        if matches!(b.op, syn::BinOp::And(_)) {
+            let (rt, mut rf) = self.cond(&b.right, lt);
+            rf.join(lf);
+            (rt, rf)
+        } else {
+            let (mut rt, rf) = self.cond(&b.right, lf);
+            rt.join(lt);
+            (rt, rf)
+        }
+    }
+
+    /// The state after the value of `scrutinee` turned out a success (`Some`, `Ok`, `Ready`)
+    /// and after it turned out a failure. Taking an item out of a source is progress; a
+    /// poll-style call's failure is "nothing yet".
+    fn split_outcome(&self, scrutinee: &Expr, s: Flow) -> (Flow, Flow) {
+        let Some(src) = source(scrutinee).filter(|_| self.ctx.facts) else {
+            return (s.clone(), s);
+        };
+        let name = src.name.to_string();
+        let success = if names::is_consuming(&name) {
+            s.clone().progressed()
+        } else {
+            s.clone()
+        };
+        let failure = match self.nothing_yet(&src) {
+            Some(w) => s.evidence(|x| x.nothing_yet = true, &w),
+            None => s,
+        };
+        (success, failure)
+    }
+
+    /// The evidence that answering "nothing" can repeat, for a source that polls.
+    fn nothing_yet(&self, src: &Source<'_>) -> Option<Witness> {
+        let name = src.name.to_string();
+        let label = if names::is_poll_style(&name) {
+            format!("`{name}` can keep answering \"nothing yet\"")
+        } else if src.argless_fn {
+            format!("`{name}()` reads state that nothing in this loop changes")
+        } else {
+            return None;
+        };
+        Some(Witness {
+            range: self.ctx.range(src.name.span()),
+            label,
+        })
+    }
+
+    fn blocking(&self, f: Flow, call: &Ident) -> Flow {
+        if !self.ctx.facts {
+            return f;
+        }
+        let w = Witness {
+            range: self.ctx.range(call.span()),
+            label: format!("`{call}` blocks the thread: the executor cannot run anything else"),
+        };
+        f.evidence(|x| x.blocking = true, &w)
+    }
+
+    /// `place` was assigned, borrowed mutably or had a method called on it: progress when a
+    /// condition of the root loop reads it.
+    fn mutated(&self, place: &Expr, f: Flow) -> Flow {
+        if self.cond_roots.is_empty() {
+            return f;
+        }
+        match roots::root_of(place) {
+            Some(root) if self.cond_roots.iter().any(|c| roots::overlap(c, &root)) => {
+                f.progressed()
+            }
             _ => f,
         }
     }
 
+    fn try_expr(&mut self, t: &syn::ExprTry, f: Flow) -> Flow {
+        let f = self.expr(&t.expr, f);
+        // Only the success side goes on (the error leaves): a consumed item is progress.
+        self.split_outcome(&t.expr, f).0
+    }
+
+    fn loop_expr(&mut self, l: &syn::ExprLoop, f: Flow) -> Flow {
+        self.targets
+            .push(Target::new(l.label.as_ref(), TargetKind::Loop));
+        self.block(&l.body, f);
+        self.pop_target().break_flow
+    }
+
+    fn while_expr(&mut self, l: &syn::ExprWhile, f: Flow) -> Flow {
+        self.targets
+            .push(Target::new(l.label.as_ref(), TargetKind::Loop));
+        let (t, mut out) = self.cond(&l.cond, f);
+        self.block(&l.body, t);
+        out.join(self.pop_target().break_flow);
+        out
+    }
+
+    fn for_expr(&mut self, l: &syn::ExprForLoop, f: Flow) -> Flow {
+        let it = self.expr(&l.expr, f);
+        self.targets
+            .push(Target::new(l.label.as_ref(), TargetKind::Loop));
+        self.block(&l.body, it.clone());
+        let mut out = it;
+        out.join(self.pop_target().break_flow);
+        out
+    }
+
+    fn block_expr(&mut self, b: &syn::ExprBlock, f: Flow) -> Flow {
+        let Some(label) = &b.label else {
+            return self.block(&b.block, f);
+        };
+        self.targets
+            .push(Target::new(Some(label), TargetKind::Block));
+        let mut out = self.block(&b.block, f);
+        out.join(self.pop_target().break_flow);
+        out
+    }
+
+    fn break_expr(&mut self, b: &syn::ExprBreak, f: Flow) -> Flow {
+        let f = match &b.expr {
+            Some(e) => self.expr(e, f),
+            None => f,
+        };
+        let label = b.label.as_ref().map(|l| l.ident.to_string());
+        if let Some(idx) = self.find_target(label.as_deref(), false) {
+            self.targets[idx].break_flow.join(f);
+        }
+        Flow::unreachable()
+    }
+
+    fn continue_expr(&mut self, c: &syn::ExprContinue, mut f: Flow) -> Flow {
+        let label = c.label.as_ref().map(|l| l.ident.to_string());
+        if let Some(idx) = self.find_target(label.as_deref(), true) {
+            if idx == 0 && self.returns.is_none() {
+                f.tag(self.ctx.range(c.span()), LABEL_CONTINUE);
+            }
+            self.targets[idx].continue_flow.join(f);
+        }
+        Flow::unreachable()
+    }
+
+    fn return_expr(&mut self, r: &syn::ExprReturn, f: Flow) -> Flow {
+        let f = match &r.expr {
+            Some(e) => self.expr(e, f),
+            None => f,
+        };
+        if let Some(returns) = &mut self.returns {
+            returns.join(f);
+        }
+        Flow::unreachable()
+    }
+
     /// Macros are opaque; their tokens are scanned best-effort for awaits and checks, and a few
     /// well-known ones are understood by name (`select!`/`join!` await, `panic!` diverges).
+    /// Another macro is also recorded as a call (`name!`): a `macro_rules!` of the checked code
+    /// whose body awaits makes its invocations observe (see [`super::summaries`]).
     fn mac(&mut self, mac: &Macro, mut f: Flow) -> Flow {
         match self.ctx.observers.classify_macro(&mac.path) {
             MacroKind::Diverges => return Flow::unreachable(),
@@ -668,6 +845,10 @@ impl<'a> Walker<'a> {
                 let scan = scan_tokens(self.ctx.observers, mac.tokens.clone());
                 if scan.check || (scan.await_ && (self.ctx.awaits_observe() || scan.aware)) {
                     f.observe();
+                } else if let Some(last) = mac.path.segments.last()
+                    && self.ctx.awaits_observe()
+                {
+                    f.call(&format!("{}!", last.ident));
                 }
             }
         }
@@ -689,13 +870,15 @@ impl<'a> Walker<'a> {
         match base {
             Expr::Call(c) => match &*c.func {
                 Expr::Path(p) => matches!(
-                    self.ctx.observers.classify_path(&p.path),
+                    self.ctx.observers.classify_path(self.ctx.names, &p.path),
                     CallKind::Aware | CallKind::Check
                 ),
                 _ => false,
             },
             Expr::MethodCall(m) => matches!(
-                self.ctx.observers.classify_method(&m.method, &m.receiver),
+                self.ctx
+                    .observers
+                    .classify_method(&m.method, &m.receiver, true),
                 CallKind::Aware | CallKind::Check
             ),
             Expr::Paren(p) => self.is_aware(&p.expr),
@@ -708,22 +891,10 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn push_loop(&mut self, label: Option<&syn::Label>) {
-        self.targets.push(Target {
-            label: label.map(|l| l.name.ident.to_string()),
-            kind: TargetKind::Loop,
-            continue_flow: Flow::unreachable(),
-            break_flow: Flow::unreachable(),
-        });
-    }
-
     fn pop_target(&mut self) -> Target {
-        self.targets.pop().unwrap_or(Target {
-            label: None,
-            kind: TargetKind::Block,
-            continue_flow: Flow::unreachable(),
-            break_flow: Flow::unreachable(),
-        })
+        self.targets
+            .pop()
+            .unwrap_or_else(|| Target::new(None, TargetKind::Block))
     }
 
     /// The target a `break`/`continue` refers to: by label, or the innermost loop.
@@ -742,11 +913,411 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// The operands of the expressions that only evaluate their operands in order.
+fn operands(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::Array(a) => a.elems.iter().collect(),
+        Expr::Tuple(t) => t.elems.iter().collect(),
+        Expr::Cast(c) => vec![&c.expr],
+        Expr::Field(x) => vec![&x.base],
+        Expr::Group(g) => vec![&g.expr],
+        Expr::Paren(p) => vec![&p.expr],
+        Expr::Index(i) => vec![&i.expr, &i.index],
+        Expr::Range(r) => r.start.iter().chain(&r.end).map(|b| &**b).collect(),
+        Expr::RawAddr(r) => vec![&r.expr],
+        Expr::Repeat(r) => vec![&r.expr],
+        Expr::Struct(s) => s
+            .fields
+            .iter()
+            .map(|fv| &fv.expr)
+            .chain(s.rest.as_deref())
+            .collect(),
+        Expr::Unary(u) => vec![&u.expr],
+        Expr::Yield(y) => y.expr.as_deref().into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What a pattern says about the value it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// `Some(..)`, `Ok(..)`, `Poll::Ready(..)`: there was something.
+    Success,
+    /// `None`, `Err(..)`, `Poll::Pending`, `Ok(None)`: there was nothing (yet).
+    Failure,
+    /// A binding or `_`, or a mix.
+    Unknown,
+}
+
+fn outcome_of(p: &Pat) -> Outcome {
+    let last = |path: &syn::Path| path.segments.last().map(|s| s.ident.to_string());
+    match p {
+        Pat::TupleStruct(t) => match last(&t.path).as_deref() {
+            Some("Some" | "Ok" | "Ready") => match t.elems.first() {
+                Some(inner) if t.elems.len() == 1 && outcome_of(inner) == Outcome::Failure => {
+                    Outcome::Failure
+                }
+                _ => Outcome::Success,
+            },
+            Some("Err") => Outcome::Failure,
+            _ => Outcome::Unknown,
+        },
+        Pat::Ident(i) if i.subpat.is_none() && (i.ident == "None" || i.ident == "Pending") => {
+            Outcome::Failure
+        }
+        Pat::Path(p) => match last(&p.path).as_deref() {
+            Some("None" | "Pending") => Outcome::Failure,
+            _ => Outcome::Unknown,
+        },
+        Pat::Or(o) => {
+            let mut cases = o.cases.iter().map(outcome_of);
+            let first = cases.next().unwrap_or(Outcome::Unknown);
+            if cases.all(|c| c == first) {
+                first
+            } else {
+                Outcome::Unknown
+            }
+        }
+        Pat::Paren(p) => outcome_of(&p.pat),
+        Pat::Guard(g) => outcome_of(&g.pat),
+        _ => Outcome::Unknown,
+    }
+}
+
+/// A match arm's outcome; `seen` says whether success and failure arms came before. A catch-all
+/// after only success arms is the failure side (and the other way round).
+fn arm_outcome(p: &Pat, seen: (bool, bool)) -> Outcome {
+    match (outcome_of(p), p) {
+        (Outcome::Unknown, Pat::Wild(_) | Pat::Ident(_)) => match seen {
+            (true, false) => Outcome::Failure,
+            (false, true) => Outcome::Success,
+            _ => Outcome::Unknown,
+        },
+        (o, _) => o,
+    }
+}
+
+/// `is_ok()`-style tests: `Some(true)` when the method holds on success, `Some(false)` on
+/// failure.
+fn outcome_test(method: &Ident) -> Option<bool> {
+    match method.to_string().as_str() {
+        "is_ok" | "is_some" | "is_ready" => Some(true),
+        "is_err" | "is_none" | "is_pending" => Some(false),
+        _ => None,
+    }
+}
+
+/// The call that produced a value, looking through adapters and `?`:
+/// `rx.try_recv().map_err(E::from)?` → `try_recv`.
+struct Source<'e> {
+    name: &'e Ident,
+    /// A free function called without arguments (`compute()`): it can only answer differently
+    /// next time through state that something else changes.
+    argless_fn: bool,
+}
+
+impl Source<'_> {
+    /// Whether its failure can be "nothing yet".
+    fn polls(&self) -> bool {
+        self.argless_fn || names::is_poll_style(&self.name.to_string())
+    }
+}
+
+fn source(e: &Expr) -> Option<Source<'_>> {
+    match e {
+        Expr::Try(t) => source(&t.expr),
+        Expr::Paren(p) => source(&p.expr),
+        Expr::Group(g) => source(&g.expr),
+        Expr::Await(a) => source(&a.base),
+        Expr::Reference(r) => source(&r.expr),
+        Expr::MethodCall(m) if names::is_adapter(&m.method.to_string()) => source(&m.receiver),
+        Expr::MethodCall(m) => Some(Source {
+            name: &m.method,
+            argless_fn: false,
+        }),
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => p.path.segments.last().map(|s| Source {
+                name: &s.ident,
+                argless_fn: c.args.is_empty()
+                    && s.ident.to_string().starts_with(|c: char| c.is_lowercase()),
+            }),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A read of state that only something else changes, in a condition: an atomic `load`, the
+/// clock, a poll-style call, `is_finished()`, a function called without arguments
+/// (`ready()`, `Instant::now()`).
+fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
+    use syn::visit::{self, Visit};
+    struct Finder(Option<(proc_macro2::Span, String)>);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            let name = m.method.to_string();
+            if self.0.is_none() && names::is_outside_read(&name) {
+                self.0 = Some((m.method.span(), name));
+            }
+            visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            if let Expr::Path(p) = &*c.func
+                && let Some(last) = p.path.segments.last()
+                && self.0.is_none()
+                && (c.args.is_empty() || names::is_poll_style(&last.ident.to_string()))
+                && last.ident.to_string().starts_with(|c: char| c.is_lowercase())
+            {
+                self.0 = Some((last.ident.span(), last.ident.to_string()));
+            }
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {}
+        fn visit_macro(&mut self, _: &'ast syn::Macro) {}
+    }
+    let mut finder = Finder(None);
+    finder.visit_expr(e);
+    let (span, name) = finder.0?;
+    let label = match name.as_str() {
+        "load" => "this reads an atomic that only another thread changes".to_string(),
+        "now" | "elapsed" => "this reads the clock, which moves whether the loop does or not".to_string(),
+        n if names::is_poll_style(n) => format!("`{name}` can keep answering \"nothing yet\""),
+        _ => format!("`{name}()` reads state that nothing in this loop changes"),
+    };
+    Some(Witness {
+        range: ctx.range(span),
+        label,
+    })
+}
+
+/// `shield(..)` under any path, as `#[cancellable]` recognises it.
+fn is_shield_call(base: &Expr) -> bool {
+    match base {
+        Expr::Call(c) => matches!(
+            &*c.func,
+            Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "shield")
+        ),
+        Expr::Paren(p) => is_shield_call(&p.expr),
+        Expr::Group(g) => is_shield_call(&g.expr),
+        _ => false,
+    }
+}
+
 const LABEL_BRANCH: &str = "this branch does not observe cancellation";
 const LABEL_ARM: &str = "this arm does not observe cancellation";
 const LABEL_COND_FALSE: &str = "when this condition is false, nothing observes cancellation";
 const LABEL_CONTINUE: &str =
     "this `continue` goes back to the loop head without observing cancellation";
+
+/// Method names the loop analysis sorts calls by.
+mod names {
+    /// `try_` names that convert or borrow rather than poll something that may not be ready.
+    const TRY_CONVERSIONS: &[&str] = &[
+        "try_into",
+        "try_from",
+        "try_clone",
+        "try_borrow",
+        "try_borrow_mut",
+        "try_unwrap",
+        "try_new",
+        "try_with",
+        "try_map",
+        "try_for_each",
+        "try_fold",
+        "try_collect",
+        "try_insert",
+        "try_reserve_exact",
+        "try_init",
+    ];
+
+    /// A call that can answer "nothing yet" and be asked again: `try_recv`, `try_lock`,
+    /// `poll_next`, `peek`, `now_or_never`.
+    pub(super) fn is_poll_style(name: &str) -> bool {
+        (name.starts_with("try_") && !TRY_CONVERSIONS.contains(&name))
+            || name.starts_with("poll_")
+            || name.starts_with("peek")
+            || name == "now_or_never"
+    }
+
+    /// A read of state that only something else changes.
+    pub(super) fn is_outside_read(name: &str) -> bool {
+        matches!(name, "load" | "elapsed" | "is_finished") || is_poll_style(name)
+    }
+
+    /// A call whose success hands out an item, so that taking the success side again and
+    /// again drains something: anything but the lookups below.
+    pub(super) fn is_consuming(name: &str) -> bool {
+        !(name.starts_with("peek")
+            || name.starts_with("get")
+            || name.starts_with("try_lock")
+            || name.starts_with("as_")
+            || name.starts_with("borrow")
+            || name.starts_with("is_")
+            || matches!(
+                name,
+                "lock" | "read" | "write" | "load" | "first" | "last" | "upgrade" | "find" | "contains"
+                    | "contains_key" | "iter" | "clone" | "elapsed"
+            ))
+    }
+
+    /// Methods that leave their receiver as it was (calling one is not progress).
+    pub(super) fn is_read_only(name: &str) -> bool {
+        name.starts_with("is_")
+            || name.starts_with("as_")
+            || name.starts_with("to_")
+            || name.starts_with("get")
+            || name.starts_with("peek")
+            || name.starts_with("contains")
+            || matches!(
+                name,
+                "len" | "load" | "iter" | "clone" | "borrow" | "lock" | "read" | "elapsed" | "first"
+                    | "last" | "capacity" | "keys" | "values" | "eq" | "ne" | "cmp" | "unwrap"
+                    | "expect" | "deref" | "starts_with" | "ends_with" | "try_lock"
+            )
+    }
+
+    /// Methods that pass a value through (`.map_err(..)`, `.ok()`): the call that produced it
+    /// is further in.
+    pub(super) fn is_adapter(name: &str) -> bool {
+        matches!(
+            name,
+            "map" | "map_err" | "ok" | "err" | "as_ref" | "as_mut" | "as_deref" | "as_deref_mut"
+                | "transpose" | "copied" | "cloned" | "flatten" | "and_then" | "ok_or"
+                | "ok_or_else" | "context" | "with_context" | "filter" | "into"
+        )
+    }
+}
+
+/// The variables and `self` fields that a loop's conditions read.
+pub(crate) mod roots {
+    use syn::Expr;
+    use syn::visit::{self, Visit};
+
+    use super::LoopRef;
+
+    /// `x`, `self.queue`, or `self` (a method called on `self` may change any field).
+    pub(crate) fn root_of(e: &Expr) -> Option<String> {
+        let mut e = e;
+        loop {
+            match e {
+                Expr::Field(f) => {
+                    if let Expr::Path(p) = &*f.base
+                        && p.path.is_ident("self")
+                        && let syn::Member::Named(m) = &f.member
+                    {
+                        return Some(format!("self.{m}"));
+                    }
+                    e = &f.base;
+                }
+                Expr::MethodCall(m) => e = &m.receiver,
+                Expr::Index(i) => e = &i.expr,
+                Expr::Unary(u) => e = &u.expr,
+                Expr::Paren(p) => e = &p.expr,
+                Expr::Group(g) => e = &g.expr,
+                Expr::Reference(r) => e = &r.expr,
+                Expr::Try(t) => e = &t.expr,
+                Expr::Path(p) => return p.path.get_ident().map(ToString::to_string),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Whether changing `changed` may change what `read` names.
+    pub(crate) fn overlap(read: &str, changed: &str) -> bool {
+        let nested = |a: &str, b: &str| a.strip_prefix(b).is_some_and(|r| r.starts_with('.'));
+        read == changed || nested(read, changed) || nested(changed, read)
+    }
+
+    /// The roots read by the conditions of `lp` (its own and those inside its body: `if`,
+    /// `match`, guards, `let ... else`, `assert!`).
+    pub(crate) fn of_conditions(lp: LoopRef<'_>) -> Vec<String> {
+        let mut c = Conditions::default();
+        if let LoopRef::While(w) = lp {
+            c.read(&w.cond);
+        }
+        c.visit_block(lp.body());
+        c.roots.sort();
+        c.roots.dedup();
+        c.roots
+    }
+
+    #[derive(Default)]
+    struct Conditions {
+        roots: Vec<String>,
+    }
+
+    impl Conditions {
+        fn read(&mut self, e: &Expr) {
+            let mut r = Reads(Vec::new());
+            r.visit_expr(e);
+            self.roots.extend(r.0);
+        }
+    }
+
+    impl<'ast> Visit<'ast> for Conditions {
+        fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
+            self.read(&i.cond);
+            visit::visit_expr_if(self, i);
+        }
+        fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
+            self.read(&w.cond);
+            visit::visit_expr_while(self, w);
+        }
+        fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+            self.read(&m.expr);
+            visit::visit_expr_match(self, m);
+        }
+        fn visit_pat_guard(&mut self, g: &'ast syn::PatGuard) {
+            self.read(&g.guard);
+            visit::visit_pat_guard(self, g);
+        }
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            if let Some(init) = &l.init
+                && init.diverge.is_some()
+            {
+                self.read(&init.expr);
+            }
+            visit::visit_local(self, l);
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let name = m.path.segments.last().map(|s| s.ident.to_string());
+            if name.is_some_and(|n| n.starts_with("assert") || n.starts_with("debug_assert"))
+                && let Ok(args) = m.parse_body_with(
+                    syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated,
+                )
+            {
+                for a in &args {
+                    self.read(a);
+                }
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+
+    /// Every variable and `self` field an expression reads.
+    struct Reads(Vec<String>);
+
+    impl<'ast> Visit<'ast> for Reads {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            match e {
+                Expr::Path(_) | Expr::Field(_) => {
+                    if let Some(r) = root_of(e) {
+                        self.0.push(r);
+                    }
+                    if let Expr::Field(f) = e {
+                        self.visit_expr(&f.base);
+                    }
+                }
+                _ => visit::visit_expr(self, e),
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+}
 
 /// What a macro's tokens contain.
 #[derive(Debug, Default, Clone, Copy)]

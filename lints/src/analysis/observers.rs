@@ -1,31 +1,38 @@
-//! What counts as observing cancellation: cancelkit's checks, tokio-util's
-//! `CancellationToken`, and paths the user configures.
+//! What a call means for cancellation: cancelkit's checks and cancellation-aware futures
+//! (from the one list in [`super::names`]), tokio-util's `CancellationToken`, paths the user
+//! configures, calls that block the thread, and calls that never return.
 //!
-//! Names are matched syntactically (there is no type information):
-//! - a *path call* `a::b::f(..)` matches an observer path `x::a::b::f` when the last segments
-//!   agree and one path is a suffix of the other (so a bare `checkpoint()` imported with `use`
-//!   matches `cancelkit::checkpoint`);
-//! - a *method call* `x.f(..)` matches by method name alone (for the few names that are specific
-//!   enough, see [`CHECK_METHODS`] and [`AWARE_METHODS`]).
+//! Names are matched syntactically (there is no type information), after resolving the first
+//! segment through the file's `use` items ([`super::imports`]):
+//! - a path call is cancelkit's when it resolves to a path under `cancelkit`, or when it is a
+//!   bare name the file does not import, of a file that glob-imports cancelkit or mentions it
+//!   and glob-imports no other crate;
+//! - a configured observer path `a::b::f` matches a resolved call path when the last segments
+//!   agree and one is a suffix of the other;
+//! - a method call matches by method name alone, for the names that are specific enough.
 
 use syn::{Expr, Ident, Path};
 
-/// Synchronous checks: calling them observes cancellation.
-const CHECK_FNS: &[&str] = &["cancelkit::checkpoint", "cancelkit::is_cancelled"];
-/// Cancellation-aware futures: awaiting them observes cancellation, also in strict mode.
-const AWARE_FNS: &[&str] = &[
-    "cancelkit::cancelled",
-    "cancelkit::sleep",
-    "cancelkit::yield_now",
-];
-/// Methods that check synchronously (`CancelToken`, tokio-util's `CancellationToken`, `Task`).
-pub(crate) const CHECK_METHODS: &[&str] = &["is_cancelled", "checkpoint", "check_cancelled"];
-/// Methods returning cancellation-aware futures.
-pub(crate) const AWARE_METHODS: &[&str] = &["cancelled", "cancelled_owned", "run_until_cancelled"];
-/// Macros that await their operands implicitly.
-const AWAITING_MACROS: &[&str] = &["select", "select_biased", "join", "try_join"];
+use super::imports::Imports;
+use super::names;
+
+/// Macros that await their operands implicitly, or yield (`futures::pending!`).
+const AWAITING_MACROS: &[&str] = &["select", "select_biased", "join", "try_join", "pending"];
 /// Macros that never return.
 const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplemented"];
+/// Methods that block the calling thread unless their result is awaited (`std::sync::mpsc`'s
+/// and crossbeam's `recv`, `Condvar::wait`, tokio's `blocking_*`, `Handle::block_on`).
+const BLOCKING_METHODS: &[&str] = &[
+    "recv",
+    "recv_timeout",
+    "recv_deadline",
+    "wait",
+    "wait_timeout",
+    "wait_while",
+    "block_on",
+];
+/// Functions of `std::thread` (and `std::hint`) that block or spin the thread.
+const BLOCKING_THREAD_FNS: &[&str] = &["sleep", "yield_now", "park", "park_timeout", "spin_loop"];
 
 /// How a call relates to cancellation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +41,8 @@ pub(crate) enum CallKind {
     Check,
     /// Returns a future that observes when awaited.
     Aware,
+    /// Blocks (or spins) the thread: the executor cannot run anything else meanwhile.
+    Blocking,
     /// Never returns.
     Diverges,
     /// Anything else.
@@ -43,7 +52,7 @@ pub(crate) enum CallKind {
 /// How a macro invocation relates to cancellation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum MacroKind {
-    /// Awaits implicitly (`select!`, `join!`).
+    /// Awaits implicitly (`select!`, `join!`, `pending!`).
     Awaiting,
     /// Never returns (`panic!`).
     Diverges,
@@ -51,103 +60,110 @@ pub(crate) enum MacroKind {
     Other,
 }
 
-/// The observer table for one run.
+/// The observer table for one crate: the runtime names plus the configured ones.
 #[derive(Debug, Clone)]
 pub(crate) struct Observers {
     check_fns: Vec<Vec<String>>,
     aware_fns: Vec<Vec<String>>,
+    /// Configured observer paths (`my_crate::stop::requested`, or a bare name).
+    extra_fns: Vec<Vec<String>>,
     extra_methods: Vec<String>,
-    /// Last segments of every observer path.
+    /// Last segments of every function above, for a fast "nothing to do with us" answer.
     last_names: Vec<String>,
 }
 
 impl Observers {
     pub(crate) fn new(extra: &[String]) -> Self {
-        let split = |p: &str| -> Vec<String> {
-            p.split("::")
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
-        let mut check_fns: Vec<Vec<String>> = CHECK_FNS.iter().map(|p| split(p)).collect();
-        let aware_fns: Vec<Vec<String>> = AWARE_FNS.iter().map(|p| split(p)).collect();
-        let mut extra_methods = Vec::new();
-        for p in extra {
-            let segs = split(p);
-            if let Some(last) = segs.last() {
-                extra_methods.push(last.clone());
-            }
-            if !segs.is_empty() {
-                check_fns.push(segs);
-            }
-        }
-        let last_names = check_fns
+        let check_fns: Vec<Vec<String>> = names::CHECK_FNS.iter().map(|p| names::segments(p)).collect();
+        let aware_fns: Vec<Vec<String>> = names::AWARE_FNS.iter().map(|p| names::segments(p)).collect();
+        let extra_fns: Vec<Vec<String>> = extra
+            .iter()
+            .map(|p| names::segments(p))
+            .filter(|s| !s.is_empty())
+            .collect();
+        let extra_methods = extra_fns.iter().filter_map(|p| p.last().cloned()).collect();
+        let mut last_names: Vec<String> = check_fns
             .iter()
             .chain(&aware_fns)
+            .chain(&extra_fns)
             .filter_map(|p| p.last().cloned())
+            .chain(["exit", "abort", "panic_any", "block_on"].map(String::from))
+            .chain(BLOCKING_THREAD_FNS.iter().map(|s| s.to_string()))
             .collect();
+        last_names.sort();
+        last_names.dedup();
         Observers {
             check_fns,
             aware_fns,
+            extra_fns,
             extra_methods,
             last_names,
         }
     }
 
-    /// Classifies a call through a path.
-    pub(crate) fn classify_path(&self, path: &Path) -> CallKind {
+    /// Classifies a call through a path, as the file's imports resolve it.
+    pub(crate) fn classify_path(&self, file: FileNames<'_>, path: &Path) -> CallKind {
         let Some(last) = path.segments.last().map(|s| &s.ident) else {
             return CallKind::Other;
         };
-        // Fast path: most calls have nothing to do with cancellation.
+        // Fast path: most calls have nothing to do with cancellation (a renamed import needs
+        // resolving first).
         if !self.last_names.iter().any(|n| last == n)
-            && *last != "exit"
-            && *last != "abort"
-            && *last != "panic_any"
+            && !(path.segments.len() == 1 && file.imports.renames(last))
         {
             return CallKind::Other;
         }
-        let segs: Vec<&Ident> = path
-            .segments
-            .iter()
-            .map(|s| &s.ident)
-            .skip_while(|i| *i == "crate" || *i == "self" || *i == "super" || *i == "Self")
-            .collect();
-        let Some(last) = segs.last() else {
+        let segs = file.imports.resolve(path.segments.iter().map(|s| &s.ident));
+        let Some(last) = segs.last().map(String::as_str) else {
             return CallKind::Other;
         };
-        if self.check_fns.iter().any(|p| path_matches(p, &segs)) {
+        if self.extra_fns.iter().any(|p| suffix_match(p, &segs)) {
             return CallKind::Check;
         }
-        if self.aware_fns.iter().any(|p| path_matches(p, &segs)) {
-            return CallKind::Aware;
+        if file.is_cancelkit(path) {
+            let named = |table: &[Vec<String>]| table.iter().any(|p| p.last().is_some_and(|l| l == last));
+            if named(&self.check_fns) {
+                return CallKind::Check;
+            }
+            if named(&self.aware_fns) {
+                return CallKind::Aware;
+            }
+            return CallKind::Other;
         }
-        if (*last == "exit" || *last == "abort") && segs.iter().any(|s| *s == "process") {
-            return CallKind::Diverges;
+        let parent = segs.len().checked_sub(2).map(|i| segs[i].as_str());
+        match (parent, last) {
+            (Some("thread" | "hint"), l) if BLOCKING_THREAD_FNS.contains(&l) => CallKind::Blocking,
+            (_, "block_on") => CallKind::Blocking,
+            (Some("process"), "exit" | "abort") | (_, "panic_any") => CallKind::Diverges,
+            _ => CallKind::Other,
         }
-        if *last == "panic_any" {
-            return CallKind::Diverges;
-        }
-        CallKind::Other
     }
 
-    /// Classifies a method call by name (and, for the generic names, by receiver).
-    pub(crate) fn classify_method(&self, method: &Ident, receiver: &Expr) -> CallKind {
-        if CHECK_METHODS.iter().any(|m| method == m)
+    /// Classifies a method call by name (and, for the generic names, by receiver). `awaited`:
+    /// the call is the operand of an `.await` (then `recv()` is an async receive, not a blocking
+    /// one).
+    pub(crate) fn classify_method(&self, method: &Ident, receiver: &Expr, awaited: bool) -> CallKind {
+        if names::CHECK_METHODS.iter().any(|m| method == m)
             || self.extra_methods.iter().any(|m| method == m)
         {
             return CallKind::Check;
         }
-        if AWARE_METHODS.iter().any(|m| method == m) {
+        if names::AWARE_METHODS.iter().any(|m| method == m) {
             return CallKind::Aware;
         }
-        // `token.check()` (cancelkit's `CancelToken::check`) and `group.next()` (S6): only when
-        // the receiver's name says what it is, because `check` and `next` are common names.
+        // `token.check()` and `group.next()`: only when the receiver's name says what it is,
+        // because `check` and `next` are common names.
         if method == "check" && receiver_name_contains(receiver, &["token", "cancel"]) {
             return CallKind::Check;
         }
         if method == "next" && receiver_name_contains(receiver, &["group"]) {
             return CallKind::Aware;
+        }
+        if !awaited {
+            let name = method.to_string();
+            if BLOCKING_METHODS.contains(&name.as_str()) || name.starts_with("blocking_") {
+                return CallKind::Blocking;
+            }
         }
         CallKind::Other
     }
@@ -168,38 +184,48 @@ impl Observers {
 
     /// Whether `name` (an identifier seen in macro tokens followed by `(`) is a check.
     pub(crate) fn is_check_name(&self, name: &Ident) -> bool {
-        CHECK_METHODS.iter().any(|m| name == m)
+        names::CHECK_METHODS.iter().any(|m| name == m)
             || self.extra_methods.iter().any(|m| name == m)
-            || self
-                .check_fns
-                .iter()
-                .any(|p| p.last().is_some_and(|l| name == l))
+            || self.check_fns.iter().any(|p| p.last().is_some_and(|l| name == l))
     }
 
     /// Whether `name` (seen in macro tokens) names a cancellation-aware future.
     pub(crate) fn is_aware_name(&self, name: &Ident) -> bool {
-        AWARE_METHODS.iter().any(|m| name == m)
-            || self
-                .aware_fns
-                .iter()
-                .any(|p| p.last().is_some_and(|l| name == l))
+        names::AWARE_METHODS.iter().any(|m| name == m)
+            || self.aware_fns.iter().any(|p| p.last().is_some_and(|l| name == l))
     }
 }
 
-/// `observer` is a full path such as `cancelkit::checkpoint`; `call` the segments of the called
-/// path. They match when the last segments agree and one is a suffix of the other.
-fn path_matches(observer: &[String], call: &[&Ident]) -> bool {
-    let (Some(o), Some(c)) = (observer.last(), call.last()) else {
-        return false;
-    };
-    if *c != o {
-        return false;
+/// What name resolution knows about the file being analysed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FileNames<'a> {
+    pub(crate) imports: &'a Imports,
+    /// The file's text mentions `cancelkit`.
+    pub(crate) mentions_cancelkit: bool,
+}
+
+impl FileNames<'_> {
+    /// Whether `path` names one of cancelkit's items.
+    pub(crate) fn is_cancelkit(&self, path: &Path) -> bool {
+        let segs = self.imports.resolve(path.segments.iter().map(|s| &s.ident));
+        match segs.first().map(String::as_str) {
+            Some("cancelkit") => true,
+            _ => segs.len() == 1 && self.bare_names_are_cancelkit(),
+        }
     }
+
+    /// Whether a bare name that the file does not import is taken for cancelkit's: the file
+    /// glob-imports cancelkit, or mentions it and glob-imports no other crate.
+    fn bare_names_are_cancelkit(&self) -> bool {
+        self.imports.glob_from("cancelkit") || (self.mentions_cancelkit && !self.imports.glob_from_other_crate("cancelkit"))
+    }
+}
+
+/// A configured path and a call path match when the last segments agree and one is a suffix
+/// of the other.
+fn suffix_match(observer: &[String], call: &[String]) -> bool {
     let n = observer.len().min(call.len());
-    observer[observer.len() - n..]
-        .iter()
-        .zip(&call[call.len() - n..])
-        .all(|(o, c)| *c == o)
+    n > 0 && observer[observer.len() - n..] == call[call.len() - n..]
 }
 
 /// The name of a receiver expression (`self.token` → `token`, `group` → `group`), lowercased

@@ -196,12 +196,64 @@ fn checks_count_as_observing() {
         default_loops("async fn f() { loop { cancelkit::checkpoint()?; work(); } }").is_empty()
     );
     assert!(
-        default_loops("async fn f() { loop { if is_cancelled() { break; } work(); } }").is_empty()
+        default_loops(
+            "use cancelkit::is_cancelled;\nasync fn f() { loop { if is_cancelled() { break; } work(); } }"
+        )
+        .is_empty()
     );
     assert!(
         default_loops("async fn f(token: CancelToken) { loop { token.check()?; work(); } }")
             .is_empty()
     );
+}
+
+#[test]
+fn names_resolve_through_the_files_imports() {
+    // tokio's `sleep` and `yield_now` are not cancelkit's, in strict mode.
+    let tokio = "use tokio::time::sleep;\nuse tokio::task::yield_now;\nuse cancelkit::checkpoint;\nasync fn f() { loop { sleep(d).await; yield_now().await; } }";
+    assert_eq!(strict_loops(tokio), [4]);
+    let ours = "use cancelkit::{sleep, yield_now};\nasync fn f() { loop { sleep(d).await?; } }";
+    assert!(strict_loops(ours).is_empty());
+    let glob = "use cancelkit::*;\nasync fn f() { loop { yield_now().await?; } }";
+    assert!(strict_loops(glob).is_empty());
+    let renamed = "use cancelkit::checkpoint as stop_here;\nasync fn f() { loop { stop_here()?; work(); } }";
+    assert!(strict_loops(renamed).is_empty());
+    // A bare name the file does not import is not cancelkit's unless the file mentions it.
+    assert_eq!(strict_loops("async fn f() { loop { sleep(d).await; } }").len(), 1);
+    // `swallowed_cancellation` resolves the same way.
+    let swallowed = "use tokio::time::sleep;\nuse cancelkit::checkpoint;\nasync fn f() { loop { let _ = sleep(d).await; checkpoint()?; } }";
+    assert!(check_source("t.rs", swallowed, &Config::default()).is_empty());
+}
+
+#[test]
+fn conditions_split_at_and_and_or() {
+    // The body runs only after the check on the right of `&&` ran.
+    let src = "async fn f(t: CancellationToken) { while ready.load(SeqCst) && !t.is_cancelled() { work(); } }";
+    assert!(default_loops(src).is_empty());
+    // `||`: the right side runs only when the left is false.
+    let src = "async fn f(t: CancellationToken) { while !(t.is_cancelled() || done.load(SeqCst)) { work(); } }";
+    assert!(default_loops(src).is_empty());
+    // In `if c() && x.await { .. } else { y.await }`, the path where `c()` is false goes to
+    // the `else`, which awaits.
+    let src = "async fn f() { loop { if c() && x.await { work(); } else { y.await; } if flag.load(SeqCst) { break } } }";
+    assert!(default_loops(src).is_empty(), "{:?}", default_loops(src));
+}
+
+#[test]
+fn cancellable_impl_blocks_are_honoured() {
+    let src = "#[cancellable]\nimpl S {\n    async fn a(&self) -> R { loop { work(); } }\n    #[uninterruptible]\n    async fn b(&self) { loop { work(); } }\n}";
+    assert_eq!(default_loops(src), [5]);
+    let src = "#[cancellable(loops = false)]\nimpl S {\n    async fn a(&self) { loop { work(); } }\n}";
+    assert_eq!(default_loops(src), [3]);
+}
+
+#[test]
+fn awaits_inside_macro_rules_bodies_count() {
+    let src = "macro_rules! assert_let_timeout { ($e:expr) => { tokio::time::timeout(D, $e).await.unwrap() } }\nasync fn f() { loop { assert_let_timeout!(rx.recv()); } }";
+    assert!(default_loops(src).is_empty());
+    let src = "macro_rules! quiet { ($e:expr) => { $e } }\nasync fn f() { loop { quiet!(work()); } }";
+    assert_eq!(default_loops(src).len(), 1);
+    assert!(default_loops("async fn f() { loop { futures::pending!(); } }").is_empty());
 }
 
 #[test]
@@ -381,49 +433,36 @@ fn parse_errors_are_findings_and_never_panics() {
 }
 
 #[test]
-fn fix_suggestion_is_machine_applicable_unless_the_loop_has_a_value() {
-    let f = check_source(
-        "t.rs",
-        "async fn f() { loop { work(); } }",
-        &Config::default(),
-    );
-    assert_eq!(
-        f[0].suggestions[0].applicability,
-        crate::Applicability::MachineApplicable
-    );
-    let f = check_source(
-        "t.rs",
-        "async fn f() -> u8 { loop { if x() { break 1; } } }",
-        &Config::default(),
-    );
-    assert_eq!(
-        f[0].suggestions[0].applicability,
-        crate::Applicability::MaybeIncorrect
-    );
-}
-
-#[test]
 fn items_inside_item_macros_are_checked() {
     let src = "cfg_rt! {\n    pub async fn f() {\n        loop { work(); }\n    }\n}\nmacro_rules! m { () => { async fn g() { loop {} } } }";
     assert_eq!(default_loops(src), [3]);
 }
 
 #[test]
-fn functions_of_other_packages_in_the_workspace_count() {
-    use crate::{SourceFile, check_workspace};
-    let a = [SourceFile::new(
+fn functions_of_the_crates_a_crate_depends_on_count_and_no_others() {
+    use crate::{Crate, Input, SourceFile, check_crates};
+    let a = SourceFile::new(
         "a.rs",
         "a.rs",
         "pub fn stop() -> bool { cancelkit::is_cancelled() }".into(),
-    )];
-    let b = [SourceFile::new(
+    );
+    let b = SourceFile::new(
         "b.rs",
         "b.rs",
-        "async fn f() { loop { if a::stop() { break } work(); } }".into(),
-    )];
-    let config = Config::default();
-    assert!(check_workspace(&[(&a, &config), (&b, &config)]).is_empty());
-    assert_eq!(check_workspace(&[(&b, &config)]).len(), 1);
+        "async fn f() { loop { a::stop(); work(); } }".into(),
+    );
+    fn krate(f: &SourceFile, deps: Vec<usize>) -> Crate<'_> {
+        Crate {
+            files: vec![Input::Text(f)],
+            config: Config::default(),
+            deps,
+        }
+    }
+    // b depends on a: `stop` is a's, which checks.
+    assert!(check_crates(&[krate(&a, vec![]), krate(&b, vec![0])]).findings.is_empty());
+    // b does not depend on a: a's `stop` says nothing about b's calls.
+    assert_eq!(check_crates(&[krate(&a, vec![]), krate(&b, vec![])]).findings.len(), 1);
+    assert_eq!(check_crates(&[krate(&b, vec![])]).findings.len(), 1);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use crate::finding::{Annotation, Finding};
 use crate::source::{SourceFile, SourceSpan};
 
 /// The cargo package and target a file belongs to (the `compiler-message` envelope).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Envelope {
     /// Cargo's package id.
     pub package_id: String,

@@ -11,8 +11,10 @@
 //!
 //! ## Known problems
 //! - Only cancelkit's fallible checks are recognised (`checkpoint`, `sleep(..).await`,
-//!   `yield_now().await`, `token.check()`), by name; bare names count only in files that
-//!   mention `cancelkit`. Errors from group results that wrap a cancellation are not followed.
+//!   `yield_now().await`, `token.check()`). Function names resolve through the file's `use`
+//!   items (`sleep` imported from tokio is not cancelkit's); a bare name the file does not
+//!   import counts when the file glob-imports cancelkit, or mentions it and glob-imports no
+//!   other crate. Errors from group results that wrap a cancellation are not followed.
 //! - "Leaves the loop" is syntactic: a `return`, `break`, `?` or `panic!` anywhere in the
 //!   handling branch counts, even on a path that is not taken.
 //!
@@ -36,22 +38,26 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Expr, Pat, Stmt};
 
-use crate::analysis::flow::Ctx;
-use crate::config::Level;
-use crate::finding::{Annotation, Applicability, Edit, Finding, Suggestion};
-use crate::rules::Rule;
-use crate::source::SourceFile;
+use super::{Cx, Emit, Node, Rule};
+use crate::analysis::observers::CallKind;
+use crate::finding::{Applicability, Edit, Finding, Suggestion};
 
-/// What the checks need to know about the file.
-#[derive(Debug)]
-pub(crate) struct Cx<'a> {
-    pub(crate) ctx: Ctx<'a>,
-    pub(crate) file: &'a SourceFile,
-    pub(crate) mentions_cancelkit: bool,
+/// The rule's entry point: statements, `if`s and `match`es inside a loop.
+pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
+    if cx.scope.loop_depth == 0 {
+        return None;
+    }
+    match node {
+        Node::Stmt(s) => check_stmt(cx, s),
+        Node::If(i) => check_if(cx, i),
+        Node::Match(m) => check_match(cx, m),
+        Node::Loop(_) => None,
+    }
+    .map(Emit::Finding)
 }
 
 /// `let _ = e;`, `_ = e;`, `e.ok();` with a fallible cancellation check `e`.
-pub(crate) fn check_stmt(cx: &Cx<'_>, stmt: &Stmt) -> Option<Finding> {
+fn check_stmt(cx: &Cx<'_>, stmt: &Stmt) -> Option<Finding> {
     match stmt {
         Stmt::Local(local) => {
             let init = local.init.as_ref()?;
@@ -93,14 +99,14 @@ pub(crate) fn check_stmt(cx: &Cx<'_>, stmt: &Stmt) -> Option<Finding> {
             .any(|n| m.method == n)
                 && is_fallible(cx, &m.receiver) =>
         {
-            let mut f = base_finding(
-                cx,
-                &m.receiver,
-                format!("`.{}()` drops the cancellation error", m.method),
-            );
-            f.help
-                .push("propagate the error with `?`, or `break` out of the loop".into());
-            Some(f)
+            Some(
+                base_finding(
+                    cx,
+                    &m.receiver,
+                    format!("`.{}()` drops the cancellation error", m.method),
+                )
+                .help("propagate the error with `?`, or `break` out of the loop"),
+            )
         }
         _ => None,
     }
@@ -108,7 +114,7 @@ pub(crate) fn check_stmt(cx: &Cx<'_>, stmt: &Stmt) -> Option<Finding> {
 
 /// `if let Err(_) = checkpoint() { .. }` / `if checkpoint().is_err() { .. }` whose branch does
 /// not leave the loop.
-pub(crate) fn check_if(cx: &Cx<'_>, i: &syn::ExprIf) -> Option<Finding> {
+fn check_if(cx: &Cx<'_>, i: &syn::ExprIf) -> Option<Finding> {
     let scrutinee = match &*i.cond {
         Expr::Let(l) if is_err_pat(&l.pat) => &*l.expr,
         Expr::MethodCall(m) if m.method == "is_err" => &*m.receiver,
@@ -117,24 +123,18 @@ pub(crate) fn check_if(cx: &Cx<'_>, i: &syn::ExprIf) -> Option<Finding> {
     if !is_fallible(cx, scrutinee) || leaves(Leaves::Stmts(&i.then_branch.stmts)) {
         return None;
     }
-    let mut f = base_finding(
-        cx,
-        scrutinee,
-        "the cancellation error is caught here".into(),
-    );
-    f.secondary.push(Annotation {
-        span: cx
-            .file
-            .span(cx.ctx.range(i.then_branch.brace_token.span.join())),
-        label: Some("and this branch carries on looping".into()),
-    });
-    f.help
-        .push("`return` the error (or `break`) in this branch".into());
-    Some(f)
+    let branch = cx
+        .file
+        .span(cx.ctx.range(i.then_branch.brace_token.span.join()));
+    Some(
+        base_finding(cx, scrutinee, "the cancellation error is caught here".into())
+            .secondary(branch, "and this branch carries on looping")
+            .help("`return` the error (or `break`) in this branch"),
+    )
 }
 
 /// `match checkpoint() { Err(_) => { .. }, .. }` whose `Err` arm does not leave the loop.
-pub(crate) fn check_match(cx: &Cx<'_>, m: &syn::ExprMatch) -> Option<Finding> {
+fn check_match(cx: &Cx<'_>, m: &syn::ExprMatch) -> Option<Finding> {
     if !is_fallible(cx, &m.expr) {
         return None;
     }
@@ -145,14 +145,12 @@ pub(crate) fn check_match(cx: &Cx<'_>, m: &syn::ExprMatch) -> Option<Finding> {
     if leaves(Leaves::Expr(&arm.body)) {
         return None;
     }
-    let mut f = base_finding(cx, &m.expr, "the cancellation error is caught here".into());
-    f.secondary.push(Annotation {
-        span: cx.file.span(cx.ctx.range(arm.pat.span())),
-        label: Some("and this arm carries on looping".into()),
-    });
-    f.help
-        .push("`return` the error (or `break`) in this arm".into());
-    Some(f)
+    let arm = cx.file.span(cx.ctx.range(arm.pat.span()));
+    Some(
+        base_finding(cx, &m.expr, "the cancellation error is caught here".into())
+            .secondary(arm, "and this arm carries on looping")
+            .help("`return` the error (or `break`) in this arm"),
+    )
 }
 
 fn is_err_pat(p: &Pat) -> bool {
@@ -176,25 +174,22 @@ fn is_fallible(cx: &Cx<'_>, e: &Expr) -> bool {
         Expr::Call(c) => callee_is(cx, &c.func, &["checkpoint"]),
         Expr::MethodCall(m) => {
             m.method == "check"
-                && matches!(
-                    cx.ctx.observers.classify_method(&m.method, &m.receiver),
-                    crate::analysis::observers::CallKind::Check
-                )
+                && cx.ctx.observers.classify_method(&m.method, &m.receiver, false)
+                    == CallKind::Check
         }
         _ => false,
     }
 }
 
+/// Whether `func` is cancelkit's function of one of these names, as the file's imports resolve
+/// it (`sleep` imported from tokio is not).
 fn callee_is(cx: &Cx<'_>, func: &Expr, names: &[&str]) -> bool {
     let Expr::Path(p) = func else { return false };
-    let segs = &p.path.segments;
-    let Some(last) = segs.last() else {
-        return false;
-    };
-    if !names.iter().any(|n| last.ident == n) {
-        return false;
-    }
-    segs.iter().any(|s| s.ident == "cancelkit") || (segs.len() == 1 && cx.mentions_cancelkit)
+    p.path
+        .segments
+        .last()
+        .is_some_and(|last| names.iter().any(|n| last.ident == n))
+        && cx.ctx.names.is_cancelkit(&p.path)
 }
 
 /// Whether the statements contain a way out of the loop: `return`, `break`, `?`, `panic!`...
@@ -250,27 +245,20 @@ fn leaves(what: Leaves<'_>) -> bool {
 }
 
 fn base_finding(cx: &Cx<'_>, expr: &Expr, label: String) -> Finding {
-    Finding {
-        rule: Rule::SwallowedCancellation,
-        level: Level::Warn,
-        path: cx.file.path.clone(),
-        message: "a cancellation error is swallowed and the loop carries on".into(),
-        primary: Annotation {
-            span: cx.file.span(cx.ctx.range(expr.span())),
-            label: Some(label),
-        },
-        secondary: Vec::new(),
-        notes: vec!["the task was cancelled, but this loop goes on as if it had not".into()],
-        help: Vec::new(),
-        suggestions: Vec::new(),
-    }
+    Finding::new(
+        Rule::SwallowedCancellation,
+        &cx.file.path,
+        "a cancellation error is swallowed and the loop carries on",
+        cx.file.span(cx.ctx.range(expr.span())),
+    )
+    .label(label)
+    .note("the task was cancelled, but this loop goes on as if it had not")
 }
 
 /// `let _ = EXPR;` → `EXPR?;`
 fn propagate_finding(cx: &Cx<'_>, expr: &Expr, stmt_start: usize, label: &str) -> Finding {
-    let mut f = base_finding(cx, expr, label.into());
     let expr_range = cx.ctx.range(expr.span());
-    f.suggestions.push(Suggestion {
+    base_finding(cx, expr, label.into()).suggestion(Suggestion {
         message: "propagate the cancellation with `?`".into(),
         edits: vec![
             Edit {
@@ -283,6 +271,5 @@ fn propagate_finding(cx: &Cx<'_>, expr: &Expr, stmt_start: usize, label: &str) -
             },
         ],
         applicability: Applicability::MaybeIncorrect,
-    });
-    f
+    })
 }

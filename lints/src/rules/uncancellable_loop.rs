@@ -1,45 +1,64 @@
 //! ## What it does
-//! Flags a loop in async code (an `async fn` or method, an `async` block, an async closure) in
-//! which some path through one iteration gets back to the loop head without observing
-//! cancellation (SPEC S32). The default mode looks at `loop`, `while` and `while let`; the
-//! strict mode at `for` loops too.
+//! Flags a loop in async code (an `async fn` or method, an `async` block, an async closure)
+//! that can spin: some path through one iteration gets back to the loop head without awaiting or
+//! observing cancellation, and the loop's exit depends only on something that path does not
+//! advance (SPEC S32). The default mode reports such a path when it shows one of these:
+//!
+//! - a **poll that keeps answering "nothing yet"**: the path takes the failure side of a
+//!   poll-style call (`Err(TryRecvError::Empty)`, `None` from `poll_decode()`,
+//!   `Poll::Pending`, a failed `try_lock`) and goes round again;
+//! - **state only something else changes**: a condition on the path reads an atomic
+//!   (`flag.load(..)`), the clock (`Instant::now()`, `elapsed()`) or a poll-style call;
+//! - **no way out**: the loop has no `break`, `return`, `?` or panic at all;
+//! - a `while` whose **condition reads nothing the path changes**;
+//! - a **blocking call** (`std::thread::sleep`, `spin_loop`, a `recv()` or `wait()` that is
+//!   not awaited, `block_on`): the executor thread is held, whatever the loop does.
+//!
+//! The first four are excused when the path makes progress: it takes an item out of something
+//! (the success side of `pop`, `next`, `try_recv`, `remove_lru`...), or changes something a
+//! condition of the loop reads (`i += 1`, `queue.pop_front()`, `retries += 1`). A drain of a
+//! queue, a counting loop and a retry with a bound are not spins.
+//!
+//! Strict mode keeps its meaning: it reports every path that gets back to the head without
+//! observing cancellation, counts only cancellation-aware awaits (`cancelkit::sleep`,
+//! `yield_now`, `cancelled()`, `token.cancelled()`...), and looks at `for` loops too.
 //!
 //! Observing means: calling a cancellation check (`cancelkit::checkpoint`, `is_cancelled`,
 //! tokio-util's `CancellationToken::is_cancelled`, any path configured under `observers`),
-//! awaiting (in the default mode any `.await`; in the strict mode only cancellation-aware
-//! futures such as `cancelkit::sleep`, `yield_now`, `cancelled()`, `token.cancelled()`), a loop
-//! condition that does one of these, or calling a function of the same workspace that itself
-//! observes on every path from its entry to its exits.
+//! awaiting (in the default mode any `.await`), a loop condition that does one of these, a
+//! macro whose tokens (or, for a `macro_rules!` of the checked code, whose body) await or
+//! check, or calling a function of the checked code that itself observes on every path from
+//! its entry to its exits.
 //!
-//! Functions under `#[cancellable]` are instrumented at every loop head (S25) and are not
-//! flagged, except what the macro leaves alone (S28, S33): loops marked
-//! `#[cancelkit::uninterruptible]` (or `#[uninterruptible]`), everything inside a marked loop
-//! or statement, closures and async blocks (S27), and every loop when the attribute says
-//! `loops = false`. Unless it says `awaits = false`, the macro also makes every `.await`
-//! observe: it is checked before it starts and interrupted by the task's cancellation while it
-//! is pending (S25; with `interrupt = false`, only checked before), so there every await
-//! observes, in strict mode too. The exceptions follow the expansion: `shield(..).await`,
-//! which the macro leaves alone, and awaits inside a marked statement.
+//! Functions under `#[cancellable]` (or in a `#[cancellable] impl` block) are instrumented at
+//! every loop head (S25) and are not flagged, except what the macro leaves alone (S28, S33):
+//! loops marked `#[uninterruptible]`, everything inside a marked loop or statement, methods of
+//! the `impl` marked `#[uninterruptible]`, closures and async blocks (S27), and every loop
+//! when the attribute says `loops = false`. Unless it says `awaits = false`, the macro also
+//! makes every `.await` observe, in strict mode too, except `shield(..).await`.
 //!
 //! ## Why is this bad
-//! Cancellation is cooperative (S1): a cancelled task stops only when it looks. A loop that can
-//! go around without looking keeps a cancelled task alive, holding its memory, locks and
-//! connections, and delays every group and deadline that waits for it. A loop that never
-//! awaits on some path is worse: it also starves the executor thread.
+//! Cancellation is cooperative (S1): a cancelled task stops only when it looks. A loop that goes
+//! round without awaiting never looks, and it also holds the executor thread, so every other
+//! task on that thread starves until the loop's condition changes by itself. A cancelled task
+//! stuck there keeps its memory, locks and connections, and delays every group and deadline
+//! that waits for it.
 //!
 //! ## Known problems
-//! - There is no type information. Observers are matched by name (see the `observers` module):
-//!   a function of another crate named like a check is taken for one, and a renamed import of a
-//!   check is not seen unless configured.
-//! - Calls into the code being checked (the selected packages of the workspace) are resolved by
-//!   the function's name alone (the last path segment, or the method name); a call counts as
-//!   observing only when *every* function of that name observes on every path from its entry to
-//!   its exits (a least fixed point, so recursion alone never counts). The error path of `?`
-//!   inside such a function is not counted as an exit.
-//! - Macro bodies are scanned as tokens: an `.await` or a check anywhere in the invocation
-//!   counts as observing on the path that reaches the macro.
-//! - Loops that are bounded by their data (draining a buffer, `while i < n`) are flagged like
-//!   any other in async code; allow them with a comment.
+//! - There is no type information. Names resolve through the file's `use` items, but a method
+//!   is known by its name alone: any `is_cancelled()` counts as a check, any `try_*` or
+//!   `poll_*` as a poll, any `recv()` that is not awaited as blocking.
+//! - Calls into the checked code are resolved by name within the crate and its dependencies
+//!   among the checked crates; a call counts as observing only when *every* function of that
+//!   name there observes on every path (a least fixed point, so recursion alone never
+//!   counts). The error path of `?` inside such a function is not counted as an exit.
+//! - Progress is syntactic: changing any variable a condition of the loop reads counts, even
+//!   when the change cannot end the loop; calling a method on `self` counts as changing every
+//!   field of `self`.
+//! - Paths are not checked for feasibility: a path that cannot happen (all the variants are
+//!   handled by inner loops that await) can still be reported when it shows evidence.
+//! - Macro bodies are scanned as tokens: an `.await` or a check anywhere in an invocation
+//!   counts as observing on the path that reaches it.
 //! - Closures and nested async blocks are separate scopes: their awaits do not count for the
 //!   enclosing loop.
 //!
@@ -47,7 +66,7 @@
 //! ```rust,ignore
 //! async fn pump(rx: &mut Receiver<Job>) {
 //!     loop {
-//!         let Ok(job) = rx.try_recv() else { continue };   // spins, never observes
+//!         let Ok(job) = rx.try_recv() else { continue };   // spins while the queue is empty
 //!         job.run().await;
 //!     }
 //! }
@@ -55,32 +74,112 @@
 //!
 //! ## Use instead
 //! ```rust,ignore
-//! async fn pump(rx: &mut Receiver<Job>) -> Result<(), CancellationError> {
-//!     loop {
-//!         cancelkit::checkpoint()?;
-//!         let Ok(job) = rx.try_recv() else { continue };
+//! async fn pump(rx: &mut Receiver<Job>) {
+//!     while let Some(job) = rx.recv().await {              // waits, and can be cancelled
 //!         job.run().await;
 //!     }
 //! }
 //! ```
 
-use crate::analysis::Pending;
-use crate::analysis::flow::{Ctx, LoopOutcome, LoopRef};
-use crate::config::Level;
-use crate::finding::{Annotation, Applicability, Edit, Finding, Suggestion};
-use crate::rules::Rule;
-use crate::source::SourceFile;
 use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
 
-/// Builds the (still symbolic) finding for a loop with unchecked back edges.
-pub(crate) fn finding(
-    ctx: Ctx<'_>,
-    file: &SourceFile,
-    lp: LoopRef<'_>,
-    outcome: &LoopOutcome,
-    strict: bool,
-    marked: bool,
-) -> Pending {
+use super::{Cx, Emit, Node, Rule};
+use crate::analysis::flow::{self, Ctx, LoopRef, UncheckedPath};
+use crate::analysis::has_attr;
+use crate::analysis::summaries::Pending;
+use crate::finding::{Annotation, Applicability, Edit, Finding, Suggestion};
+
+/// The rule's entry point: loops only.
+pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
+    let Node::Loop(lp) = node else { return None };
+    let scope = cx.scope;
+    let marked = has_attr(lp.attrs(), "uninterruptible") || scope.opted_out;
+    let strict = cx.config.strict;
+    let looked_at = match lp {
+        LoopRef::Loop(_) | LoopRef::While(_) => true,
+        LoopRef::For(_) => strict,
+    };
+    if !scope.is_async || !looked_at || (scope.cancellable && !marked) {
+        return None;
+    }
+    let every_path = strict || cx.config.report_bounded_loops;
+    let ctx = Ctx {
+        instrumented_awaits: scope.instrumented_awaits,
+        facts: !every_path,
+        ..cx.ctx
+    };
+    let back_edge = flow::analyse_loop(ctx, lp);
+    let shape = Shape::of(lp);
+    let paths: Vec<&UncheckedPath> = back_edge
+        .paths
+        .iter()
+        .filter(|p| every_path || shape.spins(p))
+        .collect();
+    if paths.is_empty() {
+        return None;
+    }
+    let finding = build(cx, lp, &paths, marked);
+    let paths = paths
+        .iter()
+        .map(|p| {
+            let labels = p
+                .witness
+                .iter()
+                .chain(&p.evidence)
+                .map(|w| Annotation {
+                    span: cx.file.span(w.range.clone()),
+                    label: Some(w.label.clone()),
+                })
+                .collect();
+            (p.calls.clone(), labels)
+        })
+        .collect();
+    Some(Emit::Pending(Pending { finding, paths }))
+}
+
+/// What the loop as a whole says about its paths.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    /// No `break`, `return`, `?` or panic leaves the loop.
+    no_exit: bool,
+    /// A `while` loop: its condition is tested again at the head.
+    retests: bool,
+}
+
+impl Shape {
+    fn of(lp: LoopRef<'_>) -> Self {
+        Shape {
+            no_exit: matches!(lp, LoopRef::Loop(_)) && !has_exit(lp),
+            retests: matches!(lp, LoopRef::While(_)),
+        }
+    }
+
+    /// The default mode's decision for one unchecked path (see the module docs).
+    fn spins(self, p: &UncheckedPath) -> bool {
+        p.facts.blocking
+            || ((p.facts.nothing_yet || self.no_exit || self.retests) && !p.facts.progress)
+    }
+
+    fn note(self, p: &UncheckedPath) -> &'static str {
+        if p.facts.nothing_yet {
+            "nothing on this path awaits, so the loop asks again at once: a busy-wait that holds \
+             the executor thread and never sees cancellation"
+        } else if p.facts.blocking {
+            "a blocking call holds the executor thread, and a cancelled task cannot stop there"
+        } else if self.no_exit {
+            "nothing on this path awaits and the loop has no way out: it runs on the executor \
+             thread until the task is dropped"
+        } else {
+            "the loop's condition reads nothing this path changes, and nothing on it awaits: it \
+             repeats without yielding"
+        }
+    }
+}
+
+fn build(cx: &Cx<'_>, lp: LoopRef<'_>, paths: &[&UncheckedPath], marked: bool) -> Finding {
+    let ctx = cx.ctx;
+    let file = cx.file;
     let (kind, head) = match lp {
         LoopRef::Loop(l) => ("loop", ctx.range(l.loop_token.span)),
         LoopRef::While(l) => (
@@ -92,36 +191,54 @@ pub(crate) fn finding(
             ctx.range(l.for_token.span).start..ctx.range(l.expr.span()).end,
         ),
     };
-    let head_span = file.span(head);
-    let any_observation = outcome.back_edge.paths.iter().any(|p| p.witness.is_some());
-    let primary_label = if any_observation {
+    let any_observation = paths.iter().any(|p| p.witness.is_some());
+    let mut f = Finding::new(
+        Rule::UncancellableLoop,
+        &file.path,
+        format!("this `{kind}` can go around without observing cancellation"),
+        file.span(head.clone()),
+    )
+    .label(if any_observation {
         "this loop can repeat without observing cancellation"
     } else {
         "nothing in this loop observes cancellation"
-    };
-    let mut notes = vec![
-        "a cancelled task cannot stop this loop: cancellation is only seen where the code looks for it"
-            .to_string(),
-    ];
+    });
     if marked {
-        notes.push(
-            "this loop opted out of `#[cancellable]`'s checks with `#[uninterruptible]`".into(),
-        );
-    } else if strict {
-        notes.push("strict mode: only cancellation-aware awaits and checks count".into());
+        f = f
+            .note("a cancelled task cannot stop this loop: cancellation is only seen where the code looks for it")
+            .note("this loop opted out of `#[cancellable]`'s checks with `#[uninterruptible]`");
+    } else if cx.config.strict {
+        f = f
+            .note("a cancelled task cannot stop this loop: cancellation is only seen where the code looks for it")
+            .note("strict mode: only cancellation-aware awaits and checks count");
+    } else if cx.config.report_bounded_loops {
+        f = f.note("any `.await` counts as observing; every path without one is reported");
     } else {
-        notes.push("any `.await` counts as observing; so do check calls and workspace functions that check on every path".into());
+        f = f.note(Shape::of(lp).note(paths[0]));
     }
+    for s in suggestions(cx, lp, head.start) {
+        f = f.suggestion(s);
+    }
+    f
+}
 
-    // Insert a check right after the body's opening brace.
-    let open = ctx.range(lp.body().brace_token.span.open()).end;
-    let loop_line = file.line_of(head_span.byte_start);
+/// Fixes that fit the crate: a check when it depends on cancelkit (machine-applicable where a
+/// plain `break` type-checks), tokio's `yield_now` when it depends on tokio, the token in scope.
+/// Each edit rewrites the loop head through the body's `{`, so an editor offers it on the
+/// warning's own span.
+fn suggestions(cx: &Cx<'_>, lp: LoopRef<'_>, head_start: usize) -> Vec<Suggestion> {
+    let file = cx.file;
+    let open = cx.ctx.range(lp.body().brace_token.span.open()).end;
+    let Some(original) = file.text.get(head_start..open) else {
+        return Vec::new();
+    };
+    let loop_line = file.line_of(head_start);
     let loop_indent = indent_of(file.line_text(loop_line));
     let first_stmt_line = lp
         .body()
         .stmts
         .first()
-        .map(|s| file.line_of(ctx.range(s.span()).start))
+        .map(|s| file.line_of(cx.ctx.range(s.span()).start))
         .filter(|&l| l > loop_line);
     let (indent, tail) = match first_stmt_line {
         Some(l) => (indent_of(file.line_text(l)).to_string(), String::new()),
@@ -130,201 +247,268 @@ pub(crate) fn finding(
         }
         None => (format!("{loop_indent}    "), String::new()),
     };
-    let insert = file.span(open..open);
-    let mut suggestions = vec![Suggestion {
-        message: "stop the loop when the task is cancelled".into(),
-        edits: vec![Edit {
-            span: insert,
-            replacement: format!(
-                "\n{indent}if ::cancelkit::is_cancelled() {{\n{indent}    break;\n{indent}}}{tail}"
-            ),
-        }],
-        applicability: if breaks_with_value(lp) {
-            Applicability::MaybeIncorrect
-        } else {
-            Applicability::MachineApplicable
-        },
-    }];
-    suggestions.push(Suggestion {
-        message: "or return the cancellation error (the function must return a `Result` whose error converts from `CancellationError`)".into(),
-        edits: vec![Edit { span: insert, replacement: format!("\n{indent}::cancelkit::checkpoint()?;{tail}") }],
-        applicability: Applicability::MaybeIncorrect,
-    });
-
-    let finding = Finding {
-        rule: Rule::UncancellableLoop,
-        level: Level::Warn,
-        path: file.path.clone(),
-        message: format!("this `{kind}` can go around without observing cancellation"),
-        primary: Annotation {
-            span: head_span,
-            label: Some(primary_label.into()),
-        },
-        secondary: Vec::new(),
-        notes,
-        help: Vec::new(),
-        suggestions,
+    let span = file.span(head_start..open);
+    let edit = |code: &str| Edit {
+        span,
+        replacement: format!("{original}\n{indent}{code}{tail}"),
     };
-    let paths = outcome
-        .back_edge
-        .paths
-        .iter()
-        .map(|p| {
-            let witness = p.witness.as_ref().map(|w| Annotation {
-                span: file.span(w.range.clone()),
-                label: Some(w.label.to_string()),
-            });
-            (p.calls.clone(), witness)
-        })
-        .collect();
-    Pending { finding, paths }
+    let deps = &cx.config.dependencies;
+    let uses = |name: &str| deps.as_ref().is_none_or(|d| d.iter().any(|n| n == name));
+    let mut out = Vec::new();
+    let break_check = |cond: &str| format!("if {cond} {{\n{indent}    break;\n{indent}}}");
+    if deps.as_ref().is_some_and(|d| d.iter().any(|n| n == "cancelkit"))
+        || (deps.is_none() && cx.ctx.names.mentions_cancelkit)
+    {
+        out.push(Suggestion {
+            message: "stop the loop when the task is cancelled".into(),
+            edits: vec![edit(&break_check("::cancelkit::is_cancelled()"))],
+            applicability: if plain_break_fits(lp) && deps.is_some() {
+                Applicability::MachineApplicable
+            } else {
+                Applicability::MaybeIncorrect
+            },
+        });
+        out.push(Suggestion {
+            message: "or return the cancellation error (the function must return a `Result` whose error converts from `CancellationError`)".into(),
+            edits: vec![edit("::cancelkit::checkpoint()?;")],
+            applicability: Applicability::MaybeIncorrect,
+        });
+    }
+    if let Some(token) = cx.scope.tokens.first() {
+        out.push(Suggestion {
+            message: format!("stop the loop when `{token}` is cancelled"),
+            edits: vec![edit(&break_check(&format!("{token}.is_cancelled()")))],
+            applicability: Applicability::MaybeIncorrect,
+        });
+    }
+    if uses("tokio") {
+        out.push(Suggestion {
+            message: "let other tasks run, and let the task be cancelled, on every iteration"
+                .into(),
+            edits: vec![edit("tokio::task::yield_now().await;")],
+            applicability: Applicability::MaybeIncorrect,
+        });
+    }
+    out
 }
 
 fn indent_of(line: &str) -> &str {
     &line[..line.len() - line.trim_start().len()]
 }
 
-/// Whether a `break value` leaves this loop (then a plain `break;` would not type-check).
-fn breaks_with_value(lp: LoopRef<'_>) -> bool {
-    use syn::visit::{self, Visit};
-    struct Finder<'a> {
-        label: Option<&'a syn::Ident>,
-        depth: u32,
+/// Whether adding `break;` at the top of the body still compiles: the loop already leaves with
+/// a plain `break` (so it has type `()` and the code after it is reachable), or it is a
+/// `while`; it never leaves with a value; and it assigns no variable declared outside it (which
+/// a `let x;` before the loop may need initialised after it).
+fn plain_break_fits(lp: LoopRef<'_>) -> bool {
+    let breaks = Breaks::of(lp);
+    !breaks.with_value
+        && (breaks.plain || matches!(lp, LoopRef::While(_)))
+        && !assigns_outer_variable(lp.body())
+}
+
+/// Whether a loop has a way out: a `break` to it or to an enclosing label, `return`, `?`, a
+/// macro that may leave (`panic!`, `assert!`, `ready!`, one whose tokens say `return` or `?`),
+/// or `process::exit`.
+fn has_exit(lp: LoopRef<'_>) -> bool {
+    let b = Breaks::of(lp);
+    b.plain || b.with_value || b.leaves
+}
+
+#[derive(Default)]
+struct Breaks<'a> {
+    /// Labels of loops and blocks inside the loop (a `break` to one of them stays inside).
+    inner_labels: Vec<&'a syn::Ident>,
+    depth: u32,
+    plain: bool,
+    with_value: bool,
+    /// `return`, `?`, a leaving macro, a `break` to an outer label.
+    leaves: bool,
+}
+
+impl<'a> Breaks<'a> {
+    fn of(lp: LoopRef<'a>) -> Self {
+        let mut b = Breaks::default();
+        b.visit_block(lp.body());
+        b
+    }
+
+    fn nested(&mut self, label: Option<&'a syn::Label>, f: impl FnOnce(&mut Self)) {
+        self.depth += 1;
+        let pushed = label.map(|l| self.inner_labels.push(&l.name.ident)).is_some();
+        f(self);
+        if pushed {
+            self.inner_labels.pop();
+        }
+        self.depth -= 1;
+    }
+}
+
+impl<'ast> Visit<'ast> for Breaks<'ast> {
+    fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+        let ours = match &b.label {
+            Some(l) => !self.inner_labels.iter().any(|i| **i == l.ident),
+            None => self.depth == 0,
+        };
+        if ours {
+            match (&b.expr, &b.label) {
+                (Some(_), _) => self.with_value = true,
+                (None, _) => self.plain = true,
+            }
+        }
+        visit::visit_expr_break(self, b);
+    }
+    fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+        self.leaves = true;
+        visit::visit_expr_return(self, r);
+    }
+    fn visit_expr_try(&mut self, t: &'ast syn::ExprTry) {
+        self.leaves = true;
+        visit::visit_expr_try(self, t);
+    }
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*c.func
+            && p.path.segments.last().is_some_and(|s| s.ident == "exit" || s.ident == "abort")
+        {
+            self.leaves = true;
+        }
+        visit::visit_expr_call(self, c);
+    }
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        let name = m.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let leaving = name.starts_with("assert")
+            || name.starts_with("debug_assert")
+            || matches!(
+                name.as_str(),
+                "panic" | "unreachable" | "todo" | "unimplemented" | "bail" | "ensure" | "ready"
+            );
+        if leaving || tokens_leave(&m.tokens) {
+            self.leaves = true;
+        }
+    }
+    fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
+        self.nested(l.label.as_ref(), |s| visit::visit_expr_loop(s, l));
+    }
+    fn visit_expr_while(&mut self, l: &'ast syn::ExprWhile) {
+        self.nested(l.label.as_ref(), |s| visit::visit_expr_while(s, l));
+    }
+    fn visit_expr_for_loop(&mut self, l: &'ast syn::ExprForLoop) {
+        self.nested(l.label.as_ref(), |s| visit::visit_expr_for_loop(s, l));
+    }
+    fn visit_expr_block(&mut self, b: &'ast syn::ExprBlock) {
+        match &b.label {
+            // A labelled block is a `break` target only by its label.
+            Some(l) => {
+                self.inner_labels.push(&l.name.ident);
+                visit::visit_expr_block(self, b);
+                self.inner_labels.pop();
+            }
+            None => visit::visit_expr_block(self, b),
+        }
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Whether macro tokens contain `return`, `break` or a `?`.
+fn tokens_leave(tokens: &proc_macro2::TokenStream) -> bool {
+    tokens.clone().into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => i == "return" || i == "break",
+        proc_macro2::TokenTree::Punct(p) => p.as_char() == '?',
+        proc_macro2::TokenTree::Group(g) => tokens_leave(&g.stream()),
+        proc_macro2::TokenTree::Literal(_) => false,
+    })
+}
+
+/// Whether the body assigns (`x = ..`) a variable it does not declare.
+fn assigns_outer_variable(body: &syn::Block) -> bool {
+    #[derive(Default)]
+    struct Finder {
+        declared: Vec<String>,
         found: bool,
     }
-    impl<'ast> Visit<'ast> for Finder<'_> {
-        fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
-            if b.expr.is_some() {
-                match (&b.label, self.label) {
-                    (Some(l), Some(ours)) if l.ident == *ours => self.found = true,
-                    (None, _) if self.depth == 0 => self.found = true,
-                    _ => {}
-                }
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.declared.push(p.ident.to_string());
+            visit::visit_pat_ident(self, p);
+        }
+        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+            if let syn::Expr::Path(p) = &*a.left
+                && let Some(i) = p.path.get_ident()
+                && !self.declared.iter().any(|d| i == d)
+            {
+                self.found = true;
             }
-            visit::visit_expr_break(self, b);
-        }
-        fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
-            self.depth += 1;
-            visit::visit_expr_loop(self, l);
-            self.depth -= 1;
-        }
-        fn visit_expr_while(&mut self, l: &'ast syn::ExprWhile) {
-            self.depth += 1;
-            visit::visit_expr_while(self, l);
-            self.depth -= 1;
-        }
-        fn visit_expr_for_loop(&mut self, l: &'ast syn::ExprForLoop) {
-            self.depth += 1;
-            visit::visit_expr_for_loop(self, l);
-            self.depth -= 1;
+            visit::visit_expr_assign(self, a);
         }
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
         fn visit_item(&mut self, _: &'ast syn::Item) {}
     }
-    let mut f = Finder {
-        label: lp.label().map(|l| &l.name.ident),
-        depth: 0,
-        found: false,
-    };
-    f.visit_block(lp.body());
+    let mut f = Finder::default();
+    f.visit_block(body);
     f.found
 }
 
-/// Default mode only: whether a `while` loop's condition says the loop is bounded by its own
-/// data, so the loop is not reported (strict mode reports it):
-/// - a comparison (`while i < n`, `while buf.len() > 0`, combined with `&&`/`||`/`!`);
-/// - a condition over local variables that the body assigns (`while got.is_none() { got = .. }`).
-///
-/// A spin on outside state (`while !flag.load(..)`, `while !ready()`) is neither, and is reported.
-pub(crate) fn is_data_bounded_while(cond: &syn::Expr, body: &syn::Block) -> bool {
-    use syn::visit::{self, Visit};
-    use syn::{BinOp, Expr};
-    fn comparison(e: &Expr) -> bool {
-        match e {
-            Expr::Binary(b) => match b.op {
-                BinOp::Lt(_)
-                | BinOp::Le(_)
-                | BinOp::Gt(_)
-                | BinOp::Ge(_)
-                | BinOp::Ne(_)
-                | BinOp::Eq(_) => true,
-                BinOp::And(_) | BinOp::Or(_) => comparison(&b.left) || comparison(&b.right),
-                _ => false,
-            },
-            Expr::Unary(u) => comparison(&u.expr),
-            Expr::Paren(p) => comparison(&p.expr),
-            _ => false,
-        }
+#[cfg(test)]
+mod tests {
+    use crate::{Config, check_source};
+
+    fn applicability(src: &str) -> Vec<&'static str> {
+        let config = Config {
+            dependencies: Some(vec!["cancelkit".into()]),
+            ..Config::default()
+        };
+        let f = check_source("t.rs", src, &config);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        f[0].suggestions.iter().map(|s| s.applicability.as_str()).collect()
     }
-    if comparison(cond) {
-        return true;
+
+    #[test]
+    fn the_check_is_machine_applicable_only_where_a_plain_break_compiles() {
+        // Already leaves with `break`: fine.
+        let ok = "async fn f() { loop { if flag.load(SeqCst) { break; } } }";
+        assert_eq!(applicability(ok)[0], "MachineApplicable");
+        // No break: the loop is the function's `!`-typed tail, `break` would make it `()`.
+        let tail = "async fn f() -> u8 { loop { work(); } }";
+        assert_eq!(applicability(tail)[0], "MaybeIncorrect");
+        // Assigns a variable declared before it, maybe read after it.
+        let init = "async fn f() { let x; loop { if flag.load(SeqCst) { x = 1; break; } } }";
+        assert_eq!(applicability(init)[0], "MaybeIncorrect");
+        // Leaves with a value.
+        let value = "async fn f() -> u8 { loop { if flag.load(SeqCst) { break 1; } } }";
+        assert_eq!(applicability(value)[0], "MaybeIncorrect");
     }
-    #[derive(Default)]
-    struct Roots(Vec<String>);
-    impl<'ast> Visit<'ast> for Roots {
-        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-            if let Some(i) = p.path.get_ident() {
-                let name = i.to_string();
-                if name.starts_with(|c: char| c.is_lowercase() || c == '_') {
-                    self.0.push(name);
-                }
-            }
-        }
-        fn visit_macro(&mut self, _: &'ast syn::Macro) {}
+
+    #[test]
+    fn without_cancelkit_the_fixes_are_tokio_and_the_token_in_scope() {
+        let config = Config {
+            dependencies: Some(vec!["tokio".into()]),
+            ..Config::default()
+        };
+        let src = "async fn f(token: CancellationToken) { loop { if flag.load(SeqCst) { break; } } }";
+        let f = check_source("t.rs", src, &config);
+        let fixes: Vec<(&str, &str)> = f[0]
+            .suggestions
+            .iter()
+            .map(|s| (s.edits[0].replacement.as_str(), s.applicability.as_str()))
+            .collect();
+        assert_eq!(fixes.len(), 2, "{fixes:?}");
+        assert!(fixes[0].0.contains("token.is_cancelled()"), "{fixes:?}");
+        assert!(fixes[1].0.contains("tokio::task::yield_now().await;"), "{fixes:?}");
+        assert!(fixes.iter().all(|f| f.1 == "MaybeIncorrect"));
+        assert!(!fixes.iter().any(|f| f.0.contains("cancelkit")));
     }
-    struct Assigned<'r>(&'r [String], bool);
-    impl Assigned<'_> {
-        fn root(&mut self, e: &syn::Expr) {
-            let mut e = e;
-            loop {
-                match e {
-                    Expr::Field(f) => e = &f.base,
-                    Expr::Index(i) => e = &i.expr,
-                    Expr::Unary(u) => e = &u.expr,
-                    Expr::Paren(p) => e = &p.expr,
-                    Expr::Path(p) => {
-                        if p.path
-                            .get_ident()
-                            .is_some_and(|i| self.0.iter().any(|r| i == r))
-                        {
-                            self.1 = true;
-                        }
-                        return;
-                    }
-                    _ => return,
-                }
-            }
-        }
+
+    #[test]
+    fn the_fix_covers_the_warning_span() {
+        let f = check_source(
+            "t.rs",
+            "async fn f() { loop { if flag.load(SeqCst) { break; } } }",
+            &Config::default(),
+        );
+        let edit = &f[0].suggestions[0].edits[0];
+        assert!(edit.span.byte_start <= f[0].primary.span.byte_start);
+        assert!(edit.span.byte_end >= f[0].primary.span.byte_end);
     }
-    impl<'ast> Visit<'ast> for Assigned<'_> {
-        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
-            self.root(&a.left);
-            visit::visit_expr_assign(self, a);
-        }
-        fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
-            if matches!(
-                b.op,
-                BinOp::AddAssign(_)
-                    | BinOp::SubAssign(_)
-                    | BinOp::MulAssign(_)
-                    | BinOp::DivAssign(_)
-                    | BinOp::BitOrAssign(_)
-                    | BinOp::BitAndAssign(_)
-                    | BinOp::ShlAssign(_)
-                    | BinOp::ShrAssign(_)
-            ) {
-                self.root(&b.left);
-            }
-            visit::visit_expr_binary(self, b);
-        }
-    }
-    let mut roots = Roots::default();
-    roots.visit_expr(cond);
-    if roots.0.is_empty() {
-        return false;
-    }
-    let mut a = Assigned(&roots.0, false);
-    a.visit_block(body);
-    a.1
 }

@@ -1,0 +1,46 @@
+//! cancelkit's runtime names, expanded from the one list in `runtime_names.in` (which a test
+//! checks against the real `cancelkit` and `tokio-util` APIs).
+
+/// The list as string tables: free functions as full paths (`cancelkit::checkpoint`), methods
+/// by name (the checker has no types, so `is_cancelled` on any receiver counts).
+macro_rules! runtime_names {
+    (
+        check_fns: [$($($cf:ident)::+),* $(,)?],
+        aware_fns: [$($($af:ident)::+),* $(,)?],
+        check_methods: [$([$($cty:tt)+]::$cm:ident $(::<$($cg:ty),*>)?),* $(,)?],
+        aware_methods: [$([$($aty:tt)+]::$am:ident $(::<$($ag:ty),*>)?),* $(,)?],
+    ) => {
+        /// Synchronous checks: calling one observes cancellation.
+        pub(crate) const CHECK_FNS: &[&str] = &[$(stringify!($($cf)::+)),*];
+        /// Functions whose futures complete on cancellation.
+        pub(crate) const AWARE_FNS: &[&str] = &[$(stringify!($($af)::+)),*];
+        /// Methods that check synchronously.
+        pub(crate) const CHECK_METHODS: &[&str] = &[$(stringify!($cm)),*];
+        /// Methods returning cancellation-aware futures.
+        pub(crate) const AWARE_METHODS: &[&str] = &[$(stringify!($am)),*];
+    };
+}
+
+include!("runtime_names.in");
+
+/// `a :: b` (as `stringify!` spells a path) → `["a", "b"]`.
+pub(crate) fn segments(path: &str) -> Vec<String> {
+    path.split("::")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tables_are_expanded() {
+        assert!(CHECK_FNS.iter().any(|p| segments(p) == ["cancelkit", "checkpoint"]));
+        assert!(AWARE_FNS.iter().any(|p| segments(p) == ["cancelkit", "sleep"]));
+        assert!(CHECK_METHODS.contains(&"is_cancelled"));
+        assert!(AWARE_METHODS.contains(&"run_until_cancelled"));
+    }
+}

@@ -1,0 +1,136 @@
+//! Calls into the checked code, resolved once every file is analysed.
+//!
+//! A file's walk leaves two kinds of symbolic results: function summaries (name → the calls of
+//! each unchecked path from entry to exit) and pending findings (a loop that stays reported
+//! unless a call on each of its unchecked paths observes). [`resolve`] computes which functions
+//! observe on every path (a least fixed point, so recursion alone never counts as observing)
+//! and keeps the pending findings that still have a path none of whose calls observes.
+//!
+//! Names are resolved by scope: a call made in one crate resolves to the functions of that crate
+//! and of the crates it depends on, never to those of an unrelated crate of the same run (an
+//! `async fn collect` in one crate says nothing about `Iterator::collect` in another).
+//! Within that scope a call counts as observing only when *every* function of that name
+//! observes.
+
+use std::collections::HashMap;
+
+use super::flow::Sym;
+use crate::finding::{Annotation, Finding};
+
+/// A loop finding that holds unless a called function turns out to observe.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    pub(crate) finding: Finding,
+    /// Each unchecked path: the functions of the checked code it calls, and its labels.
+    pub(crate) paths: Vec<(Vec<Sym>, Vec<Annotation>)>,
+}
+
+/// What one file contributes to resolution.
+#[derive(Debug, Default)]
+pub(crate) struct Symbols {
+    /// Function (and `macro_rules!`, named `name!`) summaries: the calls of each unchecked path
+    /// from entry to exit; no path at all means it observes on every path by itself.
+    pub(crate) definitions: Vec<(Sym, Vec<Vec<Sym>>)>,
+    pub(crate) pending: Vec<Pending>,
+}
+
+/// The crates of a run: `visible[c][d]` says whether code of crate `c` can call crate `d`
+/// (itself, and its dependencies among the checked crates, transitively).
+#[derive(Debug)]
+pub(crate) struct Scopes {
+    visible: Vec<Vec<bool>>,
+}
+
+impl Scopes {
+    /// `deps[c]`: the checked crates that crate `c` depends on directly.
+    pub(crate) fn new(deps: &[Vec<usize>]) -> Self {
+        let n = deps.len();
+        let mut visible = vec![vec![false; n]; n];
+        for (c, row) in visible.iter_mut().enumerate() {
+            let mut stack = vec![c];
+            while let Some(d) = stack.pop() {
+                if d < n && !row[d] {
+                    row[d] = true;
+                    stack.extend(deps[d].iter().copied());
+                }
+            }
+        }
+        Scopes { visible }
+    }
+
+    fn sees(&self, from: usize, to: usize) -> bool {
+        self.visible
+            .get(from)
+            .and_then(|r| r.get(to))
+            .copied()
+            .unwrap_or(from == to)
+    }
+}
+
+struct Def {
+    krate: usize,
+    paths: Vec<Vec<Sym>>,
+    observes: bool,
+}
+
+/// Resolves every crate's symbols (`(crate, symbols)` per file) and returns the findings that
+/// hold.
+pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Finding> {
+    let mut defs: HashMap<Sym, Vec<Def>> = HashMap::new();
+    let mut pending = Vec::new();
+    for (krate, symbols) in files {
+        for (name, paths) in symbols.definitions {
+            defs.entry(name).or_default().push(Def {
+                krate,
+                paths,
+                observes: false,
+            });
+        }
+        pending.extend(symbols.pending.into_iter().map(|p| (krate, p)));
+    }
+    let observes = |defs: &HashMap<Sym, Vec<Def>>, from: usize, name: &str| {
+        let mut seen = defs
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|d| scopes.sees(from, d.krate))
+            .peekable();
+        seen.peek().is_some() && seen.all(|d| d.observes)
+    };
+    loop {
+        let mut changed = Vec::new();
+        for (name, ds) in &defs {
+            for (i, d) in ds.iter().enumerate() {
+                if !d.observes
+                    && d.paths
+                        .iter()
+                        .all(|calls| calls.iter().any(|c| observes(&defs, d.krate, c)))
+                {
+                    changed.push((name.clone(), i));
+                }
+            }
+        }
+        if changed.is_empty() {
+            break;
+        }
+        for (name, i) in changed {
+            if let Some(ds) = defs.get_mut(&name) {
+                ds[i].observes = true;
+            }
+        }
+    }
+    pending
+        .into_iter()
+        .filter_map(|(krate, p)| {
+            let (_, labels) = p
+                .paths
+                .into_iter()
+                .find(|(calls, _)| !calls.iter().any(|c| observes(&defs, krate, c)))?;
+            let mut f = p.finding;
+            for (i, l) in labels.into_iter().enumerate() {
+                f.secondary.insert(i, l);
+            }
+            Some(f)
+        })
+        .collect()
+}

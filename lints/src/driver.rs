@@ -1,0 +1,462 @@
+//! The per-file driver: parses a file once, walks its items keeping track of what each rule
+//! needs to know there (async or not, `#[cancellable]` options, allow comments, loop depth),
+//! hands every [`Node`] to every enabled rule, and collects what the file contributes to
+//! cross-file resolution (function summaries, `macro_rules!` that await).
+
+use syn::visit::{self, Visit};
+
+use crate::analysis::flow::{self, Ctx, LoopRef};
+use crate::analysis::has_attr;
+use crate::analysis::imports::Imports;
+use crate::analysis::observers::{FileNames, Observers};
+use crate::analysis::summaries::Symbols;
+use crate::analysis::suppress::Suppressions;
+use crate::config::{Config, Level};
+use crate::finding::Finding;
+use crate::rules::{self, Cx, Emit, Node, Rule, Scope};
+use crate::source::SourceFile;
+
+/// Everything one file contributes.
+#[derive(Debug, Default)]
+pub(crate) struct FileResult {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) symbols: Symbols,
+}
+
+/// Parses and checks one file.
+pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observers) -> FileResult {
+    let mut out = FileResult::default();
+    let suppressions = Suppressions::scan(file);
+    for (range, name) in &suppressions.unknown {
+        out.findings.push(
+            Finding::new(
+                Rule::UnknownRule,
+                &file.path,
+                crate::config::unknown_rule_message(name),
+                file.span(range.clone()),
+            )
+            .label("not a cancelkit rule"),
+        );
+    }
+    let base = parse_offset(&file.text);
+    match syn::parse_file(&file.text) {
+        Ok(ast) => {
+            let imports = Imports::of(&ast);
+            let ctx = Ctx {
+                observers,
+                names: FileNames {
+                    imports: &imports,
+                    mentions_cancelkit: file.text.contains("cancelkit"),
+                },
+                strict: config.strict,
+                instrumented_awaits: false,
+                facts: false,
+                base,
+            };
+            let mut v = FileVisitor {
+                ctx,
+                file,
+                config,
+                suppressions: &suppressions,
+                scopes: vec![Scope::default()],
+                impl_options: None,
+                out: &mut out,
+            };
+            v.visit_file(&ast);
+        }
+        Err(e) => {
+            let r = e.span().byte_range();
+            out.findings.push(
+                Finding::new(
+                    Rule::ParseError,
+                    &file.path,
+                    format!("could not parse this file, so it was not checked: {e}"),
+                    file.span(r.start + base..r.end + base),
+                )
+                .label(e.to_string())
+                .note("the rest of the crate was still checked; `cargo check` reports the actual error"),
+            );
+        }
+    }
+    // Spans live in a thread-local source map that would otherwise grow with every file.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    out
+}
+
+/// The offset at which `syn::parse_file` starts parsing (after a BOM and a shebang line).
+fn parse_offset(text: &str) -> usize {
+    let mut base = 0;
+    let mut content = text;
+    if let Some(rest) = content.strip_prefix('\u{feff}') {
+        base += 3;
+        content = rest;
+    }
+    if let Some(after) = content.strip_prefix("#!")
+        && !after.trim_start().starts_with('[')
+        && let Some(idx) = content.find('\n')
+    {
+        base += idx;
+    }
+    base
+}
+
+struct FileVisitor<'a, 'o> {
+    ctx: Ctx<'o>,
+    file: &'a SourceFile,
+    config: &'a Config,
+    suppressions: &'a Suppressions,
+    scopes: Vec<Scope>,
+    /// Inside a `#[cancellable] impl` block: its options, which its methods inherit.
+    impl_options: Option<CancellableOptions>,
+    out: &'a mut FileResult,
+}
+
+impl FileVisitor<'_, '_> {
+    fn scope(&self) -> &Scope {
+        self.scopes.last().expect("the file scope is never popped")
+    }
+
+    /// Runs `f` inside `scope`; the stack is popped however `f` returns.
+    fn with_scope(&mut self, scope: Scope, f: impl FnOnce(&mut Self)) {
+        self.scopes.push(scope);
+        f(self);
+        self.scopes.pop();
+    }
+
+    fn line(&self, span: proc_macro2::Span) -> usize {
+        self.file.line_of(self.ctx.range(span).start)
+    }
+
+    fn function(
+        &mut self,
+        attrs: &[syn::Attribute],
+        sig: &syn::Signature,
+        body: &syn::Block,
+        in_impl: bool,
+    ) {
+        let options = match cancellable_options(attrs) {
+            Some(own) => Some(own),
+            // `#[cancellable] impl`: every method, except marked and `const` ones.
+            None if in_impl
+                && !has_attr(attrs, "uninterruptible")
+                && sig.constness.is_none() =>
+            {
+                self.impl_options
+            }
+            None => None,
+        };
+        let ctx = Ctx {
+            instrumented_awaits: options.is_some_and(|o| o.awaits),
+            ..self.ctx
+        };
+        let summary = flow::analyse_fn(ctx, body);
+        let paths = summary.paths.into_iter().map(|p| p.calls).collect();
+        self.out
+            .symbols
+            .definitions
+            .push((sig.ident.to_string().into(), paths));
+        // Not `Spanned::span` of the item: that prints the whole function into tokens.
+        let first = attrs
+            .first()
+            .map_or(sig.fn_token.span, |a| a.pound_token.span);
+        let first = self.line(first);
+        let head = self.line(sig.fn_token.span);
+        let allowed = Rule::CONFIGURABLE
+            .into_iter()
+            .filter(|&r| self.suppressions.allows(self.file, first, head, r))
+            .chain(self.scope().allowed.iter().copied())
+            .collect();
+        let scope = Scope {
+            is_async: sig.asyncness.is_some(),
+            cancellable: options.is_some_and(|o| o.loops),
+            instrumented_awaits: options.is_some_and(|o| o.awaits),
+            allowed,
+            tokens: token_params(sig),
+            ..Scope::default()
+        };
+        self.with_scope(scope, |v| v.visit_block(body));
+    }
+
+    fn nested_scope(&self, is_async: bool) -> Scope {
+        Scope {
+            is_async,
+            allowed: self.scope().allowed.clone(),
+            tokens: self.scope().tokens.clone(),
+            ..Scope::default()
+        }
+    }
+
+    /// Runs `f` for a subtree marked `#[uninterruptible]` (when it is marked).
+    fn maybe_opted_out(&mut self, marked: bool, f: impl FnOnce(&mut Self)) {
+        if !marked {
+            return f(self);
+        }
+        let scope = Scope {
+            cancellable: false,
+            opted_out: true,
+            ..self.scope().clone()
+        };
+        self.with_scope(scope, f);
+    }
+
+    /// Hands `node` to every enabled rule. `lines`: the node's first and head lines for allow
+    /// comments, when cheap to know (loops); otherwise the finding's own line is used.
+    fn rules(&mut self, node: Node<'_>, lines: Option<(usize, usize)>) {
+        for (rule, check) in rules::CHECKS {
+            let level = self.config.level(rule);
+            if level == Level::Allow || self.scope().allowed.contains(&rule) {
+                continue;
+            }
+            if let Some((first, head)) = lines
+                && self.suppressions.allows(self.file, first, head, rule)
+            {
+                continue;
+            }
+            let cx = Cx {
+                ctx: self.ctx,
+                file: self.file,
+                config: self.config,
+                scope: self.scope(),
+            };
+            let Some(mut emit) = check(&cx, node) else {
+                continue;
+            };
+            let finding = emit.finding_mut();
+            if lines.is_none() {
+                let line = self.file.line_of(finding.primary.span.byte_start);
+                if self.suppressions.allows(self.file, line, line, rule) {
+                    continue;
+                }
+            }
+            finding.level = level;
+            match emit {
+                Emit::Finding(f) => self.out.findings.push(f),
+                Emit::Pending(p) => self.out.symbols.pending.push(p),
+            }
+        }
+    }
+
+    fn a_loop(&mut self, lp: LoopRef<'_>, kw: proc_macro2::Span, visit_body: impl FnOnce(&mut Self)) {
+        let line = self.line(kw);
+        let first = lp
+            .attrs()
+            .first()
+            .map_or(line, |a| self.line(a.pound_token.span));
+        self.rules(Node::Loop(lp), Some((first, line)));
+        let marked = has_attr(lp.attrs(), "uninterruptible");
+        self.maybe_opted_out(marked, |v| {
+            if let Some(s) = v.scopes.last_mut() {
+                s.loop_depth += 1;
+            }
+            visit_body(v);
+            if let Some(s) = v.scopes.last_mut() {
+                s.loop_depth -= 1;
+            }
+        });
+    }
+
+    /// A `macro_rules!` definition: a summary named `name!` that observes when its body
+    /// awaits or checks (then invocations elsewhere in the crate observe).
+    fn macro_rules(&mut self, name: &syn::Ident, tokens: &proc_macro2::TokenStream) {
+        let scan = flow::scan_tokens(self.ctx.observers, tokens.clone());
+        let observes = scan.check || (scan.await_ && (!self.config.strict || scan.aware));
+        let paths = if observes { Vec::new() } else { vec![Vec::new()] };
+        self.out
+            .symbols
+            .definitions
+            .push((format!("{name}!").into(), paths));
+    }
+}
+
+impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
+    fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
+        self.function(&i.attrs, &i.sig, &i.block, false);
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let outer = self.impl_options.take();
+        self.impl_options = cancellable_options(&i.attrs);
+        visit::visit_item_impl(self, i);
+        self.impl_options = outer;
+    }
+
+    fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
+        self.function(&i.attrs, &i.sig, &i.block, true);
+    }
+
+    fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
+        if let Some(body) = &i.default {
+            self.function(&i.attrs, &i.sig, body, false);
+        }
+    }
+
+    fn visit_expr_closure(&mut self, i: &'ast syn::ExprClosure) {
+        let scope = self.nested_scope(i.asyncness.is_some());
+        self.with_scope(scope, |v| visit::visit_expr_closure(v, i));
+    }
+
+    fn visit_expr_async(&mut self, i: &'ast syn::ExprAsync) {
+        let scope = self.nested_scope(true);
+        self.with_scope(scope, |v| visit::visit_expr_async(v, i));
+    }
+
+    /// Item macros such as tokio's `cfg_rt! { ... }` wrap ordinary items: when the tokens
+    /// parse as items, they are checked like any other (best-effort; spans stay valid because
+    /// the tokens keep their original spans). `macro_rules!` definitions are summarised.
+    fn visit_item_macro(&mut self, i: &'ast syn::ItemMacro) {
+        if i.mac.path.is_ident("macro_rules") {
+            if let Some(name) = &i.ident {
+                self.macro_rules(name, &i.mac.tokens);
+            }
+            return;
+        }
+        let braced = matches!(i.mac.delimiter, syn::MacroDelimiter::Brace(_));
+        // Parsing again costs time: only when the tokens mention something that matters here.
+        if braced
+            && i.ident.is_none()
+            && mentions(
+                &i.mac.tokens,
+                &["async", "cancelkit", "checkpoint", "is_cancelled"],
+            )
+            && let Ok(file) = syn::parse2::<syn::File>(i.mac.tokens.clone())
+        {
+            self.visit_file(&file);
+        }
+    }
+
+    fn visit_item_const(&mut self, i: &'ast syn::ItemConst) {
+        let scope = self.nested_scope(false);
+        self.with_scope(scope, |v| visit::visit_item_const(v, i));
+    }
+
+    fn visit_item_static(&mut self, i: &'ast syn::ItemStatic) {
+        let scope = self.nested_scope(false);
+        self.with_scope(scope, |v| visit::visit_item_static(v, i));
+    }
+
+    fn visit_expr_loop(&mut self, i: &'ast syn::ExprLoop) {
+        self.a_loop(LoopRef::Loop(i), i.loop_token.span, |v| {
+            visit::visit_expr_loop(v, i)
+        });
+    }
+
+    fn visit_expr_while(&mut self, i: &'ast syn::ExprWhile) {
+        self.a_loop(LoopRef::While(i), i.while_token.span, |v| {
+            visit::visit_expr_while(v, i)
+        });
+    }
+
+    fn visit_expr_for_loop(&mut self, i: &'ast syn::ExprForLoop) {
+        self.a_loop(LoopRef::For(i), i.for_token.span, |v| {
+            visit::visit_expr_for_loop(v, i)
+        });
+    }
+
+    fn visit_stmt(&mut self, i: &'ast syn::Stmt) {
+        self.rules(Node::Stmt(i), None);
+        self.maybe_opted_out(stmt_marked(i), |v| visit::visit_stmt(v, i));
+    }
+
+    fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
+        self.rules(Node::If(i), None);
+        visit::visit_expr_if(self, i);
+    }
+
+    fn visit_expr_match(&mut self, i: &'ast syn::ExprMatch) {
+        self.rules(Node::Match(i), None);
+        visit::visit_expr_match(self, i);
+    }
+}
+
+/// What `#[cancellable(...)]` instruments.
+#[derive(Debug, Clone, Copy)]
+struct CancellableOptions {
+    loops: bool,
+    awaits: bool,
+}
+
+/// The `#[cancellable]` attribute's options, if there is one: `loops = false` and
+/// `awaits = false` turn the checkpoints off.
+fn cancellable_options(attrs: &[syn::Attribute]) -> Option<CancellableOptions> {
+    let attr = attrs.iter().find(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "cancellable")
+    })?;
+    let mut options = CancellableOptions {
+        loops: true,
+        awaits: true,
+    };
+    if let syn::Meta::List(list) = &attr.meta {
+        let tokens: Vec<proc_macro2::TokenTree> = list.tokens.clone().into_iter().collect();
+        for w in tokens.windows(3) {
+            if let [
+                proc_macro2::TokenTree::Ident(name),
+                proc_macro2::TokenTree::Punct(eq),
+                proc_macro2::TokenTree::Ident(value),
+            ] = w
+                && eq.as_char() == '='
+                && value == "false"
+            {
+                if name == "loops" {
+                    options.loops = false;
+                } else if name == "awaits" {
+                    options.awaits = false;
+                }
+            }
+        }
+    }
+    Some(options)
+}
+
+/// Parameters that look like cancellation tokens (`token: CancellationToken`, `cancel`).
+fn token_params(sig: &syn::Signature) -> Vec<String> {
+    sig.inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            syn::FnArg::Typed(t) => match &*t.pat {
+                syn::Pat::Ident(i) => Some(i.ident.to_string()),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .filter(|name| {
+            let n = name.to_ascii_lowercase();
+            n.contains("token") || n.contains("cancel")
+        })
+        .collect()
+}
+
+/// Whether a statement carries `#[uninterruptible]` (on the statement or its expression).
+fn stmt_marked(stmt: &syn::Stmt) -> bool {
+    use syn::{Expr, Stmt};
+    let attrs: &[syn::Attribute] = match stmt {
+        Stmt::Local(l) => &l.attrs,
+        Stmt::Macro(m) => &m.attrs,
+        Stmt::Item(_) => &[],
+        Stmt::Expr(e, _) => match e {
+            Expr::If(x) => &x.attrs,
+            Expr::Match(x) => &x.attrs,
+            Expr::Block(x) => &x.attrs,
+            Expr::Unsafe(x) => &x.attrs,
+            Expr::Call(x) => &x.attrs,
+            Expr::MethodCall(x) => &x.attrs,
+            Expr::Await(x) => &x.attrs,
+            Expr::Macro(x) => &x.attrs,
+            Expr::Assign(x) => &x.attrs,
+            Expr::Try(x) => &x.attrs,
+            _ => &[],
+        },
+    };
+    has_attr(attrs, "uninterruptible")
+}
+
+/// Whether any identifier in `tokens` is one of `names`.
+fn mentions(tokens: &proc_macro2::TokenStream, names: &[&str]) -> bool {
+    tokens.clone().into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => names.iter().any(|n| i == n),
+        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), names),
+        _ => false,
+    })
+}
