@@ -350,6 +350,9 @@ struct Walker<'a> {
     depth: u32,
     /// What the root loop's conditions read (`i`, `self.queue`): changing one is progress.
     cond_roots: Vec<String>,
+    /// Inside a condition or a scrutinee: method calls there read (`e.kind() == WouldBlock`);
+    /// what they consume, the outcome says.
+    reading: u32,
 }
 
 impl<'a> Walker<'a> {
@@ -360,6 +363,7 @@ impl<'a> Walker<'a> {
             returns: function.then(Flow::unreachable),
             depth: 0,
             cond_roots: Vec::new(),
+            reading: 0,
         }
     }
 
@@ -387,10 +391,10 @@ impl<'a> Walker<'a> {
     /// `let p = e;`, and `let p = e else { .. };`, whose else block runs on the failure side.
     fn local(&mut self, local: &syn::Local, f: Flow) -> Flow {
         let Some(init) = &local.init else { return f };
-        let f = self.expr(&init.expr, f);
         let Some((_, diverge)) = &init.diverge else {
-            return f;
+            return self.expr(&init.expr, f);
         };
+        let f = self.scrutinee(&init.expr, f);
         let (matched, unmatched) = match outcome_of(&local.pat) {
             Outcome::Success => self.split_outcome(&init.expr, f),
             Outcome::Failure => {
@@ -443,12 +447,12 @@ impl<'a> Walker<'a> {
             Expr::Assign(a) => {
                 let f = self.expr(&a.right, f);
                 let f = self.expr(&a.left, f);
-                self.mutated(&a.left, f)
+                self.mutated(&a.left, f, None)
             }
             Expr::Reference(r) => {
                 let f = self.expr(&r.expr, f);
                 if r.mutability.is_some() {
-                    self.mutated(&r.expr, f)
+                    self.mutated(&r.expr, f, None)
                 } else {
                     f
                 }
@@ -494,11 +498,22 @@ impl<'a> Walker<'a> {
 
     fn method_call(&mut self, m: &syn::ExprMethodCall, f: Flow, awaited: bool) -> Flow {
         let f = self.expr(&m.receiver, f);
+        let name = m.method.to_string();
+        // A poll's `&mut buf` is where an answer would go, not progress.
+        let polls = names::is_poll_style(&name);
+        let roots = if polls {
+            std::mem::take(&mut self.cond_roots)
+        } else {
+            Vec::new()
+        };
         let mut f = self.exprs(&m.args, f);
+        if polls {
+            self.cond_roots = roots;
+        }
         match self
             .ctx
             .observers
-            .classify_method(&m.method, &m.receiver, awaited)
+            .classify_method(&m.method, &m.receiver, &m.args.iter().collect::<Vec<_>>(), awaited)
         {
             CallKind::Check => f.observe(),
             CallKind::Diverges => return Flow::unreachable(),
@@ -509,11 +524,10 @@ impl<'a> Walker<'a> {
             CallKind::Aware | CallKind::Other => f.call(&m.method.to_string()),
         }
         // A poll's effect depends on its answer, which `split_outcome` weighs.
-        let name = m.method.to_string();
-        if names::is_read_only(&name) || names::is_poll_style(&name) {
+        if names::is_read_only(&name) || polls {
             f
         } else {
-            self.mutated(&m.receiver, f)
+            self.mutated(&m.receiver, f, Some(&name))
         }
     }
 
@@ -540,7 +554,7 @@ impl<'a> Walker<'a> {
     }
 
     fn match_expr(&mut self, m: &syn::ExprMatch, f: Flow) -> Flow {
-        let mut s = self.expr(&m.expr, f);
+        let mut s = self.scrutinee(&m.expr, f);
         let polls = source(&m.expr).filter(Source::polls);
         if self.ctx.facts
             && polls.is_none()
@@ -610,7 +624,7 @@ impl<'a> Walker<'a> {
             | BinOp::ShrAssign(_) => {
                 let f = self.expr(&b.right, f);
                 let f = self.expr(&b.left, f);
-                self.mutated(&b.left, f)
+                self.mutated(&b.left, f, None)
             }
             _ => {
                 let f = self.expr(&b.left, f);
@@ -646,7 +660,7 @@ impl<'a> Walker<'a> {
                 }
             }
             Expr::Let(l) => {
-                let s = self.expr(&l.expr, f);
+                let s = self.scrutinee(&l.expr, f);
                 match outcome_of(&l.pat) {
                     Outcome::Success => self.split_outcome(&l.expr, s),
                     Outcome::Failure => {
@@ -657,7 +671,7 @@ impl<'a> Walker<'a> {
                 }
             }
             Expr::MethodCall(m) if outcome_test(&m.method).is_some() => {
-                let s = self.expr(e, f);
+                let s = self.read(e, f);
                 let (ok, fail) = self.split_outcome(&m.receiver, s);
                 match outcome_test(&m.method) {
                     Some(true) => (ok, fail),
@@ -665,7 +679,7 @@ impl<'a> Walker<'a> {
                 }
             }
             _ => {
-                let mut s = self.expr(e, f);
+                let mut s = self.read(e, f);
                 if self.ctx.facts
                     && let Some(w) = outside_read(self.ctx, e)
                 {
@@ -738,9 +752,12 @@ impl<'a> Walker<'a> {
     }
 
     /// `place` was assigned, borrowed mutably or had a method called on it: progress when a
-    /// condition of the root loop reads it.
-    fn mutated(&self, place: &Expr, f: Flow) -> Flow {
-        if self.cond_roots.is_empty() {
+    /// condition of the root loop reads it. In a condition only what plainly changes its
+    /// receiver counts (`servers.pop_front()`, not `e.kind()`).
+    fn mutated(&self, place: &Expr, f: Flow, method: Option<&str>) -> Flow {
+        if self.cond_roots.is_empty()
+            || (self.reading > 0 && !method.is_some_and(names::is_mutator))
+        {
             return f;
         }
         match roots::root_of(place) {
@@ -749,6 +766,23 @@ impl<'a> Walker<'a> {
             }
             _ => f,
         }
+    }
+
+    /// A value about to be destructured: its `?` is only the way out, the patterns say what
+    /// its success side is (`Some(r) = dec.poll_decode()?` is progress only when `Some`).
+    fn scrutinee(&mut self, e: &Expr, f: Flow) -> Flow {
+        match e {
+            Expr::Try(t) => self.scrutinee(&t.expr, f),
+            _ => self.read(e, f),
+        }
+    }
+
+    /// Walks a condition's or scrutinee's expression.
+    fn read(&mut self, e: &Expr, f: Flow) -> Flow {
+        self.reading += 1;
+        let f = self.expr(e, f);
+        self.reading -= 1;
+        f
     }
 
     fn try_expr(&mut self, t: &syn::ExprTry, f: Flow) -> Flow {
@@ -760,27 +794,30 @@ impl<'a> Walker<'a> {
     fn loop_expr(&mut self, l: &syn::ExprLoop, f: Flow) -> Flow {
         self.targets
             .push(Target::new(l.label.as_ref(), TargetKind::Loop));
-        self.block(&l.body, f);
-        self.pop_target().break_flow
+        let end = self.block(&l.body, f);
+        let target = self.pop_target();
+        carry_progress(target.break_flow, &end, &target.continue_flow)
     }
 
     fn while_expr(&mut self, l: &syn::ExprWhile, f: Flow) -> Flow {
         self.targets
             .push(Target::new(l.label.as_ref(), TargetKind::Loop));
         let (t, mut out) = self.cond(&l.cond, f);
-        self.block(&l.body, t);
-        out.join(self.pop_target().break_flow);
-        out
+        let end = self.block(&l.body, t);
+        let target = self.pop_target();
+        out.join(target.break_flow);
+        carry_progress(out, &end, &target.continue_flow)
     }
 
     fn for_expr(&mut self, l: &syn::ExprForLoop, f: Flow) -> Flow {
         let it = self.expr(&l.expr, f);
         self.targets
             .push(Target::new(l.label.as_ref(), TargetKind::Loop));
-        self.block(&l.body, it.clone());
+        let end = self.block(&l.body, it.clone());
+        let target = self.pop_target();
         let mut out = it;
-        out.join(self.pop_target().break_flow);
-        out
+        out.join(target.break_flow);
+        carry_progress(out, &end, &target.continue_flow)
     }
 
     fn block_expr(&mut self, b: &syn::ExprBlock, f: Flow) -> Flow {
@@ -833,6 +870,11 @@ impl<'a> Walker<'a> {
     /// Another macro is also recorded as a call (`name!`): a `macro_rules!` of the checked code
     /// whose body awaits makes its invocations observe (see [`super::summaries`]).
     fn mac(&mut self, mac: &Macro, mut f: Flow) -> Flow {
+        // An opaque macro that mentions what a condition reads (`map_err!(decode(&mut r))`)
+        // may change it.
+        if !self.cond_roots.is_empty() && roots::mentioned(&mac.tokens, &self.cond_roots) {
+            f = f.progressed();
+        }
         match self.ctx.observers.classify_macro(&mac.path) {
             MacroKind::Diverges => return Flow::unreachable(),
             MacroKind::Awaiting => {
@@ -878,7 +920,7 @@ impl<'a> Walker<'a> {
             Expr::MethodCall(m) => matches!(
                 self.ctx
                     .observers
-                    .classify_method(&m.method, &m.receiver, true),
+                    .classify_method(&m.method, &m.receiver, &[], true),
                 CallKind::Aware | CallKind::Check
             ),
             Expr::Paren(p) => self.is_aware(&p.expr),
@@ -910,6 +952,17 @@ impl<'a> Walker<'a> {
                 .rposition(|t| t.kind == TargetKind::Loop),
         }
         .filter(|&i| !is_continue || self.targets[i].kind == TargetKind::Loop)
+    }
+}
+
+/// A nested loop whose body makes progress (`results.push(..)` in a `for` inside a
+/// `while results.len() < n`) counts as making it for the path that leaves it: the walk does
+/// not iterate, so this is the optimistic reading of "the body ran at least once".
+fn carry_progress(out: Flow, end: &Flow, continued: &Flow) -> Flow {
+    if end.paths.iter().chain(&continued.paths).any(|p| p.facts.progress) {
+        out.progressed()
+    } else {
+        out
     }
 }
 
@@ -1178,6 +1231,14 @@ mod names {
             )
     }
 
+    /// Methods that plainly change their receiver: in a condition, calling one on what the
+    /// condition reads is progress (`while let Some(s) = servers.pop_front()`).
+    pub(super) fn is_mutator(name: &str) -> bool {
+        ["pop", "push", "take", "next", "remove", "drain", "insert", "advance", "split_", "truncate", "clear", "consume", "extend"]
+            .iter()
+            .any(|p| name.starts_with(p))
+    }
+
     /// Methods that pass a value through (`.map_err(..)`, `.ok()`): the call that produced it
     /// is further in.
     pub(super) fn is_adapter(name: &str) -> bool {
@@ -1222,6 +1283,17 @@ pub(crate) mod roots {
                 _ => return None,
             }
         }
+    }
+
+    /// Whether macro tokens mention one of `roots` (by its first name: `self` or a variable).
+    pub(crate) fn mentioned(tokens: &proc_macro2::TokenStream, roots: &[String]) -> bool {
+        tokens.clone().into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Ident(i) => roots
+                .iter()
+                .any(|r| r.split('.').next().is_some_and(|first| i == first)),
+            proc_macro2::TokenTree::Group(g) => mentioned(&g.stream(), roots),
+            _ => false,
+        })
     }
 
     /// Whether changing `changed` may change what `read` names.

@@ -31,6 +31,21 @@ const BLOCKING_METHODS: &[&str] = &[
     "wait_while",
     "block_on",
 ];
+/// `std::io` reads (and `accept`) that wait for the other end when not awaited: blocking when
+/// the receiver, or the stream handed to it (`conn.read_tls(&mut sock)`), is named like a
+/// socket or stream. A read from a buffer or a slice is not.
+const BLOCKING_READS: &[&str] = &[
+    "read",
+    "read_exact",
+    "read_to_end",
+    "read_to_string",
+    "read_line",
+    "read_tls",
+    "accept",
+    "recv_from",
+];
+/// What sockets and streams are called.
+const STREAM_NAMES: &[&str] = &["sock", "stream", "tcp", "tls", "conn", "listener", "pipe", "stdin"];
 /// Functions of `std::thread` (and `std::hint`) that block or spin the thread.
 const BLOCKING_THREAD_FNS: &[&str] = &["sleep", "yield_now", "park", "park_timeout", "spin_loop"];
 
@@ -142,7 +157,13 @@ impl Observers {
     /// Classifies a method call by name (and, for the generic names, by receiver). `awaited`:
     /// the call is the operand of an `.await` (then `recv()` is an async receive, not a blocking
     /// one).
-    pub(crate) fn classify_method(&self, method: &Ident, receiver: &Expr, awaited: bool) -> CallKind {
+    pub(crate) fn classify_method(
+        &self,
+        method: &Ident,
+        receiver: &Expr,
+        args: &[&Expr],
+        awaited: bool,
+    ) -> CallKind {
         if names::CHECK_METHODS.iter().any(|m| method == m)
             || self.extra_methods.iter().any(|m| method == m)
         {
@@ -162,6 +183,12 @@ impl Observers {
         if !awaited {
             let name = method.to_string();
             if BLOCKING_METHODS.contains(&name.as_str()) || name.starts_with("blocking_") {
+                return CallKind::Blocking;
+            }
+            if BLOCKING_READS.contains(&name.as_str())
+                && (receiver_name_contains(receiver, STREAM_NAMES)
+                    || args.iter().any(|a| receiver_name_contains(a, STREAM_NAMES)))
+            {
                 return CallKind::Blocking;
             }
         }

@@ -174,7 +174,7 @@ fn is_fallible(cx: &Cx<'_>, e: &Expr) -> bool {
         Expr::Call(c) => callee_is(cx, &c.func, &["checkpoint"]),
         Expr::MethodCall(m) => {
             m.method == "check"
-                && cx.ctx.observers.classify_method(&m.method, &m.receiver, false)
+                && cx.ctx.observers.classify_method(&m.method, &m.receiver, &[], false)
                     == CallKind::Check
         }
         _ => false,
