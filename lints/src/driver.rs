@@ -137,10 +137,7 @@ impl FileVisitor<'_, '_> {
         let options = match cancellable_options(attrs) {
             Some(own) => Some(own),
             // `#[cancellable] impl`: every method, except marked and `const` ones.
-            None if in_impl
-                && !has_attr(attrs, "uninterruptible")
-                && sig.constness.is_none() =>
-            {
+            None if in_impl && !has_attr(attrs, "uninterruptible") && sig.constness.is_none() => {
                 self.impl_options
             }
             None => None,
@@ -236,7 +233,12 @@ impl FileVisitor<'_, '_> {
         }
     }
 
-    fn a_loop(&mut self, lp: LoopRef<'_>, kw: proc_macro2::Span, visit_body: impl FnOnce(&mut Self)) {
+    fn a_loop(
+        &mut self,
+        lp: LoopRef<'_>,
+        kw: proc_macro2::Span,
+        visit_body: impl FnOnce(&mut Self),
+    ) {
         let line = self.line(kw);
         let first = lp
             .attrs()
@@ -260,7 +262,11 @@ impl FileVisitor<'_, '_> {
     fn macro_rules(&mut self, name: &syn::Ident, tokens: &proc_macro2::TokenStream) {
         let scan = flow::scan_tokens(self.ctx.observers, tokens.clone());
         let observes = scan.check || (scan.await_ && (!self.config.strict || scan.aware));
-        let paths = if observes { Vec::new() } else { vec![Vec::new()] };
+        let paths = if observes {
+            Vec::new()
+        } else {
+            vec![Vec::new()]
+        };
         self.out
             .symbols
             .definitions

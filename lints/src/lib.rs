@@ -146,7 +146,12 @@ pub fn check_crates(crates: &[Crate<'_>]) -> Checked {
                 }
             });
             let keep = !result.findings.is_empty() || !result.symbols.pending.is_empty();
-            (krate, keep.then(|| file.clone()), result.findings, result.symbols)
+            (
+                krate,
+                keep.then(|| file.clone()),
+                result.findings,
+                result.symbols,
+            )
         })
         .collect();
     let scopes = Scopes::new(&crates.iter().map(|c| c.deps.clone()).collect::<Vec<_>>());
@@ -182,7 +187,10 @@ pub fn check_file_unguarded(file: &SourceFile, config: &Config) -> Vec<Finding> 
     let observers = Observers::new(&config.observers);
     let result = driver::check_file(file, config, &observers);
     let mut findings = result.findings;
-    findings.extend(summaries::resolve(vec![(0, result.symbols)], &Scopes::new(&[Vec::new()])));
+    findings.extend(summaries::resolve(
+        vec![(0, result.symbols)],
+        &Scopes::new(&[Vec::new()]),
+    ));
     findings
 }
 

@@ -2,18 +2,52 @@
 """Precision study for `cargo cancelkit check` (default mode).
 
 Runs the release binary over crates from cargo's registry cache, joins every finding with the
-hand labels in labels.tsv (TP: the loop really can run unbounded without yielding or checking;
-FP: it cannot), and prints a markdown table. Unlabelled findings are listed so they can be read
-and labelled. Usage: precision.py BIN REGISTRY_SRC LABELS
+hand labels (TP: the loop really can run unbounded on the executor thread without yielding; FP:
+it cannot), and prints markdown tables with Wilson 95% confidence intervals.
+
+Two studies:
+- the first one (labels.tsv): tokio, hyper, axum, reqwest and eight more, which the first
+  default mode was tuned on;
+- the corpus (corpus.tsv, fetched by fetch.sh): 50 crates split by a rule fixed before any run
+  into a `study` part, which the current default mode was tuned on, and a `heldback` part,
+  which was run once, with the code frozen, and then labelled (study_labels.tsv,
+  heldback_labels.tsv).
+
+Each part is run in the default mode and with --report-bounded-loops (every await-free path):
+the labels of the latter give the real spins the default mode misses.
+
+Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST
+where CORPUS_LIST is the output of fetch.sh (`name version part path` per line).
 """
 import json
+import math
 import os
 import re
 import subprocess
 import sys
 
-PRIMARY = ["tokio", "hyper", "axum", "reqwest"]
-EXTENDED = ["tokio-util", "h2", "hyper-util", "tower", "tower-http", "quinn", "futures-util", "criterion"]
+FIRST_PRIMARY = ["tokio", "hyper", "axum", "reqwest"]
+FIRST_EXTENDED = ["tokio-util", "h2", "hyper-util", "tower", "tower-http", "quinn", "futures-util", "criterion"]
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def wilson(k, n, z=1.96):
+    """Wilson score interval for k successes out of n, in percent."""
+    if n == 0:
+        return None
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return (100 * max(0.0, c - h), 100 * min(1.0, c + h))
+
+
+def fmt_precision(tp, fp):
+    n = tp + fp
+    if n == 0:
+        return "n/a", "n/a"
+    lo, hi = wilson(tp, n)
+    return f"{100 * tp / n:.0f}%", f"{lo:.0f}–{hi:.0f}%"
 
 
 def newest(registry, name):
@@ -46,52 +80,96 @@ def findings(binary, crate_dir, extra):
     return result
 
 
-def main():
-    binary, registry, labels_path = sys.argv[1:4]
+def read_labels(path):
     labels = {}
-    with open(labels_path) as f:
+    with open(path) as f:
         for line in f:
             if line.startswith("#") or not line.strip():
                 continue
             key, verdict, reason = line.rstrip("\n").split("\t")
             labels[key] = (verdict, reason)
-    modes = [("default", []), ("default without bounded-loop heuristics", ["--report-bounded-loops"])]
+    return labels
+
+
+def count_lines(d):
+    files = lines = 0
+    for r, _, fs in os.walk(d):
+        for x in fs:
+            if x.endswith(".rs"):
+                files += 1
+                with open(os.path.join(r, x), "rb") as fh:
+                    lines += fh.read().count(b"\n")
+    return files, lines
+
+
+def table(title, binary, crates, labels, extra, unlabelled):
+    """crates: [(name, dir)]. Returns (tp, fp, keys found)."""
+    print(f"\n### {title}\n")
+    print("| crate | files | lines | findings | TP | FP |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    tot = [0, 0, 0, 0, 0]
+    keys = set()
+    for name, d in crates:
+        nfiles, nlines = count_lines(d)
+        fs = findings(binary, d, extra)
+        tp = fp = 0
+        for f in fs:
+            key = f"{name}/{f}"
+            keys.add(key)
+            v = labels.get(key)
+            if v is None:
+                unlabelled.append(key)
+            elif v[0] == "TP":
+                tp += 1
+            else:
+                fp += 1
+        if fs:
+            print(f"| {os.path.basename(d)} | {nfiles} | {nlines} | {len(fs)} | {tp} | {fp} |")
+        for i, x in enumerate([nfiles, nlines, len(fs), tp, fp]):
+            tot[i] += x
+    prec, ci = fmt_precision(tot[3], tot[4])
+    print(f"| **all {len(crates)} crates** | {tot[0]} | {tot[1]} | {tot[2]} | {tot[3]} | {tot[4]} |")
+    print(f"\nPrecision **{prec}** (Wilson 95% CI {ci}).")
+    return tot[3], tot[4], keys
+
+
+def main():
+    binary, registry, corpus_list = sys.argv[1:4]
     unlabelled = []
-    for title, crates in [("Primary set", PRIMARY), ("Extended set", EXTENDED)]:
-        for mode, extra in modes:
-            print(f"\n### {title}, {mode} mode\n")
-            print("| crate | files | findings | TP | FP | precision |")
-            print("| --- | ---: | ---: | ---: | ---: | ---: |")
-            tot = [0, 0, 0, 0]
-            for name in crates:
-                d = newest(registry, name)
-                if d is None:
-                    print(f"| {name} | (not in registry) | | | | |")
-                    continue
-                nfiles = sum(1 for r, _, fs in os.walk(d) for x in fs if x.endswith(".rs"))
-                fs = findings(binary, d, extra)
-                tp = fp = 0
-                for f in fs:
-                    v = labels.get(f"{name}/{f}")
-                    if v is None:
-                        unlabelled.append(f"{name}/{f}")
-                    elif v[0] == "TP":
-                        tp += 1
-                    else:
-                        fp += 1
-                prec = f"{100 * tp / (tp + fp):.0f}%" if tp + fp else "n/a"
-                print(f"| {os.path.basename(d)} | {nfiles} | {len(fs)} | {tp} | {fp} | {prec} |")
-                for i, x in enumerate([nfiles, len(fs), tp, fp]):
-                    tot[i] += x
-            prec = f"{100 * tot[2] / (tot[2] + tot[3]):.0f}%" if tot[2] + tot[3] else "n/a"
-            print(f"| **total** | {tot[0]} | {tot[1]} | {tot[2]} | {tot[3]} | **{prec}** |")
+    print("## The corpus: 50 crates, split before tuning")
+    parts = {"study": [], "heldback": []}
+    with open(corpus_list) as f:
+        for line in f:
+            name, _version, part, path = line.split()
+            parts[part].append((name, path))
+    summary = []
+    for part, label_file in [("study", "study_labels.tsv"), ("heldback", "heldback_labels.tsv")]:
+        labels = read_labels(os.path.join(HERE, label_file))
+        tp, fp, found = table(f"{part}, default mode", binary, parts[part], labels, [], unlabelled)
+        atp, afp, _ = table(f"{part}, every await-free path (--report-bounded-loops)", binary,
+                            parts[part], labels, ["--report-bounded-loops"], unlabelled)
+        missed = sorted(k for k, v in labels.items() if v[0] == "TP" and k not in found)
+        summary.append((part, tp, fp, atp, afp, missed))
+    print("\n### Summary\n")
+    print("| part | default: findings | TP | precision | 95% CI | real spins found / all labelled |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for part, tp, fp, atp, afp, missed in summary:
+        prec, ci = fmt_precision(tp, fp)
+        print(f"| {part} | {tp + fp} | {tp} | {prec} | {ci} | {tp} / {atp} |")
+    for part, *_, missed in summary:
+        for m in missed:
+            print(f"\nMissed in {part}: `{m}`")
+
+    print("\n## The first study (tuned on by the first default mode)")
+    first = read_labels(os.path.join(HERE, "labels.tsv"))
+    for title, names in [("primary", FIRST_PRIMARY), ("extended", FIRST_EXTENDED)]:
+        crates = [(n, newest(registry, n)) for n in names]
+        crates = [(n, d) for n, d in crates if d]
+        table(f"{title}, default mode", binary, crates, first, [], unlabelled)
     if unlabelled:
-        print("\nUnlabelled findings (read them and add them to labels.tsv):")
+        print("\nUnlabelled findings (read them and label them):")
         for u in sorted(set(unlabelled)):
             print(f"- {u}")
-    print("\nLabels:\n")
-    for key, (verdict, reason) in labels.items():
-        print(f"- `{key}` — **{verdict}**: {reason}")
 
 
 if __name__ == "__main__":

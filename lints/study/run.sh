@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Reproducible study: precision over real crates, and speed against `syn::parse_file`.
-# Run from anywhere; needs the crates in cargo's registry cache (a built workspace has them).
+# Reproducible study: precision over real crates, and speed and memory against `syn::parse_file`.
+# Run from anywhere; needs network access to crates.io the first time (fetch.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
 cargo build --release -p cargo-cancelkit --bin cargo-cancelkit --example speed
 target="${CARGO_TARGET_DIR:-$root/target}"
+list="$(mktemp)"
+lints/study/fetch.sh > "$list"
+# The first study's crates come from the workspace's own dependencies.
+cargo fetch --quiet
 echo "## Precision"
-python3 lints/study/precision.py "$target/release/cargo-cancelkit" "$registry" lints/study/labels.tsv
+python3 lints/study/precision.py "$target/release/cargo-cancelkit" "$registry" "$list"
 echo
-echo "## Speed"
+echo "## Speed and memory"
 tokio="$(ls -d "$registry"/*/tokio-1.* | sort -V | tail -n1)"
 RUNS="${RUNS:-7}" "$target/release/examples/speed" "$tokio"

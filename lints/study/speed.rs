@@ -6,6 +6,11 @@
 //!
 //! Reads every `.rs` file once, then times (median of several runs) parse-only and the full
 //! check (parse, analyse, resolve), and prints both and their ratio.
+//!
+//! `MODE=floor` and `MODE=check` instead do one pass the way the CLI does, each file read by
+//! the worker that handles it, for measuring peak memory from outside
+//! (`/usr/bin/time -f %M`): the floor reads and parses every file in parallel and keeps
+//! nothing; the check is `check_crates` over the files on disk.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -27,6 +32,42 @@ fn main() {
     let mut paths = Vec::new();
     for d in &dirs {
         cargo_cancelkit::cli::collect_rs(d, &mut paths).expect("readable directory");
+    }
+    match std::env::var("MODE").as_deref() {
+        Ok("floor") => {
+            let ok: usize = paths
+                .par_iter()
+                .map(|p| {
+                    let text = std::fs::read_to_string(p).unwrap_or_default();
+                    let ok = usize::from(syn::parse_file(&text).is_ok());
+                    proc_macro2::extra::invalidate_current_thread_spans();
+                    ok
+                })
+                .sum();
+            println!("parsed {ok} of {} files", paths.len());
+            return;
+        }
+        Ok("check") => {
+            let krate = cargo_cancelkit::Crate {
+                files: paths
+                    .iter()
+                    .map(|p| cargo_cancelkit::Input::Path {
+                        path: p.clone(),
+                        display: p.display().to_string(),
+                    })
+                    .collect(),
+                config: Config::default(),
+                deps: Vec::new(),
+            };
+            let checked = cargo_cancelkit::check_crates(&[krate]);
+            println!(
+                "{} findings in {} files",
+                checked.findings.len(),
+                paths.len()
+            );
+            return;
+        }
+        _ => {}
     }
     let files: Vec<SourceFile> = paths
         .iter()

@@ -223,9 +223,15 @@ fn json_output_is_cargo_compiler_messages() {
     );
     let fix = d["children"]
         .as_array()
-        .and_then(|c| c.iter().find(|c| !c["spans"].as_array().is_none_or(Vec::is_empty)))
+        .and_then(|c| {
+            c.iter()
+                .find(|c| !c["spans"].as_array().is_none_or(Vec::is_empty))
+        })
         .expect("a suggestion");
-    assert_eq!(fix["spans"][0]["suggestion_applicability"], "MachineApplicable");
+    assert_eq!(
+        fix["spans"][0]["suggestion_applicability"],
+        "MachineApplicable"
+    );
     // The fix's span covers the warning's, so an editor offers it there.
     assert!(fix["spans"][0]["byte_start"].as_u64() <= d["spans"][0]["byte_start"].as_u64());
     assert!(fix["spans"][0]["byte_end"].as_u64() >= d["spans"][0]["byte_end"].as_u64());
@@ -276,7 +282,13 @@ fn fix_applies_machine_applicable_suggestions() {
 #[test]
 fn fix_offers_nothing_machine_applicable_to_a_crate_without_cancelkit() {
     let p = package(SPIN, "");
-    let out = check(p.path()).arg("--fix").assert().code(0).get_output().stderr.clone();
+    let out = check(p.path())
+        .arg("--fix")
+        .assert()
+        .code(0)
+        .get_output()
+        .stderr
+        .clone();
     let stderr = String::from_utf8_lossy(&out);
     assert!(stderr.contains("applied 0 fixes in 0 files"), "{stderr}");
     assert_eq!(
@@ -291,9 +303,18 @@ fn fix_offers_nothing_machine_applicable_to_a_crate_without_cancelkit() {
 fn fix_that_does_not_compile_is_reverted() {
     // The stand-in cancelkit has no `is_cancelled`: the fix cannot compile.
     let p = package_with_cancelkit(SPIN, true);
-    let out = check(p.path()).arg("--fix").assert().code(0).get_output().stderr.clone();
+    let out = check(p.path())
+        .arg("--fix")
+        .assert()
+        .code(0)
+        .get_output()
+        .stderr
+        .clone();
     let stderr = String::from_utf8_lossy(&out);
-    assert!(stderr.contains("did not compile, so they were reverted"), "{stderr}");
+    assert!(
+        stderr.contains("did not compile, so they were reverted"),
+        "{stderr}"
+    );
     assert!(stderr.contains("applied 0 fixes in 0 files"), "{stderr}");
     assert_eq!(
         std::fs::read_to_string(p.path().join("src/lib.rs")).expect("lib.rs"),

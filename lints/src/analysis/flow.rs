@@ -334,7 +334,13 @@ pub(crate) fn analyse_loop(ctx: Ctx<'_>, lp: LoopRef<'_>) -> Flow {
 /// Analyses a function body: the unchecked paths from entry to every exit (`return` and the
 /// end of the body; the error path of `?` is not counted, see the crate docs).
 pub(crate) fn analyse_fn(ctx: Ctx<'_>, body: &Block) -> Flow {
-    let mut w = Walker::new(Ctx { facts: false, ..ctx }, true);
+    let mut w = Walker::new(
+        Ctx {
+            facts: false,
+            ..ctx
+        },
+        true,
+    );
     let mut end = w.block(body, Flow::fresh());
     if let Some(r) = w.returns.take() {
         end.join(r);
@@ -510,11 +516,12 @@ impl<'a> Walker<'a> {
         if polls {
             self.cond_roots = roots;
         }
-        match self
-            .ctx
-            .observers
-            .classify_method(&m.method, &m.receiver, &m.args.iter().collect::<Vec<_>>(), awaited)
-        {
+        match self.ctx.observers.classify_method(
+            &m.method,
+            &m.receiver,
+            &m.args.iter().collect::<Vec<_>>(),
+            awaited,
+        ) {
             CallKind::Check => f.observe(),
             CallKind::Diverges => return Flow::unreachable(),
             CallKind::Blocking => {
@@ -712,7 +719,7 @@ impl<'a> Walker<'a> {
             return (s.clone(), s);
         };
         let name = src.name.to_string();
-        let success = if names::is_consuming(&name) {
+        let success = if names::is_consuming(&name, src.has_args) {
             s.clone().progressed()
         } else {
             s.clone()
@@ -959,7 +966,12 @@ impl<'a> Walker<'a> {
 /// `while results.len() < n`) counts as making it for the path that leaves it: the walk does
 /// not iterate, so this is the optimistic reading of "the body ran at least once".
 fn carry_progress(out: Flow, end: &Flow, continued: &Flow) -> Flow {
-    if end.paths.iter().chain(&continued.paths).any(|p| p.facts.progress) {
+    if end
+        .paths
+        .iter()
+        .chain(&continued.paths)
+        .any(|p| p.facts.progress)
+    {
         out.progressed()
     } else {
         out
@@ -1064,6 +1076,8 @@ fn outcome_test(method: &Ident) -> Option<bool> {
 /// `rx.try_recv().map_err(E::from)?` → `try_recv`.
 struct Source<'e> {
     name: &'e Ident,
+    /// The call takes arguments (`write(&buf)` moves data; `lock.write()` does not).
+    has_args: bool,
     /// A free function called without arguments (`compute()`): it can only answer differently
     /// next time through state that something else changes.
     argless_fn: bool,
@@ -1086,11 +1100,13 @@ fn source(e: &Expr) -> Option<Source<'_>> {
         Expr::MethodCall(m) if names::is_adapter(&m.method.to_string()) => source(&m.receiver),
         Expr::MethodCall(m) => Some(Source {
             name: &m.method,
+            has_args: !m.args.is_empty(),
             argless_fn: false,
         }),
         Expr::Call(c) => match &*c.func {
             Expr::Path(p) => p.path.segments.last().map(|s| Source {
                 name: &s.ident,
+                has_args: !c.args.is_empty(),
                 argless_fn: c.args.is_empty()
                     && s.ident.to_string().starts_with(|c: char| c.is_lowercase()),
             }),
@@ -1119,7 +1135,10 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
                 && let Some(last) = p.path.segments.last()
                 && self.0.is_none()
                 && (c.args.is_empty() || names::is_poll_style(&last.ident.to_string()))
-                && last.ident.to_string().starts_with(|c: char| c.is_lowercase())
+                && last
+                    .ident
+                    .to_string()
+                    .starts_with(|c: char| c.is_lowercase())
             {
                 self.0 = Some((last.ident.span(), last.ident.to_string()));
             }
@@ -1135,7 +1154,9 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
     let (span, name) = finder.0?;
     let label = match name.as_str() {
         "load" => "this reads an atomic that only another thread changes".to_string(),
-        "now" | "elapsed" => "this reads the clock, which moves whether the loop does or not".to_string(),
+        "now" | "elapsed" => {
+            "this reads the clock, which moves whether the loop does or not".to_string()
+        }
         n if names::is_poll_style(n) => format!("`{name}` can keep answering \"nothing yet\""),
         _ => format!("`{name}()` reads state that nothing in this loop changes"),
     };
@@ -1200,8 +1221,12 @@ mod names {
     }
 
     /// A call whose success hands out an item, so that taking the success side again and
-    /// again drains something: anything but the lookups below.
-    pub(super) fn is_consuming(name: &str) -> bool {
+    /// again drains something: anything but the lookups below. `read(&mut buf)` and
+    /// `write(&buf)` move data; a lock's `read()` and `write()` do not.
+    pub(super) fn is_consuming(name: &str, has_args: bool) -> bool {
+        if has_args && matches!(name, "read" | "write") {
+            return true;
+        }
         !(name.starts_with("peek")
             || name.starts_with("get")
             || name.starts_with("try_lock")
@@ -1210,8 +1235,19 @@ mod names {
             || name.starts_with("is_")
             || matches!(
                 name,
-                "lock" | "read" | "write" | "load" | "first" | "last" | "upgrade" | "find" | "contains"
-                    | "contains_key" | "iter" | "clone" | "elapsed"
+                "lock"
+                    | "read"
+                    | "write"
+                    | "load"
+                    | "first"
+                    | "last"
+                    | "upgrade"
+                    | "find"
+                    | "contains"
+                    | "contains_key"
+                    | "iter"
+                    | "clone"
+                    | "elapsed"
             ))
     }
 
@@ -1225,18 +1261,40 @@ mod names {
             || name.starts_with("contains")
             || matches!(
                 name,
-                "len" | "load" | "iter" | "clone" | "borrow" | "lock" | "read" | "elapsed" | "first"
-                    | "last" | "capacity" | "keys" | "values" | "eq" | "ne" | "cmp" | "unwrap"
-                    | "expect" | "deref" | "starts_with" | "ends_with" | "try_lock"
+                "len"
+                    | "load"
+                    | "iter"
+                    | "clone"
+                    | "borrow"
+                    | "lock"
+                    | "read"
+                    | "elapsed"
+                    | "first"
+                    | "last"
+                    | "capacity"
+                    | "keys"
+                    | "values"
+                    | "eq"
+                    | "ne"
+                    | "cmp"
+                    | "unwrap"
+                    | "expect"
+                    | "deref"
+                    | "starts_with"
+                    | "ends_with"
+                    | "try_lock"
             )
     }
 
     /// Methods that plainly change their receiver: in a condition, calling one on what the
     /// condition reads is progress (`while let Some(s) = servers.pop_front()`).
     pub(super) fn is_mutator(name: &str) -> bool {
-        ["pop", "push", "take", "next", "remove", "drain", "insert", "advance", "split_", "truncate", "clear", "consume", "extend"]
-            .iter()
-            .any(|p| name.starts_with(p))
+        [
+            "pop", "push", "take", "next", "remove", "drain", "insert", "advance", "split_",
+            "truncate", "clear", "consume", "extend",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
     }
 
     /// Methods that pass a value through (`.map_err(..)`, `.ok()`): the call that produced it
@@ -1244,9 +1302,25 @@ mod names {
     pub(super) fn is_adapter(name: &str) -> bool {
         matches!(
             name,
-            "map" | "map_err" | "ok" | "err" | "as_ref" | "as_mut" | "as_deref" | "as_deref_mut"
-                | "transpose" | "copied" | "cloned" | "flatten" | "and_then" | "ok_or"
-                | "ok_or_else" | "context" | "with_context" | "filter" | "into"
+            "map"
+                | "map_err"
+                | "ok"
+                | "err"
+                | "as_ref"
+                | "as_mut"
+                | "as_deref"
+                | "as_deref_mut"
+                | "transpose"
+                | "copied"
+                | "cloned"
+                | "flatten"
+                | "and_then"
+                | "ok_or"
+                | "ok_or_else"
+                | "context"
+                | "with_context"
+                | "filter"
+                | "into"
         )
     }
 }

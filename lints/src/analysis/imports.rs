@@ -28,7 +28,10 @@ impl Imports {
 
     /// The full path of `segments` as far as the imports tell: the first segment is replaced
     /// by what it was imported as. `crate`/`self`/`super` are dropped (they name this crate).
-    pub(crate) fn resolve<'a>(&self, segments: impl IntoIterator<Item = &'a syn::Ident>) -> Vec<String> {
+    pub(crate) fn resolve<'a>(
+        &self,
+        segments: impl IntoIterator<Item = &'a syn::Ident>,
+    ) -> Vec<String> {
         let mut segs: Vec<String> = segments.into_iter().map(ToString::to_string).collect();
         while segs.len() > 1 && matches!(segs[0].as_str(), "crate" | "self" | "super") {
             segs.remove(0);
@@ -53,7 +56,9 @@ impl Imports {
     /// Whether a glob import brings in the items of a path starting with `root`
     /// (`use cancelkit::*`, `use cancelkit::prelude::*`).
     pub(crate) fn glob_from(&self, root: &str) -> bool {
-        self.globs.iter().any(|g| g.first().is_some_and(|f| f == root))
+        self.globs
+            .iter()
+            .any(|g| g.first().is_some_and(|f| f == root))
     }
 
     /// Whether a glob import brings in the items of another crate than `except`
@@ -130,10 +135,22 @@ mod tests {
 
     #[test]
     fn names_resolve_through_use_items() {
-        assert_eq!(resolve("use tokio::time::sleep;", "sleep"), ["tokio", "time", "sleep"]);
-        assert_eq!(resolve("use tokio::time::{self, sleep as nap};", "nap"), ["tokio", "time", "sleep"]);
-        assert_eq!(resolve("use tokio::time::{self};", "time::sleep"), ["tokio", "time", "sleep"]);
-        assert_eq!(resolve("fn f() { use cancelkit as ck; }", "ck::sleep"), ["cancelkit", "sleep"]);
+        assert_eq!(
+            resolve("use tokio::time::sleep;", "sleep"),
+            ["tokio", "time", "sleep"]
+        );
+        assert_eq!(
+            resolve("use tokio::time::{self, sleep as nap};", "nap"),
+            ["tokio", "time", "sleep"]
+        );
+        assert_eq!(
+            resolve("use tokio::time::{self};", "time::sleep"),
+            ["tokio", "time", "sleep"]
+        );
+        assert_eq!(
+            resolve("fn f() { use cancelkit as ck; }", "ck::sleep"),
+            ["cancelkit", "sleep"]
+        );
         assert_eq!(resolve("", "crate::a::f"), ["a", "f"]);
         assert_eq!(resolve("", "sleep"), ["sleep"]);
     }

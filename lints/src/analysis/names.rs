@@ -38,8 +38,16 @@ mod tests {
 
     #[test]
     fn the_tables_are_expanded() {
-        assert!(CHECK_FNS.iter().any(|p| segments(p) == ["cancelkit", "checkpoint"]));
-        assert!(AWARE_FNS.iter().any(|p| segments(p) == ["cancelkit", "sleep"]));
+        assert!(
+            CHECK_FNS
+                .iter()
+                .any(|p| segments(p) == ["cancelkit", "checkpoint"])
+        );
+        assert!(
+            AWARE_FNS
+                .iter()
+                .any(|p| segments(p) == ["cancelkit", "sleep"])
+        );
         assert!(CHECK_METHODS.contains(&"is_cancelled"));
         assert!(AWARE_METHODS.contains(&"run_until_cancelled"));
     }

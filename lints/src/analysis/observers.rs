@@ -45,7 +45,9 @@ const BLOCKING_READS: &[&str] = &[
     "recv_from",
 ];
 /// What sockets and streams are called.
-const STREAM_NAMES: &[&str] = &["sock", "stream", "tcp", "tls", "conn", "listener", "pipe", "stdin"];
+const STREAM_NAMES: &[&str] = &[
+    "sock", "stream", "tcp", "tls", "conn", "listener", "pipe", "stdin",
+];
 /// Functions of `std::thread` (and `std::hint`) that block or spin the thread.
 const BLOCKING_THREAD_FNS: &[&str] = &["sleep", "yield_now", "park", "park_timeout", "spin_loop"];
 
@@ -89,8 +91,14 @@ pub(crate) struct Observers {
 
 impl Observers {
     pub(crate) fn new(extra: &[String]) -> Self {
-        let check_fns: Vec<Vec<String>> = names::CHECK_FNS.iter().map(|p| names::segments(p)).collect();
-        let aware_fns: Vec<Vec<String>> = names::AWARE_FNS.iter().map(|p| names::segments(p)).collect();
+        let check_fns: Vec<Vec<String>> = names::CHECK_FNS
+            .iter()
+            .map(|p| names::segments(p))
+            .collect();
+        let aware_fns: Vec<Vec<String>> = names::AWARE_FNS
+            .iter()
+            .map(|p| names::segments(p))
+            .collect();
         let extra_fns: Vec<Vec<String>> = extra
             .iter()
             .map(|p| names::segments(p))
@@ -123,9 +131,9 @@ impl Observers {
         };
         // Fast path: most calls have nothing to do with cancellation (a renamed import needs
         // resolving first).
-        if !self.last_names.iter().any(|n| last == n)
-            && !(path.segments.len() == 1 && file.imports.renames(last))
-        {
+        let known = self.last_names.iter().any(|n| last == n);
+        let renamed = path.segments.len() == 1 && file.imports.renames(last);
+        if !(known || renamed) {
             return CallKind::Other;
         }
         let segs = file.imports.resolve(path.segments.iter().map(|s| &s.ident));
@@ -136,7 +144,8 @@ impl Observers {
             return CallKind::Check;
         }
         if file.is_cancelkit(path) {
-            let named = |table: &[Vec<String>]| table.iter().any(|p| p.last().is_some_and(|l| l == last));
+            let named =
+                |table: &[Vec<String>]| table.iter().any(|p| p.last().is_some_and(|l| l == last));
             if named(&self.check_fns) {
                 return CallKind::Check;
             }
@@ -213,13 +222,19 @@ impl Observers {
     pub(crate) fn is_check_name(&self, name: &Ident) -> bool {
         names::CHECK_METHODS.iter().any(|m| name == m)
             || self.extra_methods.iter().any(|m| name == m)
-            || self.check_fns.iter().any(|p| p.last().is_some_and(|l| name == l))
+            || self
+                .check_fns
+                .iter()
+                .any(|p| p.last().is_some_and(|l| name == l))
     }
 
     /// Whether `name` (seen in macro tokens) names a cancellation-aware future.
     pub(crate) fn is_aware_name(&self, name: &Ident) -> bool {
         names::AWARE_METHODS.iter().any(|m| name == m)
-            || self.aware_fns.iter().any(|p| p.last().is_some_and(|l| name == l))
+            || self
+                .aware_fns
+                .iter()
+                .any(|p| p.last().is_some_and(|l| name == l))
     }
 }
 
@@ -244,7 +259,8 @@ impl FileNames<'_> {
     /// Whether a bare name that the file does not import is taken for cancelkit's: the file
     /// glob-imports cancelkit, or mentions it and glob-imports no other crate.
     fn bare_names_are_cancelkit(&self) -> bool {
-        self.imports.glob_from("cancelkit") || (self.mentions_cancelkit && !self.imports.glob_from_other_crate("cancelkit"))
+        self.imports.glob_from("cancelkit")
+            || (self.mentions_cancelkit && !self.imports.glob_from_other_crate("cancelkit"))
     }
 }
 

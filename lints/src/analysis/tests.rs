@@ -216,10 +216,14 @@ fn names_resolve_through_the_files_imports() {
     assert!(strict_loops(ours).is_empty());
     let glob = "use cancelkit::*;\nasync fn f() { loop { yield_now().await?; } }";
     assert!(strict_loops(glob).is_empty());
-    let renamed = "use cancelkit::checkpoint as stop_here;\nasync fn f() { loop { stop_here()?; work(); } }";
+    let renamed =
+        "use cancelkit::checkpoint as stop_here;\nasync fn f() { loop { stop_here()?; work(); } }";
     assert!(strict_loops(renamed).is_empty());
     // A bare name the file does not import is not cancelkit's unless the file mentions it.
-    assert_eq!(strict_loops("async fn f() { loop { sleep(d).await; } }").len(), 1);
+    assert_eq!(
+        strict_loops("async fn f() { loop { sleep(d).await; } }").len(),
+        1
+    );
     // `swallowed_cancellation` resolves the same way.
     let swallowed = "use tokio::time::sleep;\nuse cancelkit::checkpoint;\nasync fn f() { loop { let _ = sleep(d).await; checkpoint()?; } }";
     assert!(check_source("t.rs", swallowed, &Config::default()).is_empty());
@@ -243,7 +247,8 @@ fn conditions_split_at_and_and_or() {
 fn cancellable_impl_blocks_are_honoured() {
     let src = "#[cancellable]\nimpl S {\n    async fn a(&self) -> R { loop { work(); } }\n    #[uninterruptible]\n    async fn b(&self) { loop { work(); } }\n}";
     assert_eq!(default_loops(src), [5]);
-    let src = "#[cancellable(loops = false)]\nimpl S {\n    async fn a(&self) { loop { work(); } }\n}";
+    let src =
+        "#[cancellable(loops = false)]\nimpl S {\n    async fn a(&self) { loop { work(); } }\n}";
     assert_eq!(default_loops(src), [3]);
 }
 
@@ -251,7 +256,8 @@ fn cancellable_impl_blocks_are_honoured() {
 fn awaits_inside_macro_rules_bodies_count() {
     let src = "macro_rules! assert_let_timeout { ($e:expr) => { tokio::time::timeout(D, $e).await.unwrap() } }\nasync fn f() { loop { assert_let_timeout!(rx.recv()); } }";
     assert!(default_loops(src).is_empty());
-    let src = "macro_rules! quiet { ($e:expr) => { $e } }\nasync fn f() { loop { quiet!(work()); } }";
+    let src =
+        "macro_rules! quiet { ($e:expr) => { $e } }\nasync fn f() { loop { quiet!(work()); } }";
     assert_eq!(default_loops(src).len(), 1);
     assert!(default_loops("async fn f() { loop { futures::pending!(); } }").is_empty());
 }
@@ -459,9 +465,18 @@ fn functions_of_the_crates_a_crate_depends_on_count_and_no_others() {
         }
     }
     // b depends on a: `stop` is a's, which checks.
-    assert!(check_crates(&[krate(&a, vec![]), krate(&b, vec![0])]).findings.is_empty());
+    assert!(
+        check_crates(&[krate(&a, vec![]), krate(&b, vec![0])])
+            .findings
+            .is_empty()
+    );
     // b does not depend on a: a's `stop` says nothing about b's calls.
-    assert_eq!(check_crates(&[krate(&a, vec![]), krate(&b, vec![])]).findings.len(), 1);
+    assert_eq!(
+        check_crates(&[krate(&a, vec![]), krate(&b, vec![])])
+            .findings
+            .len(),
+        1
+    );
     assert_eq!(check_crates(&[krate(&b, vec![])]).findings.len(), 1);
 }
 
@@ -553,6 +568,10 @@ fn drains_bounds_and_impossible_paths_found_in_real_code_are_not_reported() {
             "async fn f() { while !servers.is_empty() && batch.len() < n { if let Some(s) = servers.pop_front() { batch.push(s); } } }",
         ),
         (
+            "writes until the socket buffer is full",
+            "async fn f() { while let Ok(n) = sock.get_ref().write(&[0; 512]) { total += n; } }",
+        ),
+        (
             "a read from a buffer",
             "async fn f() -> R { loop { let n = cursor.read(&mut b)?; if n == 0 { break } out.extend(&b[..n]); } }",
         ),
@@ -577,7 +596,11 @@ fn drains_bounds_and_impossible_paths_found_in_real_code_are_not_reported() {
             "async fn f(token: CancellationToken) { while a.load(SeqCst) && !token.is_cancelled() { work(); } }",
         ),
     ] {
-        assert!(default_loops(src).is_empty(), "{what}: {:?}", default_loops(src));
+        assert!(
+            default_loops(src).is_empty(),
+            "{what}: {:?}",
+            default_loops(src)
+        );
     }
 }
 

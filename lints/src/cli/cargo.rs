@@ -199,7 +199,6 @@ pub(super) fn package_spec_name(spec: &str) -> &str {
     named.split(['@', ':']).next().unwrap_or(named)
 }
 
-
 #[cfg(test)]
 mod spec_tests {
     use super::package_spec_name;
@@ -220,4 +219,3 @@ mod spec_tests {
         }
     }
 }
-

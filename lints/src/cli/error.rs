@@ -18,7 +18,10 @@ impl CliError {
         }
     }
 
-    pub(super) fn with(message: impl Into<String>, source: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
+    pub(super) fn with(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn Error + Send + Sync>>,
+    ) -> Self {
         CliError {
             message: message.into(),
             source: Some(source.into()),

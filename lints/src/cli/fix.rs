@@ -42,7 +42,9 @@ pub(super) fn apply(
             .map(|p| if p.is_absolute() { p } else { root.join(p) })
             .collect();
         let points_into = |path: &Path| broken.iter().any(|b| same_file(b, path));
-        let only_ours = broken.iter().all(|b| written.iter().any(|(p, ..)| same_file(b, p)));
+        let only_ours = broken
+            .iter()
+            .all(|b| written.iter().any(|(p, ..)| same_file(b, p)));
         let mut kept = Vec::new();
         for (path, original, n) in written {
             if !only_ours || points_into(&path) {

@@ -2,7 +2,6 @@
 //!
 //! Exit status: 0 clean, 1 findings at `deny` (or `cargo check` failed), 2 usage or I/O error.
 
-
 mod args;
 mod cargo;
 mod error;
@@ -60,7 +59,6 @@ pub fn main() -> ExitCode {
         }
     }
 }
-
 
 /// Runs `check` and returns the exit status.
 pub fn run(args: &CheckArgs) -> Result<u8, CliError> {

@@ -83,7 +83,6 @@ pub(super) fn apply_cli(args: &CheckArgs, config: &mut Config) -> Result<(), Cli
     Ok(())
 }
 
-
 pub(super) fn package_units(args: &CheckArgs, metadata: &Metadata) -> Result<Vec<Unit>, CliError> {
     let members: Vec<&Package> = metadata.workspace_packages();
     let selected: Vec<&Package> = if !args.packages.is_empty() {
@@ -111,8 +110,10 @@ pub(super) fn package_units(args: &CheckArgs, metadata: &Metadata) -> Result<Vec
     selected
         .iter()
         .map(|p| {
-            let mut config = Config::default();
-            config.dependencies = Some(p.dependencies.iter().map(|d| d.name.clone()).collect());
+            let mut config = Config {
+                dependencies: Some(p.dependencies.iter().map(|d| d.name.clone()).collect()),
+                ..Config::default()
+            };
             // Calls resolve within the package and the selected packages it depends on.
             let deps = p
                 .dependencies
@@ -332,4 +333,3 @@ pub fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     }
     Ok(())
 }
-

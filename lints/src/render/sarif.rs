@@ -121,7 +121,9 @@ fn artifact_location(path: &Path, repo_root: &Path, cwd: &Path) -> Value {
     };
     let absolute = absolute.canonicalize().unwrap_or(absolute);
     match absolute.strip_prefix(repo_root) {
-        Ok(rel) => json!({ "uri": encode(&rel.to_string_lossy().replace('\\', "/")), "uriBaseId": SRCROOT }),
+        Ok(rel) => {
+            json!({ "uri": encode(&rel.to_string_lossy().replace('\\', "/")), "uriBaseId": SRCROOT })
+        }
         Err(_) => json!({ "uri": file_uri(&absolute, false) }),
     }
 }
@@ -172,10 +174,18 @@ mod tests {
         let file = SourceFile::new("/repo/ws/src/é.rs", "src/é.rs", "// é\nloop {}".into());
         let span = file.span(6..10);
         assert_eq!(chars(Some(&file), &span), (5, 4));
-        let loc = artifact_location(Path::new("/repo/ws/src/é.rs"), Path::new("/repo"), Path::new("/"));
+        let loc = artifact_location(
+            Path::new("/repo/ws/src/é.rs"),
+            Path::new("/repo"),
+            Path::new("/"),
+        );
         assert_eq!(loc["uri"], "ws/src/%C3%A9.rs");
         assert_eq!(loc["uriBaseId"], SRCROOT);
-        let outside = artifact_location(Path::new("/elsewhere/a.rs"), Path::new("/repo"), Path::new("/"));
+        let outside = artifact_location(
+            Path::new("/elsewhere/a.rs"),
+            Path::new("/repo"),
+            Path::new("/"),
+        );
         assert_eq!(outside["uri"], "file:///elsewhere/a.rs");
     }
 }

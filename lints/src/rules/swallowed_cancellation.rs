@@ -127,9 +127,13 @@ fn check_if(cx: &Cx<'_>, i: &syn::ExprIf) -> Option<Finding> {
         .file
         .span(cx.ctx.range(i.then_branch.brace_token.span.join()));
     Some(
-        base_finding(cx, scrutinee, "the cancellation error is caught here".into())
-            .secondary(branch, "and this branch carries on looping")
-            .help("`return` the error (or `break`) in this branch"),
+        base_finding(
+            cx,
+            scrutinee,
+            "the cancellation error is caught here".into(),
+        )
+        .secondary(branch, "and this branch carries on looping")
+        .help("`return` the error (or `break`) in this branch"),
     )
 }
 
@@ -174,7 +178,10 @@ fn is_fallible(cx: &Cx<'_>, e: &Expr) -> bool {
         Expr::Call(c) => callee_is(cx, &c.func, &["checkpoint"]),
         Expr::MethodCall(m) => {
             m.method == "check"
-                && cx.ctx.observers.classify_method(&m.method, &m.receiver, &[], false)
+                && cx
+                    .ctx
+                    .observers
+                    .classify_method(&m.method, &m.receiver, &[], false)
                     == CallKind::Check
         }
         _ => false,

@@ -256,7 +256,9 @@ fn suggestions(cx: &Cx<'_>, lp: LoopRef<'_>, head_start: usize) -> Vec<Suggestio
     let uses = |name: &str| deps.as_ref().is_none_or(|d| d.iter().any(|n| n == name));
     let mut out = Vec::new();
     let break_check = |cond: &str| format!("if {cond} {{\n{indent}    break;\n{indent}}}");
-    if deps.as_ref().is_some_and(|d| d.iter().any(|n| n == "cancelkit"))
+    if deps
+        .as_ref()
+        .is_some_and(|d| d.iter().any(|n| n == "cancelkit"))
         || (deps.is_none() && cx.ctx.names.mentions_cancelkit)
     {
         out.push(Suggestion {
@@ -335,7 +337,9 @@ impl<'a> Breaks<'a> {
 
     fn nested(&mut self, label: Option<&'a syn::Label>, f: impl FnOnce(&mut Self)) {
         self.depth += 1;
-        let pushed = label.map(|l| self.inner_labels.push(&l.name.ident)).is_some();
+        let pushed = label
+            .map(|l| self.inner_labels.push(&l.name.ident))
+            .is_some();
         f(self);
         if pushed {
             self.inner_labels.pop();
@@ -368,14 +372,22 @@ impl<'ast> Visit<'ast> for Breaks<'ast> {
     }
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if let syn::Expr::Path(p) = &*c.func
-            && p.path.segments.last().is_some_and(|s| s.ident == "exit" || s.ident == "abort")
+            && p.path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "exit" || s.ident == "abort")
         {
             self.leaves = true;
         }
         visit::visit_expr_call(self, c);
     }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        let name = m.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let name = m
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         let leaving = name.starts_with("assert")
             || name.starts_with("debug_assert")
             || matches!(
@@ -461,7 +473,10 @@ mod tests {
         };
         let f = check_source("t.rs", src, &config);
         assert_eq!(f.len(), 1, "{f:#?}");
-        f[0].suggestions.iter().map(|s| s.applicability.as_str()).collect()
+        f[0].suggestions
+            .iter()
+            .map(|s| s.applicability.as_str())
+            .collect()
     }
 
     #[test]
@@ -486,7 +501,8 @@ mod tests {
             dependencies: Some(vec!["tokio".into()]),
             ..Config::default()
         };
-        let src = "async fn f(token: CancellationToken) { loop { if flag.load(SeqCst) { break; } } }";
+        let src =
+            "async fn f(token: CancellationToken) { loop { if flag.load(SeqCst) { break; } } }";
         let f = check_source("t.rs", src, &config);
         let fixes: Vec<(&str, &str)> = f[0]
             .suggestions
@@ -495,7 +511,10 @@ mod tests {
             .collect();
         assert_eq!(fixes.len(), 2, "{fixes:?}");
         assert!(fixes[0].0.contains("token.is_cancelled()"), "{fixes:?}");
-        assert!(fixes[1].0.contains("tokio::task::yield_now().await;"), "{fixes:?}");
+        assert!(
+            fixes[1].0.contains("tokio::task::yield_now().await;"),
+            "{fixes:?}"
+        );
         assert!(fixes.iter().all(|f| f.1 == "MaybeIncorrect"));
         assert!(!fixes.iter().any(|f| f.0.contains("cancelkit")));
     }
