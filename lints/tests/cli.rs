@@ -237,10 +237,22 @@ fn json_output_is_cargo_compiler_messages() {
     assert!(fix["spans"][0]["byte_end"].as_u64() >= d["spans"][0]["byte_end"].as_u64());
 }
 
+/// The OASIS SARIF 2.1.0 schema (from the sarif-spec repository, as shipped by serde-sarif
+/// 0.8.0).
+const SARIF_SCHEMA: &str = include_str!("sarif-schema-2.1.0.json");
+
 #[test]
-fn sarif_output() {
-    let p = package(SPIN, "");
-    let out = check(p.path())
+fn sarif_output_is_valid_sarif_with_repository_paths_and_declared_units() {
+    // A non-ASCII comment before the loop: offsets in bytes and in code points differ.
+    let p = package_with_cancelkit(&format!("// é\n{SPIN}"), false);
+    // The repository root is above the workspace root.
+    let ws = p.path().join("ws");
+    std::fs::create_dir(p.path().join(".git")).expect(".git");
+    std::fs::create_dir(&ws).expect("ws");
+    for f in ["Cargo.toml", "src", "ck"] {
+        std::fs::rename(p.path().join(f), ws.join(f)).expect("move");
+    }
+    let out = check(&ws)
         .args(["--message-format", "sarif"])
         .assert()
         .code(0)
@@ -248,17 +260,39 @@ fn sarif_output() {
         .stdout
         .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).expect("sarif json");
-    assert_eq!(doc["version"], "2.1.0");
-    let r = &doc["runs"][0]["results"][0];
+    // The published schema's `language` pattern has a stray `]` that Rust's regex engines
+    // reject; it constrains a property we do not emit, so it is repaired before use.
+    let schema = SARIF_SCHEMA.replace(
+        r"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$",
+        r"^[a-zA-Z]{2}(-[a-zA-Z]{2})?$",
+    );
+    let schema: serde_json::Value = serde_json::from_str(&schema).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    // The validator does reject what is not SARIF 2.1.0.
+    assert!(!validator.is_valid(&serde_json::json!({ "version": "2.0.0", "runs": [] })));
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    let run = &doc["runs"][0];
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    let root = run["originalUriBaseIds"]["SRCROOT"]["uri"].as_str().expect("SRCROOT");
+    assert!(root.starts_with("file:///") && root.ends_with('/'), "{root}");
+    let r = &run["results"][0];
     assert_eq!(r["ruleId"], "cancelkit::uncancellable_loop");
-    assert_eq!(
-        r["locations"][0]["physicalLocation"]["region"]["startLine"],
-        2
-    );
-    assert_eq!(
-        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "src/lib.rs"
-    );
+    let location = &r["locations"][0]["physicalLocation"];
+    assert_eq!(location["region"]["startLine"], 3);
+    assert_eq!(location["artifactLocation"]["uri"], "ws/src/lib.rs");
+    assert_eq!(location["artifactLocation"]["uriBaseId"], "SRCROOT");
+    // The fix replaces from the loop head: 5 code points of comment and newline, then the
+    // first line of SPIN; in bytes it would be one more.
+    let offset = r["fixes"][0]["artifactChanges"][0]["replacements"][0]["deletedRegion"]
+        ["charOffset"]
+        .as_u64()
+        .expect("charOffset");
+    let text = std::fs::read_to_string(ws.join("src/lib.rs")).expect("lib.rs");
+    let byte = text.find("loop {").expect("loop");
+    assert_eq!(offset as usize, text[..byte].chars().count());
+    assert_ne!(offset as usize, byte);
 }
 
 #[test]
