@@ -275,8 +275,13 @@ fn sarif_output_is_valid_sarif_with_repository_paths_and_declared_units() {
 
     let run = &doc["runs"][0];
     assert_eq!(run["columnKind"], "unicodeCodePoints");
-    let root = run["originalUriBaseIds"]["SRCROOT"]["uri"].as_str().expect("SRCROOT");
-    assert!(root.starts_with("file:///") && root.ends_with('/'), "{root}");
+    let root = run["originalUriBaseIds"]["SRCROOT"]["uri"]
+        .as_str()
+        .expect("SRCROOT");
+    assert!(
+        root.starts_with("file:///") && root.ends_with('/'),
+        "{root}"
+    );
     let r = &run["results"][0];
     assert_eq!(r["ruleId"], "cancelkit::uncancellable_loop");
     let location = &r["locations"][0]["physicalLocation"];
@@ -285,10 +290,10 @@ fn sarif_output_is_valid_sarif_with_repository_paths_and_declared_units() {
     assert_eq!(location["artifactLocation"]["uriBaseId"], "SRCROOT");
     // The fix replaces from the loop head: 5 code points of comment and newline, then the
     // first line of SPIN; in bytes it would be one more.
-    let offset = r["fixes"][0]["artifactChanges"][0]["replacements"][0]["deletedRegion"]
-        ["charOffset"]
-        .as_u64()
-        .expect("charOffset");
+    let offset =
+        r["fixes"][0]["artifactChanges"][0]["replacements"][0]["deletedRegion"]["charOffset"]
+            .as_u64()
+            .expect("charOffset");
     let text = std::fs::read_to_string(ws.join("src/lib.rs")).expect("lib.rs");
     let byte = text.find("loop {").expect("loop");
     assert_eq!(offset as usize, text[..byte].chars().count());

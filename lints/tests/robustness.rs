@@ -144,6 +144,70 @@ fn regression_corpus() {
     assert!(n >= 8, "corpus too small: {n}");
 }
 
+/// A 100,000-line generated file (a table, a long match, many small async fns with loops)
+/// gets a clean pass or findings, in bounded time, in both modes.
+#[test]
+fn a_generated_file_of_100_000_lines() {
+    let mut text = String::from("pub static TABLE: [u32; 30000] = [\n");
+    for i in 0..30_000 {
+        text.push_str(&format!("    {i},\n"));
+    }
+    text.push_str("];\n\npub fn lookup(x: u32) -> u32 {\n    match x {\n");
+    for i in 0..30_000 {
+        text.push_str(&format!("        {i} => {},\n", i * 7));
+    }
+    text.push_str("        _ => 0,\n    }\n}\n");
+    let mut i = 0;
+    while text.lines().count() < 100_000 {
+        text.push_str(&format!(
+            "\npub async fn f{i}(flag: &AtomicBool, rx: &mut Rx) {{\n    loop {{\n        if flag.load(SeqCst) {{\n            break;\n        }}\n        rx.recv().await;\n    }}\n}}\n"
+        ));
+        i += 1;
+    }
+    let file = SourceFile::new("generated.rs", "generated.rs", text);
+    assert!(file.line_count() >= 100_000);
+    for config in configs() {
+        let started = std::time::Instant::now();
+        let findings = check_files(std::slice::from_ref(&file), &config);
+        // Generous: a debug build on a loaded machine; the release build takes well under 1 s.
+        assert!(started.elapsed() < std::time::Duration::from_secs(120));
+        assert!(
+            findings.iter().all(|f| f.rule == Rule::UncancellableLoop),
+            "{findings:#?}"
+        );
+    }
+}
+
+/// Macro-heavy code: nested `macro_rules!`, `select!` with many arms, deeply nested invocations.
+#[test]
+fn macro_heavy_files() {
+    let mut text = String::from("macro_rules! nest { ($($t:tt)*) => { $($t)* }; }\n");
+    text.push_str("async fn f(rx: &mut Rx) {\n    loop {\n        tokio::select! {\n");
+    for i in 0..500 {
+        text.push_str(&format!("            m{i} = rx.recv() => work(m{i}),\n"));
+    }
+    text.push_str("        }\n    }\n}\nasync fn g() { loop { ");
+    text.push_str(&"nest!(".repeat(2_000));
+    text.push_str("work()");
+    text.push_str(&")".repeat(2_000));
+    text.push_str("; } }\n");
+    for config in configs() {
+        let findings =
+            check_file_unguarded(&SourceFile::new("m.rs", "m.rs", text.clone()), &config);
+        // `g` has no await at any depth; `f` awaits in `select!`, which strict mode does not
+        // count (its futures are not cancellation-aware).
+        let lines: Vec<usize> = findings.iter().map(|f| f.primary.span.line_start).collect();
+        assert_eq!(
+            lines,
+            if config.strict {
+                vec![3, 508]
+            } else {
+                vec![508]
+            }
+        );
+    }
+}
+
 /// The newest version directory of each crate in cargo's registry cache.
 fn registry_crates(names: &[&str]) -> Vec<PathBuf> {
     let home = std::env::var_os("CARGO_HOME")
