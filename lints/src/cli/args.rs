@@ -49,8 +49,8 @@ pub struct CheckArgs {
     /// Strict mode: only cancellation-aware awaits count, `for` loops are checked too.
     #[arg(long)]
     pub strict: bool,
-    /// Default mode: also report loops that look bounded by their data (drain and counting
-    /// loops); used by the precision study.
+    /// Default mode: report every path that goes round without an await, not only those that
+    /// show evidence of spinning; used by the precision study.
     #[arg(long, hide = true)]
     pub report_bounded_loops: bool,
     /// Apply machine-applicable suggestions.
