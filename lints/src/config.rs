@@ -10,59 +10,10 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
-
-use crate::rules::Rule;
-
-/// How a rule's findings are treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// Not reported.
-    Allow,
-    /// Reported, exit status unaffected.
-    Warn,
-    /// Reported, exit status 1.
-    Deny,
-}
-
-impl Level {
-    /// The name rustc uses in JSON (`warning`, `error`).
-    pub fn rustc_name(self) -> &'static str {
-        match self {
-            Level::Allow => "allow",
-            Level::Warn => "warning",
-            Level::Deny => "error",
-        }
-    }
-}
-
-impl FromStr for Level {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "allow" => Ok(Level::Allow),
-            "warn" | "warning" => Ok(Level::Warn),
-            "deny" | "error" => Ok(Level::Deny),
-            other => Err(format!(
-                "unknown level `{other}` (expected allow, warn or deny)"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Level::Allow => "allow",
-            Level::Warn => "warn",
-            Level::Deny => "deny",
-        })
-    }
-}
+pub use crate::rule::Level;
+use crate::rule::Rule;
 
 /// The checker's settings for one package.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -11,6 +11,7 @@ use crate::analysis::imports::Imports;
 use crate::analysis::observers::{FileNames, Observers};
 use crate::analysis::summaries::Symbols;
 use crate::analysis::suppress::Suppressions;
+use crate::analysis::tokens;
 use crate::config::{Config, Level};
 use crate::finding::Finding;
 use crate::rules::{self, Cx, Emit, Node, Rule, Scope};
@@ -260,7 +261,7 @@ impl FileVisitor<'_, '_> {
     /// A `macro_rules!` definition: a summary named `name!` that observes when its body
     /// awaits or checks (then invocations elsewhere in the crate observe).
     fn macro_rules(&mut self, name: &syn::Ident, tokens: &proc_macro2::TokenStream) {
-        let scan = flow::scan_tokens(self.ctx.observers, tokens.clone());
+        let scan = tokens::scan_tokens(self.ctx.observers, tokens.clone());
         let observes = scan.check || (scan.await_ && (!self.config.strict || scan.aware));
         let paths = if observes {
             Vec::new()

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::config::Level;
-use crate::rules::Rule;
+use crate::rule::Level;
+use crate::rule::Rule;
 use crate::source::SourceSpan;
 
 /// A span with an optional label.

@@ -1,7 +1,8 @@
 //! `cargo cancelkit check`: a static checker for cancelkit (SPEC S32–S35).
 //!
 //! The crate is split the way clippy and flake8-async are, and its modules depend on each other
-//! one way only: `cli` → `driver` → `rules` → `analysis`.
+//! one way only: `cli` → `driver` → `rules` → `analysis`, all of them on the leaf data modules
+//! (`rule` for rule identities and levels, `finding`, `source`, `config`).
 //!
 //! - **parse → analyse**: [`check_crates`] reads and parses every file once with `syn` (in
 //!   parallel with rayon; a file is read by the worker that checks it and dropped after, so
@@ -35,6 +36,7 @@ mod driver;
 pub mod finding;
 pub mod fix;
 pub mod render;
+mod rule;
 pub mod rules;
 pub mod source;
 

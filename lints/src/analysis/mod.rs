@@ -1,14 +1,18 @@
-//! What the rules build on: the path-sensitive walk ([`flow`]), name resolution through `use`
-//! items ([`imports`]) and the runtime's names ([`names`]), what a call means for
-//! cancellation ([`observers`]), allow comments ([`suppress`]) and the resolution of calls
-//! across files ([`summaries`]). Nothing here knows about rules or the driver.
+//! What the rules build on: the path-sensitive walk ([`flow`]), what values and calls say about
+//! a loop ([`outcomes`], [`roots`]), name resolution through `use` items ([`imports`]) and the
+//! runtime's names ([`names`]), what a call means for cancellation ([`observers`]), macro tokens
+//! ([`tokens`]), allow comments ([`suppress`]) and the resolution of calls across files
+//! ([`summaries`]). Nothing here knows about rules or the driver.
 
 pub(crate) mod flow;
 pub(crate) mod imports;
 pub(crate) mod names;
 pub(crate) mod observers;
+pub(crate) mod outcomes;
+pub(crate) mod roots;
 pub(crate) mod summaries;
 pub(crate) mod suppress;
+pub(crate) mod tokens;
 
 /// Whether `attrs` has an attribute whose path ends in `name` (`#[uninterruptible]`,
 /// `#[cancelkit::uninterruptible]`).

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::rules::Rule;
+use crate::rule::Rule;
 use crate::source::SourceFile;
 
 /// The allow comments of one file, by 0-based line.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::Report;
 use crate::config::Level;
-use crate::rules::Rule;
+use crate::rule::Rule;
 use crate::source::{SourceFile, SourceSpan};
 
 /// The `uriBaseId` of the repository root.

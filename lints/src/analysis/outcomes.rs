@@ -1,0 +1,258 @@
+//! What a value says about the loop that got it: the outcome a pattern matches (`Some`/`Ok` is
+//! success, `None`/`Err`/`Pending` is failure), the call that produced the value (looking
+//! through `.map_err(..)` and `?`), and what the call's name says: a poll that can answer
+//! "nothing yet", a call that hands out an item, a read that changes nothing.
+
+use syn::{Expr, Ident, Pat};
+
+/// What a pattern says about the value it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// `Some(..)`, `Ok(..)`, `Poll::Ready(..)`: there was something.
+    Success,
+    /// `None`, `Err(..)`, `Poll::Pending`, `Ok(None)`: there was nothing (yet).
+    Failure,
+    /// A binding or `_`, or a mix.
+    Unknown,
+}
+
+pub(crate) fn outcome_of(p: &Pat) -> Outcome {
+    let last = |path: &syn::Path| path.segments.last().map(|s| s.ident.to_string());
+    match p {
+        Pat::TupleStruct(t) => match last(&t.path).as_deref() {
+            Some("Some" | "Ok" | "Ready") => match t.elems.first() {
+                Some(inner) if t.elems.len() == 1 && outcome_of(inner) == Outcome::Failure => {
+                    Outcome::Failure
+                }
+                _ => Outcome::Success,
+            },
+            Some("Err") => Outcome::Failure,
+            _ => Outcome::Unknown,
+        },
+        Pat::Ident(i) if i.subpat.is_none() && (i.ident == "None" || i.ident == "Pending") => {
+            Outcome::Failure
+        }
+        Pat::Path(p) => match last(&p.path).as_deref() {
+            Some("None" | "Pending") => Outcome::Failure,
+            _ => Outcome::Unknown,
+        },
+        Pat::Or(o) => {
+            let mut cases = o.cases.iter().map(outcome_of);
+            let first = cases.next().unwrap_or(Outcome::Unknown);
+            if cases.all(|c| c == first) {
+                first
+            } else {
+                Outcome::Unknown
+            }
+        }
+        Pat::Paren(p) => outcome_of(&p.pat),
+        Pat::Guard(g) => outcome_of(&g.pat),
+        _ => Outcome::Unknown,
+    }
+}
+
+/// A match arm's outcome; `seen` says whether success and failure arms came before. A catch-all
+/// after only success arms is the failure side (and the other way round).
+pub(crate) fn arm_outcome(p: &Pat, seen: (bool, bool)) -> Outcome {
+    match (outcome_of(p), p) {
+        (Outcome::Unknown, Pat::Wild(_) | Pat::Ident(_)) => match seen {
+            (true, false) => Outcome::Failure,
+            (false, true) => Outcome::Success,
+            _ => Outcome::Unknown,
+        },
+        (o, _) => o,
+    }
+}
+
+/// `is_ok()`-style tests: `Some(true)` when the method holds on success, `Some(false)` on
+/// failure.
+pub(crate) fn outcome_test(method: &Ident) -> Option<bool> {
+    match method.to_string().as_str() {
+        "is_ok" | "is_some" | "is_ready" => Some(true),
+        "is_err" | "is_none" | "is_pending" => Some(false),
+        _ => None,
+    }
+}
+
+/// The call that produced a value, looking through adapters and `?`:
+/// `rx.try_recv().map_err(E::from)?` → `try_recv`.
+pub(crate) struct Source<'e> {
+    pub(crate) name: &'e Ident,
+    /// The call takes arguments (`write(&buf)` moves data; `lock.write()` does not).
+    pub(crate) has_args: bool,
+    /// A free function called without arguments (`compute()`): it can only answer differently
+    /// next time through state that something else changes.
+    pub(crate) argless_fn: bool,
+}
+
+impl Source<'_> {
+    /// Whether its failure can be "nothing yet".
+    pub(crate) fn polls(&self) -> bool {
+        self.argless_fn || is_poll_style(&self.name.to_string())
+    }
+}
+
+pub(crate) fn source(e: &Expr) -> Option<Source<'_>> {
+    match e {
+        Expr::Try(t) => source(&t.expr),
+        Expr::Paren(p) => source(&p.expr),
+        Expr::Group(g) => source(&g.expr),
+        Expr::Await(a) => source(&a.base),
+        Expr::Reference(r) => source(&r.expr),
+        Expr::MethodCall(m) if is_adapter(&m.method.to_string()) => source(&m.receiver),
+        Expr::MethodCall(m) => Some(Source {
+            name: &m.method,
+            has_args: !m.args.is_empty(),
+            argless_fn: false,
+        }),
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => p.path.segments.last().map(|s| Source {
+                name: &s.ident,
+                has_args: !c.args.is_empty(),
+                argless_fn: c.args.is_empty()
+                    && s.ident.to_string().starts_with(|c: char| c.is_lowercase()),
+            }),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+// What call names mean.
+
+/// `try_` names that convert or borrow rather than poll something that may not be ready.
+const TRY_CONVERSIONS: &[&str] = &[
+    "try_into",
+    "try_from",
+    "try_clone",
+    "try_borrow",
+    "try_borrow_mut",
+    "try_unwrap",
+    "try_new",
+    "try_with",
+    "try_map",
+    "try_for_each",
+    "try_fold",
+    "try_collect",
+    "try_insert",
+    "try_reserve_exact",
+    "try_init",
+];
+
+/// A call that can answer "nothing yet" and be asked again: `try_recv`, `try_lock`,
+/// `poll_next`, `peek`, `now_or_never`.
+pub(crate) fn is_poll_style(name: &str) -> bool {
+    (name.starts_with("try_") && !TRY_CONVERSIONS.contains(&name))
+        || name.starts_with("poll_")
+        || name.starts_with("peek")
+        || name == "now_or_never"
+}
+
+/// A read of state that only something else changes.
+pub(crate) fn is_outside_read(name: &str) -> bool {
+    matches!(name, "load" | "elapsed" | "is_finished") || is_poll_style(name)
+}
+
+/// A call whose success hands out an item, so that taking the success side again and
+/// again drains something: anything but the lookups below. `read(&mut buf)` and
+/// `write(&buf)` move data; a lock's `read()` and `write()` do not.
+pub(crate) fn is_consuming(name: &str, has_args: bool) -> bool {
+    if has_args && matches!(name, "read" | "write") {
+        return true;
+    }
+    !(name.starts_with("peek")
+        || name.starts_with("get")
+        || name.starts_with("try_lock")
+        || name.starts_with("as_")
+        || name.starts_with("borrow")
+        || name.starts_with("is_")
+        || matches!(
+            name,
+            "lock"
+                | "read"
+                | "write"
+                | "load"
+                | "first"
+                | "last"
+                | "upgrade"
+                | "find"
+                | "contains"
+                | "contains_key"
+                | "iter"
+                | "clone"
+                | "elapsed"
+        ))
+}
+
+/// Methods that leave their receiver as it was (calling one is not progress).
+pub(crate) fn is_read_only(name: &str) -> bool {
+    name.starts_with("is_")
+        || name.starts_with("as_")
+        || name.starts_with("to_")
+        || name.starts_with("get")
+        || name.starts_with("peek")
+        || name.starts_with("contains")
+        || matches!(
+            name,
+            "len"
+                | "load"
+                | "iter"
+                | "clone"
+                | "borrow"
+                | "lock"
+                | "read"
+                | "elapsed"
+                | "first"
+                | "last"
+                | "capacity"
+                | "keys"
+                | "values"
+                | "eq"
+                | "ne"
+                | "cmp"
+                | "unwrap"
+                | "expect"
+                | "deref"
+                | "starts_with"
+                | "ends_with"
+                | "try_lock"
+        )
+}
+
+/// Methods that plainly change their receiver: in a condition, calling one on what the
+/// condition reads is progress (`while let Some(s) = servers.pop_front()`).
+pub(crate) fn is_mutator(name: &str) -> bool {
+    [
+        "pop", "push", "take", "next", "remove", "drain", "insert", "advance", "split_",
+        "truncate", "clear", "consume", "extend",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
+}
+
+/// Methods that pass a value through (`.map_err(..)`, `.ok()`): the call that produced it
+/// is further in.
+pub(crate) fn is_adapter(name: &str) -> bool {
+    matches!(
+        name,
+        "map"
+            | "map_err"
+            | "ok"
+            | "err"
+            | "as_ref"
+            | "as_mut"
+            | "as_deref"
+            | "as_deref_mut"
+            | "transpose"
+            | "copied"
+            | "cloned"
+            | "flatten"
+            | "and_then"
+            | "ok_or"
+            | "ok_or_else"
+            | "context"
+            | "with_context"
+            | "filter"
+            | "into"
+    )
+}

@@ -1,0 +1,139 @@
+//! The variables and `self` fields that a loop's conditions read: changing one of them is
+//! progress for the loop rule.
+
+use syn::Expr;
+use syn::visit::{self, Visit};
+
+use super::flow::LoopRef;
+
+/// `x`, `self.queue`, or `self` (a method called on `self` may change any field).
+pub(crate) fn root_of(e: &Expr) -> Option<String> {
+    let mut e = e;
+    loop {
+        match e {
+            Expr::Field(f) => {
+                if let Expr::Path(p) = &*f.base
+                    && p.path.is_ident("self")
+                    && let syn::Member::Named(m) = &f.member
+                {
+                    return Some(format!("self.{m}"));
+                }
+                e = &f.base;
+            }
+            Expr::MethodCall(m) => e = &m.receiver,
+            Expr::Index(i) => e = &i.expr,
+            Expr::Unary(u) => e = &u.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Group(g) => e = &g.expr,
+            Expr::Reference(r) => e = &r.expr,
+            Expr::Try(t) => e = &t.expr,
+            Expr::Path(p) => return p.path.get_ident().map(ToString::to_string),
+            _ => return None,
+        }
+    }
+}
+
+/// Whether macro tokens mention one of `roots` (by its first name: `self` or a variable).
+pub(crate) fn mentioned(tokens: &proc_macro2::TokenStream, roots: &[String]) -> bool {
+    tokens.clone().into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => roots
+            .iter()
+            .any(|r| r.split('.').next().is_some_and(|first| i == first)),
+        proc_macro2::TokenTree::Group(g) => mentioned(&g.stream(), roots),
+        _ => false,
+    })
+}
+
+/// Whether changing `changed` may change what `read` names.
+pub(crate) fn overlap(read: &str, changed: &str) -> bool {
+    let nested = |a: &str, b: &str| a.strip_prefix(b).is_some_and(|r| r.starts_with('.'));
+    read == changed || nested(read, changed) || nested(changed, read)
+}
+
+/// The roots read by the conditions of `lp` (its own and those inside its body: `if`,
+/// `match`, guards, `let ... else`, `assert!`).
+pub(crate) fn of_conditions(lp: LoopRef<'_>) -> Vec<String> {
+    let mut c = Conditions::default();
+    if let LoopRef::While(w) = lp {
+        c.read(&w.cond);
+    }
+    c.visit_block(lp.body());
+    c.roots.sort();
+    c.roots.dedup();
+    c.roots
+}
+
+#[derive(Default)]
+struct Conditions {
+    roots: Vec<String>,
+}
+
+impl Conditions {
+    fn read(&mut self, e: &Expr) {
+        let mut r = Reads(Vec::new());
+        r.visit_expr(e);
+        self.roots.extend(r.0);
+    }
+}
+
+impl<'ast> Visit<'ast> for Conditions {
+    fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
+        self.read(&i.cond);
+        visit::visit_expr_if(self, i);
+    }
+    fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
+        self.read(&w.cond);
+        visit::visit_expr_while(self, w);
+    }
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        self.read(&m.expr);
+        visit::visit_expr_match(self, m);
+    }
+    fn visit_pat_guard(&mut self, g: &'ast syn::PatGuard) {
+        self.read(&g.guard);
+        visit::visit_pat_guard(self, g);
+    }
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        if let Some(init) = &l.init
+            && init.diverge.is_some()
+        {
+            self.read(&init.expr);
+        }
+        visit::visit_local(self, l);
+    }
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        let name = m.path.segments.last().map(|s| s.ident.to_string());
+        if name.is_some_and(|n| n.starts_with("assert") || n.starts_with("debug_assert"))
+            && let Ok(args) = m.parse_body_with(
+                syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated,
+            )
+        {
+            for a in &args {
+                self.read(a);
+            }
+        }
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Every variable and `self` field an expression reads.
+struct Reads(Vec<String>);
+
+impl<'ast> Visit<'ast> for Reads {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        match e {
+            Expr::Path(_) | Expr::Field(_) => {
+                if let Some(r) = root_of(e) {
+                    self.0.push(r);
+                }
+                if let Expr::Field(f) = e {
+                    self.visit_expr(&f.base);
+                }
+            }
+            _ => visit::visit_expr(self, e),
+        }
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+}
