@@ -300,17 +300,22 @@ fn sarif_output_is_valid_sarif_with_repository_paths_and_declared_units() {
     assert_ne!(offset as usize, byte);
 }
 
-#[test]
-fn fix_applies_machine_applicable_suggestions() {
-    let p = package_with_cancelkit(SPIN, false);
-    let out = check(p.path())
+/// Runs `--fix` on a package (exit 0 expected) and returns what it printed on stderr.
+fn fix(dir: &Path) -> String {
+    let out = check(dir)
         .arg("--fix")
         .assert()
         .code(0)
         .get_output()
         .stderr
         .clone();
-    let stderr = String::from_utf8_lossy(&out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn fix_applies_machine_applicable_suggestions() {
+    let p = package_with_cancelkit(SPIN, false);
+    let stderr = fix(p.path());
     assert!(stderr.contains("applied 1 fix in 1 file"), "{stderr}");
     let fixed = std::fs::read_to_string(p.path().join("src/lib.rs")).expect("lib.rs");
     assert!(fixed.contains("    loop {\n        if ::cancelkit::is_cancelled() {\n            break;\n        }\n        if f.load"), "{fixed}");
@@ -321,14 +326,7 @@ fn fix_applies_machine_applicable_suggestions() {
 #[test]
 fn fix_offers_nothing_machine_applicable_to_a_crate_without_cancelkit() {
     let p = package(SPIN, "");
-    let out = check(p.path())
-        .arg("--fix")
-        .assert()
-        .code(0)
-        .get_output()
-        .stderr
-        .clone();
-    let stderr = String::from_utf8_lossy(&out);
+    let stderr = fix(p.path());
     assert!(stderr.contains("applied 0 fixes in 0 files"), "{stderr}");
     assert_eq!(
         std::fs::read_to_string(p.path().join("src/lib.rs")).expect("lib.rs"),
@@ -342,14 +340,7 @@ fn fix_offers_nothing_machine_applicable_to_a_crate_without_cancelkit() {
 fn fix_that_does_not_compile_is_reverted() {
     // The stand-in cancelkit has no `is_cancelled`: the fix cannot compile.
     let p = package_with_cancelkit(SPIN, true);
-    let out = check(p.path())
-        .arg("--fix")
-        .assert()
-        .code(0)
-        .get_output()
-        .stderr
-        .clone();
-    let stderr = String::from_utf8_lossy(&out);
+    let stderr = fix(p.path());
     assert!(
         stderr.contains("did not compile, so they were reverted"),
         "{stderr}"

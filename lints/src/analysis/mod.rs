@@ -1,11 +1,12 @@
 //! What the rules build on: the path-sensitive walk ([`flow`]), what values and calls say about
 //! a loop ([`outcomes`], [`roots`]), name resolution through `use` items ([`imports`]) and the
-//! runtime's names ([`names`]), what a call means for cancellation ([`observers`]), macro tokens
-//! ([`tokens`]), allow comments ([`suppress`]) and the resolution of calls across files
+//! runtime's names ([`names`]), what a call means for cancellation ([`observers`]), macro names and tokens
+//! ([`macros`], [`tokens`]), allow comments ([`suppress`]) and the resolution of calls across files
 //! ([`summaries`]). Nothing here knows about rules or the driver.
 
 pub(crate) mod flow;
 pub(crate) mod imports;
+pub(crate) mod macros;
 pub(crate) mod names;
 pub(crate) mod observers;
 pub(crate) mod outcomes;

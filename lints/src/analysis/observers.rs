@@ -14,12 +14,9 @@
 use syn::{Expr, Ident, Path};
 
 use super::imports::Imports;
+use super::macros;
 use super::names;
 
-/// Macros that await their operands implicitly, or yield (`futures::pending!`).
-const AWAITING_MACROS: &[&str] = &["select", "select_biased", "join", "try_join", "pending"];
-/// Macros that never return.
-const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplemented"];
 /// Methods that block the calling thread unless their result is awaited (`std::sync::mpsc`'s
 /// and crossbeam's `recv`, `Condvar::wait`, tokio's `blocking_*`, `Handle::block_on`).
 const BLOCKING_METHODS: &[&str] = &[
@@ -209,9 +206,9 @@ impl Observers {
         let Some(last) = path.segments.last() else {
             return MacroKind::Other;
         };
-        if AWAITING_MACROS.iter().any(|m| last.ident == m) {
+        if macros::AWAITING.iter().any(|m| last.ident == m) {
             MacroKind::Awaiting
-        } else if DIVERGING_MACROS.iter().any(|m| last.ident == m) {
+        } else if macros::always_leaves(path) {
             MacroKind::Diverges
         } else {
             MacroKind::Other

@@ -197,22 +197,14 @@ pub(super) fn paths_unit(args: &CheckArgs) -> Result<Unit, CliError> {
             v.and_then(|v| serde_json::to_value(v).ok())
                 .unwrap_or(serde_json::Value::Null)
         };
-        problems.extend(
-            config.apply_metadata(&to_json(
-                value
-                    .get("workspace")
-                    .and_then(|w| w.get("metadata"))
-                    .and_then(|m| m.get("cancelkit")),
-            )),
-        );
-        problems.extend(
-            config.apply_metadata(&to_json(
-                value
-                    .get("package")
-                    .and_then(|w| w.get("metadata"))
-                    .and_then(|m| m.get("cancelkit")),
-            )),
-        );
+        // The workspace's table first, then the package's, which wins.
+        for table in ["workspace", "package"] {
+            let metadata = value
+                .get(table)
+                .and_then(|t| t.get("metadata"))
+                .and_then(|m| m.get("cancelkit"));
+            problems.extend(config.apply_metadata(&to_json(metadata)));
+        }
         manifest = Some(SourceFile::new(m, display_path(m, &cwd), text));
     }
     apply_cli(args, &mut config)?;

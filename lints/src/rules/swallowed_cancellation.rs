@@ -39,6 +39,7 @@ use syn::visit::{self, Visit};
 use syn::{Expr, Pat, Stmt};
 
 use super::{Cx, Emit, Node, Rule};
+use crate::analysis::macros;
 use crate::analysis::observers::CallKind;
 use crate::finding::{Applicability, Edit, Finding, Suggestion};
 
@@ -219,18 +220,8 @@ fn leaves(what: Leaves<'_>) -> bool {
             self.0 = true;
         }
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            let name = m
-                .path
-                .segments
-                .last()
-                .map(|s| s.ident.to_string())
-                .unwrap_or_default();
-            if ["panic", "unreachable", "todo", "unimplemented", "bail"].contains(&name.as_str()) {
-                self.0 = true;
-            }
-            // `return`/`break`/`?` written inside another macro's tokens.
-            let text = m.tokens.to_string();
-            if text.contains("return") || text.contains("break") || text.contains('?') {
+            // `panic!`, `bail!`, or `return`/`break`/`?` written inside the macro's tokens.
+            if macros::always_leaves(&m.path) || macros::tokens_leave(&m.tokens) {
                 self.0 = true;
             }
         }

@@ -86,8 +86,8 @@ use syn::visit::{self, Visit};
 
 use super::{Cx, Emit, Node, Rule};
 use crate::analysis::flow::{self, Ctx, LoopRef, UncheckedPath};
-use crate::analysis::has_attr;
 use crate::analysis::summaries::Pending;
+use crate::analysis::{has_attr, macros};
 use crate::finding::{Annotation, Applicability, Edit, Finding, Suggestion};
 
 /// The rule's entry point: loops only.
@@ -382,19 +382,7 @@ impl<'ast> Visit<'ast> for Breaks<'ast> {
         visit::visit_expr_call(self, c);
     }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        let name = m
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
-        let leaving = name.starts_with("assert")
-            || name.starts_with("debug_assert")
-            || matches!(
-                name.as_str(),
-                "panic" | "unreachable" | "todo" | "unimplemented" | "bail" | "ensure" | "ready"
-            );
-        if leaving || tokens_leave(&m.tokens) {
+        if macros::may_leave(m) {
             self.leaves = true;
         }
     }
@@ -421,16 +409,6 @@ impl<'ast> Visit<'ast> for Breaks<'ast> {
     fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
     fn visit_item(&mut self, _: &'ast syn::Item) {}
-}
-
-/// Whether macro tokens contain `return`, `break` or a `?`.
-fn tokens_leave(tokens: &proc_macro2::TokenStream) -> bool {
-    tokens.clone().into_iter().any(|tt| match tt {
-        proc_macro2::TokenTree::Ident(i) => i == "return" || i == "break",
-        proc_macro2::TokenTree::Punct(p) => p.as_char() == '?',
-        proc_macro2::TokenTree::Group(g) => tokens_leave(&g.stream()),
-        proc_macro2::TokenTree::Literal(_) => false,
-    })
 }
 
 /// Whether the body assigns (`x = ..`) a variable it does not declare.
