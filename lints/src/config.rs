@@ -7,6 +7,10 @@
 //! observers = ["my_crate::shutdown::poll_stop", "is_stopping"]
 //! skip = ["src/generated/**"]
 //! levels = { uncancellable_loop = "deny", swallowed_cancellation = "warn" }
+//! outside_loops = { blocking_in_async = "warn" }     # levels for code outside loops
+//! token_types = ["ShutdownSignal"]                   # also cancellation tokens
+//! cancel_unsafe = ["read_frame"]                     # also not cancel-safe
+//! blocking = ["my_crate::db::query_sync"]            # also blocking
 //! ```
 
 use std::collections::BTreeMap;
@@ -26,6 +30,16 @@ pub struct Config {
     pub skip: Vec<String>,
     /// Rule levels; rules not present use their default.
     pub levels: BTreeMap<Rule, Level>,
+    /// Rule levels for code outside loops (`outside_loops` in the table); rules not present
+    /// use [`Rule::default_level_outside_loops`], then their level in loops.
+    pub outside_loops: BTreeMap<Rule, Level>,
+    /// Type names that make a parameter, a field or a `let` a cancellation token for
+    /// `unobserved_token`, besides `CancellationToken` and `CancelToken`.
+    pub token_types: Vec<String>,
+    /// Methods that are not cancel-safe, for `cancel_unsafe_select`, besides tokio's.
+    pub cancel_unsafe: Vec<String>,
+    /// Paths of calls that block the thread, for `blocking_in_async`, besides the std ones.
+    pub blocking: Vec<String>,
     /// Default mode: report every path that goes round without an await, not only those that
     /// show evidence of spinning (used by the precision study to show what the evidence rules
     /// remove). Strict mode always reports every path.
@@ -42,6 +56,18 @@ impl Config {
             .get(&rule)
             .copied()
             .unwrap_or_else(|| rule.default_level())
+    }
+
+    /// The level of `rule` in code inside a loop (`in_loop`) or elsewhere.
+    pub fn level_in(&self, rule: Rule, in_loop: bool) -> Level {
+        if in_loop {
+            return self.level(rule);
+        }
+        self.outside_loops
+            .get(&rule)
+            .copied()
+            .or_else(|| rule.default_level_outside_loops())
+            .unwrap_or_else(|| self.level(rule))
     }
 
     /// Applies one `metadata.cancelkit` table over `self`; problems (unknown rule names, bad
@@ -68,26 +94,19 @@ impl Config {
                     Some(list) => self.skip.extend(list),
                     None => problems.push("`skip` must be a list of glob patterns".to_string()),
                 },
-                "levels" => match value.as_object() {
-                    Some(levels) => {
-                        for (name, level) in levels {
-                            let Some(rule) = Rule::from_name(name) else {
-                                problems.push(unknown_rule_message(name));
-                                continue;
-                            };
-                            match level.as_str().map(Level::from_str) {
-                                Some(Ok(level)) => {
-                                    self.levels.insert(rule, level);
-                                }
-                                Some(Err(e)) => problems.push(format!("levels.{name}: {e}")),
-                                None => problems.push(format!("levels.{name} must be a string")),
-                            }
-                        }
-                    }
-                    None => problems.push("`levels` must be a table".to_string()),
+                "levels" => level_table(key, value, &mut self.levels, &mut problems),
+                "outside_loops" => level_table(key, value, &mut self.outside_loops, &mut problems),
+                "token_types" | "cancel_unsafe" | "blocking" => match string_list(value) {
+                    Some(list) => match key.as_str() {
+                        "token_types" => self.token_types.extend(list),
+                        "cancel_unsafe" => self.cancel_unsafe.extend(list),
+                        _ => self.blocking.extend(list),
+                    },
+                    None => problems.push(format!("`{key}` must be a list of names")),
                 },
                 other => problems.push(format!(
-                    "unknown key `{other}` in `metadata.cancelkit` (expected strict, observers, skip, levels)"
+                    "unknown key `{other}` in `metadata.cancelkit` (expected strict, observers, \
+                     skip, levels, outside_loops, token_types, cancel_unsafe, blocking)"
                 )),
             }
         }
@@ -99,6 +118,32 @@ impl Config {
         self.skip
             .iter()
             .any(|pattern| glob_match(pattern, relative))
+    }
+}
+
+/// Reads a `{ rule = "level" }` table into `into`.
+fn level_table(
+    key: &str,
+    value: &serde_json::Value,
+    into: &mut BTreeMap<Rule, Level>,
+    problems: &mut Vec<String>,
+) {
+    let Some(levels) = value.as_object() else {
+        problems.push(format!("`{key}` must be a table"));
+        return;
+    };
+    for (name, level) in levels {
+        let Some(rule) = Rule::from_name(name) else {
+            problems.push(unknown_rule_message(name));
+            continue;
+        };
+        match level.as_str().map(Level::from_str) {
+            Some(Ok(level)) => {
+                into.insert(rule, level);
+            }
+            Some(Err(e)) => problems.push(format!("{key}.{name}: {e}")),
+            None => problems.push(format!("{key}.{name} must be a string")),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use crate::analysis::imports::Imports;
 use crate::analysis::observers::{FileNames, Observers};
 use crate::analysis::summaries::Symbols;
 use crate::analysis::suppress::Suppressions;
+use crate::analysis::token_vars::{self, TokenVar};
 use crate::analysis::tokens;
 use crate::config::{Config, Level};
 use crate::finding::Finding;
@@ -53,6 +54,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 instrumented_awaits: false,
                 facts: false,
                 base,
+                consults: None,
             };
             let mut v = FileVisitor {
                 ctx,
@@ -61,6 +63,17 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 suppressions: &suppressions,
                 scopes: vec![Scope::default()],
                 impl_options: None,
+                struct_tokens: token_vars::struct_fields(
+                    &ast,
+                    token_vars::Types {
+                        extra: &config.token_types,
+                        imports: &imports,
+                    },
+                ),
+                self_tokens: Vec::new(),
+                quiet_self_methods: Vec::new(),
+                future_position: false,
+                facts: rules::FileFacts::of(&ast, config),
                 out: &mut out,
             };
             v.visit_file(&ast);
@@ -109,6 +122,16 @@ struct FileVisitor<'a, 'o> {
     scopes: Vec<Scope>,
     /// Inside a `#[cancellable] impl` block: its options, which its methods inherit.
     impl_options: Option<CancellableOptions>,
+    /// The token fields of the file's structs, by struct name.
+    struct_tokens: std::collections::HashMap<String, Vec<TokenVar>>,
+    /// Inside an `impl` of such a struct: its token fields (`self.token`).
+    self_tokens: Vec<TokenVar>,
+    /// ... and the methods of that `impl` that never name one.
+    quiet_self_methods: Vec<String>,
+    /// The expression about to be visited is in a future's position (see `visit_expr`).
+    future_position: bool,
+    /// What the rules computed over the whole file.
+    facts: rules::FileFacts,
     out: &'a mut FileResult,
 }
 
@@ -122,6 +145,13 @@ impl FileVisitor<'_, '_> {
         self.scopes.push(scope);
         f(self);
         self.scopes.pop();
+    }
+
+    fn token_types(&self) -> token_vars::Types<'_> {
+        token_vars::Types {
+            extra: &self.config.token_types,
+            imports: self.ctx.names.imports,
+        }
     }
 
     fn line(&self, span: proc_macro2::Span) -> usize {
@@ -164,12 +194,23 @@ impl FileVisitor<'_, '_> {
             .filter(|&r| self.suppressions.allows(self.file, first, head, r))
             .chain(self.scope().allowed.iter().copied())
             .collect();
+        let mut tokens = self.scope().tokens.clone();
+        tokens.extend(token_vars::params(sig, self.token_types()));
+        if sig.receiver().is_some() {
+            tokens.extend(self.self_tokens.iter().cloned());
+        }
         let scope = Scope {
             is_async: sig.asyncness.is_some(),
             cancellable: options.is_some_and(|o| o.loops),
             instrumented_awaits: options.is_some_and(|o| o.awaits),
+            interrupting: options.is_some_and(|o| o.awaits && o.interrupt),
             allowed,
-            tokens: token_params(sig),
+            tokens,
+            quiet_self_methods: if sig.receiver().is_some() {
+                self.quiet_self_methods.clone()
+            } else {
+                Vec::new()
+            },
             ..Scope::default()
         };
         self.with_scope(scope, |v| v.visit_block(body));
@@ -180,6 +221,7 @@ impl FileVisitor<'_, '_> {
             is_async,
             allowed: self.scope().allowed.clone(),
             tokens: self.scope().tokens.clone(),
+            quiet_self_methods: self.scope().quiet_self_methods.clone(),
             ..Scope::default()
         }
     }
@@ -200,8 +242,9 @@ impl FileVisitor<'_, '_> {
     /// Hands `node` to every enabled rule. `lines`: the node's first and head lines for allow
     /// comments, when cheap to know (loops); otherwise the finding's own line is used.
     fn rules(&mut self, node: Node<'_>, lines: Option<(usize, usize)>) {
+        let in_loop = self.scope().loop_depth > 0;
         for (rule, check) in rules::CHECKS {
-            let level = self.config.level(rule);
+            let level = self.config.level_in(rule, in_loop);
             if level == Level::Allow || self.scope().allowed.contains(&rule) {
                 continue;
             }
@@ -215,6 +258,7 @@ impl FileVisitor<'_, '_> {
                 file: self.file,
                 config: self.config,
                 scope: self.scope(),
+                facts: &self.facts,
             };
             let Some(mut emit) = check(&cx, node) else {
                 continue;
@@ -283,7 +327,23 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         let outer = self.impl_options.take();
         self.impl_options = cancellable_options(&i.attrs);
+        let self_ty = match &*i.self_ty {
+            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        };
+        let fields = self_ty
+            .and_then(|t| self.struct_tokens.get(&t).cloned())
+            .unwrap_or_default();
+        let quiet = if fields.is_empty() {
+            Vec::new()
+        } else {
+            token_vars::methods_not_consulting(i, &fields)
+        };
+        let outer_tokens = std::mem::replace(&mut self.self_tokens, fields);
+        let outer_quiet = std::mem::replace(&mut self.quiet_self_methods, quiet);
         visit::visit_item_impl(self, i);
+        self.self_tokens = outer_tokens;
+        self.quiet_self_methods = outer_quiet;
         self.impl_options = outer;
     }
 
@@ -362,6 +422,55 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     fn visit_stmt(&mut self, i: &'ast syn::Stmt) {
         self.rules(Node::Stmt(i), None);
         self.maybe_opted_out(stmt_marked(i), |v| visit::visit_stmt(v, i));
+        // A token declared here is in scope for what follows.
+        if let syn::Stmt::Local(l) = i
+            && let Some(t) = token_vars::local(l, &self.scope().tokens, self.token_types())
+            && let Some(scope) = self.scopes.last_mut()
+        {
+            scope.tokens.push(t);
+        }
+    }
+
+    fn visit_block(&mut self, i: &'ast syn::Block) {
+        self.rules(Node::Block(i), None);
+        visit::visit_block(self, i);
+    }
+
+    /// Calls, method calls and awaits are walked here, to know which method calls are in a
+    /// future's position (awaited, passed as an argument, or under a future adapter such as
+    /// `.timeout(..)`): there `recv()` makes a future rather than blocking.
+    fn visit_expr(&mut self, e: &'ast syn::Expr) {
+        let as_future = std::mem::take(&mut self.future_position);
+        match e {
+            syn::Expr::Call(c) => {
+                self.rules(Node::Call(c), None);
+                self.visit_expr(&c.func);
+                for a in &c.args {
+                    self.future_position = true;
+                    self.visit_expr(a);
+                }
+            }
+            syn::Expr::MethodCall(m) => {
+                self.rules(Node::MethodCall(m, as_future), None);
+                self.future_position = is_future_adapter(&m.method);
+                self.visit_expr(&m.receiver);
+                for a in &m.args {
+                    self.future_position = true;
+                    self.visit_expr(a);
+                }
+            }
+            syn::Expr::Await(a) => {
+                self.rules(Node::Await(a), None);
+                self.future_position = true;
+                self.visit_expr(&a.base);
+            }
+            _ => visit::visit_expr(self, e),
+        }
+        self.future_position = false;
+    }
+
+    fn visit_macro(&mut self, i: &'ast syn::Macro) {
+        self.rules(Node::Macro(i), None);
     }
 
     fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
@@ -380,6 +489,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
 struct CancellableOptions {
     loops: bool,
     awaits: bool,
+    interrupt: bool,
 }
 
 /// The `#[cancellable]` attribute's options, if there is one: `loops = false` and
@@ -394,6 +504,7 @@ fn cancellable_options(attrs: &[syn::Attribute]) -> Option<CancellableOptions> {
     let mut options = CancellableOptions {
         loops: true,
         awaits: true,
+        interrupt: true,
     };
     if let syn::Meta::List(list) = &attr.meta {
         let tokens: Vec<proc_macro2::TokenTree> = list.tokens.clone().into_iter().collect();
@@ -410,29 +521,13 @@ fn cancellable_options(attrs: &[syn::Attribute]) -> Option<CancellableOptions> {
                     options.loops = false;
                 } else if name == "awaits" {
                     options.awaits = false;
+                } else if name == "interrupt" {
+                    options.interrupt = false;
                 }
             }
         }
     }
     Some(options)
-}
-
-/// Parameters that look like cancellation tokens (`token: CancellationToken`, `cancel`).
-fn token_params(sig: &syn::Signature) -> Vec<String> {
-    sig.inputs
-        .iter()
-        .filter_map(|arg| match arg {
-            syn::FnArg::Typed(t) => match &*t.pat {
-                syn::Pat::Ident(i) => Some(i.ident.to_string()),
-                _ => None,
-            },
-            syn::FnArg::Receiver(_) => None,
-        })
-        .filter(|name| {
-            let n = name.to_ascii_lowercase();
-            n.contains("token") || n.contains("cancel")
-        })
-        .collect()
 }
 
 /// Whether a statement carries `#[uninterruptible]` (on the statement or its expression).
@@ -457,6 +552,30 @@ fn stmt_marked(stmt: &syn::Stmt) -> bool {
         },
     };
     has_attr(attrs, "uninterruptible")
+}
+
+/// Methods whose receiver is a future (futures' and tokio's adapters).
+fn is_future_adapter(method: &syn::Ident) -> bool {
+    [
+        "timeout",
+        "fuse",
+        "boxed",
+        "boxed_local",
+        "then",
+        "left_future",
+        "right_future",
+        "catch_unwind",
+        "instrument",
+        "in_current_span",
+        "until_cancelled",
+        "race",
+        "or",
+        "shared",
+        "now_or_never",
+        "into_future",
+    ]
+    .iter()
+    .any(|a| method == a)
 }
 
 /// Whether any identifier in `tokens` is one of `names`.

@@ -62,6 +62,14 @@ pub enum Rule {
     UncancellableLoop,
     /// See [`swallowed_cancellation`](crate::rules::swallowed_cancellation).
     SwallowedCancellation,
+    /// See [`unobserved_token`](crate::rules::unobserved_token).
+    UnobservedToken,
+    /// See [`cancel_unsafe_select`](crate::rules::cancel_unsafe_select).
+    CancelUnsafeSelect,
+    /// See [`blocking_in_async`](crate::rules::blocking_in_async).
+    BlockingInAsync,
+    /// See [`unshielded_cleanup`](crate::rules::unshielded_cleanup).
+    UnshieldedCleanup,
     /// A file that does not parse (S35).
     ParseError,
     /// An unknown rule name in an allow comment or in the configuration.
@@ -72,12 +80,23 @@ pub enum Rule {
 
 impl Rule {
     /// The rules users can configure and silence.
-    pub const CONFIGURABLE: [Rule; 2] = [Rule::UncancellableLoop, Rule::SwallowedCancellation];
-
-    /// Every rule, including the checker's own diagnostics.
-    pub const ALL: [Rule; 5] = [
+    pub const CONFIGURABLE: [Rule; 6] = [
         Rule::UncancellableLoop,
         Rule::SwallowedCancellation,
+        Rule::UnobservedToken,
+        Rule::CancelUnsafeSelect,
+        Rule::BlockingInAsync,
+        Rule::UnshieldedCleanup,
+    ];
+
+    /// Every rule, including the checker's own diagnostics.
+    pub const ALL: [Rule; 9] = [
+        Rule::UncancellableLoop,
+        Rule::SwallowedCancellation,
+        Rule::UnobservedToken,
+        Rule::CancelUnsafeSelect,
+        Rule::BlockingInAsync,
+        Rule::UnshieldedCleanup,
         Rule::ParseError,
         Rule::UnknownRule,
         Rule::InvalidConfig,
@@ -88,6 +107,10 @@ impl Rule {
         match self {
             Rule::UncancellableLoop => "uncancellable_loop",
             Rule::SwallowedCancellation => "swallowed_cancellation",
+            Rule::UnobservedToken => "unobserved_token",
+            Rule::CancelUnsafeSelect => "cancel_unsafe_select",
+            Rule::BlockingInAsync => "blocking_in_async",
+            Rule::UnshieldedCleanup => "unshielded_cleanup",
             Rule::ParseError => "parse_error",
             Rule::UnknownRule => "unknown_rule",
             Rule::InvalidConfig => "invalid_config",
@@ -104,6 +127,41 @@ impl Rule {
         Level::Warn
     }
 
+    /// The level outside loops when the configuration says nothing (the configuration's
+    /// `outside_loops` table): `blocking_in_async` matters most where it repeats, so it is
+    /// allowed elsewhere by default; every other rule has one level.
+    pub fn default_level_outside_loops(self) -> Option<Level> {
+        match self {
+            Rule::BlockingInAsync => Some(Level::Allow),
+            _ => None,
+        }
+    }
+
+    /// The rule's documentation (What it does, Why is this bad, Known problems, Example, Use
+    /// instead), as `cargo cancelkit explain` prints it; `None` for the checker's own
+    /// diagnostics.
+    pub fn explanation(self) -> Option<String> {
+        let source = match self {
+            Rule::UncancellableLoop => include_str!("rules/uncancellable_loop.rs"),
+            Rule::SwallowedCancellation => include_str!("rules/swallowed_cancellation.rs"),
+            Rule::UnobservedToken => include_str!("rules/unobserved_token.rs"),
+            Rule::CancelUnsafeSelect => include_str!("rules/cancel_unsafe_select.rs"),
+            Rule::BlockingInAsync => include_str!("rules/blocking_in_async.rs"),
+            Rule::UnshieldedCleanup => include_str!("rules/unshielded_cleanup.rs"),
+            Rule::ParseError | Rule::UnknownRule | Rule::InvalidConfig => return None,
+        };
+        let doc: Vec<&str> = source
+            .lines()
+            .map_while(|l| l.strip_prefix("//!"))
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect();
+        Some(format!(
+            "# cancelkit::{}\n\n{}\n",
+            self.name(),
+            doc.join("\n").replace("```rust,ignore", "```rust")
+        ))
+    }
+
     /// One-line description (used by SARIF).
     pub fn summary(self) -> &'static str {
         match self {
@@ -112,6 +170,16 @@ impl Rule {
             }
             Rule::SwallowedCancellation => {
                 "a cancellation error is caught and dropped, and the code carries on"
+            }
+            Rule::UnobservedToken => {
+                "a loop has a cancellation token in scope and never consults it on some path"
+            }
+            Rule::CancelUnsafeSelect => {
+                "a `select!` in a loop drops a future that is not cancel-safe when another branch wins"
+            }
+            Rule::BlockingInAsync => "a call blocks the executor thread inside async code",
+            Rule::UnshieldedCleanup => {
+                "clean-up after cancellation awaits an operation that fails at once, outside `shield`"
             }
             Rule::ParseError => "a file could not be parsed, so it was not checked",
             Rule::UnknownRule => "an allow comment or the configuration names an unknown rule",

@@ -17,15 +17,15 @@ use serde_json::{Value, json};
 /// Generous: rust-analyzer loads the sysroot and `cargo check` builds the crate first.
 const PATIENCE: Duration = Duration::from_secs(300);
 
-const LIB: &str = "pub struct Token;
+const LIB: &str = "pub struct CancellationToken;
 
-impl Token {
+impl CancellationToken {
     pub fn is_cancelled(&self) -> bool {
         false
     }
 }
 
-pub async fn spin(f: &std::sync::atomic::AtomicBool, token: &Token) {
+pub async fn spin(f: &std::sync::atomic::AtomicBool, token: &CancellationToken) {
     let unused = 1;
     loop {
         if f.load(std::sync::atomic::Ordering::Relaxed) {

@@ -25,6 +25,8 @@ fn run(name: &str, config: &Config) -> (String, String) {
         .map(|f| {
             let mut d = json::diagnostic(f, report.file(&f.path), false);
             d.as_object_mut().map(|o| o.remove("rendered"));
+            // The explanation is the rule's whole documentation; `cli.rs` checks it is there.
+            d["code"]["explanation"] = serde_json::Value::Null;
             d
         })
         .collect();
@@ -57,3 +59,15 @@ fixture!(
 fixture!(swallowed, "swallowed.rs", Config::default());
 fixture!(suppressed, "suppressed.rs", Config::default());
 fixture!(parse_error, "parse_error.rs", Config::default());
+fixture!(unobserved_token, "unobserved_token.rs", Config::default());
+fixture!(
+    cancel_unsafe_select,
+    "cancel_unsafe_select.rs",
+    Config::default()
+);
+fixture!(blocking_in_async, "blocking_in_async.rs", Config::default());
+fixture!(
+    unshielded_cleanup,
+    "unshielded_cleanup.rs",
+    Config::default()
+);

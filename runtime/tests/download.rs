@@ -234,7 +234,7 @@ async fn no_resume_data_when_the_temp_file_is_gone() {
     server.stalled().await;
     received(&download, STALL as u64).await;
     for temp in temp_files(dir.path()) {
-        std::fs::remove_file(temp).unwrap();
+        tokio::fs::remove_file(temp).await.unwrap();
     }
     assert!(download.cancel_producing_resume_data().await.is_none());
 }
@@ -386,11 +386,13 @@ async fn shorter_or_longer_temp_file_is_an_error_or_a_restart_if_asked() {
         let dir = tempfile::tempdir().unwrap();
         let mut server = TestServer::start(Resource::versioned(LEN, 1), stalling()).await;
         let resume = paused(&mut server, dir.path(), "/files/data.bin").await;
-        std::fs::OpenOptions::new()
+        tokio::fs::OpenOptions::new()
             .write(true)
             .open(resume.temp_file())
+            .await
             .unwrap()
             .set_len(found)
+            .await
             .unwrap();
         server.set_behaviour(Behaviour::default());
         let err = Download::resume(resume.clone()).await.unwrap_err();

@@ -28,6 +28,7 @@
 
 use std::ops::Range;
 
+use proc_macro2::TokenStream;
 use syn::spanned::Spanned;
 use syn::{Block, Expr, Ident, Macro, Pat, Stmt};
 
@@ -36,6 +37,7 @@ use super::outcomes::{
     self as names, Outcome, Source, arm_outcome, outcome_of, outcome_test, source,
 };
 use super::roots;
+use super::token_vars::TokenVar;
 use super::tokens::scan_tokens;
 
 /// A function name that a path calls (the last segment), or a macro's name followed by `!`.
@@ -233,12 +235,67 @@ pub(crate) struct Ctx<'a> {
     pub(crate) facts: bool,
     /// Byte offset of the parsed text within the file (BOM, shebang).
     pub(crate) base: usize,
+    /// Token mode (`unobserved_token`): a path "observes" when it consults one of these tokens
+    /// (names it: calls a method on it, passes it on, clones it, mentions it in a macro, or
+    /// calls a method on `self` when one is a field); awaits and cancelkit's checks do not.
+    pub(crate) consults: Option<Consults<'a>>,
+}
+
+/// What `unobserved_token` looks for on a path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Consults<'a> {
+    /// The tokens in scope.
+    pub(crate) tokens: &'a [TokenVar],
+    /// Methods of `self` known not to name a token field (defined in the same `impl`).
+    pub(crate) quiet_self_methods: &'a [String],
 }
 
 impl Ctx<'_> {
     /// Whether every `.await` observes.
     fn awaits_observe(&self) -> bool {
-        !self.strict || self.instrumented_awaits
+        self.consults.is_none() && (!self.strict || self.instrumented_awaits)
+    }
+
+    /// Token mode: whether `e` names one of the tokens (`token`, `self.token`).
+    fn names_token(&self, e: &Expr) -> bool {
+        let Some(Consults { tokens, .. }) = self.consults else {
+            return false;
+        };
+        let name = match e {
+            Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+            Expr::Field(f) => match (&*f.base, &f.member) {
+                (Expr::Path(p), syn::Member::Named(m)) if p.path.is_ident("self") => {
+                    Some(format!("self.{m}"))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        name.is_some_and(|n| tokens.iter().any(|t| t.name == n))
+    }
+
+    /// Token mode: a method called on `self` may consult a token field, unless it is one of
+    /// the same `impl` that never names one.
+    fn self_call_consults(&self, receiver: &Expr, method: &syn::Ident) -> bool {
+        self.consults.is_some_and(|c| {
+            c.tokens.iter().any(|t| t.name.starts_with("self."))
+                && !c.quiet_self_methods.iter().any(|m| method == m)
+        }) && matches!(receiver, Expr::Path(p) if p.path.is_ident("self"))
+    }
+
+    /// Token mode: whether macro tokens mention a token (`token`, or `self . token`).
+    fn tokens_mention_token(&self, tokens: &TokenStream) -> bool {
+        let Some(Consults { tokens: ts, .. }) = self.consults else {
+            return false;
+        };
+        let names: Vec<&str> = ts
+            .iter()
+            .map(|t| t.name.strip_prefix("self.").unwrap_or(&t.name))
+            .collect();
+        roots::mentioned(
+            tokens,
+            &names.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+        )
     }
 
     pub(crate) fn range(&self, span: proc_macro2::Span) -> Range<usize> {
@@ -430,6 +487,12 @@ impl<'a> Walker<'a> {
         if !f.is_unchecked() || self.depth > MAX_DEPTH {
             return f;
         }
+        if self.ctx.names_token(e) {
+            return Flow {
+                reachable: f.reachable,
+                paths: Vec::new(),
+            };
+        }
         self.depth += 1;
         let out = match e {
             Expr::Await(a) => self.await_expr(a, f),
@@ -495,7 +558,11 @@ impl<'a> Walker<'a> {
             return f;
         };
         match self.ctx.observers.classify_path(self.ctx.names, &p.path) {
-            CallKind::Check => f.observe(),
+            CallKind::Check => {
+                if self.ctx.consults.is_none() {
+                    f.observe();
+                }
+            }
             CallKind::Diverges => return Flow::unreachable(),
             CallKind::Blocking => {
                 f.call(&last.ident.to_string());
@@ -520,13 +587,21 @@ impl<'a> Walker<'a> {
         if polls {
             self.cond_roots = roots;
         }
+        if self.ctx.self_call_consults(&m.receiver, &m.method) {
+            f.observe();
+            return f;
+        }
         match self.ctx.observers.classify_method(
             &m.method,
             &m.receiver,
             &m.args.iter().collect::<Vec<_>>(),
             awaited,
         ) {
-            CallKind::Check => f.observe(),
+            CallKind::Check => {
+                if self.ctx.consults.is_none() {
+                    f.observe();
+                }
+            }
             CallKind::Diverges => return Flow::unreachable(),
             CallKind::Blocking => {
                 f.call(&m.method.to_string());
@@ -881,6 +956,16 @@ impl<'a> Walker<'a> {
     /// Another macro is also recorded as a call (`name!`): a `macro_rules!` of the checked code
     /// whose body awaits makes its invocations observe (see [`super::summaries`]).
     fn mac(&mut self, mac: &Macro, mut f: Flow) -> Flow {
+        if self.ctx.consults.is_some() {
+            if self.ctx.tokens_mention_token(&mac.tokens) {
+                f.observe();
+            }
+            return if self.ctx.observers.classify_macro(&mac.path) == MacroKind::Diverges {
+                Flow::unreachable()
+            } else {
+                f
+            };
+        }
         // An opaque macro that mentions what a condition reads (`map_err!(decode(&mut r))`)
         // may change it.
         if !self.cond_roots.is_empty() && roots::mentioned(&mac.tokens, &self.cond_roots) {
@@ -912,6 +997,9 @@ impl<'a> Walker<'a> {
     /// cancellation-aware one, or one that `#[cancellable]` checks and interrupts: every await
     /// of an instrumented function except `shield(..).await`, which the macro leaves alone.
     fn await_observes(&self, base: &Expr) -> bool {
+        if self.ctx.consults.is_some() {
+            return false;
+        }
         if !self.ctx.strict {
             return true;
         }

@@ -42,3 +42,82 @@ pub(crate) fn tokens_leave(tokens: &proc_macro2::TokenStream) -> bool {
         proc_macro2::TokenTree::Literal(_) => false,
     })
 }
+
+/// Whether tokens contain `.await`.
+pub(crate) fn tokens_await(tokens: &proc_macro2::TokenStream) -> bool {
+    let mut prev_dot = false;
+    tokens.clone().into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => {
+            let hit = prev_dot && i == "await";
+            prev_dot = false;
+            hit
+        }
+        proc_macro2::TokenTree::Punct(p) => {
+            prev_dot = p.as_char() == '.';
+            false
+        }
+        proc_macro2::TokenTree::Group(g) => {
+            prev_dot = false;
+            tokens_await(&g.stream())
+        }
+        proc_macro2::TokenTree::Literal(_) => {
+            prev_dot = false;
+            false
+        }
+    })
+}
+
+/// One branch of a `select!`: `pattern = future (, if precondition)? => handler`.
+pub(crate) struct SelectBranch {
+    pub(crate) future: syn::Expr,
+    pub(crate) handler: syn::Expr,
+}
+
+/// The branches of a `tokio::select!`, `futures::select!` or `select_biased!` invocation, or
+/// `None` when the tokens do not parse as one (a macro of the same name that is something
+/// else). Understands `biased;`, `else => ..`, `complete => ..`, guards and preconditions.
+pub(crate) fn select_branches(m: &syn::Macro) -> Option<Vec<SelectBranch>> {
+    use syn::parse::{ParseStream, Parser};
+    let name = name(&m.path);
+    if !matches!(name.as_str(), "select" | "select_biased") {
+        return None;
+    }
+    let parser = |input: ParseStream<'_>| -> syn::Result<Vec<SelectBranch>> {
+        let mut out = Vec::new();
+        if input.peek(syn::Ident) && input.fork().parse::<syn::Ident>()? == "biased" {
+            input.parse::<syn::Ident>()?;
+            input.parse::<syn::Token![;]>()?;
+        }
+        while !input.is_empty() {
+            let is_default = (input.peek(syn::Token![else])
+                || (input.peek(syn::Ident)
+                    && input
+                        .fork()
+                        .parse::<syn::Ident>()
+                        .is_ok_and(|i| i == "complete" || i == "default")))
+                && input.peek2(syn::Token![=>]);
+            if is_default {
+                input.parse::<proc_macro2::TokenTree>()?;
+                input.parse::<syn::Token![=>]>()?;
+                let _handler: syn::Expr = input.parse()?;
+            } else {
+                let _pat = syn::Pat::parse_multi_with_leading_vert(input)?;
+                input.parse::<syn::Token![=]>()?;
+                let future: syn::Expr = input.parse()?;
+                if input.peek(syn::Token![,]) && input.peek2(syn::Token![if]) {
+                    input.parse::<syn::Token![,]>()?;
+                    input.parse::<syn::Token![if]>()?;
+                    let _pre: syn::Expr = input.parse()?;
+                }
+                input.parse::<syn::Token![=>]>()?;
+                let handler: syn::Expr = input.parse()?;
+                out.push(SelectBranch { future, handler });
+            }
+            if input.peek(syn::Token![,]) {
+                input.parse::<syn::Token![,]>()?;
+            }
+        }
+        Ok(out)
+    };
+    parser.parse2(m.tokens.clone()).ok()
+}

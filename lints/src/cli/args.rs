@@ -25,8 +25,14 @@ pub(super) struct CancelkitCli {
 
 #[derive(Debug, Subcommand)]
 pub(super) enum Command {
-    /// Flag async loops that never observe cancellation, and swallowed cancellation errors.
-    Check(CheckArgs),
+    /// Check the code: loops that can spin, tokens that are never consulted, cancel-unsafe
+    /// `select!` branches, blocking calls, swallowed cancellation, unshielded clean-up.
+    Check(Box<CheckArgs>),
+    /// Print a rule's documentation (`cargo cancelkit explain uncancellable_loop`).
+    Explain {
+        /// The rule, with or without the `cancelkit::` prefix.
+        rule: String,
+    },
 }
 
 /// Options of `cargo cancelkit check`.

@@ -41,7 +41,8 @@ pub fn main() -> ExitCode {
     };
     let CargoCli::Cancelkit(c) = cli;
     let mut args = match c.command {
-        Some(Command::Check(a)) => a,
+        Some(Command::Check(a)) => *a,
+        Some(Command::Explain { rule }) => return explain(&rule),
         None => c.check,
     };
     for arg in &ignored {
@@ -55,6 +56,21 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             print_error(&e);
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `cargo cancelkit explain RULE`, as `rustc --explain` does.
+fn explain(name: &str) -> ExitCode {
+    let name = name.strip_prefix("cancelkit::").unwrap_or(name);
+    match crate::Rule::from_name(name).and_then(crate::Rule::explanation) {
+        Some(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("error: {}", crate::config::unknown_rule_message(name));
             ExitCode::from(2)
         }
     }

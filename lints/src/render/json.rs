@@ -81,7 +81,7 @@ pub fn diagnostic(f: &Finding, file: Option<&SourceFile>, color: bool) -> Value 
     json!({
         "$message_type": "diagnostic",
         "message": f.message,
-        "code": { "code": f.code(), "explanation": null },
+        "code": { "code": f.code(), "explanation": f.rule.explanation() },
         "level": f.level.rustc_name(),
         "spans": spans,
         "children": children,

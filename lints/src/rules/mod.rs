@@ -6,14 +6,19 @@
 
 use crate::analysis::flow::{Ctx, LoopRef};
 use crate::analysis::summaries::Pending;
+use crate::analysis::token_vars::TokenVar;
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::source::SourceFile;
 
 pub use crate::rule::Rule;
 
+pub mod blocking_in_async;
+pub mod cancel_unsafe_select;
 pub mod swallowed_cancellation;
 pub mod uncancellable_loop;
+pub mod unobserved_token;
+pub mod unshielded_cleanup;
 
 /// A place in the syntax tree where rules look.
 #[derive(Clone, Copy)]
@@ -26,6 +31,17 @@ pub(crate) enum Node<'a> {
     If(&'a syn::ExprIf),
     /// A `match` expression.
     Match(&'a syn::ExprMatch),
+    /// A call through a path.
+    Call(&'a syn::ExprCall),
+    /// A method call; `true` when it is in a future's position: awaited, passed as an
+    /// argument, or the receiver of a future adapter (`.timeout(..)`, `.fuse()`).
+    MethodCall(&'a syn::ExprMethodCall, bool),
+    /// A macro invocation in expression or statement position.
+    Macro(&'a syn::Macro),
+    /// A block.
+    Block(&'a syn::Block),
+    /// An `.await`.
+    Await(&'a syn::ExprAwait),
 }
 
 impl std::fmt::Debug for Node<'_> {
@@ -35,6 +51,11 @@ impl std::fmt::Debug for Node<'_> {
             Node::Stmt(_) => f.write_str("Node::Stmt"),
             Node::If(_) => f.write_str("Node::If"),
             Node::Match(_) => f.write_str("Node::Match"),
+            Node::Call(_) => f.write_str("Node::Call"),
+            Node::MethodCall(..) => f.write_str("Node::MethodCall"),
+            Node::Macro(_) => f.write_str("Node::Macro"),
+            Node::Block(_) => f.write_str("Node::Block"),
+            Node::Await(_) => f.write_str("Node::Await"),
         }
     }
 }
@@ -51,13 +72,17 @@ pub(crate) struct Scope {
     pub(crate) opted_out: bool,
     /// `#[cancellable]` made every `.await` of the function observe.
     pub(crate) instrumented_awaits: bool,
+    /// ... and interrupts them while pending (it does not say `interrupt = false`).
+    pub(crate) interrupting: bool,
     /// Number of enclosing loops within the function.
     pub(crate) loop_depth: u32,
     /// Rules allowed by a comment above the enclosing function.
     pub(crate) allowed: Vec<Rule>,
-    /// Parameters of the enclosing function that look like cancellation tokens (`token`,
-    /// `cancel`), for suggestions.
-    pub(crate) tokens: Vec<String>,
+    /// The cancellation tokens in scope: parameters, `let`s before this point, `self` fields,
+    /// and those of enclosing functions (captures).
+    pub(crate) tokens: Vec<TokenVar>,
+    /// Methods of `self` that never name a token field (from the enclosing `impl`).
+    pub(crate) quiet_self_methods: Vec<String>,
 }
 
 /// What a rule gets with each node.
@@ -67,6 +92,23 @@ pub(crate) struct Cx<'a> {
     pub(crate) file: &'a SourceFile,
     pub(crate) config: &'a Config,
     pub(crate) scope: &'a Scope,
+    pub(crate) facts: &'a FileFacts,
+}
+
+/// What rules computed over the whole file before the walk (see [`FileFacts::of`]).
+#[derive(Debug, Default)]
+pub(crate) struct FileFacts {
+    /// `cancel_unsafe_select`: async functions of the file that await a future that is not
+    /// cancel-safe, with that future's name.
+    pub(crate) unsafe_helpers: Vec<(String, String)>,
+}
+
+impl FileFacts {
+    pub(crate) fn of(file: &syn::File, config: &Config) -> Self {
+        FileFacts {
+            unsafe_helpers: cancel_unsafe_select::helpers(file, config),
+        }
+    }
 }
 
 /// What a rule reports.
@@ -91,7 +133,11 @@ impl Emit {
 pub(crate) type CheckFn = fn(&Cx<'_>, Node<'_>) -> Option<Emit>;
 
 /// Every rule with its entry point, in the order they run.
-pub(crate) const CHECKS: [(Rule, CheckFn); 2] = [
+pub(crate) const CHECKS: [(Rule, CheckFn); 6] = [
     (Rule::UncancellableLoop, uncancellable_loop::check),
     (Rule::SwallowedCancellation, swallowed_cancellation::check),
+    (Rule::UnobservedToken, unobserved_token::check),
+    (Rule::CancelUnsafeSelect, cancel_unsafe_select::check),
+    (Rule::BlockingInAsync, blocking_in_async::check),
+    (Rule::UnshieldedCleanup, unshielded_cleanup::check),
 ];

@@ -52,7 +52,7 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
         Node::Stmt(s) => check_stmt(cx, s),
         Node::If(i) => check_if(cx, i),
         Node::Match(m) => check_match(cx, m),
-        Node::Loop(_) => None,
+        _ => None,
     }
     .map(Emit::Finding)
 }

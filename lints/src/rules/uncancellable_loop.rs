@@ -276,7 +276,7 @@ fn suggestions(cx: &Cx<'_>, lp: LoopRef<'_>, head_start: usize) -> Vec<Suggestio
             applicability: Applicability::MaybeIncorrect,
         });
     }
-    if let Some(token) = cx.scope.tokens.first() {
+    if let Some(token) = cx.scope.tokens.first().map(|t| &t.name) {
         out.push(Suggestion {
             message: format!("stop the loop when `{token}` is cancelled"),
             edits: vec![edit(&break_check(&format!("{token}.is_cancelled()")))],

@@ -1,0 +1,450 @@
+//! ## What it does
+//! Flags a call that blocks the thread inside async code:
+//! - `std::thread::sleep`, `park` and `park_timeout`;
+//! - a `recv()`, `recv_timeout()` or `wait()` that is not awaited (`std::sync::mpsc`,
+//!   crossbeam, `Condvar`, `std::process::Child`), tokio's `blocking_*` methods, `block_on`;
+//! - a read (`read`, `read_exact`, `read_line`, `accept`...) that is not awaited on something
+//!   named like a socket or a stream;
+//! - `std::fs::*` (and `std::fs::File::open`/`create`), `std::net::TcpStream::connect`;
+//! - `output()` and `status()` of a `std::process::Command`;
+//! - `reqwest::blocking::*`;
+//! - a `std::sync::Mutex` (or `RwLock`) guard held across an `.await`;
+//! - and the paths configured under `blocking`.
+//!
+//! Names resolve through the file's `use` items, so `tokio::fs::read` and `tokio::time::sleep`
+//! are not flagged. By default the rule warns inside loops and is allowed elsewhere; set the
+//! levels per context in the configuration (`levels` for loops, `outside_loops` elsewhere).
+//!
+//! ## Why is this bad
+//! While the call blocks, the task cannot observe cancellation (it is not at an `.await`), and
+//! every other task on the same executor thread waits too: timers fire late, a shutdown signal
+//! goes unanswered, and on a current-thread runtime the whole program stops. A mutex guard held
+//! across an `.await` blocks every other task that wants the lock for as long as this one is
+//! suspended, and deadlocks if one of them runs on the same thread.
+//!
+//! ## Known problems
+//! - Methods are known by name, without types: a `recv()` that is not awaited is taken for a
+//!   blocking one, and a read counts only when the receiver is named like a socket or stream.
+//! - Short blocking calls (reading a small config file at start-up) are flagged like long ones
+//!   when they sit in a loop; allow them with a comment where that is the intent.
+//! - The guard check looks at one block: a guard moved elsewhere, or dropped by a helper, is
+//!   not followed.
+//!
+//! ## Example
+//! ```rust,ignore
+//! async fn poll_status(client: &Client) {
+//!     loop {
+//!         report(client.status().await);
+//!         std::thread::sleep(Duration::from_secs(5));
+//!     }
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust,ignore
+//! async fn poll_status(client: &Client) {
+//!     loop {
+//!         report(client.status().await);
+//!         tokio::time::sleep(Duration::from_secs(5)).await;
+//!     }
+//! }
+//! ```
+
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+
+use super::{Cx, Emit, Node, Rule};
+use crate::analysis::observers::CallKind;
+use crate::finding::{Applicability, Edit, Finding, Suggestion};
+
+/// `std::fs` functions that `tokio::fs` has under the same name.
+const TOKIO_FS: &[&str] = &[
+    "canonicalize",
+    "copy",
+    "create_dir",
+    "create_dir_all",
+    "hard_link",
+    "metadata",
+    "read",
+    "read_dir",
+    "read_link",
+    "read_to_string",
+    "remove_dir",
+    "remove_dir_all",
+    "remove_file",
+    "rename",
+    "set_permissions",
+    "symlink_metadata",
+    "try_exists",
+    "write",
+];
+
+/// The rule's entry point: calls, method calls and blocks in async code.
+pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
+    if !cx.scope.is_async {
+        return None;
+    }
+    match node {
+        Node::Call(c) => call(cx, c),
+        Node::MethodCall(m, false) => method_call(cx, m),
+        Node::Block(b) => guard_across_await(cx, b),
+        _ => None,
+    }
+    .map(Emit::Finding)
+}
+
+fn call(cx: &Cx<'_>, c: &syn::ExprCall) -> Option<Finding> {
+    let syn::Expr::Path(p) = &*c.func else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    let segs = cx
+        .ctx
+        .names
+        .imports
+        .resolve(p.path.segments.iter().map(|s| &s.ident));
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let configured = cx.config.blocking.iter().any(|b| {
+        let want: Vec<&str> = b.split("::").filter(|s| !s.is_empty()).collect();
+        let n = want.len().min(segs.len());
+        n > 0 && want[want.len() - n..] == segs[segs.len() - n..]
+    });
+    let what = match segs.as_slice() {
+        _ if configured => "configured as blocking",
+        ["std", "thread", f] if matches!(*f, "sleep" | "park" | "park_timeout") => {
+            "sleeps the whole executor thread"
+        }
+        ["std", "fs", _] => "does file I/O on the executor thread",
+        ["std", "fs", "File", f]
+            if matches!(
+                *f,
+                "open" | "create" | "create_new" | "open_buffered" | "create_buffered"
+            ) =>
+        {
+            "does file I/O on the executor thread"
+        }
+        ["std", "net", "TcpStream", "connect" | "connect_timeout"] => {
+            "connects on the executor thread"
+        }
+        ["reqwest", "blocking", ..] => "makes a blocking HTTP request",
+        _ if cx.ctx.observers.classify_path(cx.ctx.names, &p.path) == CallKind::Blocking
+            && last.ident == "block_on" =>
+        {
+            "runs a future to completion on the executor thread (and panics inside a runtime)"
+        }
+        _ => return None,
+    };
+    let mut f = finding(cx, c.span(), &last.ident.to_string(), what);
+    let args = cx
+        .file
+        .text
+        .get(cx.ctx.range(c.paren_token.span.join()))?
+        .to_string();
+    let uses_tokio = cx
+        .config
+        .dependencies
+        .as_ref()
+        .is_none_or(|d| d.iter().any(|n| n == "tokio"));
+    let replacement = match segs.as_slice() {
+        ["std", "thread", "sleep"] => Some(format!("tokio::time::sleep{args}.await")),
+        ["std", "fs", f] if TOKIO_FS.contains(f) => Some(format!("tokio::fs::{f}{args}.await")),
+        ["std", "fs", "File", f @ ("open" | "create")] => {
+            Some(format!("tokio::fs::File::{f}{args}.await"))
+        }
+        _ => None,
+    };
+    if let Some(r) = replacement.filter(|_| uses_tokio) {
+        f = f.suggestion(Suggestion {
+            message: "use tokio's version, which waits without blocking".into(),
+            edits: vec![Edit {
+                span: cx.file.span(cx.ctx.range(c.span())),
+                replacement: r,
+            }],
+            applicability: Applicability::MaybeIncorrect,
+        });
+    }
+    Some(f)
+}
+
+fn method_call(cx: &Cx<'_>, m: &syn::ExprMethodCall) -> Option<Finding> {
+    let name = m.method.to_string();
+    let args: Vec<&syn::Expr> = m.args.iter().collect();
+    let what = if cx
+        .ctx
+        .observers
+        .classify_method(&m.method, &m.receiver, &args, false)
+        == CallKind::Blocking
+    {
+        match name.as_str() {
+            "recv" | "recv_timeout" | "recv_deadline" => {
+                "waits for a message on the executor thread"
+            }
+            "wait" | "wait_timeout" | "wait_while" => "waits on the executor thread",
+            "block_on" => {
+                "runs a future to completion on the executor thread (and panics inside a runtime)"
+            }
+            _ if name.starts_with("blocking_") => {
+                "is the blocking form, meant for code outside the runtime"
+            }
+            _ => "waits for the other end on the executor thread",
+        }
+    } else if matches!(name.as_str(), "output" | "status") && is_std_command(cx, &m.receiver) {
+        "runs a process to the end on the executor thread"
+    } else if name == "open" && built_by(cx, &m.receiver, &["std", "fs", "OpenOptions", "new"]) {
+        "does file I/O on the executor thread"
+    } else {
+        return None;
+    };
+    let span = m
+        .method
+        .span()
+        .join(m.paren_token.span.close())
+        .unwrap_or(m.method.span());
+    Some(finding(cx, span, &name, what))
+}
+
+fn finding(cx: &Cx<'_>, span: proc_macro2::Span, name: &str, what: &str) -> Finding {
+    Finding::new(
+        Rule::BlockingInAsync,
+        &cx.file.path,
+        format!("`{name}` blocks the thread inside async code"),
+        cx.file.span(cx.ctx.range(span)),
+    )
+    .label(format!("this {what}"))
+    .note("while it blocks, the task cannot observe cancellation, and every other task on this executor thread waits")
+    .help("use the async equivalent, or move the call to `tokio::task::spawn_blocking` and await its handle (under `cancelkit::until_cancelled` if the task should stop waiting)")
+}
+
+/// Whether a method chain starts with a call to `path` (as the imports resolve it):
+/// `std::fs::OpenOptions::new().write(true)`.
+fn built_by(cx: &Cx<'_>, receiver: &syn::Expr, path: &[&str]) -> bool {
+    let mut e = receiver;
+    loop {
+        match e {
+            syn::Expr::MethodCall(m) => e = &m.receiver,
+            syn::Expr::Reference(r) => e = &r.expr,
+            syn::Expr::Paren(p) => e = &p.expr,
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(p) = &*c.func else {
+                    return false;
+                };
+                let segs = cx
+                    .ctx
+                    .names
+                    .imports
+                    .resolve(p.path.segments.iter().map(|s| &s.ident));
+                return segs.iter().map(String::as_str).eq(path.iter().copied());
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// `Command::new(..)...` (std's, as the imports say) or a receiver named `cmd`/`command`.
+fn is_std_command(cx: &Cx<'_>, receiver: &syn::Expr) -> bool {
+    let mut e = receiver;
+    loop {
+        match e {
+            syn::Expr::MethodCall(m) => e = &m.receiver,
+            syn::Expr::Reference(r) => e = &r.expr,
+            syn::Expr::Paren(p) => e = &p.expr,
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(p) = &*c.func else {
+                    return false;
+                };
+                let segs = cx
+                    .ctx
+                    .names
+                    .imports
+                    .resolve(p.path.segments.iter().map(|s| &s.ident));
+                return segs.ends_with(&["Command".to_string(), "new".to_string()])
+                    && !segs.iter().any(|s| s == "tokio" || s == "async_process");
+            }
+            syn::Expr::Path(p) => {
+                return p
+                    .path
+                    .get_ident()
+                    .is_some_and(|i| i == "cmd" || i == "command");
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// `let g = m.lock().unwrap();` followed, in the same block and before `drop(g)`, by a
+/// statement that awaits.
+fn guard_across_await(cx: &Cx<'_>, b: &syn::Block) -> Option<Finding> {
+    for (i, stmt) in b.stmts.iter().enumerate() {
+        let syn::Stmt::Local(l) = stmt else { continue };
+        let syn::Pat::Ident(guard) = &l.pat else {
+            continue;
+        };
+        let Some(lock) = l.init.as_ref().and_then(|init| sync_lock(&init.expr)) else {
+            continue;
+        };
+        for later in &b.stmts[i + 1..] {
+            if drops(later, &guard.ident) {
+                break;
+            }
+            if let Some(await_span) = awaits(later) {
+                return Some(
+                    Finding::new(
+                        Rule::BlockingInAsync,
+                        &cx.file.path,
+                        format!("the guard `{}` is held across an `.await`", guard.ident),
+                        cx.file.span(cx.ctx.range(lock.span())),
+                    )
+                    .label("a blocking lock is taken here")
+                    .secondary(
+                        cx.file.span(cx.ctx.range(await_span)),
+                        "and still held while the task is suspended here",
+                    )
+                    .note("every other task that wants the lock blocks its thread until this one resumes; one on the same thread deadlocks")
+                    .help(format!(
+                        "drop the guard before the `.await` (`drop({})`, or a block around its use), or use `tokio::sync::Mutex`",
+                        guard.ident
+                    )),
+                );
+            }
+        }
+    }
+    None
+}
+
+/// `m.lock()`, `rw.read()`, `rw.write()` that are not awaited (with `.unwrap()`/`.expect(..)`).
+fn sync_lock(e: &syn::Expr) -> Option<&syn::ExprMethodCall> {
+    match e {
+        syn::Expr::MethodCall(m)
+            if matches!(m.method.to_string().as_str(), "unwrap" | "expect") =>
+        {
+            sync_lock(&m.receiver)
+        }
+        syn::Expr::MethodCall(m)
+            if m.args.is_empty()
+                && matches!(m.method.to_string().as_str(), "lock" | "read" | "write") =>
+        {
+            Some(m)
+        }
+        _ => None,
+    }
+}
+
+fn drops(stmt: &syn::Stmt, guard: &syn::Ident) -> bool {
+    let syn::Stmt::Expr(syn::Expr::Call(c), _) = stmt else {
+        return false;
+    };
+    matches!(&*c.func, syn::Expr::Path(p) if p.path.is_ident("drop"))
+        && c.args
+            .iter()
+            .any(|a| matches!(a, syn::Expr::Path(p) if p.path.is_ident(guard)))
+}
+
+/// The first `.await` of a statement (not in closures, async blocks or items).
+fn awaits(stmt: &syn::Stmt) -> Option<proc_macro2::Span> {
+    struct Finder(Option<proc_macro2::Span>);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
+            if self.0.is_none() {
+                self.0 = Some(a.await_token.span);
+            }
+            visit::visit_expr_await(self, a);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut f = Finder(None);
+    f.visit_stmt(stmt);
+    f.0
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Level, Rule, check_source};
+
+    fn lines(src: &str, config: &Config) -> Vec<usize> {
+        check_source("t.rs", src, config)
+            .into_iter()
+            .filter(|f| f.rule == Rule::BlockingInAsync)
+            .map(|f| f.primary.span.line_start)
+            .collect()
+    }
+
+    #[test]
+    fn blocking_calls_in_loops_warn_and_are_allowed_elsewhere_by_default() {
+        let src = "async fn f() {\n    std::thread::sleep(D);\n    loop {\n        std::thread::sleep(D);\n        x.await;\n    }\n}";
+        assert_eq!(lines(src, &Config::default()), [4]);
+        let mut everywhere = Config::default();
+        everywhere
+            .outside_loops
+            .insert(Rule::BlockingInAsync, Level::Warn);
+        assert_eq!(lines(src, &everywhere), [2, 4]);
+    }
+
+    #[test]
+    fn what_blocks_and_what_does_not() {
+        let c = Config::default();
+        for src in [
+            "use std::fs;\nasync fn f() { loop { let t = fs::read_to_string(p).unwrap(); x.await; } }",
+            "async fn f(rx: std::sync::mpsc::Receiver<u8>) { loop { let m = rx.recv(); x.await; } }",
+            "use std::process::Command;\nasync fn f() { loop { Command::new(\"ls\").output().unwrap(); x.await; } }",
+            "async fn f() { loop { let b = reqwest::blocking::get(u); x.await; } }",
+            "async fn f() { loop { futures::executor::block_on(g()); x.await; } }",
+            "async fn f() { loop { sock.read(&mut buf); x.await; } }",
+            "async fn f() { loop { std::fs::OpenOptions::new().write(true).open(p).unwrap(); x.await; } }",
+        ] {
+            assert_eq!(lines(src, &c).len(), 1, "{src}");
+        }
+        for src in [
+            "use tokio::fs;\nasync fn f() { loop { fs::read_to_string(p).await; } }",
+            "use tokio::time::sleep;\nasync fn f() { loop { sleep(D).await; } }",
+            "async fn f() { loop { rx.recv().await; } }",
+            "use tokio::process::Command;\nasync fn f() { loop { Command::new(\"ls\").output().await; } }",
+            "fn f() { loop { std::thread::sleep(D); } }",
+            "async fn f() { loop { spawn_blocking(|| std::thread::sleep(D)).await; } }",
+            "async fn f() { loop { tokio::fs::OpenOptions::new().write(true).open(p).await; } }",
+        ] {
+            assert!(lines(src, &c).is_empty(), "{src}");
+        }
+    }
+
+    #[test]
+    fn a_std_guard_held_across_an_await() {
+        let c = Config::default();
+        let mut everywhere = Config::default();
+        everywhere
+            .outside_loops
+            .insert(Rule::BlockingInAsync, Level::Warn);
+        let src = "async fn f() {\n    let g = m.lock().unwrap();\n    g.push(1);\n    x.await;\n}";
+        assert_eq!(lines(src, &everywhere), [2]);
+        assert!(
+            lines(src, &c).is_empty(),
+            "allowed outside loops by default"
+        );
+        for quiet in [
+            "async fn f() { let g = m.lock().unwrap(); g.push(1); drop(g); x.await; }",
+            "async fn f() { let g = m.lock().await; g.push(1); x.await; }",
+            "async fn f() { { let g = m.lock().unwrap(); g.push(1); } x.await; }",
+        ] {
+            assert!(lines(quiet, &everywhere).is_empty(), "{quiet}");
+        }
+    }
+
+    #[test]
+    fn the_fix_is_tokios_equivalent() {
+        let f = check_source(
+            "t.rs",
+            "async fn f() { loop { std::thread::sleep(Duration::from_secs(1)); x.await; } }",
+            &Config::default(),
+        );
+        let fix = &f
+            .iter()
+            .find(|f| f.rule == Rule::BlockingInAsync)
+            .unwrap()
+            .suggestions[0];
+        assert_eq!(
+            fix.edits[0].replacement,
+            "tokio::time::sleep(Duration::from_secs(1)).await"
+        );
+    }
+}

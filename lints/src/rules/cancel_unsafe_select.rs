@@ -1,0 +1,415 @@
+//! ## What it does
+//! Flags a `select!` (tokio's or futures') inside a loop where a branch's future is created
+//! anew on each iteration and is documented as not cancel-safe: when another branch wins, that
+//! future is dropped, and whatever it had already done is lost. It also flags, in a function
+//! under `#[cancellable]`, an `.await` of such a future that the macro interrupts on
+//! cancellation (S25).
+//!
+//! The list below comes from tokio's "Cancel safety" sections, one entry per line; the
+//! configuration's `cancel_unsafe` adds names. A future created outside the loop and polled
+//! as `&mut fut` keeps its progress and is not flagged.
+//!
+//! ## Why is this bad
+//! `select!` drops the futures of the branches that lose. For a cancel-safe future
+//! (`recv()`, `read()`, `sleep()`), nothing is lost: the next iteration starts a new one. For
+//! `read_exact`, the bytes it already read vanish and the stream is out of step; for
+//! `write_all`, nobody knows how much was written; for `send`, the message moved into the
+//! future is gone. These bugs show up only under load, when the other branch (a timer, a
+//! shutdown signal) happens to win in the middle of an operation.
+//!
+//! ## Known problems
+//! - Methods are known by name, without types: a `send` or `lock` of a type whose future is
+//!   cancel-safe is flagged too.
+//! - A future created anew and wrapped (`timeout(d, reader.read_exact(..))`) is flagged, and so
+//!   is a call to an async function of the same file that awaits one; a helper in another file
+//!   is not followed.
+//! - `Mutex::lock`, `Semaphore::acquire` and `Sender::reserve` lose only their place in the
+//!   queue (fairness), not data; they are flagged in `select!` loops, where a busy branch can
+//!   starve them, and not under `#[cancellable]`.
+//!
+//! ## Example
+//! ```rust,ignore
+//! loop {
+//!     tokio::select! {
+//!         r = reader.read_exact(&mut header) => handle(r?, &header).await,
+//!         _ = tick.tick() => send_ping().await,
+//!     }
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust,ignore
+//! // A cancel-safe read into a buffer that lives across iterations (or a framed codec).
+//! let mut framed = FramedRead::new(reader, HeaderCodec);
+//! loop {
+//!     tokio::select! {
+//!         header = framed.next() => handle(header).await,
+//!         _ = tick.tick() => send_ping().await,
+//!     }
+//! }
+//! ```
+
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+
+use super::{Cx, Emit, Node, Rule};
+use crate::analysis::macros;
+use crate::finding::Finding;
+
+/// Not cancel-safe futures: (method or function name, what is lost, whether data is lost).
+const NOT_CANCEL_SAFE: &[(&str, &str, bool)] = &[
+    (
+        "read_exact",
+        "the bytes it already read are lost and the stream is out of step",
+        true,
+    ),
+    ("read_to_end", "the bytes it already read are lost", true),
+    ("read_to_string", "the text it already read is lost", true),
+    (
+        "read_line",
+        "the part of the line it already read is lost",
+        true,
+    ),
+    ("read_until", "the bytes it already read are lost", true),
+    (
+        "read_u16",
+        "a partly read integer is lost and the stream is out of step",
+        true,
+    ),
+    (
+        "read_u32",
+        "a partly read integer is lost and the stream is out of step",
+        true,
+    ),
+    (
+        "read_u64",
+        "a partly read integer is lost and the stream is out of step",
+        true,
+    ),
+    (
+        "read_i32",
+        "a partly read integer is lost and the stream is out of step",
+        true,
+    ),
+    (
+        "read_i64",
+        "a partly read integer is lost and the stream is out of step",
+        true,
+    ),
+    (
+        "write_all",
+        "nobody knows how much of the buffer was written",
+        true,
+    ),
+    (
+        "write_all_buf",
+        "nobody knows how much of the buffer was written",
+        true,
+    ),
+    ("copy", "bytes read but not yet written are lost", true),
+    ("copy_buf", "bytes read but not yet written are lost", true),
+    (
+        "copy_bidirectional",
+        "bytes read but not yet written are lost",
+        true,
+    ),
+    ("send", "the message moved into the future is lost", true),
+    (
+        "send_all",
+        "the items already taken from the stream are lost",
+        true,
+    ),
+    ("feed", "the item moved into the future is lost", true),
+    (
+        "lock",
+        "its place in the lock's queue is lost, so a busy loop can starve it",
+        false,
+    ),
+    (
+        "acquire",
+        "its place in the semaphore's queue is lost",
+        false,
+    ),
+    ("reserve", "its place in the channel's queue is lost", false),
+];
+
+/// The rule's entry point: `select!` invocations in loops, and interrupted awaits.
+pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
+    if !cx.scope.is_async {
+        return None;
+    }
+    match node {
+        Node::Macro(m) if cx.scope.loop_depth > 0 => in_select(cx, m),
+        Node::Await(a) if cx.scope.interrupting && !cx.scope.opted_out => interrupted(cx, a),
+        _ => None,
+    }
+    .map(Emit::Finding)
+}
+
+fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<Finding> {
+    let branches = macros::select_branches(m)?;
+    for b in &branches {
+        if created_outside(&b.future) {
+            continue;
+        }
+        let Some((call, lost)) = first_unsafe_call(cx, &b.future, false) else {
+            continue;
+        };
+        let select = cx.file.span(cx.ctx.range(m.path.span()));
+        return Some(
+            Finding::new(
+                Rule::CancelUnsafeSelect,
+                &cx.file.path,
+                format!("`{call}` is not cancel-safe, and this `select!` drops it when another branch wins"),
+                cx.file.span(cx.ctx.range(b.future.span())),
+            )
+            .label(format!("created anew on every iteration: when it loses, {lost}"))
+            .secondary(select, "in a loop, this `select!` races it against the other branches")
+            .help(format!(
+                "create the future once before the loop (`let fut = ...; tokio::pin!(fut);`) and poll `&mut fut` in the branch, or use a cancel-safe alternative{}",
+                alternative(&call)
+            )),
+        );
+    }
+    None
+}
+
+fn interrupted(cx: &Cx<'_>, a: &syn::ExprAwait) -> Option<Finding> {
+    if is_shield(&a.base) {
+        return None;
+    }
+    let (call, lost) = first_unsafe_call(cx, &a.base, true)?;
+    Some(
+        Finding::new(
+            Rule::CancelUnsafeSelect,
+            &cx.file.path,
+            format!("`#[cancellable]` interrupts this `{call}`, which is not cancel-safe"),
+            cx.file.span(cx.ctx.range(a.span())),
+        )
+        .label(format!("if the task is cancelled while it is pending, {lost}"))
+        .help("mark the statement `#[uninterruptible]` so it runs to the end (its checkpoint before it stays), or use a cancel-safe alternative")
+        .note("see `cancelkit::cancel_safety` for what can be interrupted safely"),
+    )
+}
+
+/// `&mut fut`, `fut`, `fut.as_mut()`: a future made before the loop, which keeps its progress.
+fn created_outside(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Reference(r) => r.mutability.is_some() || created_outside(&r.expr),
+        syn::Expr::Path(_) | syn::Expr::Field(_) => true,
+        syn::Expr::MethodCall(m) if m.method == "as_mut" || m.method == "fuse" => {
+            created_outside(&m.receiver)
+        }
+        syn::Expr::Paren(p) => created_outside(&p.expr),
+        _ => false,
+    }
+}
+
+/// The first not-cancel-safe call in `e` (inside async blocks too: they are dropped with the
+/// branch). `data_only`: skip the fairness-only entries.
+fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, data_only: bool) -> Option<(String, String)> {
+    struct Finder<'c> {
+        extra: &'c [String],
+        helpers: &'c [(String, String)],
+        data_only: bool,
+        found: Option<(String, String)>,
+    }
+    impl Finder<'_> {
+        fn name(&mut self, name: &syn::Ident) {
+            if self.found.is_some() {
+                return;
+            }
+            let name = name.to_string();
+            if let Some((_, lost, data)) = NOT_CANCEL_SAFE.iter().find(|(n, ..)| *n == name)
+                && (*data || !self.data_only)
+            {
+                self.found = Some((name, (*lost).to_string()));
+            } else if self
+                .extra
+                .iter()
+                .any(|x| x.rsplit("::").next() == Some(name.as_str()))
+            {
+                self.found = Some((name, "what it had done is lost".to_string()));
+            } else if let Some((_, inner)) = self.helpers.iter().find(|(h, _)| *h == name) {
+                let lost = NOT_CANCEL_SAFE
+                    .iter()
+                    .find(|(n, ..)| n == inner)
+                    .map_or("what it had done is lost", |(_, l, _)| l);
+                self.found = Some((name, format!("it awaits `{inner}`, and {lost}")));
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            self.name(&m.method);
+            visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            if let syn::Expr::Path(p) = &*c.func
+                && let Some(last) = p.path.segments.last()
+            {
+                self.name(&last.ident);
+            }
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut f = Finder {
+        extra: &cx.config.cancel_unsafe,
+        helpers: &cx.facts.unsafe_helpers,
+        data_only,
+        found: None,
+    };
+    f.visit_expr(e);
+    f.found
+}
+
+/// The async functions and methods of a file that await a future that is not cancel-safe
+/// (outside `shield`): calling one in a `select!` branch loses what it had done, just the same.
+pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, String)> {
+    struct Fns<'c> {
+        config: &'c crate::Config,
+        out: Vec<(String, String)>,
+    }
+    impl Fns<'_> {
+        fn function(&mut self, sig: &syn::Signature, body: &syn::Block) {
+            if sig.asyncness.is_none() {
+                return;
+            }
+            struct Awaits<'c> {
+                config: &'c crate::Config,
+                found: Option<String>,
+            }
+            impl<'ast> Visit<'ast> for Awaits<'_> {
+                fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
+                    if self.found.is_none() && !is_shield(&a.base) {
+                        let name = match &*a.base {
+                            syn::Expr::MethodCall(m) => Some(m.method.to_string()),
+                            syn::Expr::Call(c) => match &*c.func {
+                                syn::Expr::Path(p) => {
+                                    p.path.segments.last().map(|s| s.ident.to_string())
+                                }
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        if let Some(n) = name.filter(|n| {
+                            NOT_CANCEL_SAFE.iter().any(|(x, _, data)| x == n && *data)
+                                || self
+                                    .config
+                                    .cancel_unsafe
+                                    .iter()
+                                    .any(|x| x.rsplit("::").next() == Some(n.as_str()))
+                        }) {
+                            self.found = Some(n);
+                        }
+                    }
+                    visit::visit_expr_await(self, a);
+                }
+                fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+                fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+                fn visit_item(&mut self, _: &'ast syn::Item) {}
+            }
+            let mut a = Awaits {
+                config: self.config,
+                found: None,
+            };
+            a.visit_block(body);
+            if let Some(op) = a.found {
+                self.out.push((sig.ident.to_string(), op));
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Fns<'_> {
+        fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+            self.function(&f.sig, &f.block);
+        }
+        fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+            self.function(&f.sig, &f.block);
+        }
+    }
+    let mut f = Fns {
+        config,
+        out: Vec::new(),
+    };
+    f.visit_file(file);
+    f.out
+}
+
+fn is_shield(e: &syn::Expr) -> bool {
+    matches!(e, syn::Expr::Call(c) if matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "shield")))
+}
+
+fn alternative(call: &str) -> &'static str {
+    match call {
+        "read_exact" | "read_to_end" | "read_to_string" | "read_line" | "read_until" => {
+            " (`read`/`read_buf` into a buffer that lives across iterations, or a `FramedRead`)"
+        }
+        "send" => " (`reserve` first, then `permit.send(msg)` in the handler, which cannot fail)",
+        "write_all" | "write_all_buf" => {
+            " (`write`/`write_buf` and keep track of what was written)"
+        }
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Rule, check_source};
+
+    fn lines(src: &str) -> Vec<usize> {
+        check_source("t.rs", src, &Config::default())
+            .into_iter()
+            .filter(|f| f.rule == Rule::CancelUnsafeSelect)
+            .map(|f| f.primary.span.line_start)
+            .collect()
+    }
+
+    #[test]
+    fn a_read_exact_raced_against_a_timer() {
+        let src = "async fn f() {\n    loop {\n        tokio::select! {\n            r = reader.read_exact(&mut buf) => handle(r),\n            _ = tick.tick() => ping().await,\n        }\n    }\n}";
+        assert_eq!(lines(src), [4]);
+    }
+
+    #[test]
+    fn cancel_safe_branches_and_futures_made_outside_the_loop() {
+        for src in [
+            "async fn f() { loop { tokio::select! { m = rx.recv() => work(m), _ = sleep(d) => break } } }",
+            "async fn f() { let fut = reader.read_exact(&mut buf); tokio::pin!(fut); loop { tokio::select! { r = &mut fut => break, _ = tick.tick() => {} } } }",
+            "async fn f() { tokio::select! { r = reader.read_exact(&mut buf) => {}, _ = sleep(d) => {} } }",
+            "async fn f() { loop { tokio::select! { biased; _ = token.cancelled() => break, Some(m) = rx.recv(), if open => work(m), else => break } } }",
+            // Not tokio's `select!`: does not parse as one.
+            "async fn f() { loop { select!(a, b, c); x.await; } }",
+        ] {
+            assert!(lines(src).is_empty(), "{src}");
+        }
+    }
+
+    #[test]
+    fn a_helper_of_the_same_file_that_awaits_read_exact() {
+        let src = "async fn read_frame(r: &mut R) -> io::Result<Vec<u8>> { r.read_exact(&mut b).await?; Ok(b) }\nasync fn f() { loop { tokio::select! { m = read_frame(&mut r) => {}, _ = tick.tick() => {} } } }";
+        assert_eq!(lines(src), [2]);
+    }
+
+    #[test]
+    fn unusual_select_syntax_is_understood() {
+        let src = "async fn f() { loop { tokio::select! { biased; Some(x) = stream.next(), if ok => {}, r = tx.send(item) => {}, else => break, } } }";
+        assert_eq!(lines(src).len(), 1);
+        let src = "async fn f() { loop { futures::select! { x = a.next() => {}, y = b.send(v).fuse() => {}, complete => break, } } }";
+        assert_eq!(lines(src).len(), 1);
+    }
+
+    #[test]
+    fn cancellable_interrupts_an_await_that_is_not_cancel_safe() {
+        let src = "#[cancellable]\nasync fn f() -> io::Result<()> {\n    stream.write_all(&buf).await?;\n    Ok(())\n}";
+        assert_eq!(lines(src), [3]);
+        for quiet in [
+            "#[cancellable(interrupt = false)]\nasync fn f() -> io::Result<()> { stream.write_all(&buf).await?; Ok(()) }",
+            "#[cancellable]\nasync fn f() -> io::Result<()> { #[uninterruptible] stream.write_all(&buf).await?; Ok(()) }",
+            "#[cancellable]\nasync fn f() -> io::Result<()> { cancelkit::shield(stream.write_all(&buf)).await?; Ok(()) }",
+            "#[cancellable]\nasync fn f() -> R { m.lock().await.push(1); Ok(()) }",
+        ] {
+            assert!(lines(quiet).is_empty(), "{quiet}");
+        }
+    }
+}

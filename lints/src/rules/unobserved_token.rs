@@ -1,0 +1,233 @@
+//! ## What it does
+//! Flags a loop in async code that has a cancellation token in scope and, on some path through
+//! an iteration, never consults it. The token can be a parameter, a `let`, a field reached
+//! through `self`, or one captured from the enclosing function; it is recognised by the type
+//! written for it (tokio-util's `CancellationToken`, cancelkit's `CancelToken`, through `&`,
+//! `Arc`, `Rc`, `Box` or `Option`, and the names configured under `token_types`), or by how
+//! it was made (`CancellationToken::new()`, `token.child_token()`, `token.clone()`).
+//!
+//! Consulting means naming the token on the path: `token.is_cancelled()`,
+//! `token.cancelled()` (also as a `select!` branch), `run_until_cancelled`, passing it on to a
+//! callee, cloning it into a child. A method called on `self` counts when the token is a field
+//! (the callee may consult it), unless it is a method of the same `impl` that never names the
+//! field. Only loops that await somewhere are looked at: a loop that
+//! never awaits is `uncancellable_loop`'s.
+//!
+//! ## Why is this bad
+//! The token is how the caller asks this code to stop: graceful shutdown cancels it and waits.
+//! A loop that awaits a channel, a socket or a timer but never looks at the token keeps going
+//! after the cancel, so the shutdown waits until its grace period runs out, or forever. This
+//! is the shape behind most "graceful shutdown hangs" reports.
+//!
+//! ## Known problems
+//! - Tokens are recognised by the type written in the code; a token behind a type alias or
+//!   returned by a function without an annotated `let` is not seen (add the type name to
+//!   `token_types`).
+//! - A loop that ends on its own when the token fires, because its channel's sender is dropped
+//!   by the same shutdown, is reported; if that is the design, allow the rule on that loop with
+//!   a comment saying so.
+//! - Any mention of the token counts as consulting it, even one that does not (`drop(token)`).
+//!
+//! ## Example
+//! ```rust,ignore
+//! async fn worker(token: CancellationToken, mut rx: Receiver<Job>) {
+//!     while let Some(job) = rx.recv().await {
+//!         run(job).await;
+//!     }
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust,ignore
+//! async fn worker(token: CancellationToken, mut rx: Receiver<Job>) {
+//!     while let Some(Some(job)) = token.run_until_cancelled(rx.recv()).await {
+//!         run(job).await;
+//!     }
+//! }
+//! ```
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use super::{Cx, Emit, Node, Rule};
+use crate::analysis::flow::{self, Consults, Ctx, LoopRef};
+use crate::finding::{Applicability, Edit, Finding, Suggestion};
+
+/// The rule's entry point: loops in async code with a token in scope.
+pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
+    let Node::Loop(lp) = node else { return None };
+    let tokens = &cx.scope.tokens;
+    if !cx.scope.is_async || tokens.is_empty() || !awaits(lp) {
+        return None;
+    }
+    let ctx = Ctx {
+        consults: Some(Consults {
+            tokens,
+            quiet_self_methods: &cx.scope.quiet_self_methods,
+        }),
+        facts: false,
+        ..cx.ctx
+    };
+    let back_edge = flow::analyse_loop(ctx, lp);
+    if !back_edge.is_unchecked() {
+        return None;
+    }
+    let token = &tokens[tokens.len() - 1].name;
+    let (kind, head) = match lp {
+        LoopRef::Loop(l) => ("loop", cx.ctx.range(l.loop_token.span)),
+        LoopRef::While(l) => (
+            "while",
+            cx.ctx.range(l.while_token.span).start..cx.ctx.range(l.cond.span()).end,
+        ),
+        LoopRef::For(l) => (
+            "for",
+            cx.ctx.range(l.for_token.span).start..cx.ctx.range(l.expr.span()).end,
+        ),
+    };
+    let never = back_edge.paths.iter().all(|p| p.witness.is_none());
+    let mut f = Finding::new(
+        Rule::UnobservedToken,
+        &cx.file.path,
+        format!("this `{kind}` does not consult `{token}`, so cancelling it does not stop the loop"),
+        cx.file.span(head),
+    )
+    .label(if never {
+        format!("nothing in this loop looks at `{token}`")
+    } else {
+        format!("this loop can repeat without looking at `{token}`")
+    })
+    .note(format!(
+        "`{token}` is how the caller asks this code to stop; a loop that only awaits other things keeps going after the cancel, and a graceful shutdown waits for it"
+    ));
+    for p in &back_edge.paths {
+        if let Some(w) = &p.witness {
+            f = f.secondary(
+                cx.file.span(w.range.clone()),
+                w.label
+                    .replace("observe cancellation", &format!("consult `{token}`")),
+            );
+            break;
+        }
+    }
+    match run_until_cancelled(cx, lp, token) {
+        Some(s) => f = f.suggestion(s),
+        None => {
+            f = f.help(format!(
+                "race the loop's await against the token: `tokio::select! {{ _ = {token}.cancelled() => break, x = ... => ... }}`, or wrap it: `{token}.run_until_cancelled(fut).await` (`None` when cancelled)"
+            ));
+        }
+    }
+    Some(Emit::Finding(f))
+}
+
+/// Whether the loop awaits anywhere (outside closures and async blocks).
+fn awaits(lp: LoopRef<'_>) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {
+            self.0 = true;
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let awaiting = m
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "select" || s.ident == "join");
+            if awaiting || crate::analysis::macros::tokens_await(&m.tokens) {
+                self.0 = true;
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut f = Finder(false);
+    if let LoopRef::While(w) = lp {
+        f.visit_expr(&w.cond);
+    }
+    f.visit_block(lp.body());
+    f.0
+}
+
+/// `while let P = E.await` → `while let Some(P) = token.run_until_cancelled(E).await`.
+fn run_until_cancelled(cx: &Cx<'_>, lp: LoopRef<'_>, token: &str) -> Option<Suggestion> {
+    let LoopRef::While(w) = lp else { return None };
+    let syn::Expr::Let(l) = &*w.cond else {
+        return None;
+    };
+    let syn::Expr::Await(a) = &*l.expr else {
+        return None;
+    };
+    let text = &cx.file.text;
+    let pat = text.get(cx.ctx.range(l.pat.span()))?;
+    let fut = text.get(cx.ctx.range(a.base.span()))?;
+    let cond = cx.ctx.range(w.cond.span());
+    Some(Suggestion {
+        message: format!("stop waiting when `{token}` is cancelled"),
+        edits: vec![Edit {
+            span: cx.file.span(cond),
+            replacement: format!("let Some({pat}) = {token}.run_until_cancelled({fut}).await"),
+        }],
+        applicability: Applicability::MaybeIncorrect,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, Rule, check_source};
+
+    fn lines(src: &str) -> Vec<usize> {
+        check_source("t.rs", src, &Config::default())
+            .into_iter()
+            .filter(|f| f.rule == Rule::UnobservedToken)
+            .map(|f| f.primary.span.line_start)
+            .collect()
+    }
+
+    #[test]
+    fn a_worker_that_ignores_its_token() {
+        let src = "async fn worker(token: CancellationToken, mut rx: Receiver<Job>) {\n    while let Some(job) = rx.recv().await {\n        run(job).await;\n    }\n}";
+        assert_eq!(lines(src), [2]);
+        let f = check_source("t.rs", src, &Config::default());
+        let fix = &f
+            .iter()
+            .find(|f| f.rule == Rule::UnobservedToken)
+            .unwrap()
+            .suggestions[0];
+        assert_eq!(
+            fix.edits[0].replacement,
+            "let Some(Some(job)) = token.run_until_cancelled(rx.recv()).await"
+        );
+    }
+
+    #[test]
+    fn consulting_the_token_on_every_path() {
+        for src in [
+            "async fn f(token: CancellationToken) { loop { tokio::select! { _ = token.cancelled() => break, m = rx.recv() => work(m).await } } }",
+            "async fn f(token: CancellationToken) { while !token.is_cancelled() { work().await; } }",
+            "async fn f(token: &CancellationToken) { loop { child(token.child_token()).await; } }",
+            "async fn f(token: Arc<CancelToken>) { loop { step(&token).await; } }",
+            "struct W { stop: CancellationToken }\nimpl W { async fn run(&self) { loop { self.step().await; } } }",
+            "async fn f(t: CancellationToken) { let c = t.child_token(); loop { if c.is_cancelled() { break } x.await; } }",
+            // No await: `uncancellable_loop`'s business.
+            "async fn f(token: CancellationToken) { loop { work(); } }",
+            // No token in scope.
+            "async fn f(token: u32) { loop { work().await; } }",
+        ] {
+            assert!(lines(src).is_empty(), "{src}");
+        }
+    }
+
+    #[test]
+    fn tokens_from_lets_fields_and_captures_and_partial_paths() {
+        for src in [
+            "async fn f() { let token = CancellationToken::new(); loop { x.await; } }",
+            "struct W { token: CancellationToken }\nimpl W { async fn run(&self, rx: Rx) { loop { rx.recv().await; } } }",
+            "struct W { token: CancellationToken }\nimpl W { async fn run(&self) { loop { sleep(d).await; self.retry().await; } } async fn retry(&self) {} }",
+            "fn f(token: CancellationToken) { spawn(async move { loop { rx.recv().await; } }); }",
+            "async fn f(token: CancellationToken) { loop { if x { token.cancelled().await; } else { y.await; } } }",
+        ] {
+            assert_eq!(lines(src).len(), 1, "{src}");
+        }
+    }
+}
