@@ -73,6 +73,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 self_tokens: Vec::new(),
                 quiet_self_methods: Vec::new(),
                 future_position: false,
+                spawning: false,
                 facts: rules::FileFacts::of(&ast, config),
                 out: &mut out,
             };
@@ -130,6 +131,8 @@ struct FileVisitor<'a, 'o> {
     quiet_self_methods: Vec<String>,
     /// The expression about to be visited is in a future's position (see `visit_expr`).
     future_position: bool,
+    /// The expression about to be visited is handed to a `spawn` (a task of its own).
+    spawning: bool,
     /// What the rules computed over the whole file.
     facts: rules::FileFacts,
     out: &'a mut FileResult,
@@ -194,8 +197,8 @@ impl FileVisitor<'_, '_> {
             .filter(|&r| self.suppressions.allows(self.file, first, head, r))
             .chain(self.scope().allowed.iter().copied())
             .collect();
-        let mut tokens = self.scope().tokens.clone();
-        tokens.extend(token_vars::params(sig, self.token_types()));
+        // A function's tokens are its own: an item inside another function captures nothing.
+        let mut tokens = token_vars::params(sig, self.token_types());
         if sig.receiver().is_some() {
             tokens.extend(self.self_tokens.iter().cloned());
         }
@@ -216,11 +219,22 @@ impl FileVisitor<'_, '_> {
         self.with_scope(scope, |v| v.visit_block(body));
     }
 
-    fn nested_scope(&self, is_async: bool) -> Scope {
+    /// The scope of a closure or an async block. `spawned`: it is handed to a `spawn`, so it
+    /// runs as a task of its own, and a token it captures is what stops it.
+    fn nested_scope(&self, is_async: bool, spawned: bool) -> Scope {
+        let tokens = self
+            .scope()
+            .tokens
+            .iter()
+            .map(|t| TokenVar {
+                own: t.own && !spawned,
+                ..t.clone()
+            })
+            .collect();
         Scope {
             is_async,
             allowed: self.scope().allowed.clone(),
-            tokens: self.scope().tokens.clone(),
+            tokens,
             quiet_self_methods: self.scope().quiet_self_methods.clone(),
             ..Scope::default()
         }
@@ -358,12 +372,14 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     }
 
     fn visit_expr_closure(&mut self, i: &'ast syn::ExprClosure) {
-        let scope = self.nested_scope(i.asyncness.is_some());
+        let spawned = std::mem::take(&mut self.spawning);
+        let scope = self.nested_scope(i.asyncness.is_some(), spawned);
         self.with_scope(scope, |v| visit::visit_expr_closure(v, i));
     }
 
     fn visit_expr_async(&mut self, i: &'ast syn::ExprAsync) {
-        let scope = self.nested_scope(true);
+        let spawned = std::mem::take(&mut self.spawning);
+        let scope = self.nested_scope(true, spawned);
         self.with_scope(scope, |v| visit::visit_expr_async(v, i));
     }
 
@@ -392,12 +408,12 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     }
 
     fn visit_item_const(&mut self, i: &'ast syn::ItemConst) {
-        let scope = self.nested_scope(false);
+        let scope = self.nested_scope(false, false);
         self.with_scope(scope, |v| visit::visit_item_const(v, i));
     }
 
     fn visit_item_static(&mut self, i: &'ast syn::ItemStatic) {
-        let scope = self.nested_scope(false);
+        let scope = self.nested_scope(false, false);
         self.with_scope(scope, |v| visit::visit_item_static(v, i));
     }
 
@@ -445,19 +461,25 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
             syn::Expr::Call(c) => {
                 self.rules(Node::Call(c), None);
                 self.visit_expr(&c.func);
+                let spawn = matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| is_spawn(&s.ident)));
                 for a in &c.args {
                     self.future_position = true;
+                    self.spawning = spawn;
                     self.visit_expr(a);
                 }
+                self.spawning = false;
             }
             syn::Expr::MethodCall(m) => {
                 self.rules(Node::MethodCall(m, as_future), None);
                 self.future_position = is_future_adapter(&m.method);
                 self.visit_expr(&m.receiver);
+                let spawn = is_spawn(&m.method);
                 for a in &m.args {
                     self.future_position = true;
+                    self.spawning = spawn;
                     self.visit_expr(a);
                 }
+                self.spawning = false;
             }
             syn::Expr::Await(a) => {
                 self.rules(Node::Await(a), None);
@@ -552,6 +574,22 @@ fn stmt_marked(stmt: &syn::Stmt) -> bool {
         },
     };
     has_attr(attrs, "uninterruptible")
+}
+
+/// `spawn`, `spawn_local`, `spawn_blocking`, `spawn_on`...: the argument runs as a task.
+fn is_spawn(name: &syn::Ident) -> bool {
+    [
+        "spawn",
+        "spawn_local",
+        "spawn_blocking",
+        "spawn_on",
+        "spawn_local_on",
+        "spawn_pinned",
+        "spawn_with_handle",
+        "spawn_detached",
+    ]
+    .iter()
+    .any(|s| name == s)
 }
 
 /// Methods whose receiver is a future (futures' and tokio's adapters).

@@ -213,6 +213,12 @@ fn json_output_is_cargo_compiler_messages() {
     assert_eq!(m["target"]["name"], "demo");
     let d = &m["message"];
     assert_eq!(d["code"]["code"], "cancelkit::uncancellable_loop");
+    // Like rustc's `--explain` text for an error code.
+    assert!(
+        d["code"]["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("## What it does") && e.contains("## Known problems"))
+    );
     assert_eq!(d["spans"][0]["is_primary"], true);
     assert_eq!(d["spans"][0]["line_start"], 2);
     assert_eq!(d["spans"][0]["column_start"], 5);
@@ -442,4 +448,46 @@ fn rust_analyzer_flags_and_unknown_flags_keep_the_diagnostics_coming() {
         "the checker's finding is there: {stdout}"
     );
     assert!(stdout.contains("\"reason\":\"build-finished\""), "{stdout}");
+}
+
+#[test]
+fn explain_prints_a_rules_documentation() {
+    for rule in [
+        "uncancellable_loop",
+        "cancelkit::unobserved_token",
+        "cancel_unsafe_select",
+        "blocking_in_async",
+        "unshielded_cleanup",
+        "swallowed_cancellation",
+    ] {
+        let out = bin()
+            .args(["cancelkit", "explain", rule])
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).expect("utf-8");
+        for section in [
+            "## What it does",
+            "## Why is this bad",
+            "## Known problems",
+            "## Example",
+            "## Use instead",
+        ] {
+            assert!(text.contains(section), "{rule}: no {section}:\n{text}");
+        }
+        assert!(
+            !text.contains("//!"),
+            "{rule}: comment markers left in:\n{text}"
+        );
+    }
+    let err = bin()
+        .args(["cancelkit", "explain", "no_such_rule"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&err).contains("known rules"));
 }

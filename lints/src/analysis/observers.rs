@@ -18,7 +18,7 @@ use super::macros;
 use super::names;
 
 /// Methods that block the calling thread unless their result is awaited (`std::sync::mpsc`'s
-/// and crossbeam's `recv`, `Condvar::wait`, tokio's `blocking_*`, `Handle::block_on`).
+/// and crossbeam's `recv`, `Condvar::wait`, `Handle::block_on`).
 const BLOCKING_METHODS: &[&str] = &[
     "recv",
     "recv_timeout",
@@ -44,6 +44,15 @@ const BLOCKING_READS: &[&str] = &[
 /// What sockets and streams are called.
 const STREAM_NAMES: &[&str] = &[
     "sock", "stream", "tcp", "tls", "conn", "listener", "pipe", "stdin",
+];
+/// tokio's methods for code outside the runtime.
+const BLOCKING_TOKIO: &[&str] = &[
+    "blocking_recv",
+    "blocking_recv_many",
+    "blocking_send",
+    "blocking_lock",
+    "blocking_read",
+    "blocking_write",
 ];
 /// Functions of `std::thread` (and `std::hint`) that block or spin the thread.
 const BLOCKING_THREAD_FNS: &[&str] = &["sleep", "yield_now", "park", "park_timeout", "spin_loop"];
@@ -187,14 +196,19 @@ impl Observers {
             return CallKind::Aware;
         }
         if !awaited {
-            let name = method.to_string();
-            if BLOCKING_METHODS.contains(&name.as_str()) || name.starts_with("blocking_") {
-                return CallKind::Blocking;
-            }
-            if BLOCKING_READS.contains(&name.as_str())
-                && (receiver_name_contains(receiver, STREAM_NAMES)
-                    || args.iter().any(|a| receiver_name_contains(a, STREAM_NAMES)))
-            {
+            let blocking = BLOCKING_METHODS.iter().any(|m| method == m)
+                || BLOCKING_TOKIO.iter().any(|m| method == m);
+            // `accept()` takes nothing, a read takes the buffer to fill (a lock's `read()` does
+            // not); quinn's `Incoming::accept()` only hands out a `Connecting`.
+            let read = if method == "accept" {
+                receiver_name_contains(receiver, &["listener"])
+            } else {
+                BLOCKING_READS.iter().any(|m| method == m)
+                    && !args.is_empty()
+                    && (receiver_name_contains(receiver, STREAM_NAMES)
+                        || args.iter().any(|a| receiver_name_contains(a, STREAM_NAMES)))
+            };
+            if blocking || read {
                 return CallKind::Blocking;
             }
         }

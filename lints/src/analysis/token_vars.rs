@@ -13,6 +13,9 @@ pub(crate) struct TokenVar {
     /// cancelkit's `CancelToken` (its cancellation is the task's, which makes cancelkit's own
     /// operations fail); otherwise tokio-util's or a configured type.
     pub(crate) cancelkit: bool,
+    /// Made here (`CancellationToken::new()`): the function holds it to cancel others, it is
+    /// not its own stop signal. A token captured by a closure or an async block is received.
+    pub(crate) own: bool,
 }
 
 /// What decides whether a type is a token: the configured names, and the file's imports
@@ -102,6 +105,7 @@ pub(crate) fn params(sig: &syn::Signature, types: Types<'_>) -> Vec<TokenVar> {
                 syn::Pat::Ident(i) => token_type(&t.ty, types).map(|cancelkit| TokenVar {
                     name: i.ident.to_string(),
                     cancelkit,
+                    own: false,
                 }),
                 _ => None,
             },
@@ -119,19 +123,21 @@ pub(crate) fn local(l: &syn::Local, known: &[TokenVar], types: Types<'_>) -> Opt
     let syn::Pat::Ident(ident) = pat else {
         return None;
     };
-    let cancelkit = match ty.and_then(|t| token_type(t, types)) {
-        Some(c) => c,
+    let (cancelkit, own) = match ty.and_then(|t| token_type(t, types)) {
+        Some(c) => (c, false),
         None => made_from(&l.init.as_ref()?.expr, known)?,
     };
     Some(TokenVar {
         name: ident.ident.to_string(),
         cancelkit,
+        own,
     })
 }
 
-/// `CancellationToken::new()`, `CancelToken::new()`, `t.child_token()`, `t.clone()` of a known
-/// token `t` (looking through `?` and `.unwrap()`).
-fn made_from(e: &syn::Expr, known: &[TokenVar]) -> Option<bool> {
+/// `CancellationToken::new()`, `CancelToken::new()` (a token of its own), `t.child_token()`,
+/// `t.clone()` of a known token `t` (as `t` is), looking through `?` and `.unwrap()`. Returns
+/// (cancelkit's, made here).
+fn made_from(e: &syn::Expr, known: &[TokenVar]) -> Option<(bool, bool)> {
     match e {
         syn::Expr::Call(c) => {
             let syn::Expr::Path(p) = &*c.func else {
@@ -144,9 +150,11 @@ fn made_from(e: &syn::Expr, known: &[TokenVar]) -> Option<bool> {
                 .map(|s| s.ident.to_string())
                 .collect();
             match segs.as_slice() {
-                [.., ty, f] if ty == "CancelToken" && (f == "new" || f == "default") => Some(true),
+                [.., ty, f] if ty == "CancelToken" && (f == "new" || f == "default") => {
+                    Some((true, true))
+                }
                 [.., ty, f] if ty == "CancellationToken" && (f == "new" || f == "default") => {
-                    Some(false)
+                    Some((false, true))
                 }
                 _ => None,
             }
@@ -158,7 +166,10 @@ fn made_from(e: &syn::Expr, known: &[TokenVar]) -> Option<bool> {
             ) =>
         {
             let root = crate::analysis::roots::root_of(&m.receiver)?;
-            known.iter().find(|t| t.name == root).map(|t| t.cancelkit)
+            known
+                .iter()
+                .find(|t| t.name == root)
+                .map(|t| (t.cancelkit, t.own))
         }
         syn::Expr::MethodCall(m)
             if matches!(m.method.to_string().as_str(), "unwrap" | "expect") =>
@@ -191,6 +202,7 @@ pub(crate) fn struct_fields(
                     token_type(&f.ty, self.types).map(|cancelkit| TokenVar {
                         name: format!("self.{name}"),
                         cancelkit,
+                        own: false,
                     })
                 })
                 .collect();

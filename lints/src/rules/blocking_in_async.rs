@@ -93,11 +93,45 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
     .map(Emit::Finding)
 }
 
+/// Last segments of the calls `call` looks at (any `std::fs` function, and the rest below):
+/// most calls are none of these, and are not resolved at all.
+fn may_block(name: &syn::Ident) -> bool {
+    TOKIO_FS.iter().any(|n| name == n)
+        || [
+            "sleep",
+            "park",
+            "park_timeout",
+            "connect",
+            "connect_timeout",
+            "block_on",
+            "open",
+            "create",
+            "create_new",
+            "open_buffered",
+            "create_buffered",
+            "read_dir",
+            "exists",
+            "get",
+            "post",
+            "put",
+            "delete",
+            "patch",
+            "head",
+            "new",
+            "builder",
+        ]
+        .iter()
+        .any(|n| name == n)
+}
+
 fn call(cx: &Cx<'_>, c: &syn::ExprCall) -> Option<Finding> {
     let syn::Expr::Path(p) = &*c.func else {
         return None;
     };
     let last = p.path.segments.last()?;
+    if cx.config.blocking.is_empty() && !may_block(&last.ident) {
+        return None;
+    }
     let segs = cx
         .ctx
         .names
@@ -167,14 +201,19 @@ fn call(cx: &Cx<'_>, c: &syn::ExprCall) -> Option<Finding> {
 }
 
 fn method_call(cx: &Cx<'_>, m: &syn::ExprMethodCall) -> Option<Finding> {
-    let name = m.method.to_string();
+    let method = &m.method;
+    let maybe = ["output", "status", "open"].iter().any(|n| method == n);
     let args: Vec<&syn::Expr> = m.args.iter().collect();
-    let what = if cx
+    let blocking = cx
         .ctx
         .observers
-        .classify_method(&m.method, &m.receiver, &args, false)
-        == CallKind::Blocking
-    {
+        .classify_method(method, &m.receiver, &args, false)
+        == CallKind::Blocking;
+    if !blocking && !maybe {
+        return None;
+    }
+    let name = method.to_string();
+    let what = if blocking {
         match name.as_str() {
             "recv" | "recv_timeout" | "recv_deadline" => {
                 "waits for a message on the executor thread"

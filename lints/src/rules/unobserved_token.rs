@@ -27,6 +27,11 @@
 //!   by the same shutdown, is reported; if that is the design, allow the rule on that loop with
 //!   a comment saying so.
 //! - Any mention of the token counts as consulting it, even one that does not (`drop(token)`).
+//! - A token meant for something else (one that only stops a reload, or a child task) is
+//!   taken for the loop's stop signal when the loop can see it.
+//! - Event waits are known by name: an await of your own function that waits for a message is
+//!   not seen as one, and a `for` loop over slow work (probing every host of a list) is not
+//!   looked at.
 //!
 //! ## Example
 //! ```rust,ignore
@@ -51,15 +56,22 @@ use syn::visit::Visit;
 
 use super::{Cx, Emit, Node, Rule};
 use crate::analysis::flow::{self, Consults, Ctx, LoopRef};
+use crate::analysis::token_vars::TokenVar;
 use crate::finding::{Applicability, Edit, Finding, Suggestion};
 
 /// The rule's entry point: loops in async code with a token in scope.
 pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
     let Node::Loop(lp) = node else { return None };
-    let tokens = &cx.scope.tokens;
-    if !cx.scope.is_async || tokens.is_empty() || !awaits(lp) {
+    // A token made here is for cancelling others; the loop's stop signal is one it received.
+    let tokens: Vec<TokenVar> = cx.scope.tokens.iter().filter(|t| !t.own).cloned().collect();
+    if !cx.scope.is_async
+        || tokens.is_empty()
+        || matches!(lp, LoopRef::For(_))
+        || !waits_for_events(lp)
+    {
         return None;
     }
+    let tokens = &tokens;
     let ctx = Ctx {
         consults: Some(Consults {
             tokens,
@@ -120,20 +132,72 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
     Some(Emit::Finding(f))
 }
 
-/// Whether the loop awaits anywhere (outside closures and async blocks).
-fn awaits(lp: LoopRef<'_>) -> bool {
+/// Awaits that wait for something from outside: a message, a connection, a tick, a timer, a
+/// stream's next item, a change. A loop that awaits one of these can wait forever; one that
+/// only awaits its own finite work ends by itself.
+const EVENT_WAITS: &[&str] = &[
+    "recv",
+    "recv_many",
+    "recv_async",
+    "recv_from",
+    "accept",
+    "tick",
+    "sleep",
+    "sleep_until",
+    "next",
+    "try_next",
+    "changed",
+    "notified",
+    "wait_for",
+    "readable",
+    "writable",
+    "read",
+    "read_buf",
+    "read_line",
+    "listen",
+    "subscribe",
+    "delay_for",
+];
+
+/// Whether the loop awaits an event (outside closures and async blocks): an await whose call
+/// is one of [`EVENT_WAITS`], or a `select!`/`join!` that races one.
+fn waits_for_events(lp: LoopRef<'_>) -> bool {
     struct Finder(bool);
+    fn event(e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::MethodCall(m) => {
+                EVENT_WAITS.iter().any(|w| m.method == w) || event(&m.receiver)
+            }
+            syn::Expr::Call(c) => {
+                matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| EVENT_WAITS.iter().any(|w| s.ident == w)))
+                    || c.args.iter().any(event)
+            }
+            syn::Expr::Paren(p) => event(&p.expr),
+            syn::Expr::Reference(r) => event(&r.expr),
+            _ => false,
+        }
+    }
+    fn mentions_event(tokens: &proc_macro2::TokenStream) -> bool {
+        tokens.clone().into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Ident(i) => EVENT_WAITS.iter().any(|w| i == w),
+            proc_macro2::TokenTree::Group(g) => mentions_event(&g.stream()),
+            _ => false,
+        })
+    }
     impl<'ast> Visit<'ast> for Finder {
-        fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {
-            self.0 = true;
+        fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
+            if event(&a.base) {
+                self.0 = true;
+            }
+            syn::visit::visit_expr_await(self, a);
         }
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            let awaiting = m
-                .path
-                .segments
-                .last()
-                .is_some_and(|s| s.ident == "select" || s.ident == "join");
-            if awaiting || crate::analysis::macros::tokens_await(&m.tokens) {
+            let racing = m.path.segments.last().is_some_and(|s| {
+                s.ident == "select" || s.ident == "join" || s.ident == "select_biased"
+            });
+            if (racing || crate::analysis::macros::tokens_await(&m.tokens))
+                && mentions_event(&m.tokens)
+            {
                 self.0 = true;
             }
         }
@@ -212,7 +276,14 @@ mod tests {
             // No await: `uncancellable_loop`'s business.
             "async fn f(token: CancellationToken) { loop { work(); } }",
             // No token in scope.
-            "async fn f(token: u32) { loop { work().await; } }",
+            "async fn f(token: u32) { loop { rx.recv().await; } }",
+            // Finite work, no event waits: ends by itself.
+            "async fn f(token: CancellationToken) { loop { let Some(b) = next_batch().await else { break }; store(b).await; } }",
+            // A token made here is for cancelling others.
+            "async fn f() { let token = CancellationToken::new(); spawn_child(token.clone()); loop { rx.recv().await; } }",
+            "async fn f() { let token = CancellationToken::new(); timeout(d, async { loop { sleep(d).await; } }).await; }",
+            // `for` loops are bounded by what they iterate.
+            "async fn f(token: CancellationToken) { for h in hosts { probe(h).await; } }",
         ] {
             assert!(lines(src).is_empty(), "{src}");
         }
@@ -221,11 +292,12 @@ mod tests {
     #[test]
     fn tokens_from_lets_fields_and_captures_and_partial_paths() {
         for src in [
-            "async fn f() { let token = CancellationToken::new(); loop { x.await; } }",
+            "async fn f(t: CancellationToken) { let token = t.child_token(); loop { interval.tick().await; } }",
             "struct W { token: CancellationToken }\nimpl W { async fn run(&self, rx: Rx) { loop { rx.recv().await; } } }",
             "struct W { token: CancellationToken }\nimpl W { async fn run(&self) { loop { sleep(d).await; self.retry().await; } } async fn retry(&self) {} }",
             "fn f(token: CancellationToken) { spawn(async move { loop { rx.recv().await; } }); }",
-            "async fn f(token: CancellationToken) { loop { if x { token.cancelled().await; } else { y.await; } } }",
+            "fn f() { let token = CancellationToken::new(); spawn(async move { loop { listener.accept().await; } }); }",
+            "async fn f(token: CancellationToken) { loop { if x { token.cancelled().await; } else { rx.recv().await; } } }",
         ] {
             assert_eq!(lines(src).len(), 1, "{src}");
         }
