@@ -9,6 +9,7 @@ use crate::analysis::flow::{self, Ctx, LoopRef};
 use crate::analysis::has_attr;
 use crate::analysis::imports::Imports;
 use crate::analysis::observers::{FileNames, Observers};
+use crate::analysis::outcomes;
 use crate::analysis::summaries::Symbols;
 use crate::analysis::suppress::Suppressions;
 use crate::analysis::token_vars::{self, TokenVar};
@@ -74,6 +75,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 quiet_self_methods: Vec::new(),
                 future_position: false,
                 spawning: false,
+                racing: false,
                 facts: rules::FileFacts::of(&ast, config),
                 out: &mut out,
             };
@@ -133,6 +135,8 @@ struct FileVisitor<'a, 'o> {
     future_position: bool,
     /// The expression about to be visited is handed to a `spawn` (a task of its own).
     spawning: bool,
+    /// ... or to something that bounds it from outside (`timeout`, `run_until_cancelled`).
+    racing: bool,
     /// What the rules computed over the whole file.
     facts: rules::FileFacts,
     out: &'a mut FileResult,
@@ -219,13 +223,28 @@ impl FileVisitor<'_, '_> {
         self.with_scope(scope, |v| v.visit_block(body));
     }
 
-    /// The scope of a closure or an async block. `spawned`: it is handed to a `spawn`, so it
-    /// runs as a task of its own, and a token it captures is what stops it.
-    fn nested_scope(&self, is_async: bool, spawned: bool) -> Scope {
-        let tokens = self
-            .scope()
-            .tokens
+    /// The scope of a closure or an async block (`body`). `spawned`: it is handed to a
+    /// `spawn`, so it runs as a task of its own: a token the function made and the task
+    /// captures (names) is what stops the task; one it does not name is not its concern.
+    fn nested_scope(&self, is_async: bool, spawned: bool, body: &dyn quote::ToTokens) -> Scope {
+        let outer = &self.scope().tokens;
+        let captured: Vec<String> = if spawned && outer.iter().any(|t| t.own) {
+            let tokens = body.to_token_stream();
+            outer
+                .iter()
+                .filter(|t| t.own)
+                .filter(|t| {
+                    let name = t.name.strip_prefix("self.").unwrap_or(&t.name).to_string();
+                    crate::analysis::roots::mentioned(&tokens, &[name])
+                })
+                .map(|t| t.name.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let tokens = outer
             .iter()
+            .filter(|t| !(spawned && t.own) || captured.contains(&t.name))
             .map(|t| TokenVar {
                 own: t.own && !spawned,
                 ..t.clone()
@@ -373,13 +392,17 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
 
     fn visit_expr_closure(&mut self, i: &'ast syn::ExprClosure) {
         let spawned = std::mem::take(&mut self.spawning);
-        let scope = self.nested_scope(i.asyncness.is_some(), spawned);
+        let raced = std::mem::take(&mut self.racing);
+        let mut scope = self.nested_scope(i.asyncness.is_some(), spawned, &i.body);
+        scope.raced = raced;
         self.with_scope(scope, |v| visit::visit_expr_closure(v, i));
     }
 
     fn visit_expr_async(&mut self, i: &'ast syn::ExprAsync) {
         let spawned = std::mem::take(&mut self.spawning);
-        let scope = self.nested_scope(true, spawned);
+        let raced = std::mem::take(&mut self.racing);
+        let mut scope = self.nested_scope(true, spawned, &i.block);
+        scope.raced = raced;
         self.with_scope(scope, |v| visit::visit_expr_async(v, i));
     }
 
@@ -408,12 +431,12 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     }
 
     fn visit_item_const(&mut self, i: &'ast syn::ItemConst) {
-        let scope = self.nested_scope(false, false);
+        let scope = self.nested_scope(false, false, &i.expr);
         self.with_scope(scope, |v| visit::visit_item_const(v, i));
     }
 
     fn visit_item_static(&mut self, i: &'ast syn::ItemStatic) {
-        let scope = self.nested_scope(false, false);
+        let scope = self.nested_scope(false, false, &i.expr);
         self.with_scope(scope, |v| visit::visit_item_static(v, i));
     }
 
@@ -457,29 +480,63 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     /// `.timeout(..)`): there `recv()` makes a future rather than blocking.
     fn visit_expr(&mut self, e: &'ast syn::Expr) {
         let as_future = std::mem::take(&mut self.future_position);
+        let (spawning, racing) = (
+            std::mem::take(&mut self.spawning),
+            std::mem::take(&mut self.racing),
+        );
         match e {
+            // `spawn(async move { .. })`, `run_until_cancelled_owned({ let x = ..; async move
+            // { .. } })`: what is handed over is the closure, the async block, or a block's tail.
+            syn::Expr::Async(_) | syn::Expr::Closure(_) => {
+                self.spawning = spawning;
+                self.racing = racing;
+                visit::visit_expr(self, e);
+            }
+            syn::Expr::Block(b) if spawning || racing => {
+                self.rules(Node::Block(&b.block), None);
+                let n = b.block.stmts.len();
+                for (k, stmt) in b.block.stmts.iter().enumerate() {
+                    if k + 1 == n
+                        && let syn::Stmt::Expr(tail, None) = stmt
+                    {
+                        self.spawning = spawning;
+                        self.racing = racing;
+                        self.visit_expr(tail);
+                    } else {
+                        self.visit_stmt(stmt);
+                    }
+                }
+            }
             syn::Expr::Call(c) => {
                 self.rules(Node::Call(c), None);
                 self.visit_expr(&c.func);
                 let spawn = matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| is_spawn(&s.ident)));
+                let raced = matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| is_race(&s.ident)));
                 for a in &c.args {
                     self.future_position = true;
                     self.spawning = spawn;
+                    self.racing = raced;
                     self.visit_expr(a);
                 }
                 self.spawning = false;
+                self.racing = false;
             }
             syn::Expr::MethodCall(m) => {
                 self.rules(Node::MethodCall(m, as_future), None);
-                self.future_position = is_future_adapter(&m.method);
+                // `x.accept().cancel_on_shutdown(s).await`: a chain that ends awaited is
+                // futures all the way down.
+                self.future_position = as_future || outcomes::is_future_adapter(&m.method);
                 self.visit_expr(&m.receiver);
                 let spawn = is_spawn(&m.method);
+                let raced = is_race(&m.method);
                 for a in &m.args {
                     self.future_position = true;
                     self.spawning = spawn;
+                    self.racing = raced;
                     self.visit_expr(a);
                 }
                 self.spawning = false;
+                self.racing = false;
             }
             syn::Expr::Await(a) => {
                 self.rules(Node::Await(a), None);
@@ -576,6 +633,25 @@ fn stmt_marked(stmt: &syn::Stmt) -> bool {
     has_attr(attrs, "uninterruptible")
 }
 
+/// `timeout`, `run_until_cancelled`...: the argument is bounded, or raced against a token,
+/// from outside.
+fn is_race(name: &syn::Ident) -> bool {
+    [
+        "timeout",
+        "timeout_at",
+        "run_until_cancelled",
+        "run_until_cancelled_owned",
+        "until_cancelled",
+        "with_cancellation_token",
+        "with_cancellation_token_owned",
+        "cancel_on_shutdown",
+        "with_timeout",
+        "with_deadline",
+    ]
+    .iter()
+    .any(|s| name == s)
+}
+
 /// `spawn`, `spawn_local`, `spawn_blocking`, `spawn_on`...: the argument runs as a task.
 fn is_spawn(name: &syn::Ident) -> bool {
     [
@@ -590,30 +666,6 @@ fn is_spawn(name: &syn::Ident) -> bool {
     ]
     .iter()
     .any(|s| name == s)
-}
-
-/// Methods whose receiver is a future (futures' and tokio's adapters).
-fn is_future_adapter(method: &syn::Ident) -> bool {
-    [
-        "timeout",
-        "fuse",
-        "boxed",
-        "boxed_local",
-        "then",
-        "left_future",
-        "right_future",
-        "catch_unwind",
-        "instrument",
-        "in_current_span",
-        "until_cancelled",
-        "race",
-        "or",
-        "shared",
-        "now_or_never",
-        "into_future",
-    ]
-    .iter()
-    .any(|a| method == a)
 }
 
 /// Whether any identifier in `tokens` is one of `names`.

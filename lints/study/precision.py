@@ -16,8 +16,13 @@ Two studies:
 Each part is run in the default mode and with --report-bounded-loops (every await-free path):
 the labels of the latter give the real spins the default mode misses.
 
-Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST
-where CORPUS_LIST is the output of fetch.sh (`name version part path` per line).
+The four rules added later (unobserved_token, cancel_unsafe_select, blocking_in_async,
+unshielded_cleanup) were tuned on both parts of that corpus (rules_labels.tsv holds the labels
+of both, before and after tuning) and measured once on a second held-back corpus
+(corpus2.tsv, fetched by fetch2.sh after they were written), as was uncancellable_loop again.
+
+Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST [CORPUS2_LIST]
+where the lists are the output of fetch.sh and fetch2.sh (`name version part path` per line).
 """
 import json
 import math
@@ -62,7 +67,10 @@ def newest(registry, name):
     return best[1] if best else None
 
 
-def findings(binary, crate_dir, extra):
+NEW_RULES = ["unobserved_token", "cancel_unsafe_select", "blocking_in_async", "unshielded_cleanup"]
+
+
+def findings(binary, crate_dir, extra, rule="uncancellable_loop"):
     out = subprocess.run(
         [binary, "check", "--no-cargo-check", "--message-format", "json", *extra, crate_dir],
         capture_output=True, text=True, check=False,
@@ -72,7 +80,7 @@ def findings(binary, crate_dir, extra):
     result = []
     for line in out.stdout.splitlines():
         msg = json.loads(line)["message"]
-        if msg["code"]["code"] != "cancelkit::uncancellable_loop":
+        if msg["code"]["code"] != f"cancelkit::{rule}":
             continue
         span = next(s for s in msg["spans"] if s["is_primary"])
         rel = os.path.relpath(os.path.join(os.getcwd(), span["file_name"]), crate_dir)
@@ -100,6 +108,40 @@ def count_lines(d):
                 with open(os.path.join(r, x), "rb") as fh:
                     lines += fh.read().count(b"\n")
     return files, lines
+
+
+def read_rule_labels(path):
+    """rule<TAB>key<TAB>verdict<TAB>reason lines -> {(rule, key): (verdict, reason)}."""
+    labels = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            rule, key, verdict, reason = line.rstrip("\n").split("\t")
+            labels[(rule, key)] = (verdict, reason)
+    return labels
+
+
+def rule_tables(binary, parts, labels, unlabelled):
+    """One row per (rule, part): findings, TP, FP, precision and CI."""
+    print("\n### The four later rules, default levels\n")
+    print("| rule | part | findings | TP | FP | precision | Wilson 95% CI |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for rule in NEW_RULES:
+        for part, crates in parts:
+            tp = fp = n = 0
+            for name, d in crates:
+                for f in findings(binary, d, [], rule):
+                    n += 1
+                    v = labels.get((rule, f"{name}/{f}"))
+                    if v is None:
+                        unlabelled.append(f"{rule} {name}/{f}")
+                    elif v[0] == "TP":
+                        tp += 1
+                    else:
+                        fp += 1
+            prec, ci = fmt_precision(tp, fp)
+            print(f"| {rule} | {part} | {n} | {tp} | {fp} | {prec} | {ci} |")
 
 
 def table(title, binary, crates, labels, extra, unlabelled):
@@ -135,15 +177,22 @@ def table(title, binary, crates, labels, extra, unlabelled):
 
 def main():
     binary, registry, corpus_list = sys.argv[1:4]
+    corpus2_list = sys.argv[4] if len(sys.argv) > 4 else None
     unlabelled = []
     print("## The corpus: 50 crates, split before tuning")
-    parts = {"study": [], "heldback": []}
-    with open(corpus_list) as f:
-        for line in f:
-            name, _version, part, path = line.split()
-            parts[part].append((name, path))
+    parts = {"study": [], "heldback": [], "heldback2": []}
+    for lst in [corpus_list, corpus2_list]:
+        if lst is None:
+            continue
+        with open(lst) as f:
+            for line in f:
+                name, _version, part, path = line.split()
+                parts[part].append((name, path))
     summary = []
-    for part, label_file in [("study", "study_labels.tsv"), ("heldback", "heldback_labels.tsv")]:
+    loop_parts = [("study", "study_labels.tsv"), ("heldback", "heldback_labels.tsv")]
+    if parts["heldback2"]:
+        loop_parts.append(("heldback2", "heldback2_labels.tsv"))
+    for part, label_file in loop_parts:
         labels = read_labels(os.path.join(HERE, label_file))
         tp, fp, found = table(f"{part}, default mode", binary, parts[part], labels, [], unlabelled)
         atp, afp, _ = table(f"{part}, every await-free path (--report-bounded-loops)", binary,
@@ -159,6 +208,10 @@ def main():
     for part, *_, missed in summary:
         for m in missed:
             print(f"\nMissed in {part}: `{m}`")
+
+    rule_labels = read_rule_labels(os.path.join(HERE, "rules_labels.tsv"))
+    rule_parts = [(p, parts[p]) for p in ["study", "heldback", "heldback2"] if parts[p]]
+    rule_tables(binary, rule_parts, rule_labels, unlabelled)
 
     print("\n## The first study (tuned on by the first default mode)")
     first = read_labels(os.path.join(HERE, "labels.tsv"))

@@ -8,11 +8,13 @@ registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
 cargo build --release -p cargo-cancelkit --bin cargo-cancelkit --example speed
 target="${CARGO_TARGET_DIR:-$root/target}"
 list="$(mktemp)"
+list2="$(mktemp)"
 lints/study/fetch.sh > "$list"
+lints/study/fetch2.sh > "$list2"
 # The first study's crates come from the workspace's own dependencies.
 cargo fetch --quiet
 echo "## Precision"
-python3 lints/study/precision.py "$target/release/cargo-cancelkit" "$registry" "$list"
+python3 lints/study/precision.py "$target/release/cargo-cancelkit" "$registry" "$list" "$list2"
 echo
 echo "## Speed and memory"
 tokio="$(ls -d "$registry"/*/tokio-1.* | sort -V | tail -n1)"

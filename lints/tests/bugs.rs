@@ -17,6 +17,11 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
         "a `for` loop over slow probes: `for` loops are bounded by what they iterate, and not looked at",
     ),
     (
+        "asterdrive_archive_write_all_shutdown.rs",
+        "the other branch is shutdown, which leaves the loop: a partial write then is not counted \
+         as a loss (the rule looks for losses the loop goes on after)",
+    ),
+    (
         "outbox_dispatcher_poll_once.rs",
         "a `for` loop over a claimed batch: `for` loops are not looked at",
     ),

@@ -76,6 +76,9 @@ pub(crate) struct Facts {
     /// It advanced the loop: took an item out of a source (`Some(x) = q.pop()`), or changed
     /// something a condition of the loop reads (`i += 1`, `queue.pop_front()`).
     pub(crate) progress: bool,
+    /// Token mode: it awaited an event (a message, a connection, a tick): without consulting
+    /// the token there, the loop can wait forever after the cancel.
+    pub(crate) waited: bool,
 }
 
 impl Facts {
@@ -86,6 +89,7 @@ impl Facts {
         self.nothing_yet >= other.nothing_yet
             && self.blocking >= other.blocking
             && self.progress <= other.progress
+            && self.waited >= other.waited
     }
 }
 
@@ -168,6 +172,13 @@ impl Flow {
             if p.evidence.is_none() {
                 p.evidence = Some(witness.clone());
             }
+        }
+        self
+    }
+
+    fn waited(mut self) -> Self {
+        for p in &mut self.paths {
+            p.facts.waited = true;
         }
         self
     }
@@ -544,15 +555,29 @@ impl<'a> Walker<'a> {
             Expr::MethodCall(m) => self.method_call(m, f, true),
             base => self.expr(base, f),
         };
+        if self.ctx.consults.is_some() && names::awaits_event(&a.base) {
+            f = f.waited();
+        }
         if self.await_observes(&a.base) {
             f.observe();
         }
         f
     }
 
+    /// An expression in a future's position: a method call there makes a future (`recv()`
+    /// handed to `select(..)`, `timeout(..)` or `.now_or_never()`), it does not block.
+    fn future_operand(&mut self, e: &Expr, f: Flow) -> Flow {
+        match e {
+            Expr::MethodCall(m) => self.method_call(m, f, true),
+            _ => self.expr(e, f),
+        }
+    }
+
     fn call(&mut self, c: &syn::ExprCall, f: Flow) -> Flow {
-        let f = self.expr(&c.func, f);
-        let mut f = self.exprs(&c.args, f);
+        let mut f = self.expr(&c.func, f);
+        for a in &c.args {
+            f = self.future_operand(a, f);
+        }
         let Expr::Path(p) = &*c.func else { return f };
         let Some(last) = p.path.segments.last() else {
             return f;
@@ -574,7 +599,11 @@ impl<'a> Walker<'a> {
     }
 
     fn method_call(&mut self, m: &syn::ExprMethodCall, f: Flow, awaited: bool) -> Flow {
-        let f = self.expr(&m.receiver, f);
+        let f = if awaited || names::is_future_adapter(&m.method) {
+            self.future_operand(&m.receiver, f)
+        } else {
+            self.expr(&m.receiver, f)
+        };
         let name = m.method.to_string();
         // A poll's `&mut buf` is where an answer would go, not progress.
         let polls = names::is_poll_style(&name);
@@ -583,7 +612,10 @@ impl<'a> Walker<'a> {
         } else {
             Vec::new()
         };
-        let mut f = self.exprs(&m.args, f);
+        let mut f = f;
+        for a in &m.args {
+            f = self.future_operand(a, f);
+        }
         if polls {
             self.cond_roots = roots;
         }
@@ -959,6 +991,10 @@ impl<'a> Walker<'a> {
         if self.ctx.consults.is_some() {
             if self.ctx.tokens_mention_token(&mac.tokens) {
                 f.observe();
+            } else if self.ctx.observers.classify_macro(&mac.path) == MacroKind::Awaiting
+                && names::tokens_name_event(&mac.tokens)
+            {
+                f = f.waited();
             }
             return if self.ctx.observers.classify_macro(&mac.path) == MacroKind::Diverges {
                 Flow::unreachable()

@@ -4,6 +4,77 @@
 /// Macros that await their operands implicitly, or yield (`futures::pending!`).
 pub(crate) const AWAITING: &[&str] = &["select", "select_biased", "join", "try_join", "pending"];
 
+/// Macros known not to await or check: std's, logging and tracing, common helpers. A macro of
+/// another crate that is none of these may await (`ztimeout!(fut)` expands to
+/// `timeout(..).await`), which the checker cannot see: it gets the benefit of the doubt.
+const QUIET: &[&str] = &[
+    "println",
+    "print",
+    "eprintln",
+    "eprint",
+    "format",
+    "format_args",
+    "write",
+    "writeln",
+    "vec",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "panic",
+    "unreachable",
+    "todo",
+    "unimplemented",
+    "matches",
+    "dbg",
+    "concat",
+    "stringify",
+    "include",
+    "include_str",
+    "include_bytes",
+    "env",
+    "option_env",
+    "cfg",
+    "line",
+    "column",
+    "file",
+    "module_path",
+    "compile_error",
+    "thread_local",
+    "trace",
+    "debug",
+    "info",
+    "warn",
+    "error",
+    "event",
+    "span",
+    "trace_span",
+    "debug_span",
+    "info_span",
+    "warn_span",
+    "error_span",
+    "log",
+    "anyhow",
+    "bail",
+    "ensure",
+    "json",
+    "pin",
+    "pin_mut",
+    "ready",
+    "lazy_static",
+    "hashmap",
+    "btreemap",
+    "quote",
+    "parse_quote",
+];
+
+/// Whether a macro without a definition in the checked code is known not to await.
+pub(crate) fn is_quiet(name: &str) -> bool {
+    QUIET.contains(&name)
+}
+
 /// Macros that never come back: they panic, or return from the function (`anyhow::bail!`).
 const LEAVING: &[&str] = &["panic", "unreachable", "todo", "unimplemented", "bail"];
 

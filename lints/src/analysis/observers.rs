@@ -142,7 +142,7 @@ impl Observers {
         if !(known || renamed) {
             return CallKind::Other;
         }
-        let segs = file.imports.resolve(path.segments.iter().map(|s| &s.ident));
+        let segs = file.imports.resolve_path(path);
         let Some(last) = segs.last().map(String::as_str) else {
             return CallKind::Other;
         };
@@ -196,8 +196,20 @@ impl Observers {
             return CallKind::Aware;
         }
         if !awaited {
-            let blocking = BLOCKING_METHODS.iter().any(|m| method == m)
-                || BLOCKING_TOKIO.iter().any(|m| method == m);
+            // std's and crossbeam's `recv()` take nothing (quiche's `recv(&mut buf, info)`
+            // processes a packet in memory); `wait()` is a condvar's, a barrier's or a child
+            // process's (zenoh's builders have a `wait()` that resolves at once).
+            let blocking = match () {
+                _ if method == "recv" => args.is_empty(),
+                _ if method == "wait" => {
+                    !args.is_empty()
+                        || receiver_name_contains(
+                            receiver,
+                            &["child", "barrier", "cond", "cvar", "proc"],
+                        )
+                }
+                _ => BLOCKING_METHODS.iter().any(|m| method == m),
+            } || BLOCKING_TOKIO.iter().any(|m| method == m);
             // `accept()` takes nothing, a read takes the buffer to fill (a lock's `read()` does
             // not); quinn's `Incoming::accept()` only hands out a `Connecting`.
             let read = if method == "accept" {
@@ -260,7 +272,7 @@ pub(crate) struct FileNames<'a> {
 impl FileNames<'_> {
     /// Whether `path` names one of cancelkit's items.
     pub(crate) fn is_cancelkit(&self, path: &Path) -> bool {
-        let segs = self.imports.resolve(path.segments.iter().map(|s| &s.ident));
+        let segs = self.imports.resolve_path(path);
         match segs.first().map(String::as_str) {
             Some("cancelkit") => true,
             _ => segs.len() == 1 && self.bare_names_are_cancelkit(),

@@ -256,3 +256,82 @@ pub(crate) fn is_adapter(name: &str) -> bool {
             | "into"
     )
 }
+
+/// Methods whose receiver is a future (futures' and tokio's adapters).
+pub(crate) fn is_future_adapter(method: &syn::Ident) -> bool {
+    [
+        "timeout",
+        "fuse",
+        "boxed",
+        "boxed_local",
+        "then",
+        "left_future",
+        "right_future",
+        "catch_unwind",
+        "instrument",
+        "in_current_span",
+        "until_cancelled",
+        "race",
+        "or",
+        "shared",
+        "now_or_never",
+        "into_future",
+    ]
+    .iter()
+    .any(|a| method == a)
+}
+
+/// Awaits that wait for something from outside: a message, a connection, a tick, a timer, a
+/// stream's next item, a change.
+const EVENT_WAITS: &[&str] = &[
+    "recv",
+    "recv_many",
+    "recv_async",
+    "recv_from",
+    "accept",
+    "tick",
+    "sleep",
+    "sleep_until",
+    "next",
+    "try_next",
+    "changed",
+    "notified",
+    "wait_for",
+    "readable",
+    "writable",
+    "read",
+    "read_buf",
+    "read_line",
+    "listen",
+    "subscribe",
+    "delay_for",
+];
+
+/// Whether `name` is one of [`EVENT_WAITS`].
+pub(crate) fn is_event_wait(name: &Ident) -> bool {
+    EVENT_WAITS.iter().any(|w| name == w)
+}
+
+/// Whether awaiting `e` waits for an event: an event-wait call, or one wrapped
+/// (`timeout(d, rx.recv())`, `rx.recv().fuse()`).
+pub(crate) fn awaits_event(e: &Expr) -> bool {
+    match e {
+        Expr::MethodCall(m) => is_event_wait(&m.method) || awaits_event(&m.receiver),
+        Expr::Call(c) => {
+            matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| is_event_wait(&s.ident)))
+                || c.args.iter().any(awaits_event)
+        }
+        Expr::Paren(p) => awaits_event(&p.expr),
+        Expr::Reference(r) => awaits_event(&r.expr),
+        _ => false,
+    }
+}
+
+/// Whether macro tokens name an event wait (a `select!` racing `rx.recv()`).
+pub(crate) fn tokens_name_event(tokens: &proc_macro2::TokenStream) -> bool {
+    tokens.clone().into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => is_event_wait(&i),
+        proc_macro2::TokenTree::Group(g) => tokens_name_event(&g.stream()),
+        _ => false,
+    })
+}

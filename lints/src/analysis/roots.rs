@@ -135,5 +135,6 @@ impl<'ast> Visit<'ast> for Reads {
             _ => visit::visit_expr(self, e),
         }
     }
-    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    // A closure in a condition runs there (`values().any(|p| *p == port)`): what it reads, the
+    // condition reads, so closures are walked.
 }

@@ -6,6 +6,10 @@
 //! observe on every path (a least fixed point, so recursion alone never counts as observing)
 //! and keeps the pending findings that still have a path none of whose calls observes.
 //!
+//! A macro invocation is recorded as `name!`: a `macro_rules!` of the checked code resolves it
+//! by its body; a macro defined elsewhere is taken to observe (it may await, as
+//! `zenoh_core::ztimeout!` does) unless it is one known not to (`println!`, `assert!`, `info!`).
+//!
 //! Names are resolved by scope: a call made in one crate resolves to the functions of that crate
 //! and of the crates it depends on, never to those of an unrelated crate of the same run (an
 //! `async fn collect` in one crate says nothing about `Iterator::collect` in another).
@@ -95,7 +99,13 @@ pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Find
             .flatten()
             .filter(|d| scopes.sees(from, d.krate))
             .peekable();
-        seen.peek().is_some() && seen.all(|d| d.observes)
+        match seen.peek() {
+            Some(_) => seen.all(|d| d.observes),
+            // A macro of another crate may await where nobody can see it.
+            None => name
+                .strip_suffix('!')
+                .is_some_and(|m| !super::macros::is_quiet(m)),
+        }
     };
     loop {
         let mut changed = Vec::new();

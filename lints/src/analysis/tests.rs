@@ -572,6 +572,14 @@ fn drains_bounds_and_impossible_paths_found_in_real_code_are_not_reported() {
             "async fn f() { while let Ok(n) = sock.get_ref().write(&[0; 512]) { total += n; } }",
         ),
         (
+            "a future made by `recv()` and polled once by `now_or_never`",
+            "async fn f() { while let Some(Some(())) = confirm_rx.recv().now_or_never() {} }",
+        ),
+        (
+            "a retry whose condition reads through a closure",
+            "async fn f() { let mut port = free_port(); while ports.values().any(|p| *p == port) { port = free_port(); } }",
+        ),
+        (
             "a read from a buffer",
             "async fn f() -> R { loop { let n = cursor.read(&mut b)?; if n == 0 { break } out.extend(&b[..n]); } }",
         ),

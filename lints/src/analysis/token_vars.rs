@@ -37,9 +37,7 @@ pub(crate) fn token_type(ty: &syn::Type, types: Types<'_>) -> Option<bool> {
             let last = p.path.segments.last()?;
             let name = last.ident.to_string();
             let from_elsewhere = || {
-                let full = types
-                    .imports
-                    .resolve(p.path.segments.iter().map(|s| &s.ident));
+                let full = types.imports.resolve_path(&p.path);
                 full.len() > 1 && !matches!(full[0].as_str(), "cancelkit" | "tokio_util")
             };
             match name.as_str() {

@@ -132,11 +132,7 @@ fn call(cx: &Cx<'_>, c: &syn::ExprCall) -> Option<Finding> {
     if cx.config.blocking.is_empty() && !may_block(&last.ident) {
         return None;
     }
-    let segs = cx
-        .ctx
-        .names
-        .imports
-        .resolve(p.path.segments.iter().map(|s| &s.ident));
+    let segs = cx.ctx.names.imports.resolve_path(&p.path);
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let configured = cx.config.blocking.iter().any(|b| {
         let want: Vec<&str> = b.split("::").filter(|s| !s.is_empty()).collect();
@@ -267,11 +263,7 @@ fn built_by(cx: &Cx<'_>, receiver: &syn::Expr, path: &[&str]) -> bool {
                 let syn::Expr::Path(p) = &*c.func else {
                     return false;
                 };
-                let segs = cx
-                    .ctx
-                    .names
-                    .imports
-                    .resolve(p.path.segments.iter().map(|s| &s.ident));
+                let segs = cx.ctx.names.imports.resolve_path(&p.path);
                 return segs.iter().map(String::as_str).eq(path.iter().copied());
             }
             _ => return false,
@@ -291,11 +283,7 @@ fn is_std_command(cx: &Cx<'_>, receiver: &syn::Expr) -> bool {
                 let syn::Expr::Path(p) = &*c.func else {
                     return false;
                 };
-                let segs = cx
-                    .ctx
-                    .names
-                    .imports
-                    .resolve(p.path.segments.iter().map(|s| &s.ident));
+                let segs = cx.ctx.names.imports.resolve_path(&p.path);
                 return segs.ends_with(&["Command".to_string(), "new".to_string()])
                     && !segs.iter().any(|s| s == "tokio" || s == "async_process");
             }

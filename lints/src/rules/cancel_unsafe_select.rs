@@ -23,9 +23,12 @@
 //! - A future created anew and wrapped (`timeout(d, reader.read_exact(..))`) is flagged, and so
 //!   is a call to an async function of the same file that awaits one; a helper in another file
 //!   is not followed.
-//! - `Mutex::lock`, `Semaphore::acquire` and `Sender::reserve` lose only their place in the
-//!   queue (fairness), not data; they are flagged in `select!` loops, where a busy branch can
-//!   starve them, and not under `#[cancellable]`.
+//! - `Mutex::lock` and `Semaphore::acquire` lose only their place in the queue (fairness), not
+//!   data; they are flagged in `select!` loops, where a busy branch can starve them, and not
+//!   under `#[cancellable]`. `Sender::reserve` is not flagged: its usual uses (a wake-up on
+//!   free capacity, `PollSender`) lose nothing.
+//! - A loss only matters when the loop goes on: when every other branch leaves the loop
+//!   (`_ = token.cancelled() => break`), nothing is flagged.
 //!
 //! ## Example
 //! ```rust,ignore
@@ -113,7 +116,11 @@ const NOT_CANCEL_SAFE: &[(&str, &str, bool)] = &[
         "bytes read but not yet written are lost",
         true,
     ),
-    ("send", "the message moved into the future is lost", true),
+    (
+        "send",
+        "the message moved into the future is lost (unless it is a copy)",
+        true,
+    ),
     (
         "send_all",
         "the items already taken from the stream are lost",
@@ -130,7 +137,6 @@ const NOT_CANCEL_SAFE: &[(&str, &str, bool)] = &[
         "its place in the semaphore's queue is lost",
         false,
     ),
-    ("reserve", "its place in the channel's queue is lost", false),
 ];
 
 /// The rule's entry point: `select!` invocations in loops, and interrupted awaits.
@@ -148,8 +154,18 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
 
 fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<Finding> {
     let branches = macros::select_branches(m)?;
-    for b in &branches {
+    for (i, b) in branches.iter().enumerate() {
         if created_outside(&b.future) {
+            continue;
+        }
+        // Lost only if something can win over it and the loop then goes round again: another
+        // branch, or a timeout wrapped around it in its own branch.
+        let others_continue = branches
+            .iter()
+            .enumerate()
+            .any(|(j, o)| j != i && !leaves(&o.handler));
+        let timer_continues = under_timeout(&b.future) && !leaves(&b.handler);
+        if !(others_continue || timer_continues) {
             continue;
         }
         let Some((call, lost)) = first_unsafe_call(cx, &b.future, false) else {
@@ -192,6 +208,44 @@ fn interrupted(cx: &Cx<'_>, a: &syn::ExprAwait) -> Option<Finding> {
     )
 }
 
+/// `x.clone()`, `x.to_vec()`, `x.to_owned()`, `Clone::clone(&x)`: a copy, whose loss leaves
+/// the original with the caller.
+fn is_copy(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::MethodCall(m) => ["clone", "to_vec", "to_owned", "to_string"]
+            .iter()
+            .any(|n| m.method == n),
+        syn::Expr::Paren(p) => is_copy(&p.expr),
+        _ => false,
+    }
+}
+
+/// `timeout(d, fut)`, `fut.timeout(d)`: a timer that can drop the future inside its branch.
+fn under_timeout(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Call(c) => matches!(&*c.func, syn::Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "timeout" || s.ident == "timeout_at")),
+        syn::Expr::MethodCall(m) => m.method == "timeout" || under_timeout(&m.receiver),
+        syn::Expr::Paren(p) => under_timeout(&p.expr),
+        _ => false,
+    }
+}
+
+/// Whether a branch's handler always leaves the loop: `break`, `return`, or a block ending in
+/// one.
+fn leaves(handler: &syn::Expr) -> bool {
+    match handler {
+        syn::Expr::Break(_) | syn::Expr::Return(_) => true,
+        syn::Expr::Block(b) => b.block.stmts.last().is_some_and(|s| match s {
+            syn::Stmt::Expr(e, _) => leaves(e),
+            syn::Stmt::Macro(m) => macros::always_leaves(&m.mac.path),
+            _ => false,
+        }),
+        syn::Expr::Macro(m) => macros::always_leaves(&m.mac.path),
+        _ => false,
+    }
+}
+
 /// `&mut fut`, `fut`, `fut.as_mut()`: a future made before the loop, which keeps its progress.
 fn created_outside(e: &syn::Expr) -> bool {
     match e {
@@ -215,7 +269,7 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, data_only: bool) -> Option<(Str
         found: Option<(String, String)>,
     }
     impl Finder<'_> {
-        fn name(&mut self, name: &syn::Ident) {
+        fn name_or_helper(&mut self, name: &syn::Ident, helper: bool) {
             if self.found.is_some() {
                 return;
             }
@@ -230,7 +284,8 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, data_only: bool) -> Option<(Str
                 .any(|x| x.rsplit("::").next() == Some(name.as_str()))
             {
                 self.found = Some((name, "what it had done is lost".to_string()));
-            } else if let Some((_, inner)) = self.helpers.iter().find(|(h, _)| *h == name) {
+            } else if let Some((_, inner)) = self.helpers.iter().find(|(h, _)| helper && *h == name)
+            {
                 let lost = NOT_CANCEL_SAFE
                     .iter()
                     .find(|(n, ..)| n == inner)
@@ -241,14 +296,22 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, data_only: bool) -> Option<(Str
     }
     impl<'ast> Visit<'ast> for Finder<'_> {
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-            self.name(&m.method);
+            // `tx.send(msg.clone())`: the caller keeps the message; only a copy is dropped.
+            let sends_a_copy =
+                (m.method == "send" || m.method == "feed") && m.args.first().is_some_and(is_copy);
+            if !sends_a_copy {
+                // A helper of the same file is known by name: only through `self` is a method
+                // call known to be one of them (`endpoint.accept()` is another type's).
+                let on_self = matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("self"));
+                self.name_or_helper(&m.method, on_self);
+            }
             visit::visit_expr_method_call(self, m);
         }
         fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
             if let syn::Expr::Path(p) = &*c.func
                 && let Some(last) = p.path.segments.last()
             {
-                self.name(&last.ident);
+                self.name_or_helper(&last.ident, true);
             }
             visit::visit_expr_call(self, c);
         }
@@ -383,6 +446,14 @@ mod tests {
         ] {
             assert!(lines(src).is_empty(), "{src}");
         }
+    }
+
+    #[test]
+    fn sending_a_copy_loses_nothing() {
+        let src = "async fn f() { loop { tokio::select! { r = dc.send(buf.clone()) => {}, _ = tick.tick() => {} } } }";
+        assert!(lines(src).is_empty());
+        let src = "async fn f() { loop { tokio::select! { r = dc.send(buf) => {}, _ = tick.tick() => {} } } }";
+        assert_eq!(lines(src).len(), 1);
     }
 
     #[test]

@@ -83,6 +83,9 @@ pub(crate) struct Scope {
     pub(crate) tokens: Vec<TokenVar>,
     /// Methods of `self` that never name a token field (from the enclosing `impl`).
     pub(crate) quiet_self_methods: Vec<String>,
+    /// An async block or closure handed to `timeout(..)` or `run_until_cancelled(..)`: it is
+    /// bounded, or raced against a token, from outside.
+    pub(crate) raced: bool,
 }
 
 /// What a rule gets with each node.

@@ -65,6 +65,7 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
     // A token made here is for cancelling others; the loop's stop signal is one it received.
     let tokens: Vec<TokenVar> = cx.scope.tokens.iter().filter(|t| !t.own).cloned().collect();
     if !cx.scope.is_async
+        || cx.scope.raced
         || tokens.is_empty()
         || matches!(lp, LoopRef::For(_))
         || !waits_for_events(lp)
@@ -80,7 +81,10 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
         facts: false,
         ..cx.ctx
     };
-    let back_edge = flow::analyse_loop(ctx, lp);
+    let mut back_edge = flow::analyse_loop(ctx, lp);
+    // A path that waits for an event without consulting the token is what hangs a shutdown;
+    // one that only drains what is already there ends by itself.
+    back_edge.paths.retain(|p| p.facts.waited);
     if !back_edge.is_unchecked() {
         return None;
     }
@@ -132,61 +136,14 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
     Some(Emit::Finding(f))
 }
 
-/// Awaits that wait for something from outside: a message, a connection, a tick, a timer, a
-/// stream's next item, a change. A loop that awaits one of these can wait forever; one that
-/// only awaits its own finite work ends by itself.
-const EVENT_WAITS: &[&str] = &[
-    "recv",
-    "recv_many",
-    "recv_async",
-    "recv_from",
-    "accept",
-    "tick",
-    "sleep",
-    "sleep_until",
-    "next",
-    "try_next",
-    "changed",
-    "notified",
-    "wait_for",
-    "readable",
-    "writable",
-    "read",
-    "read_buf",
-    "read_line",
-    "listen",
-    "subscribe",
-    "delay_for",
-];
-
-/// Whether the loop awaits an event (outside closures and async blocks): an await whose call
-/// is one of [`EVENT_WAITS`], or a `select!`/`join!` that races one.
+/// Whether the loop awaits an event (outside closures and async blocks), or races one in a
+/// `select!`/`join!`.
 fn waits_for_events(lp: LoopRef<'_>) -> bool {
+    use crate::analysis::outcomes::{awaits_event, tokens_name_event};
     struct Finder(bool);
-    fn event(e: &syn::Expr) -> bool {
-        match e {
-            syn::Expr::MethodCall(m) => {
-                EVENT_WAITS.iter().any(|w| m.method == w) || event(&m.receiver)
-            }
-            syn::Expr::Call(c) => {
-                matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| EVENT_WAITS.iter().any(|w| s.ident == w)))
-                    || c.args.iter().any(event)
-            }
-            syn::Expr::Paren(p) => event(&p.expr),
-            syn::Expr::Reference(r) => event(&r.expr),
-            _ => false,
-        }
-    }
-    fn mentions_event(tokens: &proc_macro2::TokenStream) -> bool {
-        tokens.clone().into_iter().any(|tt| match tt {
-            proc_macro2::TokenTree::Ident(i) => EVENT_WAITS.iter().any(|w| i == w),
-            proc_macro2::TokenTree::Group(g) => mentions_event(&g.stream()),
-            _ => false,
-        })
-    }
     impl<'ast> Visit<'ast> for Finder {
         fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
-            if event(&a.base) {
+            if awaits_event(&a.base) {
                 self.0 = true;
             }
             syn::visit::visit_expr_await(self, a);
@@ -196,7 +153,7 @@ fn waits_for_events(lp: LoopRef<'_>) -> bool {
                 s.ident == "select" || s.ident == "join" || s.ident == "select_biased"
             });
             if (racing || crate::analysis::macros::tokens_await(&m.tokens))
-                && mentions_event(&m.tokens)
+                && tokens_name_event(&m.tokens)
             {
                 self.0 = true;
             }
@@ -282,6 +239,10 @@ mod tests {
             // A token made here is for cancelling others.
             "async fn f() { let token = CancellationToken::new(); spawn_child(token.clone()); loop { rx.recv().await; } }",
             "async fn f() { let token = CancellationToken::new(); timeout(d, async { loop { sleep(d).await; } }).await; }",
+            // A spawned task that does not capture a token the function made is not its concern.
+            "async fn f() { let cancel = CancellationToken::new(); spawn(child(cancel.clone())); spawn(async move { loop { rx.recv().await; } }); }",
+            // Raced against the token from outside, through a block's tail.
+            "async fn f(t: CancellationToken) { spawn(t.run_until_cancelled_owned({ let w = w.clone(); async move { while let Some(v) = w.next().await {} } })); }",
             // `for` loops are bounded by what they iterate.
             "async fn f(token: CancellationToken) { for h in hosts { probe(h).await; } }",
         ] {
@@ -296,7 +257,7 @@ mod tests {
             "struct W { token: CancellationToken }\nimpl W { async fn run(&self, rx: Rx) { loop { rx.recv().await; } } }",
             "struct W { token: CancellationToken }\nimpl W { async fn run(&self) { loop { sleep(d).await; self.retry().await; } } async fn retry(&self) {} }",
             "fn f(token: CancellationToken) { spawn(async move { loop { rx.recv().await; } }); }",
-            "fn f() { let token = CancellationToken::new(); spawn(async move { loop { listener.accept().await; } }); }",
+            "fn f() { let token = CancellationToken::new(); spawn(async move { let _g = token.drop_guard(); loop { listener.accept().await; } }); }",
             "async fn f(token: CancellationToken) { loop { if x { token.cancelled().await; } else { rx.recv().await; } } }",
         ] {
             assert_eq!(lines(src).len(), 1, "{src}");
