@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Fetch the crates of corpus3.tsv (exact pinned versions) into cargo's registry cache; build nothing.
 # Usage: fetch3.sh [SCRATCH_DIR]   (default /tmp/cancelkit-corpus3)
-# The pinned versions do not all resolve in one manifest (e.g. sc-network and fuel-core-p2p pin
-# incompatible yamux versions), so crates are put greedily, in corpus3.tsv order, into the first
-# scratch manifest SCRATCH_DIR/gN whose lockfile still resolves with them added.
+# The pinned versions do not all resolve in one manifest (e.g. ldk-node and arti-client pull
+# rusqlite versions whose libsqlite3-sys both link `sqlite3`), so crates are put greedily, in
+# corpus3.tsv order, into the first scratch manifest SCRATCH_DIR/gN whose lockfile still resolves
+# with them added.
 # Prints one line per crate: `name version heldback3 path`, where path is the unpacked source dir
 # under ${CARGO_HOME:-$HOME/.cargo}/registry/src/*/NAME-VERSION.
 set -euo pipefail
