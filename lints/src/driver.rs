@@ -64,19 +64,32 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 suppressions: &suppressions,
                 scopes: vec![Scope::default()],
                 impl_options: None,
-                struct_tokens: token_vars::struct_fields(
-                    &ast,
-                    token_vars::Types {
-                        extra: &config.token_types,
-                        imports: &imports,
-                    },
-                ),
+                struct_tokens: if file.text.contains("Token") || !config.token_types.is_empty() {
+                    token_vars::struct_fields(
+                        &ast,
+                        token_vars::Types {
+                            extra: &config.token_types,
+                            imports: &imports,
+                        },
+                    )
+                } else {
+                    Default::default()
+                },
                 self_tokens: Vec::new(),
                 quiet_self_methods: Vec::new(),
                 future_position: false,
                 spawning: false,
                 racing: false,
-                facts: rules::FileFacts::of(&ast, config),
+                facts: rules::FileFacts::of(&ast, &file.text, config),
+                levels: [false, true]
+                    .map(|in_loop| rules::CHECKS.map(|(rule, ..)| config.level_in(rule, in_loop))),
+                wanted: rules::CHECKS
+                    .iter()
+                    .filter(|(rule, ..)| {
+                        config.level_in(*rule, true) != Level::Allow
+                            || config.level_in(*rule, false) != Level::Allow
+                    })
+                    .fold(0, |m, (.., kinds)| m | kinds),
                 out: &mut out,
             };
             v.visit_file(&ast);
@@ -139,6 +152,10 @@ struct FileVisitor<'a, 'o> {
     racing: bool,
     /// What the rules computed over the whole file.
     facts: rules::FileFacts,
+    /// Each rule's level outside (`[0]`) and inside (`[1]`) loops, in `rules::CHECKS` order.
+    levels: [[Level; rules::CHECKS.len()]; 2],
+    /// The node kinds some enabled rule looks at.
+    wanted: u8,
     out: &'a mut FileResult,
 }
 
@@ -275,9 +292,16 @@ impl FileVisitor<'_, '_> {
     /// Hands `node` to every enabled rule. `lines`: the node's first and head lines for allow
     /// comments, when cheap to know (loops); otherwise the finding's own line is used.
     fn rules(&mut self, node: Node<'_>, lines: Option<(usize, usize)>) {
+        let kind = node.kind();
+        if self.wanted & kind == 0 {
+            return;
+        }
         let in_loop = self.scope().loop_depth > 0;
-        for (rule, check) in rules::CHECKS {
-            let level = self.config.level_in(rule, in_loop);
+        for (i, (rule, check, kinds)) in rules::CHECKS.into_iter().enumerate() {
+            if kinds & kind == 0 {
+                continue;
+            }
+            let level = self.levels[usize::from(in_loop)][i];
             if level == Level::Allow || self.scope().allowed.contains(&rule) {
                 continue;
             }
@@ -460,7 +484,22 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
 
     fn visit_stmt(&mut self, i: &'ast syn::Stmt) {
         self.rules(Node::Stmt(i), None);
-        self.maybe_opted_out(stmt_marked(i), |v| visit::visit_stmt(v, i));
+        // `let recv = rx.recv();` keeps what the call returns for later: a future to race or
+        // await (a blocking `recv()`'s result is matched or unwrapped on the spot).
+        if let syn::Stmt::Local(l) = i
+            && matches!(l.pat, syn::Pat::Ident(_))
+            && let Some(init) = &l.init
+            && init.diverge.is_none()
+            && matches!(&*init.expr, syn::Expr::MethodCall(m) if !unwraps(&m.method))
+        {
+            self.maybe_opted_out(stmt_marked(i), |v| {
+                v.visit_pat(&l.pat);
+                v.future_position = true;
+                v.visit_expr(&init.expr);
+            });
+        } else {
+            self.maybe_opted_out(stmt_marked(i), |v| visit::visit_stmt(v, i));
+        }
         // A token declared here is in scope for what follows.
         if let syn::Stmt::Local(l) = i
             && let Some(t) = token_vars::local(l, &self.scope().tokens, self.token_types())
@@ -631,6 +670,26 @@ fn stmt_marked(stmt: &syn::Stmt) -> bool {
         },
     };
     has_attr(attrs, "uninterruptible")
+}
+
+/// `unwrap()`, `expect(..)`, `ok()`...: what they are called on is a result, used on the spot.
+fn unwraps(method: &syn::Ident) -> bool {
+    [
+        "unwrap",
+        "expect",
+        "ok",
+        "err",
+        "unwrap_or",
+        "unwrap_or_else",
+        "unwrap_or_default",
+        "map_err",
+        "is_ok",
+        "is_err",
+        "context",
+        "with_context",
+    ]
+    .iter()
+    .any(|u| method == u)
 }
 
 /// `timeout`, `run_until_cancelled`...: the argument is bounded, or raced against a token,

@@ -21,8 +21,12 @@ unshielded_cleanup) were tuned on both parts of that corpus (rules_labels.tsv ho
 of both, before and after tuning) and measured once on a second held-back corpus
 (corpus2.tsv, fetched by fetch2.sh after they were written), as was uncancellable_loop again.
 
-Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST [CORPUS2_LIST]
-where the lists are the output of fetch.sh and fetch2.sh (`name version part path` per line).
+After reading corpus 2's findings the checker was changed again, and both were measured once
+more on a third held-back corpus (corpus3.tsv, fetch3.sh), fetched after the last change.
+
+Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST [CORPUS2_LIST [CORPUS3_LIST]]
+where the lists are the output of fetch.sh, fetch2.sh and fetch3.sh (`name version part path`
+per line).
 """
 import json
 import math
@@ -176,22 +180,17 @@ def table(title, binary, crates, labels, extra, unlabelled):
 
 
 def main():
-    binary, registry, corpus_list = sys.argv[1:4]
-    corpus2_list = sys.argv[4] if len(sys.argv) > 4 else None
+    binary, registry = sys.argv[1:3]
     unlabelled = []
-    print("## The corpus: 50 crates, split before tuning")
-    parts = {"study": [], "heldback": [], "heldback2": []}
-    for lst in [corpus_list, corpus2_list]:
-        if lst is None:
-            continue
+    print("## The corpora: split before tuning, then two fresh held-back sets")
+    parts = {"study": [], "heldback": [], "heldback2": [], "heldback3": []}
+    for lst in sys.argv[3:]:
         with open(lst) as f:
             for line in f:
                 name, _version, part, path = line.split()
                 parts[part].append((name, path))
     summary = []
-    loop_parts = [("study", "study_labels.tsv"), ("heldback", "heldback_labels.tsv")]
-    if parts["heldback2"]:
-        loop_parts.append(("heldback2", "heldback2_labels.tsv"))
+    loop_parts = [(p, f"{p}_labels.tsv") for p in ["study", "heldback", "heldback2", "heldback3"] if parts[p]]
     for part, label_file in loop_parts:
         labels = read_labels(os.path.join(HERE, label_file))
         tp, fp, found = table(f"{part}, default mode", binary, parts[part], labels, [], unlabelled)
@@ -210,7 +209,7 @@ def main():
             print(f"\nMissed in {part}: `{m}`")
 
     rule_labels = read_rule_labels(os.path.join(HERE, "rules_labels.tsv"))
-    rule_parts = [(p, parts[p]) for p in ["study", "heldback", "heldback2"] if parts[p]]
+    rule_parts = [(p, parts[p]) for p in ["study", "heldback", "heldback2", "heldback3"] if parts[p]]
     rule_tables(binary, rule_parts, rule_labels, unlabelled)
 
     print("\n## The first study (tuned on by the first default mode)")

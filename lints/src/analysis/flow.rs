@@ -393,7 +393,11 @@ pub(crate) fn analyse_loop(ctx: Ctx<'_>, lp: LoopRef<'_>) -> Flow {
     }
     w.targets.push(Target::new(lp.label(), TargetKind::Loop));
     let head = match lp {
-        // The condition runs at the head of every iteration; the body runs where it holds.
+        // The condition runs at the head of every iteration; the body runs where it holds. A
+        // condition that does work itself (`while write(fd, b) >= 0 {}`) advances the loop.
+        LoopRef::While(l) if ctx.facts && roots::does_work(&l.cond) => {
+            w.cond(&l.cond, Flow::fresh()).0.progressed()
+        }
         LoopRef::While(l) => w.cond(&l.cond, Flow::fresh()).0,
         LoopRef::Loop(_) | LoopRef::For(_) => Flow::fresh(),
     };
@@ -577,6 +581,11 @@ impl<'a> Walker<'a> {
         let mut f = self.expr(&c.func, f);
         for a in &c.args {
             f = self.future_operand(a, f);
+            // `deserialize_row(slice)` with `slice: &mut &[u8]`: a call handed what a
+            // condition reads may change it.
+            if matches!(a, Expr::Path(_)) {
+                f = self.mutated(a, f, None);
+            }
         }
         let Expr::Path(p) = &*c.func else { return f };
         let Some(last) = p.path.segments.last() else {
@@ -914,7 +923,7 @@ impl<'a> Walker<'a> {
             .push(Target::new(l.label.as_ref(), TargetKind::Loop));
         let end = self.block(&l.body, f);
         let target = self.pop_target();
-        carry_progress(target.break_flow, &end, &target.continue_flow)
+        carry_progress(target.break_flow, &end, &target.continue_flow, false)
     }
 
     fn while_expr(&mut self, l: &syn::ExprWhile, f: Flow) -> Flow {
@@ -924,7 +933,7 @@ impl<'a> Walker<'a> {
         let end = self.block(&l.body, t);
         let target = self.pop_target();
         out.join(target.break_flow);
-        carry_progress(out, &end, &target.continue_flow)
+        carry_progress(out, &end, &target.continue_flow, false)
     }
 
     fn for_expr(&mut self, l: &syn::ExprForLoop, f: Flow) -> Flow {
@@ -935,7 +944,7 @@ impl<'a> Walker<'a> {
         let target = self.pop_target();
         let mut out = it;
         out.join(target.break_flow);
-        carry_progress(out, &end, &target.continue_flow)
+        carry_progress(out, &end, &target.continue_flow, true)
     }
 
     fn block_expr(&mut self, b: &syn::ExprBlock, f: Flow) -> Flow {
@@ -1093,13 +1102,19 @@ impl<'a> Walker<'a> {
 /// A nested loop whose body makes progress (`results.push(..)` in a `for` inside a
 /// `while results.len() < n`) counts as making it for the path that leaves it: the walk does
 /// not iterate, so this is the optimistic reading of "the body ran at least once".
-fn carry_progress(out: Flow, end: &Flow, continued: &Flow) -> Flow {
-    if end
+fn carry_progress(out: Flow, end: &Flow, continued: &Flow, over_items: bool) -> Flow {
+    // A `for` body that observes whenever it runs (`for size in sizes { w.write(..).await; }`)
+    // leaves only the path over no items unchecked; reading the loop as run at least once,
+    // that path is not a spin either. (A `while` that may not run is read as written: its
+    // condition is where a spin waits.)
+    let observed =
+        over_items && end.reachable && end.paths.is_empty() && continued.paths.is_empty();
+    let progressed = end
         .paths
         .iter()
         .chain(&continued.paths)
-        .any(|p| p.facts.progress)
-    {
+        .any(|p| p.facts.progress);
+    if observed || progressed {
         out.progressed()
     } else {
         out

@@ -42,9 +42,7 @@ const BLOCKING_READS: &[&str] = &[
     "recv_from",
 ];
 /// What sockets and streams are called.
-const STREAM_NAMES: &[&str] = &[
-    "sock", "stream", "tcp", "tls", "conn", "listener", "pipe", "stdin",
-];
+const STREAM_NAMES: &[&str] = &["sock", "stream", "tcp", "tls", "listener", "pipe", "stdin"];
 /// tokio's methods for code outside the runtime.
 const BLOCKING_TOKIO: &[&str] = &[
     "blocking_recv",

@@ -138,3 +138,40 @@ impl<'ast> Visit<'ast> for Reads {
     // A closure in a condition runs there (`values().any(|p| *p == port)`): what it reads, the
     // condition reads, so closures are walked.
 }
+
+/// Whether a condition does work itself: it calls a function or a method with arguments that is
+/// neither a read nor a poll (`libc::write(fd, b, n) >= 0`, `reader.read_line(&mut s)? > 0`).
+pub(crate) fn does_work(cond: &Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            if !c.args.is_empty()
+                && let Expr::Path(p) = &*c.func
+                && p.path.segments.last().is_some_and(|s| {
+                    let name = s.ident.to_string();
+                    !super::outcomes::is_poll_style(&name)
+                        && !super::outcomes::is_read_only(&name)
+                        && name.starts_with(|c: char| c.is_lowercase())
+                })
+            {
+                self.0 = true;
+            }
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            let name = m.method.to_string();
+            if !m.args.is_empty()
+                && !super::outcomes::is_poll_style(&name)
+                && !super::outcomes::is_read_only(&name)
+                && !super::outcomes::is_outside_read(&name)
+            {
+                self.0 = true;
+            }
+            visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut f = Finder(false);
+    f.visit_expr(cond);
+    f.0
+}

@@ -580,6 +580,18 @@ fn drains_bounds_and_impossible_paths_found_in_real_code_are_not_reported() {
             "async fn f() { let mut port = free_port(); while ports.values().any(|p| *p == port) { port = free_port(); } }",
         ),
         (
+            "a `for` over sizes that awaits each write, inside a `while` over the data",
+            "async fn f() { while !data.is_empty() { for size in sizes { if data.is_empty() { break } let n = w.write(&data[..size]).await.unwrap(); data = &data[n..]; } } }",
+        ),
+        (
+            "a condition that does the work (filling a pipe until it is full)",
+            "async fn f() { while unsafe { libc::write(fd, b.as_ptr(), 1) } >= 0 {} }",
+        ),
+        (
+            "a decoder handed the slice it consumes",
+            "async fn f() { while !slice.is_empty() { let row = deserialize_row(slice); rows.push(row); } }",
+        ),
+        (
             "a read from a buffer",
             "async fn f() -> R { loop { let n = cursor.read(&mut b)?; if n == 0 { break } out.extend(&b[..n]); } }",
         ),

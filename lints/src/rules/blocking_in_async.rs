@@ -413,7 +413,7 @@ mod tests {
         let c = Config::default();
         for src in [
             "use std::fs;\nasync fn f() { loop { let t = fs::read_to_string(p).unwrap(); x.await; } }",
-            "async fn f(rx: std::sync::mpsc::Receiver<u8>) { loop { let m = rx.recv(); x.await; } }",
+            "async fn f(rx: std::sync::mpsc::Receiver<u8>) { loop { let m = rx.recv().unwrap(); x.await; } }",
             "use std::process::Command;\nasync fn f() { loop { Command::new(\"ls\").output().unwrap(); x.await; } }",
             "async fn f() { loop { let b = reqwest::blocking::get(u); x.await; } }",
             "async fn f() { loop { futures::executor::block_on(g()); x.await; } }",
@@ -426,6 +426,8 @@ mod tests {
             "use tokio::fs;\nasync fn f() { loop { fs::read_to_string(p).await; } }",
             "use tokio::time::sleep;\nasync fn f() { loop { sleep(D).await; } }",
             "async fn f() { loop { rx.recv().await; } }",
+            // Kept to race in a `select!` later.
+            "async fn f() { loop { let recv = rx.recv(); tokio::select! { m = recv => {}, _ = t => {} } } }",
             "use tokio::process::Command;\nasync fn f() { loop { Command::new(\"ls\").output().await; } }",
             "fn f() { loop { std::thread::sleep(D); } }",
             "async fn f() { loop { spawn_blocking(|| std::thread::sleep(D)).await; } }",

@@ -107,9 +107,16 @@ pub(crate) struct FileFacts {
 }
 
 impl FileFacts {
-    pub(crate) fn of(file: &syn::File, config: &Config) -> Self {
+    /// `text` is the file's text: a file that never says `select` or `cancellable` needs no
+    /// helpers (and most files do not).
+    pub(crate) fn of(file: &syn::File, text: &str, config: &Config) -> Self {
+        let needed = text.contains("select") || text.contains("cancellable");
         FileFacts {
-            unsafe_helpers: cancel_unsafe_select::helpers(file, config),
+            unsafe_helpers: if needed {
+                cancel_unsafe_select::helpers(file, config)
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -135,12 +142,60 @@ impl Emit {
 /// A rule's entry point.
 pub(crate) type CheckFn = fn(&Cx<'_>, Node<'_>) -> Option<Emit>;
 
-/// Every rule with its entry point, in the order they run.
-pub(crate) const CHECKS: [(Rule, CheckFn); 6] = [
-    (Rule::UncancellableLoop, uncancellable_loop::check),
-    (Rule::SwallowedCancellation, swallowed_cancellation::check),
-    (Rule::UnobservedToken, unobserved_token::check),
-    (Rule::CancelUnsafeSelect, cancel_unsafe_select::check),
-    (Rule::BlockingInAsync, blocking_in_async::check),
-    (Rule::UnshieldedCleanup, unshielded_cleanup::check),
-];
+/// The kinds of [`Node`] a rule looks at (a bit set), so the driver hands each node only to
+/// the rules that want it.
+pub(crate) mod kinds {
+    pub(crate) const LOOP: u8 = 1;
+    pub(crate) const STMT: u8 = 1 << 1;
+    pub(crate) const IF: u8 = 1 << 2;
+    pub(crate) const MATCH: u8 = 1 << 3;
+    pub(crate) const CALL: u8 = 1 << 4;
+    pub(crate) const MACRO: u8 = 1 << 5;
+    pub(crate) const BLOCK: u8 = 1 << 6;
+    pub(crate) const AWAIT: u8 = 1 << 7;
+}
+
+impl Node<'_> {
+    /// This node's bit in [`kinds`].
+    pub(crate) fn kind(&self) -> u8 {
+        match self {
+            Node::Loop(_) => kinds::LOOP,
+            Node::Stmt(_) => kinds::STMT,
+            Node::If(_) => kinds::IF,
+            Node::Match(_) => kinds::MATCH,
+            Node::Call(_) | Node::MethodCall(..) => kinds::CALL,
+            Node::Macro(_) => kinds::MACRO,
+            Node::Block(_) => kinds::BLOCK,
+            Node::Await(_) => kinds::AWAIT,
+        }
+    }
+}
+
+/// Every rule with its entry point and the node kinds it looks at, in the order they run.
+pub(crate) const CHECKS: [(Rule, CheckFn, u8); 6] = {
+    use kinds::*;
+    [
+        (Rule::UncancellableLoop, uncancellable_loop::check, LOOP),
+        (
+            Rule::SwallowedCancellation,
+            swallowed_cancellation::check,
+            STMT | IF | MATCH,
+        ),
+        (Rule::UnobservedToken, unobserved_token::check, LOOP),
+        (
+            Rule::CancelUnsafeSelect,
+            cancel_unsafe_select::check,
+            MACRO | AWAIT,
+        ),
+        (
+            Rule::BlockingInAsync,
+            blocking_in_async::check,
+            CALL | BLOCK,
+        ),
+        (
+            Rule::UnshieldedCleanup,
+            unshielded_cleanup::check,
+            BLOCK | MATCH | IF | MACRO,
+        ),
+    ]
+};
