@@ -24,9 +24,12 @@ of both, before and after tuning) and measured once on a second held-back corpus
 After reading corpus 2's findings the checker was changed again, and both were measured once
 more on a third held-back corpus (corpus3.tsv, fetch3.sh), fetched after the last change.
 
-Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST [CORPUS2_LIST [CORPUS3_LIST]]
-where the lists are the output of fetch.sh, fetch2.sh and fetch3.sh (`name version part path`
-per line).
+Then once more on a fourth (corpus4.tsv, fetch4.sh), after the changes corpus 3 prompted.
+
+Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST [CORPUS2_LIST ...]
+where the lists are the output of fetch.sh ... fetch4.sh (`name version part path` per line).
+The figures printed are for the code as it is now; RESULTS.md also keeps each held-back
+corpus's first run, with the commit it was measured at.
 """
 import json
 import math
@@ -183,14 +186,14 @@ def main():
     binary, registry = sys.argv[1:3]
     unlabelled = []
     print("## The corpora: split before tuning, then two fresh held-back sets")
-    parts = {"study": [], "heldback": [], "heldback2": [], "heldback3": []}
+    parts = {"study": [], "heldback": [], "heldback2": [], "heldback3": [], "heldback4": []}
     for lst in sys.argv[3:]:
         with open(lst) as f:
             for line in f:
                 name, _version, part, path = line.split()
                 parts[part].append((name, path))
     summary = []
-    loop_parts = [(p, f"{p}_labels.tsv") for p in ["study", "heldback", "heldback2", "heldback3"] if parts[p]]
+    loop_parts = [(p, f"{p}_labels.tsv") for p in ["study", "heldback", "heldback2", "heldback3", "heldback4"] if parts[p]]
     for part, label_file in loop_parts:
         labels = read_labels(os.path.join(HERE, label_file))
         tp, fp, found = table(f"{part}, default mode", binary, parts[part], labels, [], unlabelled)
@@ -209,7 +212,7 @@ def main():
             print(f"\nMissed in {part}: `{m}`")
 
     rule_labels = read_rule_labels(os.path.join(HERE, "rules_labels.tsv"))
-    rule_parts = [(p, parts[p]) for p in ["study", "heldback", "heldback2", "heldback3"] if parts[p]]
+    rule_parts = [(p, parts[p]) for p in ["study", "heldback", "heldback2", "heldback3", "heldback4"] if parts[p]]
     rule_tables(binary, rule_parts, rule_labels, unlabelled)
 
     print("\n## The first study (tuned on by the first default mode)")

@@ -10,13 +10,15 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 list="$(mktemp)"
 list2="$(mktemp)"
 list3="$(mktemp)"
+list4="$(mktemp)"
 lints/study/fetch.sh > "$list"
 lints/study/fetch2.sh > "$list2"
 lints/study/fetch3.sh > "$list3"
+lints/study/fetch4.sh > "$list4"
 # The first study's crates come from the workspace's own dependencies.
 cargo fetch --quiet
 echo "## Precision"
-python3 lints/study/precision.py "$target/release/cargo-cancelkit" "$registry" "$list" "$list2" "$list3"
+python3 lints/study/precision.py "$target/release/cargo-cancelkit" "$registry" "$list" "$list2" "$list3" "$list4"
 echo
 echo "## Speed and memory"
 tokio="$(ls -d "$registry"/*/tokio-1.* | sort -V | tail -n1)"

@@ -33,8 +33,10 @@ fn config() -> Config {
         token_types: vec!["watch::Receiver".into()],
         ..Config::default()
     };
-    // Several blocking bugs are outside loops, where the rule is allowed by default.
+    // Several blocking bugs are outside loops, where the rule is allowed by default, and
+    // `unobserved_token` is allowed by default everywhere.
     c.outside_loops.insert(Rule::BlockingInAsync, Level::Warn);
+    c.levels.insert(Rule::UnobservedToken, Level::Warn);
     c
 }
 

@@ -59,7 +59,14 @@ fixture!(
 fixture!(swallowed, "swallowed.rs", Config::default());
 fixture!(suppressed, "suppressed.rs", Config::default());
 fixture!(parse_error, "parse_error.rs", Config::default());
-fixture!(unobserved_token, "unobserved_token.rs", Config::default());
+fixture!(unobserved_token, "unobserved_token.rs", {
+    let mut c = Config::default();
+    c.levels.insert(
+        cargo_cancelkit::Rule::UnobservedToken,
+        cargo_cancelkit::Level::Warn,
+    );
+    c
+});
 fixture!(
     cancel_unsafe_select,
     "cancel_unsafe_select.rs",
