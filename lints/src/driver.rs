@@ -178,6 +178,24 @@ impl FileVisitor<'_, '_> {
         }
     }
 
+    /// The arguments of a call to `callee`: futures' positions, handed to a `spawn` or raced
+    /// from outside when the callee says so.
+    fn visit_args(
+        &mut self,
+        args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
+        callee: &syn::Ident,
+    ) {
+        let (spawn, raced) = (is_spawn(callee), is_race(callee));
+        for a in args {
+            self.future_position = true;
+            self.spawning = spawn;
+            self.racing = raced;
+            self.visit_expr(a);
+        }
+        self.spawning = false;
+        self.racing = false;
+    }
+
     fn line(&self, span: proc_macro2::Span) -> usize {
         self.file.line_of(self.ctx.range(span).start)
     }
@@ -549,16 +567,15 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
             syn::Expr::Call(c) => {
                 self.rules(Node::Call(c), None);
                 self.visit_expr(&c.func);
-                let spawn = matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| is_spawn(&s.ident)));
-                let raced = matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| is_race(&s.ident)));
-                for a in &c.args {
-                    self.future_position = true;
-                    self.spawning = spawn;
-                    self.racing = raced;
-                    self.visit_expr(a);
+                match &*c.func {
+                    syn::Expr::Path(p) if let Some(last) = p.path.segments.last() => {
+                        self.visit_args(&c.args, &last.ident);
+                    }
+                    _ => c.args.iter().for_each(|a| {
+                        self.future_position = true;
+                        self.visit_expr(a);
+                    }),
                 }
-                self.spawning = false;
-                self.racing = false;
             }
             syn::Expr::MethodCall(m) => {
                 self.rules(Node::MethodCall(m, as_future), None);
@@ -566,16 +583,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
                 // futures all the way down.
                 self.future_position = as_future || outcomes::is_future_adapter(&m.method);
                 self.visit_expr(&m.receiver);
-                let spawn = is_spawn(&m.method);
-                let raced = is_race(&m.method);
-                for a in &m.args {
-                    self.future_position = true;
-                    self.spawning = spawn;
-                    self.racing = raced;
-                    self.visit_expr(a);
-                }
-                self.spawning = false;
-                self.racing = false;
+                self.visit_args(&m.args, &m.method);
             }
             syn::Expr::Await(a) => {
                 self.rules(Node::Await(a), None);
@@ -673,58 +681,62 @@ fn stmt_marked(stmt: &syn::Stmt) -> bool {
 }
 
 /// `unwrap()`, `expect(..)`, `ok()`...: what they are called on is a result, used on the spot.
-fn unwraps(method: &syn::Ident) -> bool {
-    [
-        "unwrap",
-        "expect",
-        "ok",
-        "err",
-        "unwrap_or",
-        "unwrap_or_else",
-        "unwrap_or_default",
-        "map_err",
-        "is_ok",
-        "is_err",
-        "context",
-        "with_context",
-    ]
-    .iter()
-    .any(|u| method == u)
-}
+const UNWRAPS: &[&str] = &[
+    "unwrap",
+    "expect",
+    "ok",
+    "err",
+    "unwrap_or",
+    "unwrap_or_else",
+    "unwrap_or_default",
+    "map_err",
+    "is_ok",
+    "is_err",
+    "context",
+    "with_context",
+];
 
 /// `timeout`, `run_until_cancelled`...: the argument is bounded, or raced against a token,
 /// from outside.
-fn is_race(name: &syn::Ident) -> bool {
-    [
-        "timeout",
-        "timeout_at",
-        "run_until_cancelled",
-        "run_until_cancelled_owned",
-        "until_cancelled",
-        "with_cancellation_token",
-        "with_cancellation_token_owned",
-        "cancel_on_shutdown",
-        "with_timeout",
-        "with_deadline",
-    ]
-    .iter()
-    .any(|s| name == s)
-}
+const RACES: &[&str] = &[
+    "timeout",
+    "timeout_at",
+    "run_until_cancelled",
+    "run_until_cancelled_owned",
+    "until_cancelled",
+    "with_cancellation_token",
+    "with_cancellation_token_owned",
+    "cancel_on_shutdown",
+    "with_timeout",
+    "with_deadline",
+];
 
 /// `spawn`, `spawn_local`, `spawn_blocking`, `spawn_on`...: the argument runs as a task.
+const SPAWNS: &[&str] = &[
+    "spawn",
+    "spawn_local",
+    "spawn_blocking",
+    "spawn_on",
+    "spawn_local_on",
+    "spawn_pinned",
+    "spawn_with_handle",
+    "spawn_detached",
+];
+
+fn is_one_of(name: &syn::Ident, names: &[&str]) -> bool {
+    names.iter().any(|n| name == n)
+}
+
+fn unwraps(method: &syn::Ident) -> bool {
+    is_one_of(method, UNWRAPS)
+}
+
+fn is_race(name: &syn::Ident) -> bool {
+    is_one_of(name, RACES)
+}
+
 fn is_spawn(name: &syn::Ident) -> bool {
-    [
-        "spawn",
-        "spawn_local",
-        "spawn_blocking",
-        "spawn_on",
-        "spawn_local_on",
-        "spawn_pinned",
-        "spawn_with_handle",
-        "spawn_detached",
-    ]
-    .iter()
-    .any(|s| name == s)
+    is_one_of(name, SPAWNS)
 }
 
 /// Whether any identifier in `tokens` is one of `names`.

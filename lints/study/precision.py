@@ -19,15 +19,15 @@ the labels of the latter give the real spins the default mode misses.
 The four rules added later (unobserved_token, cancel_unsafe_select, blocking_in_async,
 unshielded_cleanup) were tuned on both parts of that corpus (rules_labels.tsv holds the labels
 of both, before and after tuning) and measured once on a second held-back corpus
-(corpus2.tsv, fetched by fetch2.sh after they were written), as was uncancellable_loop again.
+(corpus2.tsv, fetched by `fetch_heldback.sh 2` after they were written), as was uncancellable_loop again.
 
 After reading corpus 2's findings the checker was changed again, and both were measured once
-more on a third held-back corpus (corpus3.tsv, fetch3.sh), fetched after the last change.
+more on a third held-back corpus (corpus3.tsv, `fetch_heldback.sh 3`), fetched after the last change.
 
-Then once more on a fourth (corpus4.tsv, fetch4.sh), after the changes corpus 3 prompted.
+Then once more on a fourth (corpus4.tsv, `fetch_heldback.sh 4`), after the changes corpus 3 prompted.
 
 Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST [CORPUS2_LIST ...]
-where the lists are the output of fetch.sh ... fetch4.sh (`name version part path` per line).
+where the lists are the output of fetch.sh and fetch_heldback.sh N (`name version part path` per line).
 The figures printed are for the code as it is now; RESULTS.md also keeps each held-back
 corpus's first run, with the commit it was measured at.
 """

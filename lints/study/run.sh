@@ -12,9 +12,9 @@ list2="$(mktemp)"
 list3="$(mktemp)"
 list4="$(mktemp)"
 lints/study/fetch.sh > "$list"
-lints/study/fetch2.sh > "$list2"
-lints/study/fetch3.sh > "$list3"
-lints/study/fetch4.sh > "$list4"
+lints/study/fetch_heldback.sh 2 > "$list2"
+lints/study/fetch_heldback.sh 3 > "$list3"
+lints/study/fetch_heldback.sh 4 > "$list4"
 # The first study's crates come from the workspace's own dependencies.
 cargo fetch --quiet
 echo "## Precision"

@@ -7,6 +7,9 @@ use assert_cmd::Command;
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cargo-cancelkit"));
     c.env_remove("CARGO_TERM_COLOR");
+    // Each throwaway package builds in its own `target/`: packages with the same name in one
+    // shared target directory (CI sets CARGO_TARGET_DIR) can reuse each other's builds.
+    c.env_remove("CARGO_TARGET_DIR");
     c
 }
 

@@ -259,6 +259,37 @@ impl Observers {
     }
 }
 
+impl Observers {
+    /// Whether `e` is one of cancelkit's fallible checks, whose `Err` is a
+    /// `CancellationError`: `checkpoint()`, `sleep(..).await`, `yield_now().await`,
+    /// `until_cancelled(..).await` (also as a method), `token.check()`.
+    pub(crate) fn is_fallible_check(&self, file: FileNames<'_>, e: &Expr) -> bool {
+        let cancelkit_fn = |func: &Expr, names: &[&str]| {
+            matches!(func, Expr::Path(p)
+                if p.path.segments.last().is_some_and(|l| names.iter().any(|n| l.ident == n))
+                    && file.is_cancelkit(&p.path))
+        };
+        match e {
+            Expr::Paren(p) => self.is_fallible_check(file, &p.expr),
+            Expr::Group(g) => self.is_fallible_check(file, &g.expr),
+            Expr::Await(a) => match &*a.base {
+                Expr::Call(c) => cancelkit_fn(
+                    &c.func,
+                    &["sleep", "yield_now", "until_cancelled", "sleep_until"],
+                ),
+                Expr::MethodCall(m) => m.method == "until_cancelled",
+                _ => false,
+            },
+            Expr::Call(c) => cancelkit_fn(&c.func, &["checkpoint"]),
+            Expr::MethodCall(m) => {
+                m.method == "check"
+                    && self.classify_method(&m.method, &m.receiver, &[], false) == CallKind::Check
+            }
+            _ => false,
+        }
+    }
+}
+
 /// What name resolution knows about the file being analysed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FileNames<'a> {

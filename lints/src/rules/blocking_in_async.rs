@@ -250,52 +250,49 @@ fn finding(cx: &Cx<'_>, span: proc_macro2::Span, name: &str, what: &str) -> Find
     .help("use the async equivalent, or move the call to `tokio::task::spawn_blocking` and await its handle (under `cancelkit::until_cancelled` if the task should stop waiting)")
 }
 
-/// Whether a method chain starts with a call to `path` (as the imports resolve it):
-/// `std::fs::OpenOptions::new().write(true)`.
-fn built_by(cx: &Cx<'_>, receiver: &syn::Expr, path: &[&str]) -> bool {
+/// Where a method chain starts: `std::fs::OpenOptions::new().write(true)` → the call
+/// `OpenOptions::new()`; `cmd.arg(x)` → the variable `cmd`.
+fn chain_start(receiver: &syn::Expr) -> &syn::Expr {
     let mut e = receiver;
     loop {
         match e {
             syn::Expr::MethodCall(m) => e = &m.receiver,
             syn::Expr::Reference(r) => e = &r.expr,
             syn::Expr::Paren(p) => e = &p.expr,
-            syn::Expr::Call(c) => {
-                let syn::Expr::Path(p) = &*c.func else {
-                    return false;
-                };
-                let segs = cx.ctx.names.imports.resolve_path(&p.path);
-                return segs.iter().map(String::as_str).eq(path.iter().copied());
-            }
-            _ => return false,
+            _ => return e,
         }
     }
 }
 
+/// The full path (as the imports resolve it) of the call a method chain starts with.
+fn chain_constructor(cx: &Cx<'_>, receiver: &syn::Expr) -> Option<Vec<String>> {
+    match chain_start(receiver) {
+        syn::Expr::Call(c) => match &*c.func {
+            syn::Expr::Path(p) => Some(cx.ctx.names.imports.resolve_path(&p.path)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether a method chain starts with a call to `path`.
+fn built_by(cx: &Cx<'_>, receiver: &syn::Expr, path: &[&str]) -> bool {
+    chain_constructor(cx, receiver)
+        .is_some_and(|segs| segs.iter().map(String::as_str).eq(path.iter().copied()))
+}
+
 /// `Command::new(..)...` (std's, as the imports say) or a receiver named `cmd`/`command`.
 fn is_std_command(cx: &Cx<'_>, receiver: &syn::Expr) -> bool {
-    let mut e = receiver;
-    loop {
-        match e {
-            syn::Expr::MethodCall(m) => e = &m.receiver,
-            syn::Expr::Reference(r) => e = &r.expr,
-            syn::Expr::Paren(p) => e = &p.expr,
-            syn::Expr::Call(c) => {
-                let syn::Expr::Path(p) = &*c.func else {
-                    return false;
-                };
-                let segs = cx.ctx.names.imports.resolve_path(&p.path);
-                return segs.ends_with(&["Command".to_string(), "new".to_string()])
-                    && !segs.iter().any(|s| s == "tokio" || s == "async_process");
-            }
-            syn::Expr::Path(p) => {
-                return p
-                    .path
-                    .get_ident()
-                    .is_some_and(|i| i == "cmd" || i == "command");
-            }
-            _ => return false,
-        }
+    if let syn::Expr::Path(p) = chain_start(receiver) {
+        return p
+            .path
+            .get_ident()
+            .is_some_and(|i| i == "cmd" || i == "command");
     }
+    chain_constructor(cx, receiver).is_some_and(|segs| {
+        segs.ends_with(&["Command".to_string(), "new".to_string()])
+            && !segs.iter().any(|s| s == "tokio" || s == "async_process")
+    })
 }
 
 /// `let g = m.lock().unwrap();` followed, in the same block and before `drop(g)`, by a

@@ -40,7 +40,6 @@ use syn::{Expr, Pat, Stmt};
 
 use super::{Cx, Emit, Node, Rule};
 use crate::analysis::macros;
-use crate::analysis::observers::CallKind;
 use crate::finding::{Applicability, Edit, Finding, Suggestion};
 
 /// The rule's entry point: statements, `if`s and `match`es inside a loop.
@@ -167,37 +166,9 @@ fn is_err_pat(p: &Pat) -> bool {
     }
 }
 
-/// Whether `e` produces a `Result<_, CancellationError>` from a cancellation check.
+/// One of cancelkit's fallible checks (see `Observers::is_fallible_check`).
 fn is_fallible(cx: &Cx<'_>, e: &Expr) -> bool {
-    match e {
-        Expr::Paren(p) => is_fallible(cx, &p.expr),
-        Expr::Group(g) => is_fallible(cx, &g.expr),
-        Expr::Await(a) => match &*a.base {
-            Expr::Call(c) => callee_is(cx, &c.func, &["sleep", "yield_now", "sleep_until"]),
-            _ => false,
-        },
-        Expr::Call(c) => callee_is(cx, &c.func, &["checkpoint"]),
-        Expr::MethodCall(m) => {
-            m.method == "check"
-                && cx
-                    .ctx
-                    .observers
-                    .classify_method(&m.method, &m.receiver, &[], false)
-                    == CallKind::Check
-        }
-        _ => false,
-    }
-}
-
-/// Whether `func` is cancelkit's function of one of these names, as the file's imports resolve
-/// it (`sleep` imported from tokio is not).
-fn callee_is(cx: &Cx<'_>, func: &Expr, names: &[&str]) -> bool {
-    let Expr::Path(p) = func else { return false };
-    p.path
-        .segments
-        .last()
-        .is_some_and(|last| names.iter().any(|n| last.ident == n))
-        && cx.ctx.names.is_cancelkit(&p.path)
+    cx.ctx.observers.is_fallible_check(cx.ctx.names, e)
 }
 
 /// Whether the statements contain a way out of the loop: `return`, `break`, `?`, `panic!`...

@@ -160,41 +160,9 @@ fn is_cancelled_call(cx: &Cx<'_>, e: &syn::Expr) -> bool {
             && cx.ctx.names.is_cancelkit(&p.path)))
 }
 
-/// One of cancelkit's fallible checks, whose `Err` means the task is cancelled.
+/// One of cancelkit's fallible checks (see `Observers::is_fallible_check`).
 fn fallible(cx: &Cx<'_>, e: &syn::Expr) -> bool {
-    match e {
-        syn::Expr::Paren(p) => fallible(cx, &p.expr),
-        syn::Expr::Await(a) => match &*a.base {
-            syn::Expr::Call(c) => cancelkit_fn(
-                cx,
-                &c.func,
-                &["sleep", "yield_now", "until_cancelled", "sleep_until"],
-            ),
-            syn::Expr::MethodCall(m) => m.method == "until_cancelled",
-            _ => false,
-        },
-        syn::Expr::Call(c) => cancelkit_fn(cx, &c.func, &["checkpoint"]),
-        syn::Expr::MethodCall(m) => {
-            m.method == "check"
-                && cx
-                    .ctx
-                    .observers
-                    .classify_method(&m.method, &m.receiver, &[], false)
-                    == CallKind::Check
-        }
-        _ => false,
-    }
-}
-
-fn cancelkit_fn(cx: &Cx<'_>, func: &syn::Expr, names: &[&str]) -> bool {
-    let syn::Expr::Path(p) = func else {
-        return false;
-    };
-    p.path
-        .segments
-        .last()
-        .is_some_and(|l| names.iter().any(|n| l.ident == n))
-        && cx.ctx.names.is_cancelkit(&p.path)
+    cx.ctx.observers.is_fallible_check(cx.ctx.names, e)
 }
 
 fn is_err_pat(p: &syn::Pat) -> bool {

@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# Fetch the crates of corpus3.tsv (exact pinned versions) into cargo's registry cache; build nothing.
-# Usage: fetch3.sh [SCRATCH_DIR]   (default /tmp/cancelkit-corpus3)
-# The pinned versions do not all resolve in one manifest (e.g. ldk-node and arti-client pull
-# rusqlite versions whose libsqlite3-sys both link `sqlite3`), so crates are put greedily, in
-# corpus3.tsv order, into the first scratch manifest SCRATCH_DIR/gN whose lockfile still resolves
-# with them added.
-# Prints one line per crate: `name version heldback3 path`, where path is the unpacked source dir
+# Fetch the crates of held-back corpus N (corpusN.tsv, exact pinned versions, N = 2, 3 or 4) into
+# cargo's registry cache; build nothing.
+# Usage: fetch_heldback.sh N [SCRATCH_DIR]   (default /tmp/cancelkit-corpusN)
+# The pinned versions of a corpus do not always resolve in one manifest (two crates may pin
+# incompatible versions of a dependency, or two versions of a `links` crate), so crates are put
+# greedily, in corpusN.tsv order, into the first scratch manifest SCRATCH_DIR/gM whose lockfile
+# still resolves with them added.
+# Prints one line per crate: `name version heldbackN path`, where path is the unpacked source dir
 # under ${CARGO_HOME:-$HOME/.cargo}/registry/src/*/NAME-VERSION.
 set -euo pipefail
+n="${1:?usage: fetch_heldback.sh N [SCRATCH_DIR]}"
+shift
 here="$(cd "$(dirname "$0")" && pwd)"
-corpus="$here/corpus3.tsv"
-dir="${1:-/tmp/cancelkit-corpus3}"
+corpus="$here/corpus$n.tsv"
+dir="${1:-/tmp/cancelkit-corpus$n}"
 registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
 
 new_group() { # $1 = group dir
     mkdir -p "$1/src"
     : > "$1/src/lib.rs"
     rm -f "$1/Cargo.lock"
-    printf '[package]\nname = "cancelkit-corpus3-%s"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n[workspace]\n\n[dependencies]\n' \
-        "$(basename "$1")" > "$1/Cargo.toml"
+    printf '[package]\nname = "cancelkit-corpus%s-%s"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n[workspace]\n\n[dependencies]\n' \
+        "$n" "$(basename "$1")" > "$1/Cargo.toml"
 }
 
 mkdir -p "$dir"
@@ -64,5 +67,5 @@ grep -v '^#' "$corpus" | while IFS=$'\t' read -r name version _; do
         echo "missing: $name $version" >&2
         exit 1
     fi
-    echo "$name $version heldback3 $path"
+    echo "$name $version heldback$n $path"
 done
