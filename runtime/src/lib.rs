@@ -68,6 +68,7 @@ mod error;
 pub mod group;
 mod handler;
 mod node;
+mod rt;
 pub mod shutdown;
 mod sync;
 mod task;

@@ -256,7 +256,7 @@ impl Shutdown {
     pub fn listen_for_signals(&self) -> std::io::Result<()> {
         let mut signals = signals::Signals::new()?;
         let shutdown = self.clone();
-        tokio::spawn(async move {
+        crate::rt::spawn("Shutdown::listen_for_signals", async move {
             let Some(first) = signals.next().await else {
                 return;
             };
@@ -334,7 +334,8 @@ async fn race<F: Future>(
     deadline: Option<Instant>,
 ) -> Option<F::Output> {
     let mut stop = pin!(stop);
-    let mut timer = pin!(deadline.map(tokio::time::sleep_until));
+    let mut timer =
+        pin!(deadline.map(|d| crate::rt::sleep_until("Shutdown::run (its grace period)", d)));
     poll_fn(|cx| {
         if let Poll::Ready(output) = server.as_mut().poll(cx) {
             return Poll::Ready(Some(output));

@@ -39,7 +39,7 @@ impl<T: Send + 'static> Task<T> {
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime, like [`tokio::spawn`].
+    /// Outside a tokio runtime, with a message that says so.
     #[track_caller]
     pub fn spawn<F>(fut: F) -> Self
     where
@@ -54,7 +54,7 @@ impl<T: Send + 'static> Task<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
-        let join = tokio::spawn(token.run(fut));
+        let join = crate::rt::spawn("cancelkit::Task::spawn", token.run(fut));
         Task { join, token }
     }
 }

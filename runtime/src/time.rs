@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use crate::context::{Scoped, checkpoint, current_token};
 use crate::error::CancelReason::{self, Deadline};
 use crate::error::CancellationError;
+use crate::rt;
 use crate::token::CancelToken;
 
 /// Sleeps for `duration`, or until the current task is cancelled, whichever comes first
@@ -36,11 +37,11 @@ use crate::token::CancelToken;
 /// [`CancellationError`] if the task is cancelled before or during the sleep.
 pub async fn sleep(duration: Duration) -> Result<(), CancellationError> {
     let Some(token) = current_token() else {
-        tokio::time::sleep(duration).await;
+        rt::sleep("cancelkit::sleep", duration).await;
         return Ok(());
     };
     token.check()?;
-    let mut timer = pin!(tokio::time::sleep(duration));
+    let mut timer = pin!(rt::sleep("cancelkit::sleep", duration));
     let mut cancelled = pin!(token.cancelled_owned());
     poll_fn(|cx| {
         if let Poll::Ready(err) = cancelled.as_mut().poll(cx) {

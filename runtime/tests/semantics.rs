@@ -850,3 +850,37 @@ fn run_works_on_the_futures_executor() {
     assert_eq!(block_on(fut).reason(), CancelReason::Explicit);
     t.join().unwrap();
 }
+
+/// Outside a tokio runtime, what needs one says so by name (issue 14), instead of tokio's
+/// "there is no reactor running"; what needs none keeps working.
+#[test]
+fn outside_a_tokio_runtime_the_panic_names_the_api() {
+    fn message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+        let err = std::panic::catch_unwind(f).expect_err("needs a runtime");
+        err.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+    let sleep = message(|| {
+        let task = cancelkit::CancelToken::new();
+        let _ = block_on(task.run(cancelkit::sleep(Duration::from_millis(1))));
+    });
+    assert!(
+        sleep.contains("`cancelkit::sleep` needs a tokio runtime"),
+        "{sleep}"
+    );
+    let spawn = message(|| drop(cancelkit::Task::spawn(async {})));
+    assert!(
+        spawn.contains("`cancelkit::Task::spawn` needs a tokio runtime"),
+        "{spawn}"
+    );
+    // No runtime needed: checks, handlers, shields and deadlines seen when polled.
+    let token = cancelkit::CancelToken::new();
+    token.cancel();
+    assert!(block_on(token.run(async { cancelkit::checkpoint() })).is_err());
+    let late = block_on(cancelkit::with_timeout(Duration::ZERO, async {
+        cancelkit::checkpoint()
+    }));
+    assert!(late.is_err());
+}

@@ -44,6 +44,6 @@ impl Spawned {
         &mut self,
         child: impl Future<Output = ()> + Send + 'static,
     ) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(child)
+        crate::rt::spawn("cancelkit::TaskGroup::spawn", child)
     }
 }
