@@ -89,18 +89,23 @@ impl Rule {
         Rule::UnshieldedCleanup,
     ];
 
-    /// Every rule, including the checker's own diagnostics.
-    pub const ALL: [Rule; 9] = [
-        Rule::UncancellableLoop,
-        Rule::SwallowedCancellation,
-        Rule::UnobservedToken,
-        Rule::CancelUnsafeSelect,
-        Rule::BlockingInAsync,
-        Rule::UnshieldedCleanup,
-        Rule::ParseError,
-        Rule::UnknownRule,
-        Rule::InvalidConfig,
-    ];
+    /// The checker's own diagnostics, which cannot be configured.
+    const OWN: [Rule; 3] = [Rule::ParseError, Rule::UnknownRule, Rule::InvalidConfig];
+
+    /// Every rule: the configurable ones, then the checker's own diagnostics.
+    pub const ALL: [Rule; 9] = {
+        let mut all = [Rule::ParseError; 9];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = if i < Rule::CONFIGURABLE.len() {
+                Rule::CONFIGURABLE[i]
+            } else {
+                Rule::OWN[i - Rule::CONFIGURABLE.len()]
+            };
+            i += 1;
+        }
+        all
+    };
 
     /// The snake_case name.
     pub fn name(self) -> &'static str {
