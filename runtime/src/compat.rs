@@ -17,7 +17,8 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::context::{Scoped, current_token};
 use crate::error::CancelReason;
-use crate::time::{AbortOnDrop, cancel_when};
+use crate::rt::AbortOnDrop;
+use crate::time::cancel_when;
 use crate::token::CancelToken;
 
 impl CancelToken {
@@ -84,7 +85,7 @@ pub fn run_with_tokio_util<F: IntoFuture>(
 pin_project! {
     /// Future returned by [`run_with_tokio_util`].
     ///
-    /// On a tokio runtime the tokio-util token is watched by a small task of its own, so its
+    /// On a runtime (tokio, or smol with the `smol` feature) the tokio-util token is watched by a small task of its own, so its
     /// cancel lands even while the future is busy inside one long poll; without a runtime it
     /// is polled alongside the future.
     #[must_use = "futures do nothing unless polled"]
@@ -102,7 +103,7 @@ pin_project! {
         Running {
             #[pin]
             fut: Scoped<F>,
-            // Polled here only when no tokio runtime could watch it.
+            // Polled here only when no runtime could watch it.
             #[pin]
             trigger: Option<WaitForCancellationFutureOwned>,
             watcher: Option<AbortOnDrop>,
@@ -121,9 +122,9 @@ impl<F: Future> Future for RunWithTokioUtil<F> {
                 .expect("`RunWithTokioUtil` polled after completion");
             let trigger = token.take().expect("taken once").cancelled_owned();
             let own = current_token().map_or_else(CancelToken::new, |parent| parent.child());
-            let (trigger, watcher) = match tokio::runtime::Handle::try_current() {
-                Ok(_) => (None, cancel_when(&own, trigger, CancelReason::Explicit)),
-                Err(_) => (Some(trigger), None),
+            let (trigger, watcher) = match crate::rt::Backend::current() {
+                Some(_) => (None, cancel_when(&own, trigger, CancelReason::Explicit)),
+                None => (Some(trigger), None),
             };
             this.state.set(State::Running {
                 fut: Scoped::new(own, fut),

@@ -42,9 +42,10 @@
 //! never its ancestors (S19). The current task's token is found through a thread-local that the
 //! wrapping future sets on every poll, so the checks, [`cancelled()`](cancelled), handlers,
 //! tokens, shields and local groups work on any executor and in plain sync code the task
-//! calls; outside any task they report "not cancelled" (S3). Timers and spawning are tokio's:
-//! [`sleep`], [`Task::spawn`] and the spawning groups need a tokio runtime, and a deadline
-//! without one is seen only when its future is polled.
+//! calls; outside any task they report "not cancelled" (S3). Timers and spawning come from a
+//! runtime: tokio's when one is current, else smol's with the `smol` feature. [`sleep`],
+//! [`Task::spawn`] and the spawning groups need one; a deadline without one is seen only when
+//! its future is polled. [Choosing a runtime](docs::runtimes) says how the choice is made.
 //!
 //! Beyond Swift: [`with_timeout`]/[`with_deadline`] cancel a subtree when time runs out (S23),
 //! [`shield`] hides cancellation from clean-up code (S24), and a [`CancellationError`] tells
@@ -83,6 +84,12 @@ mod loom_tests;
 mod memory_tests;
 
 pub mod cancel_safety;
+
+/// Guides: longer explanations than the API docs, with examples.
+pub mod docs {
+    #[doc = include_str!("../docs/runtimes.md")]
+    pub mod runtimes {}
+}
 
 #[cfg(feature = "tokio-util")]
 mod compat;

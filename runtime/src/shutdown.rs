@@ -246,17 +246,25 @@ impl Shutdown {
     ///
     /// # Errors
     ///
-    /// If the signal handlers cannot be installed.
+    /// If the signal handlers cannot be installed, and outside a tokio runtime (signals are
+    /// tokio's, whatever the runtime backend), as [`ErrorKind::Unsupported`].
     ///
-    /// # Panics
-    ///
-    /// Outside a tokio runtime.
+    /// [`ErrorKind::Unsupported`]: std::io::ErrorKind::Unsupported
     #[cfg(feature = "signal")]
     #[cfg_attr(docsrs, doc(cfg(feature = "signal")))]
     pub fn listen_for_signals(&self) -> std::io::Result<()> {
+        use crate::rt::{Backend, tokio::Tokio};
+        let Some(tokio) = Tokio::current() else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "`Shutdown::listen_for_signals` needs a tokio runtime: signals come from \
+                 tokio's signal driver. Call it inside `#[tokio::main]`, or listen for signals \
+                 with your runtime's own API and call `Shutdown::trigger`.",
+            ));
+        };
         let mut signals = signals::Signals::new()?;
         let shutdown = self.clone();
-        crate::rt::spawn("Shutdown::listen_for_signals", async move {
+        Backend::Tokio(tokio).spawn(async move {
             let Some(first) = signals.next().await else {
                 return;
             };

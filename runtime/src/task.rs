@@ -1,13 +1,15 @@
 //! [`Task`]: unstructured tasks (Swift's `Task { }`).
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 
+use crate::rt::{self, JoinError, JoinHandle};
 use crate::token::CancelToken;
 
-/// An unstructured task running on tokio, with its own cancellation (S11–S12).
+/// An unstructured task running on the current runtime (tokio's, or smol's with the `smol`
+/// feature), with its own cancellation (S11–S12).
 ///
 /// It does not inherit the spawner's cancellation: it is cancelled only through
 /// [`cancel`](Task::cancel) or a [`token`](Task::token) handed out from it. Awaiting it gives
@@ -30,16 +32,17 @@ use crate::token::CancelToken;
 /// # }
 /// ```
 pub struct Task<T> {
-    join: tokio::task::JoinHandle<T>,
+    join: JoinHandle<T>,
     token: CancelToken,
 }
 
 impl<T: Send + 'static> Task<T> {
-    /// Spawns `fut` on the current tokio runtime under a new root token.
+    /// Spawns `fut` on the current runtime under a new root token.
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime, with a message that says so.
+    /// Without a runtime (outside tokio, with the `smol` feature off), with a message that
+    /// says so.
     #[track_caller]
     pub fn spawn<F>(fut: F) -> Self
     where
@@ -54,7 +57,7 @@ impl<T: Send + 'static> Task<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
-        let join = crate::rt::spawn("cancelkit::Task::spawn", token.run(fut));
+        let join = rt::spawn("cancelkit::Task::spawn", token.run(fut));
         Task { join, token }
     }
 }
@@ -121,32 +124,34 @@ impl<T: Send + 'static> Task<T> {
     /// Resumes the task's panic, if it panicked within the grace period.
     pub async fn stop(mut self, grace: std::time::Duration) -> Option<T> {
         self.cancel();
-        if let Ok(finished) = tokio::time::timeout(grace, &mut self.join).await {
+        let mut timer = pin!(rt::sleep("cancelkit::Task::stop", grace));
+        let within_grace = poll_fn(|cx| match Pin::new(&mut self.join).poll(cx) {
+            Poll::Ready(finished) => Poll::Ready(Some(finished)),
+            Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+        })
+        .await;
+        if let Some(finished) = within_grace {
             return Some(unwrap_join(finished));
         }
         self.join.abort();
         match (&mut self.join).await {
             // It finished between the timeout and the abort.
             Ok(value) => Some(value),
-            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-            Err(_) => None,
+            Err(JoinError::Panicked(payload)) => std::panic::resume_unwind(payload),
+            Err(JoinError::Cancelled) => None,
         }
     }
 }
 
 /// A finished task's output; resumes its panic.
-fn unwrap_join<T>(result: Result<T, tokio::task::JoinError>) -> T {
+fn unwrap_join<T>(result: Result<T, JoinError>) -> T {
     match result {
         Ok(value) => value,
-        Err(err) => match err.try_into_panic() {
-            Ok(payload) => std::panic::resume_unwind(payload),
-            Err(err) if err.is_cancelled() => {
-                panic!(
-                    "awaited a cancelkit::Task that was aborted: it has no output (use `Task::stop` for an `Option`)"
-                )
-            }
-            Err(_) => panic!("the task was dropped by its runtime before it finished"),
-        },
+        Err(JoinError::Panicked(payload)) => std::panic::resume_unwind(payload),
+        Err(JoinError::Cancelled) => panic!(
+            "awaited a cancelkit::Task that was aborted, or dropped unfinished by its runtime \
+             (shut down): it has no output (use `Task::stop` for an `Option`)"
+        ),
     }
 }
 

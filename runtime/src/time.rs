@@ -1,6 +1,7 @@
 //! Cancellation-aware suspension points ([`sleep`], [`yield_now`]) and deadlines
-//! ([`with_timeout`], [`with_deadline`]). Timers are tokio's: `sleep` needs a tokio runtime with
-//! the time driver enabled; a deadline without one is seen only when its future is polled.
+//! ([`with_timeout`], [`with_deadline`]). Timers come from the current runtime (tokio's, or
+//! smol's with the `smol` feature): `sleep` needs one; a deadline without one is seen only
+//! when its future is polled.
 
 use std::fmt;
 use std::future::{Future, IntoFuture, poll_fn};
@@ -14,7 +15,7 @@ use tokio::time::Instant;
 use crate::context::{Scoped, checkpoint, current_token};
 use crate::error::CancelReason::{self, Deadline};
 use crate::error::CancellationError;
-use crate::rt;
+use crate::rt::{self, AbortOnDrop};
 use crate::token::CancelToken;
 
 /// Sleeps for `duration`, or until the current task is cancelled, whichever comes first
@@ -60,6 +61,8 @@ pub async fn sleep(duration: Duration) -> Result<(), CancellationError> {
 /// [`CancellationError`] if the task is cancelled before or after yielding.
 pub async fn yield_now() -> Result<(), CancellationError> {
     checkpoint()?;
+    // tokio's yield works on any executor (outside tokio it wakes at once), and inside tokio
+    // it also lets the runtime's other tasks run before this one again.
     tokio::task::yield_now().await;
     checkpoint()
 }
@@ -105,10 +108,10 @@ pin_project! {
     ///
     /// The deadline is seen two ways. Each poll compares the clock with it, so a deadline that
     /// has passed is visible to the body's first check on any runtime flavour, even before a
-    /// timer has had a chance to fire. And on a tokio runtime a timer runs as a small task of
+    /// timer has had a chance to fire. And on a runtime a timer runs as a small task of
     /// its own, so the cancel also lands while the future is parked (its awaits wake) or busy
     /// inside one long poll (on a multi-threaded runtime a loop with checkpoints sees it at
-    /// its next one). Without a tokio runtime there is no timer: the deadline is seen when the
+    /// its next one). Without a runtime there is no timer: the deadline is seen when the
     /// future is polled.
     #[must_use = "futures do nothing unless polled"]
     pub struct Timeout<F> {
@@ -160,7 +163,8 @@ impl<F: Future> Future for Timeout<F> {
                 .and_then(|deadline| {
                     // The timer is made inside the task: a runtime without a time driver
                     // fails there, not here (the clock check above still works).
-                    let timer = async move { tokio::time::sleep_until(deadline).await };
+                    let backend = rt::Backend::current()?;
+                    let timer = async move { backend.sleep_until(deadline).await };
                     cancel_when(&token, timer, Deadline)
                 });
             this.state.set(TimeoutState::Running {
@@ -195,26 +199,15 @@ impl<F> fmt::Debug for Timeout<F> {
 }
 
 /// Cancels `token` with `reason` when `trigger` completes, from a task of its own on the
-/// current tokio runtime; `None` (nothing spawned) outside one.
+/// current runtime; `None` (nothing spawned) without one.
 pub(crate) fn cancel_when(
     token: &CancelToken,
     trigger: impl Future + Send + 'static,
     reason: CancelReason,
 ) -> Option<AbortOnDrop> {
-    let runtime = tokio::runtime::Handle::try_current().ok()?;
     let token = token.clone();
-    let task = runtime.spawn(async move {
+    AbortOnDrop::spawn(async move {
         trigger.await;
         token.cancel_with(reason);
-    });
-    Some(AbortOnDrop(task.abort_handle()))
-}
-
-/// Aborts a trigger's task when the future it watches over completes or is dropped.
-pub(crate) struct AbortOnDrop(tokio::task::AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    })
 }

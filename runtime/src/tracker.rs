@@ -108,7 +108,8 @@ impl TaskTracker {
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime, like [`tokio::spawn`].
+    /// Without a runtime (outside tokio, with the `smol` feature off), with a message that
+    /// says so.
     #[track_caller]
     pub fn spawn<F>(&self, fut: F) -> Result<Task<F::Output>, Closed<F>>
     where

@@ -1,4 +1,5 @@
-//! Task groups: SPEC S14–S22. Each test names the rule it pins down.
+//! Task groups: SPEC S14–S22. Each test names the rule it pins down. Those that need no paused
+//! clock run on every runtime backend, one body each (`on_every_runtime!`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -12,6 +13,28 @@ use cancelkit::{
 use futures::{FutureExt, Stream, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 
+mod runtimes;
+use runtimes::Rt;
+
+on_every_runtime!(
+    next_yields_in_completion_order,
+    body_end_waits_for_remaining_children,
+    cancel_all_is_cooperative_and_covers_later_children,
+    spawn_unless_cancelled_adds_when_not_cancelled,
+    cancelling_the_task_cancels_children_and_next_returns_promptly,
+    cancellation_propagates_down_nested_groups_never_up,
+    dropping_the_group_in_select_stops_every_child,
+    a_timed_out_group_stops_every_child,
+    a_panicking_child_cancels_siblings_and_the_panic_propagates,
+    panic_surfaces_from_next,
+    throwing_discarding_body_error_wins,
+    the_group_is_a_stream,
+    group_outside_any_task_uses_a_root_token,
+    s22b_an_isolated_panic_is_reported_and_spares_the_siblings,
+    s22b_isolated_panics_reach_a_collecting_body_as_missing_results,
+    s21_a_discarding_group_resumes_a_panic_once_the_siblings_have_finished,
+);
+
 /// Sends on drop: proves a child's future was dropped (finished or stopped).
 struct DropSignal(mpsc::UnboundedSender<()>);
 
@@ -22,17 +45,15 @@ impl Drop for DropSignal {
 }
 
 /// Waits for `n` drop signals, with a generous bound so a bug fails instead of hanging.
-async fn expect_dropped(rx: &mut mpsc::UnboundedReceiver<()>, n: usize) {
+async fn expect_dropped(rt: Rt, rx: &mut mpsc::UnboundedReceiver<()>, n: usize) {
     for _ in 0..n {
-        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        rt.within("a child left running", rx.recv())
             .await
-            .expect("a child was left running")
             .expect("sender alive");
     }
 }
 
-#[tokio::test]
-async fn next_yields_in_completion_order() {
+async fn next_yields_in_completion_order(_rt: Rt) {
     // S15
     let order = with_task_group(async |group| {
         let (tx1, rx1) = oneshot::channel::<()>();
@@ -62,12 +83,11 @@ async fn next_yields_in_completion_order() {
     assert_eq!(order, [3, 2, 1]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn body_end_waits_for_remaining_children() {
+async fn body_end_waits_for_remaining_children(rt: Rt) {
     // S14: results discarded, but the children finish before the group returns.
     let finished = Arc::new(AtomicUsize::new(0));
     let (release, gate) = tokio::sync::watch::channel(false);
-    let group = tokio::spawn({
+    let group = Task::spawn({
         let finished = finished.clone();
         async move {
             with_task_group(async |group| {
@@ -87,12 +107,11 @@ async fn body_end_waits_for_remaining_children() {
     tokio::task::yield_now().await;
     assert!(!group.is_finished());
     release.send(true).unwrap();
-    assert_eq!(group.await.unwrap(), "body done");
+    assert_eq!(rt.within("the group", group).await, "body done");
     assert_eq!(finished.load(Ordering::SeqCst), 4);
 }
 
-#[tokio::test]
-async fn cancel_all_is_cooperative_and_covers_later_children() {
+async fn cancel_all_is_cooperative_and_covers_later_children(_rt: Rt) {
     // S1, S18
     let results = with_task_group(async |group| {
         group.spawn(async { cancelkit::checkpoint().map_err(|e| e.origin()) });
@@ -116,8 +135,7 @@ async fn cancel_all_is_cooperative_and_covers_later_children() {
     );
 }
 
-#[tokio::test]
-async fn spawn_unless_cancelled_adds_when_not_cancelled() {
+async fn spawn_unless_cancelled_adds_when_not_cancelled(_rt: Rt) {
     let n = with_task_group(async |group| {
         assert!(group.spawn_unless_cancelled(async { 7 }));
         group.next().await
@@ -126,8 +144,7 @@ async fn spawn_unless_cancelled_adds_when_not_cancelled() {
     assert_eq!(n, Some(7));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancelling_the_task_cancels_children_and_next_returns_promptly() {
+async fn cancelling_the_task_cancels_children_and_next_returns_promptly(rt: Rt) {
     // S16a, S6: next() wakes up on the task's cancellation even though the children never
     // finish on their own; the group still waits for them (S14).
     let (started_tx, mut started) = mpsc::unbounded_channel();
@@ -156,9 +173,7 @@ async fn cancelling_the_task_cancels_children_and_next_returns_promptly() {
         started.recv().await.unwrap();
     }
     task.cancel();
-    let (first, group_cancelled) = tokio::time::timeout(Duration::from_secs(10), task)
-        .await
-        .expect("next() did not return on cancellation");
+    let (first, group_cancelled) = rt.within("next() after the cancel", task).await;
     // Either nothing had arrived yet (None) or a cancelled child's result raced in first.
     assert!(
         matches!(first, None | Some(CancelReason::Parent)),
@@ -168,8 +183,7 @@ async fn cancelling_the_task_cancels_children_and_next_returns_promptly() {
     assert_eq!(stopped.load(Ordering::SeqCst), 3);
 }
 
-#[tokio::test]
-async fn cancellation_propagates_down_nested_groups_never_up() {
+async fn cancellation_propagates_down_nested_groups_never_up(_rt: Rt) {
     // S19
     let outer = CancelToken::new();
     let reasons = outer
@@ -265,8 +279,7 @@ async fn fail_fast_cancels_siblings_at_once() {
     assert_eq!(result, Ok(Some(CancelReason::SiblingFailed)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dropping_the_group_in_select_stops_every_child() {
+async fn dropping_the_group_in_select_stops_every_child(rt: Rt) {
     // S20: a group that loses a select!. One child cooperates, one never checks.
     let (tx, mut dropped) = mpsc::unbounded_channel();
     let (started_tx, mut started) = mpsc::unbounded_channel();
@@ -304,46 +317,45 @@ async fn dropping_the_group_in_select_stops_every_child() {
             started.recv().await.unwrap();
         } => {}
     }
-    expect_dropped(&mut dropped, 2).await;
+    expect_dropped(rt, &mut dropped, 2).await;
     assert!(
         handler_ran.load(Ordering::SeqCst),
         "children were not cancelled first"
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_timed_out_group_stops_every_child() {
-    // S20 with tokio::time::timeout
+async fn a_timed_out_group_stops_every_child(rt: Rt) {
+    // S20 with the runtime's own timeout
     let (tx, mut dropped) = mpsc::unbounded_channel();
     let live = Arc::new(AtomicUsize::new(0));
-    let result = tokio::time::timeout(
-        Duration::from_millis(50),
-        with_task_group(async |group| {
-            for _ in 0..8 {
-                let guard = DropSignal(tx.clone());
-                let live = live.clone();
-                group.spawn(async move {
-                    let _guard = guard;
-                    live.fetch_add(1, Ordering::SeqCst);
-                    std::future::pending::<()>().await;
-                });
-            }
-            group.wait_for_all().await;
-        }),
-    )
-    .await;
-    assert!(result.is_err());
-    expect_dropped(&mut dropped, 8).await;
+    let result = rt
+        .timeout(
+            Duration::from_millis(50),
+            with_task_group(async |group| {
+                for _ in 0..8 {
+                    let guard = DropSignal(tx.clone());
+                    let live = live.clone();
+                    group.spawn(async move {
+                        let _guard = guard;
+                        live.fetch_add(1, Ordering::SeqCst);
+                        std::future::pending::<()>().await;
+                    });
+                }
+                group.wait_for_all().await;
+            }),
+        )
+        .await;
+    assert!(result.is_none());
+    expect_dropped(rt, &mut dropped, 8).await;
     drop(tx);
     assert!(dropped.recv().await.is_none());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_panicking_child_cancels_siblings_and_the_panic_propagates() {
+async fn a_panicking_child_cancels_siblings_and_the_panic_propagates(_rt: Rt) {
     // S21: the siblings are cancelled at once, their clean-up after the cancel runs, and only
     // once they have finished does the panic leave the group.
     let (seen_tx, mut seen_rx) = mpsc::unbounded_channel();
-    let outcome = tokio::spawn(async move {
+    let outcome = std::panic::AssertUnwindSafe(Task::spawn(async move {
         with_task_group(async |group| {
             let seen_tx = seen_tx.clone();
             group.spawn(async move {
@@ -356,9 +368,10 @@ async fn a_panicking_child_cancels_siblings_and_the_panic_propagates() {
             group.wait_for_all().await;
         })
         .await;
-    })
+    }))
+    .catch_unwind()
     .await;
-    let payload = outcome.unwrap_err().into_panic();
+    let payload = outcome.unwrap_err();
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"child blew up"));
     assert_eq!(
         seen_rx.try_recv(),
@@ -367,8 +380,7 @@ async fn a_panicking_child_cancels_siblings_and_the_panic_propagates() {
     );
 }
 
-#[tokio::test]
-async fn panic_surfaces_from_next() {
+async fn panic_surfaces_from_next(_rt: Rt) {
     // S21, through next()
     let outcome = std::panic::AssertUnwindSafe(with_task_group(async |group| {
         group.spawn(async { panic!("from next") });
@@ -439,8 +451,7 @@ async fn throwing_discarding_group_first_error_cancels_at_once() {
     }
 }
 
-#[tokio::test]
-async fn throwing_discarding_body_error_wins() {
+async fn throwing_discarding_body_error_wins(_rt: Rt) {
     let result: Result<(), &str> = with_throwing_discarding_task_group(async |group| {
         group.spawn(async { Err("child") });
         group.wait_for_all().await;
@@ -450,8 +461,7 @@ async fn throwing_discarding_body_error_wins() {
     assert_eq!(result, Err("body"));
 }
 
-#[tokio::test]
-async fn the_group_is_a_stream() {
+async fn the_group_is_a_stream(_rt: Rt) {
     let mut sum = with_task_group(async |group| {
         for i in 0..10u32 {
             group.spawn(async move { i });
@@ -465,8 +475,7 @@ async fn the_group_is_a_stream() {
     assert_eq!(sum, (0..10).collect::<Vec<_>>());
 }
 
-#[tokio::test]
-async fn group_outside_any_task_uses_a_root_token() {
+async fn group_outside_any_task_uses_a_root_token(_rt: Rt) {
     // No current task: the group works and only cancel_all cancels it.
     let cancelled = with_task_group(async |group| {
         group.spawn(async { cancelkit::is_cancelled() });
@@ -493,8 +502,7 @@ fn group_futures_are_send_so_they_run_inside_spawned_tasks() {
     assert_send(&discarding);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s22b_an_isolated_panic_is_reported_and_spares_the_siblings() {
+async fn s22b_an_isolated_panic_is_reported_and_spares_the_siblings(_rt: Rt) {
     let reported = Arc::new(std::sync::Mutex::new(Vec::new()));
     let (sibling_tx, sibling_rx) = oneshot::channel();
     let (panicked, sibling) = GroupOptions::new()
@@ -524,8 +532,7 @@ async fn s22b_an_isolated_panic_is_reported_and_spares_the_siblings() {
     assert_eq!(*reported.lock().unwrap(), ["one bad connection"]);
 }
 
-#[tokio::test]
-async fn s22b_isolated_panics_reach_a_collecting_body_as_missing_results() {
+async fn s22b_isolated_panics_reach_a_collecting_body_as_missing_results(_rt: Rt) {
     let (values, panicked) = GroupOptions::new()
         .isolate_panics()
         .run(async |group| {
@@ -546,10 +553,9 @@ async fn s22b_isolated_panics_reach_a_collecting_body_as_missing_results() {
     assert_eq!((values, panicked), (vec![0, 1, 3], 1));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s21_a_discarding_group_resumes_a_panic_once_the_siblings_have_finished() {
+async fn s21_a_discarding_group_resumes_a_panic_once_the_siblings_have_finished(_rt: Rt) {
     let (cleaned_tx, mut cleaned_rx) = mpsc::unbounded_channel();
-    let outcome = tokio::spawn(async move {
+    let outcome = std::panic::AssertUnwindSafe(Task::spawn(async move {
         with_discarding_task_group(async |group| {
             let cleaned_tx = cleaned_tx.clone();
             group.spawn(async move {
@@ -565,12 +571,10 @@ async fn s21_a_discarding_group_resumes_a_panic_once_the_siblings_have_finished(
             }
         })
         .await
-    })
+    }))
+    .catch_unwind()
     .await;
-    assert_eq!(
-        outcome.unwrap_err().into_panic().downcast_ref::<&str>(),
-        Some(&"boom")
-    );
+    assert_eq!(outcome.unwrap_err().downcast_ref::<&str>(), Some(&"boom"));
     assert_eq!(
         cleaned_rx.try_recv(),
         Ok(true),

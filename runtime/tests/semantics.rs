@@ -1,5 +1,6 @@
 //! Behaviour tests for S1–S13, S19, S23 and S24 (`docs/semantics.md`), each named after the
-//! rule it pins.
+//! rule it pins. Those that need an executor run on every runtime backend, one body each
+//! (`on_every_runtime!`); those that need none run on the futures executor or by hand.
 //! What the tree holds once things end is tested inside the crate (`memory_tests`), where the
 //! entry count can be read.
 
@@ -14,6 +15,9 @@ use cancelkit::{CancelReason, CancelToken, CancellationError, Task};
 use futures::FutureExt;
 use futures::executor::block_on;
 use tokio::sync::oneshot;
+
+mod runtimes;
+use runtimes::{HANG, Rt};
 
 /// A waker that records that it was woken.
 #[derive(Default)]
@@ -182,41 +186,6 @@ fn s5_the_cancellation_is_found_however_it_was_wrapped() {
     assert_eq!(CancellationError::find(&other), None);
 }
 
-#[tokio::test(start_paused = true)]
-async fn s6_sleep_wakes_promptly_on_cancel() {
-    let (parked_tx, parked_rx) = oneshot::channel();
-    let task = Task::spawn(async move {
-        parked_tx.send(()).unwrap();
-        let started = tokio::time::Instant::now();
-        let result = cancelkit::sleep(Duration::from_secs(3600)).await;
-        (result, started.elapsed())
-    });
-    parked_rx.await.unwrap();
-    tokio::task::yield_now().await;
-    task.cancel();
-    let (result, elapsed) = task.await;
-    assert_eq!(result.unwrap_err().reason(), CancelReason::Explicit);
-    assert!(elapsed < Duration::from_secs(1), "slept {elapsed:?}");
-}
-
-#[tokio::test(start_paused = true)]
-async fn s6_sleep_completes_when_not_cancelled_and_fails_fast_when_already() {
-    let token = CancelToken::new();
-    assert_eq!(
-        token.run(cancelkit::sleep(Duration::from_secs(5))).await,
-        Ok(())
-    );
-    token.cancel();
-    let started = tokio::time::Instant::now();
-    assert!(
-        token
-            .run(cancelkit::sleep(Duration::from_secs(5)))
-            .await
-            .is_err()
-    );
-    assert_eq!(started.elapsed(), Duration::ZERO);
-}
-
 #[test]
 fn s6_cancelled_future_is_woken_by_cancel_from_another_thread() {
     let token = CancelToken::new();
@@ -248,14 +217,6 @@ fn s6_cancelled_follows_the_task_that_polls_it_and_never_completes_outside_one()
     assert_eq!(err.reason(), CancelReason::Explicit);
 }
 
-#[tokio::test]
-async fn s6_yield_now_checks_before_and_after() {
-    let token = CancelToken::new();
-    assert_eq!(token.run(cancelkit::yield_now()).await, Ok(()));
-    token.cancel();
-    assert!(token.run(cancelkit::yield_now()).await.is_err());
-}
-
 /// A future that cancels the task polling it and is ready in that same poll.
 struct CancelWhilePolled(u32);
 
@@ -265,29 +226,6 @@ impl Future for CancelWhilePolled {
         cancelkit::current_token().unwrap().cancel();
         Poll::Ready(self.0)
     }
-}
-
-#[tokio::test]
-async fn s6b_until_cancelled_interrupts_a_pending_foreign_future() {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<u32>(1);
-    let (parked_tx, parked_rx) = oneshot::channel();
-    let task = Task::spawn(async move {
-        let recv = cancelkit::until_cancelled(async {
-            parked_tx.send(()).unwrap();
-            rx.recv().await
-        });
-        (recv.await, rx)
-    });
-    parked_rx.await.unwrap();
-    task.cancel();
-    let (result, mut rx) = task.await;
-    assert_eq!(result.unwrap_err().reason(), CancelReason::Explicit);
-    tx.send(1).await.unwrap();
-    assert_eq!(
-        rx.recv().await,
-        Some(1),
-        "recv was dropped before taking anything"
-    );
 }
 
 #[test]
@@ -326,26 +264,6 @@ fn s6b_already_cancelled_fails_before_polling_like_tokio_util() {
 #[test]
 fn s6b_outside_any_task_until_cancelled_is_the_future() {
     assert_eq!(block_on(cancelkit::until_cancelled(async { 3 })), Ok(3));
-}
-
-#[tokio::test]
-async fn s6b_run_until_cancelled_wakes_on_cancel_from_another_task() {
-    use cancelkit::FutureExt as _;
-    let token = CancelToken::new();
-    let waiter = tokio::spawn({
-        let token = token.clone();
-        async move {
-            std::future::pending::<()>()
-                .until_token_cancelled(&token)
-                .await
-        }
-    });
-    tokio::task::yield_now().await;
-    token.cancel();
-    assert_eq!(waiter.await.unwrap(), None);
-    let task = Task::spawn(std::future::pending::<()>().until_cancelled());
-    task.cancel();
-    assert!(task.await.is_err());
 }
 
 #[test]
@@ -581,60 +499,6 @@ fn panicking_handler_does_not_stop_the_others_or_poison_the_tree() {
     fresh.cancel();
 }
 
-#[tokio::test]
-async fn s11_task_does_not_inherit_the_spawners_cancellation() {
-    let outer = CancelToken::new();
-    outer.cancel();
-    let inner_saw_cancel = outer
-        .run(async { Task::spawn(async { cancelkit::is_cancelled() }).await })
-        .await;
-    assert!(!inner_saw_cancel);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s11_task_is_cancelled_through_a_handle_sent_to_another_thread() {
-    let (parked_tx, parked_rx) = oneshot::channel();
-    let task = Task::spawn(async move {
-        parked_tx.send(()).unwrap();
-        cancelkit::cancelled().await
-    });
-    parked_rx.await.unwrap();
-    let handle = task.token();
-    std::thread::spawn(move || handle.cancel()).join().unwrap();
-    assert_eq!(task.await.reason(), CancelReason::Explicit);
-}
-
-#[tokio::test]
-async fn s12_awaiting_a_task_gives_its_output_and_propagates_its_panic() {
-    assert_eq!(Task::spawn(async { 7 }).await, 7);
-    let task = Task::spawn(async { panic!("inside the task") });
-    let payload = AssertUnwindSafe(task).catch_unwind().await.unwrap_err();
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"inside the task"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s13_worker_thread_observes_the_tasks_cancellation() {
-    let (ready_tx, ready_rx) = oneshot::channel();
-    let task = Task::spawn(async move {
-        let token = cancelkit::current_token().expect("inside a task");
-        let worker = std::thread::spawn(move || {
-            ready_tx.send(()).unwrap();
-            let mut rounds = 0u64;
-            while token.check().is_ok() {
-                rounds += 1;
-                std::thread::yield_now();
-            }
-            rounds
-        });
-        tokio::task::spawn_blocking(move || worker.join().unwrap())
-            .await
-            .unwrap()
-    });
-    ready_rx.await.unwrap();
-    task.cancel();
-    task.await; // returns only because the worker saw the cancel
-}
-
 #[test]
 fn s19_cancellation_propagates_down_and_never_up() {
     let root = CancelToken::new();
@@ -690,57 +554,6 @@ fn s19_deep_trees_do_not_overflow_the_stack() {
     assert!(chain.last().unwrap().is_cancelled());
 }
 
-#[tokio::test(start_paused = true)]
-async fn s23_timeout_cancels_the_subtree_with_cause_deadline() {
-    let result = cancelkit::with_timeout(Duration::from_secs(2), async {
-        let inner = cancelkit::current_token().unwrap().child();
-        let res = cancelkit::sleep(Duration::from_secs(10)).await;
-        (res, inner.cancellation())
-    })
-    .await;
-    assert_eq!(result.0.unwrap_err().reason(), CancelReason::Deadline);
-    let inner = result.1.unwrap();
-    assert_eq!(
-        (inner.reason(), inner.origin()),
-        (CancelReason::Parent, CancelReason::Deadline)
-    );
-}
-
-#[tokio::test(start_paused = true)]
-async fn s23_timeout_is_cooperative_and_does_not_touch_the_outer_task() {
-    let outer = CancelToken::new();
-    let out = outer
-        .run(cancelkit::with_deadline(
-            tokio::time::Instant::now() + Duration::from_millis(10),
-            async {
-                // Never checks: runs to completion past the deadline (S1).
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                (cancelkit::is_cancelled(), "done")
-            },
-        ))
-        .await;
-    assert_eq!(out, (true, "done"));
-    assert!(!outer.is_cancelled());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s23_deadline_fires_while_the_future_spins_in_one_poll() {
-    // A loop that checks but never awaits: only a deadline running beside it can fire.
-    let result = cancelkit::with_timeout(Duration::from_millis(20), async {
-        let mut spins = 0u64;
-        loop {
-            cancelkit::checkpoint()?;
-            spins += 1;
-            std::hint::spin_loop();
-            if spins == u64::MAX {
-                return Ok::<u64, CancellationError>(spins);
-            }
-        }
-    })
-    .await;
-    assert_eq!(result.unwrap_err().reason(), CancelReason::Deadline);
-}
-
 /// An expired deadline is visible at the body's first check on every runtime flavour.
 fn expired_deadline_is_seen_at_once(runtime: &tokio::runtime::Runtime) {
     for _ in 0..50 {
@@ -789,20 +602,291 @@ fn s23_a_deadline_without_any_runtime_does_not_panic_and_is_seen_when_polled() {
     assert!(out.is_ok());
 }
 
-#[tokio::test(start_paused = true)]
-async fn s23_a_deadline_interrupts_a_pending_until_cancelled() {
-    let (_tx, mut rx) = tokio::sync::mpsc::channel::<u32>(1);
-    let start = tokio::time::Instant::now();
-    let result = cancelkit::with_timeout(Duration::from_millis(500), async {
-        cancelkit::until_cancelled(rx.recv()).await
-    })
-    .await;
-    assert_eq!(result.unwrap_err().reason(), CancelReason::Deadline);
-    assert_eq!(start.elapsed(), Duration::from_millis(500));
+#[test]
+fn run_works_on_the_futures_executor() {
+    // No tokio here: the context is carried by the wrapper, not the executor.
+    let token = CancelToken::new();
+    let fut = token.run(async { cancelkit::cancelled().await });
+    let remote = token.clone();
+    let t = std::thread::spawn(move || remote.cancel());
+    assert_eq!(block_on(fut).reason(), CancelReason::Explicit);
+    t.join().unwrap();
 }
 
-#[tokio::test]
-async fn s23_timeout_inherits_the_outer_cancellation() {
+/// Without any runtime (no tokio, no `smol` feature), what needs one says so by name (issue
+/// 14), instead of tokio's "there is no reactor running"; what needs none keeps working.
+/// CI runs this file once more without features for it.
+#[cfg(not(feature = "smol"))]
+#[test]
+fn without_any_runtime_the_panic_names_the_api() {
+    fn message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+        let err = std::panic::catch_unwind(f).expect_err("needs a runtime");
+        err.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+    let sleep = message(|| {
+        let task = cancelkit::CancelToken::new();
+        let _ = block_on(task.run(cancelkit::sleep(Duration::from_millis(1))));
+    });
+    assert!(
+        sleep.contains("`cancelkit::sleep` needs a runtime"),
+        "{sleep}"
+    );
+    let spawn = message(|| drop(cancelkit::Task::spawn(async {})));
+    assert!(
+        spawn.contains("`cancelkit::Task::spawn` needs a runtime"),
+        "{spawn}"
+    );
+    // No runtime needed: checks, handlers, shields and deadlines seen when polled.
+    let token = cancelkit::CancelToken::new();
+    token.cancel();
+    assert!(block_on(token.run(async { cancelkit::checkpoint() })).is_err());
+    let late = block_on(cancelkit::with_timeout(Duration::ZERO, async {
+        cancelkit::checkpoint()
+    }));
+    assert!(late.is_err());
+}
+
+/// With the `smol` feature and no tokio runtime, a plain executor gets smol's timers and
+/// tasks: what used to panic with tokio's "no reactor running" works (issue 14).
+#[cfg(feature = "smol")]
+#[test]
+fn with_the_smol_feature_a_plain_executor_gets_timers_and_tasks() {
+    let token = CancelToken::new();
+    assert_eq!(
+        block_on(token.run(cancelkit::sleep(Duration::from_millis(1)))),
+        Ok(())
+    );
+    assert_eq!(block_on(Task::spawn(async { 7 })), 7);
+    let err = block_on(cancelkit::with_timeout(Duration::from_millis(20), async {
+        cancelkit::cancelled().await
+    }));
+    assert_eq!(err.reason(), CancelReason::Deadline);
+}
+
+on_every_runtime!(
+    s6_sleep_wakes_promptly_on_cancel,
+    s6_sleep_completes_when_not_cancelled_and_fails_fast_when_already,
+    s6_yield_now_checks_before_and_after,
+    s6b_until_cancelled_interrupts_a_pending_foreign_future,
+    s6b_run_until_cancelled_wakes_on_cancel_from_another_task,
+    s11_task_does_not_inherit_the_spawners_cancellation,
+    s11_task_is_cancelled_through_a_handle_sent_to_another_thread,
+    s12_awaiting_a_task_gives_its_output_and_propagates_its_panic,
+    s13_worker_thread_observes_the_tasks_cancellation,
+    s23_timeout_cancels_the_subtree_with_cause_deadline,
+    s23_timeout_is_cooperative_and_does_not_touch_the_outer_task,
+    s23_deadline_fires_while_the_future_spins_in_one_poll,
+    s23_a_deadline_interrupts_a_pending_until_cancelled,
+    s23_timeout_inherits_the_outer_cancellation,
+    s24_shield_hides_cancellation_inside_and_restores_it_after,
+);
+
+async fn s6_sleep_wakes_promptly_on_cancel(rt: Rt) {
+    let (parked_tx, parked_rx) = oneshot::channel();
+    let task = Task::spawn(async move {
+        parked_tx.send(()).unwrap();
+        let started = std::time::Instant::now();
+        let result = cancelkit::sleep(Duration::from_secs(3600)).await;
+        (result, started.elapsed())
+    });
+    parked_rx.await.unwrap();
+    task.cancel();
+    let (result, elapsed) = rt.within("a cancelled sleep", task).await;
+    assert_eq!(result.unwrap_err().reason(), CancelReason::Explicit);
+    assert!(elapsed < HANG, "slept {elapsed:?}");
+}
+
+async fn s6_sleep_completes_when_not_cancelled_and_fails_fast_when_already(rt: Rt) {
+    let token = CancelToken::new();
+    assert_eq!(
+        token.run(cancelkit::sleep(Duration::from_millis(5))).await,
+        Ok(())
+    );
+    token.cancel();
+    let slept = rt
+        .within(
+            "an already-cancelled sleep",
+            token.run(cancelkit::sleep(Duration::from_secs(3600))),
+        )
+        .await;
+    assert!(slept.is_err());
+}
+
+async fn s6_yield_now_checks_before_and_after(_rt: Rt) {
+    let token = CancelToken::new();
+    assert_eq!(token.run(cancelkit::yield_now()).await, Ok(()));
+    token.cancel();
+    assert!(token.run(cancelkit::yield_now()).await.is_err());
+}
+
+async fn s6b_until_cancelled_interrupts_a_pending_foreign_future(rt: Rt) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<u32>(1);
+    let (parked_tx, parked_rx) = oneshot::channel();
+    let task = Task::spawn(async move {
+        let recv = cancelkit::until_cancelled(async {
+            parked_tx.send(()).unwrap();
+            rx.recv().await
+        });
+        (recv.await, rx)
+    });
+    parked_rx.await.unwrap();
+    task.cancel();
+    let (result, mut rx) = rt.within("an interrupted recv", task).await;
+    assert_eq!(result.unwrap_err().reason(), CancelReason::Explicit);
+    tx.send(1).await.unwrap();
+    assert_eq!(
+        rx.recv().await,
+        Some(1),
+        "recv was dropped before taking anything"
+    );
+}
+
+async fn s6b_run_until_cancelled_wakes_on_cancel_from_another_task(rt: Rt) {
+    use cancelkit::FutureExt as _;
+    let token = CancelToken::new();
+    let waiter = Task::spawn({
+        let token = token.clone();
+        async move {
+            std::future::pending::<()>()
+                .until_token_cancelled(&token)
+                .await
+        }
+    });
+    token.cancel();
+    assert_eq!(rt.within("a waiter on another token", waiter).await, None);
+    let task = Task::spawn(std::future::pending::<()>().until_cancelled());
+    task.cancel();
+    assert!(rt.within("a waiter on its own task", task).await.is_err());
+}
+
+async fn s11_task_does_not_inherit_the_spawners_cancellation(_rt: Rt) {
+    let outer = CancelToken::new();
+    outer.cancel();
+    let inner_saw_cancel = outer
+        .run(async { Task::spawn(async { cancelkit::is_cancelled() }).await })
+        .await;
+    assert!(!inner_saw_cancel);
+}
+
+async fn s11_task_is_cancelled_through_a_handle_sent_to_another_thread(rt: Rt) {
+    let (parked_tx, parked_rx) = oneshot::channel();
+    let task = Task::spawn(async move {
+        parked_tx.send(()).unwrap();
+        cancelkit::cancelled().await
+    });
+    parked_rx.await.unwrap();
+    let handle = task.token();
+    std::thread::spawn(move || handle.cancel()).join().unwrap();
+    assert_eq!(
+        rt.within("the cancelled task", task).await.reason(),
+        CancelReason::Explicit
+    );
+}
+
+async fn s12_awaiting_a_task_gives_its_output_and_propagates_its_panic(_rt: Rt) {
+    assert_eq!(Task::spawn(async { 7 }).await, 7);
+    let task = Task::spawn(async { panic!("inside the task") });
+    let payload = AssertUnwindSafe(task).catch_unwind().await.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"inside the task"));
+}
+
+async fn s13_worker_thread_observes_the_tasks_cancellation(rt: Rt) {
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let task = Task::spawn(async move {
+        let token = cancelkit::current_token().expect("inside a task");
+        let (done_tx, done_rx) = oneshot::channel();
+        std::thread::spawn(move || {
+            ready_tx.send(()).unwrap();
+            let mut rounds = 0u64;
+            while token.check().is_ok() {
+                rounds += 1;
+                std::thread::yield_now();
+            }
+            done_tx.send(rounds).unwrap();
+        });
+        done_rx.await.unwrap()
+    });
+    ready_rx.await.unwrap();
+    task.cancel();
+    // Returns only because the worker saw the cancel.
+    rt.within("the worker thread", task).await;
+}
+
+async fn s23_timeout_cancels_the_subtree_with_cause_deadline(rt: Rt) {
+    let result = rt
+        .within(
+            "a timed-out sleep",
+            cancelkit::with_timeout(Duration::from_millis(50), async {
+                let inner = cancelkit::current_token().unwrap().child();
+                let res = cancelkit::sleep(Duration::from_secs(3600)).await;
+                (res, inner.cancellation())
+            }),
+        )
+        .await;
+    assert_eq!(result.0.unwrap_err().reason(), CancelReason::Deadline);
+    let inner = result.1.unwrap();
+    assert_eq!(
+        (inner.reason(), inner.origin()),
+        (CancelReason::Parent, CancelReason::Deadline)
+    );
+}
+
+async fn s23_timeout_is_cooperative_and_does_not_touch_the_outer_task(rt: Rt) {
+    let outer = CancelToken::new();
+    let out = outer
+        .run(cancelkit::with_deadline(
+            tokio::time::Instant::now() + Duration::from_millis(10),
+            async {
+                // Never checks: runs to completion past the deadline (S1).
+                rt.plain_sleep(Duration::from_millis(100)).await;
+                (cancelkit::is_cancelled(), "done")
+            },
+        ))
+        .await;
+    assert_eq!(out, (true, "done"));
+    assert!(!outer.is_cancelled());
+}
+
+async fn s23_deadline_fires_while_the_future_spins_in_one_poll(rt: Rt) {
+    // A loop that checks but never awaits: only a deadline running beside it can fire.
+    let result = rt
+        .within(
+            "a spinning loop under a deadline",
+            cancelkit::with_timeout(Duration::from_millis(20), async {
+                let mut spins = 0u64;
+                loop {
+                    cancelkit::checkpoint()?;
+                    spins += 1;
+                    std::hint::spin_loop();
+                    if spins == u64::MAX {
+                        return Ok::<u64, CancellationError>(spins);
+                    }
+                }
+            }),
+        )
+        .await;
+    assert_eq!(result.unwrap_err().reason(), CancelReason::Deadline);
+}
+
+async fn s23_a_deadline_interrupts_a_pending_until_cancelled(rt: Rt) {
+    let (_tx, mut rx) = tokio::sync::mpsc::channel::<u32>(1);
+    let start = std::time::Instant::now();
+    let result = rt
+        .within(
+            "a recv under a deadline",
+            cancelkit::with_timeout(Duration::from_millis(50), async {
+                cancelkit::until_cancelled(rx.recv()).await
+            }),
+        )
+        .await;
+    assert_eq!(result.unwrap_err().reason(), CancelReason::Deadline);
+    assert!(start.elapsed() >= Duration::from_millis(50));
+}
+
+async fn s23_timeout_inherits_the_outer_cancellation(_rt: Rt) {
     let outer = CancelToken::new();
     outer.cancel();
     let err = outer
@@ -814,8 +898,7 @@ async fn s23_timeout_inherits_the_outer_cancellation() {
     assert_eq!(err.reason(), CancelReason::Parent);
 }
 
-#[tokio::test]
-async fn s24_shield_hides_cancellation_inside_and_restores_it_after() {
+async fn s24_shield_hides_cancellation_inside_and_restores_it_after(_rt: Rt) {
     let token = CancelToken::new();
     token.cancel();
     let handler_ran = Arc::new(AtomicBool::new(false));
@@ -838,49 +921,4 @@ async fn s24_shield_hides_cancellation_inside_and_restores_it_after() {
     assert!(!child_cancelled);
     assert!(!handler_ran.load(Ordering::SeqCst));
     assert!(after.is_err());
-}
-
-#[test]
-fn run_works_on_the_futures_executor() {
-    // No tokio here: the context is carried by the wrapper, not the executor.
-    let token = CancelToken::new();
-    let fut = token.run(async { cancelkit::cancelled().await });
-    let remote = token.clone();
-    let t = std::thread::spawn(move || remote.cancel());
-    assert_eq!(block_on(fut).reason(), CancelReason::Explicit);
-    t.join().unwrap();
-}
-
-/// Outside a tokio runtime, what needs one says so by name (issue 14), instead of tokio's
-/// "there is no reactor running"; what needs none keeps working.
-#[test]
-fn outside_a_tokio_runtime_the_panic_names_the_api() {
-    fn message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
-        let err = std::panic::catch_unwind(f).expect_err("needs a runtime");
-        err.downcast_ref::<String>()
-            .cloned()
-            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default()
-    }
-    let sleep = message(|| {
-        let task = cancelkit::CancelToken::new();
-        let _ = block_on(task.run(cancelkit::sleep(Duration::from_millis(1))));
-    });
-    assert!(
-        sleep.contains("`cancelkit::sleep` needs a tokio runtime"),
-        "{sleep}"
-    );
-    let spawn = message(|| drop(cancelkit::Task::spawn(async {})));
-    assert!(
-        spawn.contains("`cancelkit::Task::spawn` needs a tokio runtime"),
-        "{spawn}"
-    );
-    // No runtime needed: checks, handlers, shields and deadlines seen when polled.
-    let token = cancelkit::CancelToken::new();
-    token.cancel();
-    assert!(block_on(token.run(async { cancelkit::checkpoint() })).is_err());
-    let late = block_on(cancelkit::with_timeout(Duration::ZERO, async {
-        cancelkit::checkpoint()
-    }));
-    assert!(late.is_err());
 }

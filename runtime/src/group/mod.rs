@@ -60,11 +60,11 @@
 //!   with `None`, even if children are still running (S6); the group still waits for them
 //!   before returning.
 //!
-//! Children of the spawning groups are tokio tasks, so these need a tokio runtime. The group
-//! keeps their `JoinHandle`s (to abort them) and learns of their outcomes through a report
-//! queue it shares with them, rather than through a `JoinSet`: that saves an allocation and a
-//! lock round-trip per child, which pays for most of the child's cancellation node. Local
-//! children report through the same queue.
+//! Children of the spawning groups are tasks of the current runtime (tokio, or smol with the
+//! `smol` feature), so these need one. The group keeps their join handles (to abort them) and
+//! learns of their outcomes through a report queue it shares with them, rather than through a
+//! `JoinSet`: that saves an allocation and a lock round-trip per child, which pays for most of
+//! the child's cancellation node. Local children report through the same queue.
 //!
 //! [`cancel_all`]: TaskGroup::cancel_all
 

@@ -23,27 +23,38 @@ pub(crate) mod sealed {
 
 impl sealed::Sealed for Spawned {}
 
-/// Children are tokio tasks: parallel on a multi-threaded runtime, `Send + 'static`.
+/// Children are tasks of the current runtime (tokio's, or smol's with the `smol` feature):
+/// parallel on a multi-threaded runtime, `Send + 'static`.
 #[derive(Debug, Default)]
 pub struct Spawned;
 
 impl Spawner for Spawned {
-    type Handle = tokio::task::JoinHandle<()>;
+    type Handle = SpawnedChild;
 
     fn abort_all<'h>(&mut self, handles: impl Iterator<Item = &'h Self::Handle>) {
         for handle in handles {
-            handle.abort();
+            handle.0.abort();
         }
     }
 }
 
+/// A spawned child, as its group keeps it: only to abort it.
+#[doc(hidden)]
+pub struct SpawnedChild(crate::rt::JoinHandle<()>);
+
+impl std::fmt::Debug for SpawnedChild {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpawnedChild").finish_non_exhaustive()
+    }
+}
+
 impl Spawned {
-    /// Starts a child on the current tokio runtime.
+    /// Starts a child on the current runtime.
     #[track_caller]
     pub(crate) fn spawn(
         &mut self,
         child: impl Future<Output = ()> + Send + 'static,
-    ) -> tokio::task::JoinHandle<()> {
-        crate::rt::spawn("cancelkit::TaskGroup::spawn", child)
+    ) -> SpawnedChild {
+        SpawnedChild(crate::rt::spawn("cancelkit::TaskGroup::spawn", child))
     }
 }

@@ -269,7 +269,8 @@ pub trait Spawn<F> {
     ///
     /// # Panics
     ///
-    /// Spawned groups: outside a tokio runtime, like [`tokio::spawn`]. A discarding group
+    /// Spawned groups: without a runtime (outside tokio, with the `smol` feature off), with a
+    /// message that says so. A discarding group
     /// resumes a child's panic here, once no other child is left running (S21), unless
     /// panics are isolated.
     fn spawn(&mut self, fut: F);
