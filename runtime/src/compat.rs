@@ -15,8 +15,9 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use crate::context::{Scoped, current_token};
+use crate::context::Scoped;
 use crate::error::CancelReason;
+use crate::meta::{Kind, Meta};
 use crate::rt::AbortOnDrop;
 use crate::time::cancel_when;
 use crate::token::CancelToken;
@@ -85,9 +86,10 @@ pub fn run_with_tokio_util<F: IntoFuture>(
 pin_project! {
     /// Future returned by [`run_with_tokio_util`].
     ///
-    /// On a runtime (tokio, or smol with the `smol` feature) the tokio-util token is watched by a small task of its own, so its
-    /// cancel lands even while the future is busy inside one long poll; without a runtime it
-    /// is polled alongside the future.
+    /// A tokio-util token already cancelled is seen at the first check. Otherwise, on a
+    /// runtime (tokio, or smol with the `smol` feature) the token is watched by a small task
+    /// of its own, so its cancel lands even while the future is busy inside one long poll;
+    /// without a runtime it is polled alongside the future.
     #[must_use = "futures do nothing unless polled"]
     pub struct RunWithTokioUtil<F> {
         #[pin]
@@ -120,11 +122,18 @@ impl<F: Future> Future for RunWithTokioUtil<F> {
             let fut = fut
                 .take()
                 .expect("`RunWithTokioUtil` polled after completion");
-            let trigger = token.take().expect("taken once").cancelled_owned();
-            let own = current_token().map_or_else(CancelToken::new, |parent| parent.child());
-            let (trigger, watcher) = match crate::rt::Backend::current() {
-                Some(_) => (None, cancel_when(&own, trigger, CancelReason::Explicit)),
-                None => (Some(trigger), None),
+            let token = token.take().expect("taken once");
+            let own = CancelToken::under_current(Meta::here(Kind::Token));
+            let (trigger, watcher) = if token.is_cancelled() {
+                // Seen at the body's first check, whatever the runtime.
+                own.cancel_with(CancelReason::Explicit);
+                (None, None)
+            } else {
+                let trigger = token.cancelled_owned();
+                match crate::rt::Backend::current() {
+                    Some(_) => (None, cancel_when(&own, trigger, CancelReason::Explicit)),
+                    None => (Some(trigger), None),
+                }
             };
             this.state.set(State::Running {
                 fut: Scoped::new(own, fut),

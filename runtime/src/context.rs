@@ -17,6 +17,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use crate::error::CancellationError;
+use crate::meta::{Kind, Meta};
 use crate::node::check_flag;
 use crate::sync::AtomicU8;
 use crate::token::{CancelToken, Cancelled};
@@ -90,7 +91,7 @@ pub fn is_cancelled() -> bool {
 /// [`CancellationError`], with the reason, once the current task is cancelled.
 #[inline]
 pub fn checkpoint() -> Result<(), CancellationError> {
-    with_flag(|flag| flag.map_or(Ok(()), check_flag))
+    with_flag(|flag| flag.map_or(Ok(()), check_flag)).inspect_err(crate::trace::checkpoint_failed)
 }
 
 /// A handle on the current task's cancellation, to pass to a worker thread or a callback API
@@ -146,23 +147,32 @@ pub fn cancelled() -> Cancelled {
 ///     .await;
 /// # });
 /// ```
+#[track_caller]
 pub fn shield<F: Future>(fut: F) -> Scoped<F> {
-    Scoped::new(CancelToken::new(), fut)
+    Scoped::new(CancelToken::shield(Meta::here(Kind::Shield)), fut)
 }
 
 pin_project! {
     /// A future running under a given [`CancelToken`]: returned by [`CancelToken::run`] and
-    /// [`shield`].
+    /// [`shield`]. While it exists, a [tree dump](crate::dump) counts it as running under
+    /// its token.
     #[must_use = "futures do nothing unless polled"]
     pub struct Scoped<F> {
         token: CancelToken,
         #[pin]
         fut: F,
     }
+
+    impl<F> PinnedDrop for Scoped<F> {
+        fn drop(this: Pin<&mut Self>) {
+            this.token.node().finished_running();
+        }
+    }
 }
 
 impl<F> Scoped<F> {
     pub(crate) fn new(token: CancelToken, fut: F) -> Self {
+        token.node().started_running();
         Scoped { token, fut }
     }
 

@@ -9,6 +9,8 @@ use std::fmt;
 /// [`CancellationError::origin`], what started the cancellation at the top of the subtree
 /// (an explicit `cancel()`, a deadline, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum CancelReason {
     /// [`CancelToken::cancel`](crate::CancelToken::cancel) or
@@ -139,6 +141,13 @@ impl fmt::Debug for CancellationError {
             .field("reason", &self.reason)
             .field("origin", &self.origin)
             .finish()
+    }
+}
+
+impl fmt::Display for CancelReason {
+    /// What happened, as a clause: "its deadline passed".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
     }
 }
 

@@ -68,6 +68,7 @@ mod context;
 mod error;
 pub mod group;
 mod handler;
+mod meta;
 mod node;
 mod rt;
 pub mod shutdown;
@@ -75,6 +76,7 @@ mod sync;
 mod task;
 mod time;
 mod token;
+mod trace;
 mod tracker;
 mod until_cancelled;
 
@@ -84,6 +86,7 @@ mod loom_tests;
 mod memory_tests;
 
 pub mod cancel_safety;
+pub mod dump;
 
 /// Guides: longer explanations than the API docs, with examples.
 pub mod docs {

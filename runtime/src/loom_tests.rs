@@ -221,3 +221,28 @@ fn a_handler_dropping_a_guard_of_the_same_cancel_never_deadlocks() {
         assert!(calls.load(Ordering::SeqCst) <= 1);
     });
 }
+
+/// Links outlive a cancel (so a dump still sees a cancelled subtree that runs) and go when
+/// their child's last handle does, whichever happens first; a shield linked under a node
+/// being cancelled is listed but never cancelled.
+#[test]
+fn cancel_racing_a_childs_drop_and_a_shields_link_leaves_no_stale_link() {
+    model(|| {
+        let parent = CancelToken::new();
+        let child = parent.child();
+        let canceller = thread::spawn({
+            let parent = parent.clone();
+            move || parent.cancel()
+        });
+        let dropper = thread::spawn(move || drop(child));
+        let shield = CancelToken::shield_under(&parent);
+        canceller.join().unwrap();
+        dropper.join().unwrap();
+        assert!(!shield.is_cancelled());
+        // The dropped child is gone; the shield is still listed.
+        assert_eq!(entries(&parent), (1, 0));
+        assert_eq!(parent.tree().nodes.len(), 2);
+        drop(shield);
+        assert_eq!(entries(&parent), (0, 0));
+    });
+}

@@ -2,17 +2,22 @@
 //!
 //! Every task, group (its children share it), deadline scope and shield owns a [`Node`]. A
 //! node holds one byte of state (0 = not cancelled, otherwise the packed
-//! [`CancellationError`]), its children, and its listeners (wakers of parked futures and user
-//! handlers).
+//! [`CancellationError`]), its links (children, and shields opened under it), its listeners
+//! (wakers of parked futures and user handlers), and for the [tree dump](crate::dump) what made
+//! it ([`Meta`]) and how many futures run under it.
 //!
 //! # Invariants
 //!
 //! - The state byte goes from 0 to non-zero once, by one compare-and-swap (S2). That CAS is
 //!   the linearisation point every reader agrees on.
-//! - A node's entries are taken by the cancel that flipped its state, and only by it; after
-//!   that nothing is ever registered on the node (registration re-reads the state under the
-//!   entries lock and fires at once instead, S8). Nothing is both fired and kept, nothing is
-//!   neither.
+//! - A node's listeners are taken by the cancel that flipped its state, and only by it; after
+//!   that no listener is ever registered on the node (registration re-reads the state under
+//!   the entries lock and fires at once instead, S8). Nothing is both fired and kept, nothing
+//!   is neither.
+//! - Links are never fired: a cancel leaves them in place, so a dump still sees a cancelled
+//!   subtree that is still running. A child is linked even under a cancelled parent (it starts
+//!   cancelled). Every link is removed by its child's last handle (`detach`), never by the
+//!   parent. A cancel follows `Child` links down and never `Shield` links.
 //! - The whole subtree is marked (state flipped, entries taken) before any waker is woken or
 //!   any handler runs, so whoever is told already sees every descendant cancelled.
 //! - No lock is held while a user handler runs (S10).
@@ -21,8 +26,8 @@
 //! # Cancelling
 //!
 //! 1. flip the state byte;
-//! 2. take the children and listeners out under the node's lock, and do the same for every
-//!    node below (an explicit stack, not recursion);
+//! 2. take the listeners out under the node's lock, noting the children, and do the same for
+//!    every node below (an explicit stack, not recursion);
 //! 3. with no lock held, wake the wakers and run the handlers.
 //!
 //! # Locks, and their order
@@ -49,22 +54,32 @@
 //!
 //! A parent owns its linked children (`Arc`), and a child owns its parent; the cycle is broken
 //! when the child's last [`CancelToken`](crate::CancelToken) handle is dropped (it unlinks
-//! itself) or when the parent is cancelled (it drains its children). The handle count is kept
-//! apart from the `Arc` count because the parent's list must not keep a child "in use".
+//! itself). The handle count is kept apart from the `Arc` count because the parent's list must
+//! not keep a child "in use".
 
 use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::task::Waker;
 
 use slab::Slab;
 
 use crate::error::CancellationError;
+use crate::meta::{Born, Kind, Meta};
 use crate::sync::{
-    Arc, AtomicU8, AtomicUsize, Condvar, Mutex, Ordering, ThreadId, current_thread_id, lock,
+    Arc, AtomicU8, AtomicU32, AtomicUsize, Condvar, Mutex, Ordering, ThreadId, current_thread_id,
+    lock,
 };
+use crate::trace::CancelProbe;
 
 pub(crate) struct Node {
     state: AtomicU8,
+    /// What made this node, where and when, for a dump ([`Meta`], stored flat so that the
+    /// kind packs beside the state byte). Never changes.
+    kind: Kind,
+    location: &'static Location<'static>,
+    born: Born,
+    /// Futures running under this node ([`Scoped`](crate::Scoped)s alive), for a dump.
+    running: AtomicU32,
     /// Live [`CancelToken`](crate::CancelToken) handles on this node.
     handles: AtomicUsize,
     /// The parent and this node's key in its entries, if this node was linked into it.
@@ -75,9 +90,12 @@ pub(crate) struct Node {
     pub(crate) tokio_util: std::sync::OnceLock<tokio_util::sync::CancellationToken>,
 }
 
-/// What a node holds until it is cancelled.
+/// What a node holds: links until their child goes, listeners until the node is cancelled.
 enum Entry {
+    /// A child, cancelled with this node.
     Child(Arc<Node>),
+    /// A shield opened inside this node's task: listed, never cancelled from here.
+    Shield(Arc<Node>),
     Wake(Waker),
     Handler(Box<dyn FnOnce() + Send>, Option<Arc<Done>>),
 }
@@ -167,14 +185,28 @@ pub(crate) struct HandlerKey {
     done: Arc<Done>,
 }
 
+impl Entry {
+    /// The node a link points at; `None` for a listener.
+    fn link(&self) -> Option<&Arc<Node>> {
+        match self {
+            Entry::Child(node) | Entry::Shield(node) => Some(node),
+            Entry::Wake(_) | Entry::Handler(..) => None,
+        }
+    }
+}
+
 impl Node {
-    pub(crate) fn new_root() -> Arc<Node> {
-        Self::new(0, None)
+    pub(crate) fn new_root(meta: Meta) -> Arc<Node> {
+        Self::new(0, None, meta)
     }
 
-    fn new(state: u8, parent: Option<(Arc<Node>, usize)>) -> Arc<Node> {
+    fn new(state: u8, parent: Option<(Arc<Node>, usize)>, meta: Meta) -> Arc<Node> {
         Arc::new(Node {
             state: AtomicU8::new(state),
+            kind: meta.kind,
+            location: meta.location,
+            born: meta.born,
+            running: AtomicU32::new(0),
             handles: AtomicUsize::new(1),
             parent,
             entries: Mutex::new(Slab::new()),
@@ -185,22 +217,79 @@ impl Node {
 
     /// Creates a child with one handle. A child of a cancelled node starts cancelled.
     /// (An associated function because loom's `Arc` cannot be a method receiver.)
-    pub(crate) fn new_child(this: &Arc<Node>) -> Arc<Node> {
+    pub(crate) fn new_child(this: &Arc<Node>, meta: Meta) -> Arc<Node> {
+        Self::new_linked(this, meta, true)
+    }
+
+    /// Creates a shield's node with one handle: never cancelled by `this`, but listed under it.
+    pub(crate) fn new_shield(this: &Arc<Node>, meta: Meta) -> Arc<Node> {
+        Self::new_linked(this, meta, false)
+    }
+
+    fn new_linked(this: &Arc<Node>, meta: Meta, cancelled_with_parent: bool) -> Arc<Node> {
         let mut entries = lock(&this.entries);
-        match this.state.load(Ordering::Acquire) {
-            0 => {
-                let slot = entries.vacant_entry();
-                let child = Self::new(0, Some((Arc::clone(this), slot.key())));
-                slot.insert(Entry::Child(Arc::clone(&child)));
-                // Released by the child's `detach`.
-                this.acquire_handle();
-                child
-            }
-            state => {
-                drop(entries);
-                Self::new(CancellationError::unpack(state).inherited().pack(), None)
-            }
+        // Read under the lock: a cancel that flipped the state after this read has yet to take
+        // the lock, and will find the child linked and mark it.
+        let state = match this.state.load(Ordering::Acquire) {
+            0 => 0,
+            _ if !cancelled_with_parent => 0,
+            state => CancellationError::unpack(state).inherited().pack(),
+        };
+        let slot = entries.vacant_entry();
+        let child = Self::new(state, Some((Arc::clone(this), slot.key())), meta);
+        let link = Arc::clone(&child);
+        slot.insert(if cancelled_with_parent {
+            Entry::Child(link)
+        } else {
+            Entry::Shield(link)
+        });
+        // Released by the child's `detach`.
+        this.acquire_handle();
+        child
+    }
+
+    /// What made this node.
+    pub(crate) fn meta(&self) -> Meta {
+        Meta {
+            kind: self.kind,
+            location: self.location,
+            born: self.born,
         }
+    }
+
+    /// The cancellation, if any, as a dump reads it.
+    pub(crate) fn cancellation(&self) -> Option<CancellationError> {
+        self.check().err()
+    }
+
+    /// A future started running under this node; [`finished_running`](Self::finished_running)
+    /// when it is dropped.
+    #[inline]
+    pub(crate) fn started_running(&self) {
+        self.running.fetch_add(1, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn finished_running(&self) {
+        self.running.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// How many futures run under this node.
+    pub(crate) fn running(&self) -> u32 {
+        self.running.load(Ordering::Relaxed)
+    }
+
+    /// The nodes linked below this one, `true` for children and `false` for shields, in the
+    /// order they were linked (keys are reused, so only roughly).
+    pub(crate) fn links(&self) -> Vec<(Arc<Node>, bool)> {
+        lock(&self.entries)
+            .iter()
+            .filter_map(|(_, entry)| match entry {
+                Entry::Child(node) => Some((Arc::clone(node), true)),
+                Entry::Shield(node) => Some((Arc::clone(node), false)),
+                Entry::Wake(_) | Entry::Handler(..) => None,
+            })
+            .collect()
     }
 
     #[inline]
@@ -246,7 +335,7 @@ impl Node {
     /// freed: once unlinked, nothing but transient references keeps it alive.
     fn detach(&self) -> Option<Arc<Node>> {
         let (parent, key) = self.parent.as_ref()?;
-        // `None` when the parent was cancelled and drained us already.
+        // Dropped after the lock is released: it may be the last reference to this node.
         let unlinked = lock(&parent.entries).try_remove(*key);
         drop(unlinked);
         Some(Arc::clone(parent))
@@ -258,20 +347,30 @@ impl Node {
     /// held, so a woken waiter or a handler already sees every descendant cancelled. A
     /// panicking handler does not stop the others; the first panic's payload is returned once
     /// everything has run, for the caller to resume or not.
-    pub(crate) fn cancel(&self, err: CancellationError) -> Result<bool, Box<dyn Any + Send>> {
-        let Some(own) = self.mark(err) else {
-            return Ok(false);
-        };
+    ///
+    /// `by` is the code that cancelled, for the `tracing` event.
+    pub(crate) fn cancel(
+        &self,
+        err: CancellationError,
+        by: &'static Location<'static>,
+    ) -> Result<bool, Box<dyn Any + Send>> {
+        let mut probe = CancelProbe::start();
         // Only a node with children allocates here: the common case, a task or scope with a
         // few parked waiters or handlers, stays allocation-free. Below it, each node's
-        // entries are drained into one list and its slab keeps its buffer, freed later with
-        // the node by whoever drops it (for a group, its children's threads), not here.
-        let mut stack = children_of(&own);
+        // listeners are drained into one list.
+        let mut stack = Vec::new();
+        let Some(own) = self.mark(err, &mut stack) else {
+            return Ok(false);
+        };
         let mut below = Vec::new();
         let child_err = err.inherited();
         while let Some(node) = stack.pop() {
-            node.mark_into(child_err, &mut stack, &mut below);
+            if let Some(listeners) = node.mark(child_err, &mut stack) {
+                probe.marked_below();
+                below.extend(listeners.into_iter().map(|(_, entry)| entry));
+            }
         }
+        probe.running_listeners(err);
         let mut panic = None;
         let own = own.into_iter().map(|(_, entry)| entry);
         for entry in own.chain(below) {
@@ -290,40 +389,19 @@ impl Node {
                         done.set();
                     }
                 }
-                Entry::Child(_) => {}
+                Entry::Child(_) | Entry::Shield(_) => unreachable!("links are never taken"),
             }
         }
+        probe.finish(self.meta(), err, by, panic.is_some());
         match panic {
             Some(payload) => Err(payload),
             None => Ok(true),
         }
     }
 
-    /// Flips a descendant and drains its entries: children onto `stack`, listeners into
-    /// `listeners`. Nothing if it was already cancelled.
-    fn mark_into(
-        &self,
-        err: CancellationError,
-        stack: &mut Vec<Arc<Node>>,
-        listeners: &mut Vec<Entry>,
-    ) {
-        if self
-            .state
-            .compare_exchange(0, err.pack(), Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            return;
-        }
-        for entry in lock(&self.entries).drain() {
-            match entry {
-                Entry::Child(child) => stack.push(child),
-                listener => listeners.push(listener),
-            }
-        }
-    }
-
-    /// Flips this node and takes its entries (`None` if it was already cancelled).
-    fn mark(&self, err: CancellationError) -> Option<Slab<Entry>> {
+    /// Flips this node and takes its listeners, pushing its children onto `stack` to be
+    /// marked next; links stay (`None` if it was already cancelled).
+    fn mark(&self, err: CancellationError, stack: &mut Vec<Arc<Node>>) -> Option<Slab<Entry>> {
         if self
             .state
             .compare_exchange(0, err.pack(), Ordering::AcqRel, Ordering::Acquire)
@@ -331,7 +409,21 @@ impl Node {
         {
             return None;
         }
-        Some(std::mem::take(&mut *lock(&self.entries)))
+        let mut entries = lock(&self.entries);
+        let mut taken = std::mem::take(&mut *entries);
+        let links: Vec<usize> = taken
+            .iter()
+            .filter_map(|(key, entry)| entry.link().map(|_| key))
+            .collect();
+        if !links.is_empty() {
+            // Put the links back under their own keys, which their children's `detach` uses.
+            *entries = links.iter().map(|&key| (key, taken.remove(key))).collect();
+            stack.extend(entries.iter().filter_map(|(_, entry)| match entry {
+                Entry::Child(child) => Some(Arc::clone(child)),
+                _ => None,
+            }));
+        }
+        Some(taken)
     }
 
     fn register(&self, listener: Entry) -> Result<usize, (CancellationError, Entry)> {
@@ -406,7 +498,7 @@ impl Node {
         let entries = lock(&self.entries);
         let children = entries
             .iter()
-            .filter(|(_, entry)| matches!(entry, Entry::Child(_)))
+            .filter(|(_, entry)| entry.link().is_some())
             .count();
         (children, entries.len() - children)
     }
@@ -419,17 +511,6 @@ pub(crate) fn check_flag(flag: &AtomicU8) -> Result<(), CancellationError> {
         0 => Ok(()),
         state => Err(CancellationError::unpack(state)),
     }
-}
-
-/// The children among a node's entries.
-fn children_of(entries: &Slab<Entry>) -> Vec<Arc<Node>> {
-    entries
-        .iter()
-        .filter_map(|(_, entry)| match entry {
-            Entry::Child(child) => Some(Arc::clone(child)),
-            _ => None,
-        })
-        .collect()
 }
 
 impl Drop for Node {

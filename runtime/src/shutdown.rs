@@ -60,6 +60,7 @@ use slab::Slab;
 use tokio::time::Instant;
 
 use crate::error::CancelReason;
+use crate::meta::{Kind, Meta};
 use crate::sync::{Arc, Mutex, lock};
 use crate::token::CancelToken;
 
@@ -151,11 +152,12 @@ impl Shutdown {
     /// A shutdown whose in-flight work gets `grace` to finish, and as long again to stop once
     /// cancelled (see [`abort_after`](Self::abort_after)). A grace of zero cancels at once.
     #[must_use]
+    #[track_caller]
     pub fn new(grace: Duration) -> Self {
         Shutdown {
             inner: Arc::new(Inner {
                 stopping: CancelToken::new(),
-                work: CancelToken::new(),
+                work: CancelToken::root(Meta::here(Kind::Shutdown)),
                 forced: CancelToken::new(),
                 grace,
                 abort_after: grace,
@@ -198,6 +200,7 @@ impl Shutdown {
             }
             *slot = Some((trigger, Instant::now()));
         }
+        crate::trace::shutdown_phase("started", Some(&trigger));
         self.inner.stopping.cancel_with(CancelReason::Shutdown);
         true
     }
@@ -279,6 +282,29 @@ impl Shutdown {
     /// Runs `server` under [`token`](Self::token) until it completes, driving the shutdown's
     /// phases once it is triggered (see the [module docs](self)).
     pub async fn run<F: Future>(&self, server: F) -> ShutdownReport<F::Output> {
+        let report = self.drive(server).await;
+        if let Some(trigger) = report.trigger {
+            crate::trace::shutdown_phase(
+                match report.ending {
+                    Ending::Completed | Ending::Drained => "drained",
+                    Ending::Cancelled => "stopped after the cancel",
+                    Ending::Aborted => "aborted",
+                },
+                Some(&trigger),
+            );
+        }
+        report
+    }
+
+    /// A snapshot of the cancellation tree of the server's work ([`token`](Self::token)):
+    /// what is still running, and whether it was cancelled. See [`dump`](crate::dump); the
+    /// `hanging_shutdown` example prints one.
+    #[must_use]
+    pub fn tree(&self) -> crate::dump::Tree {
+        self.inner.work.tree()
+    }
+
+    async fn drive<F: Future>(&self, server: F) -> ShutdownReport<F::Output> {
         let inner = &self.inner;
         // Boxed, so that the abort can drop it here (a `pin!`ned local would live on until
         // `run` returns).
@@ -315,6 +341,7 @@ impl Shutdown {
         // Cancel what is left, with a reason it can see; it gets `abort_after` to stop.
         report.ending = Ending::Cancelled;
         report.cancelled = self.in_flight_labels();
+        crate::trace::shutdown_phase("cancelling", Some(&trigger));
         inner.work.cancel_with(CancelReason::Shutdown);
         let abort_at = Instant::now() + inner.abort_after;
         if !inner.forced.is_cancelled()
@@ -328,6 +355,7 @@ impl Shutdown {
         // Abort: drop the server's future, and with it everything it still runs.
         report.ending = Ending::Aborted;
         report.aborted = self.in_flight_labels();
+        crate::trace::shutdown_phase("aborting", Some(&trigger));
         drop(server);
         report.elapsed = started.elapsed();
         report

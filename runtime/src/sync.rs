@@ -4,12 +4,12 @@
 #[cfg(cancelkit_loom)]
 pub(crate) use loom::sync::{
     Arc, Condvar, Mutex, MutexGuard,
-    atomic::{AtomicU8, AtomicUsize, Ordering},
+    atomic::{AtomicU8, AtomicU32, AtomicUsize, Ordering},
 };
 #[cfg(not(cancelkit_loom))]
 pub(crate) use std::sync::{
     Arc, Condvar, Mutex, MutexGuard,
-    atomic::{AtomicU8, AtomicUsize, Ordering},
+    atomic::{AtomicU8, AtomicU32, AtomicUsize, Ordering},
 };
 
 #[cfg(cancelkit_loom)]

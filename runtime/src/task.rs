@@ -5,6 +5,7 @@ use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 
+use crate::meta::{Kind, Meta};
 use crate::rt::{self, JoinError, JoinHandle};
 use crate::token::CancelToken;
 
@@ -48,7 +49,7 @@ impl<T: Send + 'static> Task<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
-        Self::spawn_under(CancelToken::new(), fut)
+        Self::spawn_under(CancelToken::root(Meta::here(Kind::Task)), fut)
     }
 
     /// Spawns `fut` under `token` (a tracker's child token).
@@ -66,6 +67,7 @@ impl<T> Task<T> {
     /// Cancels the task (and everything below it) with reason
     /// [`Explicit`](crate::CancelReason::Explicit). Cooperative: the task stops at its next
     /// check, or finishes normally if it never checks (S1).
+    #[track_caller]
     pub fn cancel(&self) {
         self.token.cancel();
     }
@@ -78,6 +80,7 @@ impl<T> Task<T> {
     /// Cooperative cancellation comes first: it lets the task finish its clean-up and return
     /// a result. Abort is for work that never cooperates. The recipe, which
     /// [`stop`](Task::stop) follows: cancel, wait a grace period, then abort.
+    #[track_caller]
     pub fn abort(&self) {
         // Handlers still run first; one that panics does not stop the abort.
         let _ = self.token.cancel_catching();

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::future::{Future, IntoFuture, poll_fn};
+use std::panic::Location;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -15,6 +16,7 @@ use tokio::time::Instant;
 use crate::context::{Scoped, checkpoint, current_token};
 use crate::error::CancelReason::{self, Deadline};
 use crate::error::CancellationError;
+use crate::meta::{Kind, Meta};
 use crate::rt::{self, AbortOnDrop};
 use crate::token::CancelToken;
 
@@ -92,12 +94,14 @@ pub async fn yield_now() -> Result<(), CancellationError> {
 /// assert!(expired.await.is_err());
 /// # }
 /// ```
+#[track_caller]
 pub fn with_timeout<F: IntoFuture>(duration: Duration, fut: F) -> Timeout<F::IntoFuture> {
     // A duration too long to represent is no deadline at all.
     Timeout::new(Instant::now().checked_add(duration), fut.into_future())
 }
 
 /// Like [`with_timeout`], with an absolute deadline.
+#[track_caller]
 pub fn with_deadline<F: IntoFuture>(deadline: Instant, fut: F) -> Timeout<F::IntoFuture> {
     Timeout::new(Some(deadline), fut.into_future())
 }
@@ -116,6 +120,7 @@ pin_project! {
     #[must_use = "futures do nothing unless polled"]
     pub struct Timeout<F> {
         deadline: Option<Instant>,
+        location: &'static Location<'static>,
         #[pin]
         state: TimeoutState<F>,
     }
@@ -135,9 +140,11 @@ pin_project! {
 }
 
 impl<F> Timeout<F> {
+    #[track_caller]
     fn new(deadline: Option<Instant>, fut: F) -> Self {
         Timeout {
             deadline,
+            location: Location::caller(),
             state: TimeoutState::Start { fut: Some(fut) },
         }
     }
@@ -157,7 +164,7 @@ impl<F: Future> Future for Timeout<F> {
         let deadline = *this.deadline;
         if let TimeoutStateProj::Start { fut } = this.state.as_mut().project() {
             let fut = fut.take().expect("`Timeout` polled after completion");
-            let token = current_token().map_or_else(CancelToken::new, |parent| parent.child());
+            let token = CancelToken::under_current(Meta::at(Kind::Deadline, this.location));
             let timer = deadline
                 .filter(|&deadline| Instant::now() < deadline)
                 .and_then(|deadline| {

@@ -2,11 +2,14 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::context::Scoped;
+use crate::context::current_token;
 use crate::error::{CancelReason, CancellationError};
+use crate::meta::{Kind, Meta};
 use crate::node::{HandlerKey, Node, Registered};
 use crate::sync::Arc;
 
@@ -50,18 +53,55 @@ pub struct CancelToken {
 impl CancelToken {
     /// A new root token, not cancelled, with no parent.
     #[must_use]
+    #[track_caller]
     pub fn new() -> Self {
-        CancelToken {
-            node: Node::new_root(),
-        }
+        Self::root(Meta::here(Kind::Token))
     }
 
     /// A new token that is cancelled whenever `self` is (and starts cancelled if `self`
     /// already is). Cancelling the child does not affect `self`.
     #[must_use]
+    #[track_caller]
     pub fn child(&self) -> Self {
+        self.child_with(Meta::here(Kind::Token))
+    }
+
+    pub(crate) fn root(meta: Meta) -> Self {
         CancelToken {
-            node: Node::new_child(&self.node),
+            node: Node::new_root(meta),
+        }
+    }
+
+    pub(crate) fn child_with(&self, meta: Meta) -> Self {
+        CancelToken {
+            node: Node::new_child(&self.node, meta),
+        }
+    }
+
+    /// A scope's token: a child of the current task's, or a root outside any task.
+    pub(crate) fn under_current(meta: Meta) -> Self {
+        match current_token() {
+            Some(parent) => parent.child_with(meta),
+            None => Self::root(meta),
+        }
+    }
+
+    /// A shield's token: listed under the current task's node, if any, never cancelled by it.
+    pub(crate) fn shield(meta: Meta) -> Self {
+        match current_token() {
+            Some(task) => CancelToken {
+                node: Node::new_shield(task.node(), meta),
+            },
+            None => Self::root(meta),
+        }
+    }
+
+    /// A shield's token under `task`, for the loom models.
+    #[cfg(all(test, cancelkit_loom))]
+    #[track_caller]
+    pub(crate) fn shield_under(task: &CancelToken) -> Self {
+        CancelToken {
+            node: Node::new_shield(task.node(), Meta::here(Kind::Shield)),
         }
     }
 
@@ -75,6 +115,7 @@ impl CancelToken {
     /// If a handler panics, the others still run and the subtree is still cancelled; then the
     /// first handler's panic is resumed here. Where that must not happen (a server's shutdown
     /// path), use [`cancel_catching`](Self::cancel_catching).
+    #[track_caller]
     pub fn cancel(&self) {
         if let Err(panic) = self.cancel_catching() {
             std::panic::resume_unwind(panic.into_payload());
@@ -100,9 +141,13 @@ impl CancelToken {
     ///
     /// [`HandlerPanic`] with the first handler's panic; the subtree is cancelled and every
     /// other handler has run.
+    #[track_caller]
     pub fn cancel_catching(&self) -> Result<(), HandlerPanic> {
         self.node
-            .cancel(CancellationError::new(CancelReason::Explicit))
+            .cancel(
+                CancellationError::new(CancelReason::Explicit),
+                Location::caller(),
+            )
             .map(drop)
             .map_err(|payload| HandlerPanic { payload })
     }
@@ -111,9 +156,10 @@ impl CancelToken {
     /// returns `false` if the token was already cancelled. A handler's panic is not resumed:
     /// it would surface in whatever cancelkit code happened to cancel (a timer task, a
     /// group's drop), and the panic hook has already reported it.
+    #[track_caller]
     pub(crate) fn cancel_with(&self, reason: CancelReason) -> bool {
         self.node
-            .cancel(CancellationError::new(reason))
+            .cancel(CancellationError::new(reason), Location::caller())
             .unwrap_or(true)
     }
 
@@ -217,6 +263,7 @@ impl CancelToken {
 }
 
 impl Default for CancelToken {
+    #[track_caller]
     fn default() -> Self {
         Self::new()
     }

@@ -10,6 +10,7 @@ use pin_project_lite::pin_project;
 use tokio::sync::Notify;
 
 use crate::error::CancelReason;
+use crate::meta::{Kind, Meta};
 use crate::sync::{Arc, AtomicUsize, Ordering};
 use crate::task::Task;
 use crate::token::CancelToken;
@@ -79,6 +80,7 @@ impl<F> std::error::Error for Closed<F> {}
 impl TaskTracker {
     /// An open tracker with a new root token.
     #[must_use]
+    #[track_caller]
     pub fn new() -> Self {
         Self::with_token(CancelToken::new())
     }
@@ -86,6 +88,7 @@ impl TaskTracker {
     /// An open tracker whose token is a child of `parent`: cancelling `parent` cancels every
     /// tracked task.
     #[must_use]
+    #[track_caller]
     pub fn under(parent: &CancelToken) -> Self {
         Self::with_token(parent.child())
     }
@@ -126,7 +129,8 @@ impl TaskTracker {
             fut,
             tracker: Some(self.clone()),
         };
-        Ok(Task::spawn_under(self.inner.token.child(), tracked))
+        let token = self.inner.token.child_with(Meta::here(Kind::Task));
+        Ok(Task::spawn_under(token, tracked))
     }
 
     /// No more tasks: later `spawn`s fail, and [`wait`](Self::wait) can complete.

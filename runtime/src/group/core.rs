@@ -27,8 +27,10 @@ use super::shared::{Outcome, Reactions, Report, Shared};
 use super::spawner::Spawner;
 use crate::context::{Scoped, current_token};
 use crate::error::CancellationError;
+use crate::meta::{Kind, Meta};
 use crate::sync::Arc;
 use crate::token::{CancelToken, Cancelled};
+use crate::trace::{self, ChildOutcome};
 
 pub(crate) struct Core<T, S: Spawner> {
     /// Children not collected yet: how to stop each, and its generation.
@@ -54,9 +56,11 @@ impl<T, S: Spawner> Core<T, S> {
     /// A group under the current task (S16a): its token is a child of the task's token.
     pub(crate) fn new(spawner: S, settings: Settings, fails: Option<fn(&T) -> bool>) -> Self {
         let parent = current_token();
-        let token = parent
-            .as_ref()
-            .map_or_else(CancelToken::new, CancelToken::child);
+        let meta = Meta::at(Kind::Group, settings.location);
+        let token = match &parent {
+            Some(parent) => parent.child_with(meta),
+            None => CancelToken::root(meta),
+        };
         let reactions = Reactions {
             fails: if settings.fail_fast || settings.keep_first_failure {
                 fails
@@ -96,6 +100,7 @@ impl<T, S: Spawner> Core<T, S> {
         // If `start` panics (no runtime), the child reports `Gone` under a generation that
         // was never inserted, and the report is ignored.
         entry.insert((generation, start(&mut self.spawner, child)));
+        trace::group_child(self.settings.location, ChildOutcome::Spawned);
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared<T>> {
@@ -184,6 +189,15 @@ impl<T, S: Spawner> Core<T, S> {
                 }
                 _ => continue, // a child that was never inserted
             }
+            trace::group_child(
+                self.settings.location,
+                match outcome {
+                    Outcome::Panicked(_) => ChildOutcome::Panicked,
+                    Outcome::Gone => ChildOutcome::Cancelled,
+                    _ if self.shared.token().is_cancelled() => ChildOutcome::Cancelled,
+                    _ => ChildOutcome::Finished,
+                },
+            );
             match outcome {
                 // While a panic waits to be resumed, the siblings' values are discarded: the
                 // body will not get to see them.
@@ -204,11 +218,7 @@ impl<T, S: Spawner> Core<T, S> {
             PanicPolicy::Isolate => {
                 self.panicked += 1;
                 let panic = ChildPanic::new(payload);
-                #[cfg(feature = "tracing")]
-                tracing::warn!(
-                    message = panic.message(),
-                    "a task group child panicked; isolated"
-                );
+                trace::isolated_panic(panic.message());
                 if let Some(on_panic) = &self.settings.on_panic {
                     on_panic(panic);
                 }

@@ -170,10 +170,11 @@ async fn run<'a, T: 'a, R>(
 /// # Panics
 ///
 /// Resumes a child's panic once its siblings have finished (S21).
-pub async fn with_local_task_group<'a, T: 'a, R>(
+#[track_caller]
+pub fn with_local_task_group<'a, T: 'a, R>(
     body: impl AsyncFnOnce(&mut LocalTaskGroup<'a, T>) -> R,
-) -> R {
-    GroupOptions::new().local(body).await
+) -> impl Future<Output = R> {
+    GroupOptions::new().local(body)
 }
 
 /// Like [`with_local_task_group`] for a body that may fail: when it returns `Err`, the
@@ -207,10 +208,11 @@ pub async fn with_local_task_group<'a, T: 'a, R>(
 /// # Panics
 ///
 /// Resumes a child's panic once its siblings have finished (S21).
-pub async fn with_throwing_local_task_group<'a, T: 'a, R, E>(
+#[track_caller]
+pub fn with_throwing_local_task_group<'a, T: 'a, R, E>(
     body: impl AsyncFnOnce(&mut LocalTaskGroup<'a, T>) -> Result<R, E>,
-) -> Result<R, E> {
-    GroupOptions::new().local_throwing(body).await
+) -> impl Future<Output = Result<R, E>> {
+    GroupOptions::new().local_throwing(body)
 }
 
 impl GroupOptions {

@@ -84,6 +84,8 @@ mod task_group;
 pub use local::{Local, LocalTaskGroup, with_local_task_group, with_throwing_local_task_group};
 pub use options::{ChildPanic, GroupOptions, PanicPolicy};
 pub use spawner::{Spawned, Spawner};
+use std::future::Future;
+
 pub use task_group::{
     Collecting, Discarding, DiscardingTaskGroup, Kind, Spawn, TaskGroup,
     ThrowingDiscardingTaskGroup, ThrowingTaskGroup,
@@ -123,11 +125,14 @@ pub use task_group::{
 /// # Panics
 ///
 /// Resumes a child's panic once its siblings have finished (S21).
-pub async fn with_task_group<T, R>(body: impl AsyncFnOnce(&mut TaskGroup<T>) -> R) -> R
+#[track_caller]
+pub fn with_task_group<T, R>(
+    body: impl AsyncFnOnce(&mut TaskGroup<T>) -> R,
+) -> impl Future<Output = R>
 where
     T: Send + 'static,
 {
-    GroupOptions::new().run(body).await
+    GroupOptions::new().run(body)
 }
 
 /// Runs a [`ThrowingTaskGroup`] (Swift's `withThrowingTaskGroup`): children return
@@ -163,14 +168,15 @@ where
 /// # Panics
 ///
 /// Resumes a child's panic once its siblings have finished (S21).
-pub async fn with_throwing_task_group<T, E, R>(
+#[track_caller]
+pub fn with_throwing_task_group<T, E, R>(
     body: impl AsyncFnOnce(&mut ThrowingTaskGroup<T, E>) -> Result<R, E>,
-) -> Result<R, E>
+) -> impl Future<Output = Result<R, E>>
 where
     T: Send + 'static,
     E: Send + 'static,
 {
-    GroupOptions::new().throwing(body).await
+    GroupOptions::new().throwing(body)
 }
 
 /// Runs a [`DiscardingTaskGroup`] (Swift's `withDiscardingTaskGroup`): children return `()`,
@@ -182,10 +188,11 @@ where
 /// # Panics
 ///
 /// Resumes a child's panic once its siblings have finished (S21).
-pub async fn with_discarding_task_group<R>(
+#[track_caller]
+pub fn with_discarding_task_group<R>(
     body: impl AsyncFnOnce(&mut DiscardingTaskGroup) -> R,
-) -> R {
-    GroupOptions::new().discarding(body).await
+) -> impl Future<Output = R> {
+    GroupOptions::new().discarding(body)
 }
 
 /// Runs a [`ThrowingDiscardingTaskGroup`] (Swift's `withThrowingDiscardingTaskGroup`). The first
@@ -201,11 +208,12 @@ pub async fn with_discarding_task_group<R>(
 /// # Panics
 ///
 /// Resumes a child's panic once its siblings have finished (S21).
-pub async fn with_throwing_discarding_task_group<E, R>(
+#[track_caller]
+pub fn with_throwing_discarding_task_group<E, R>(
     body: impl AsyncFnOnce(&mut ThrowingDiscardingTaskGroup<E>) -> Result<R, E>,
-) -> Result<R, E>
+) -> impl Future<Output = Result<R, E>>
 where
     E: Send + 'static,
 {
-    GroupOptions::new().throwing_discarding(body).await
+    GroupOptions::new().throwing_discarding(body)
 }

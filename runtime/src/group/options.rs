@@ -56,8 +56,10 @@ impl fmt::Debug for ChildPanic {
 type OnPanic = Arc<dyn Fn(ChildPanic) + Send + Sync>;
 
 /// The settings a group's core reads.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Settings {
+    /// Where the group was created, for a dump.
+    pub(crate) location: &'static std::panic::Location<'static>,
     pub(crate) panics: PanicPolicy,
     pub(crate) on_panic: Option<OnPanic>,
     pub(crate) fail_fast: bool,
@@ -99,16 +101,33 @@ pub(crate) struct Settings {
 /// assert_eq!((served, panics.load(Ordering::Relaxed)), (10, 1));
 /// # }
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 #[must_use]
 pub struct GroupOptions {
     settings: Settings,
 }
 
+impl Default for GroupOptions {
+    #[track_caller]
+    fn default() -> Self {
+        GroupOptions::new()
+    }
+}
+
 impl GroupOptions {
-    /// Swift's semantics: panics propagate (S21), no fail-fast.
+    /// Swift's semantics: panics propagate (S21), no fail-fast. The group's place in a [tree
+    /// dump](crate::dump) is where this is called.
+    #[track_caller]
     pub fn new() -> Self {
-        GroupOptions::default()
+        GroupOptions {
+            settings: Settings {
+                location: std::panic::Location::caller(),
+                panics: PanicPolicy::default(),
+                on_panic: None,
+                fail_fast: false,
+                keep_first_failure: false,
+            },
+        }
     }
 
     /// What a child's panic does (default [`PanicPolicy::Propagate`]).

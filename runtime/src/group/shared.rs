@@ -162,6 +162,7 @@ impl<T> Shared<T> {
     }
 
     /// Cancels the group's token with [`CancelReason::Group`]. `false` if it already was.
+    #[track_caller]
     pub(crate) fn cancel_all(&self) -> bool {
         self.token.cancel_with(CancelReason::Group)
     }

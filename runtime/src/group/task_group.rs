@@ -168,6 +168,7 @@ impl<T, K: Kind, S: Spawner> TaskGroup<T, K, S> {
     /// [`CancelReason::Group`](crate::CancelReason::Group). Cooperative (S1): children that
     /// never check run to completion, and in a collecting group their results still arrive
     /// from `next()`.
+    #[track_caller]
     pub fn cancel_all(&self) {
         self.core.shared().cancel_all();
     }
