@@ -3,6 +3,7 @@
 pub mod checked_loop;
 pub mod counting_group;
 pub mod download;
+pub mod hanging_shutdown;
 pub mod hard_work;
 pub mod news_feed;
 pub mod print_message;

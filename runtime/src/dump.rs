@@ -226,6 +226,9 @@ impl fmt::Display for NodeInfo {
             }
         }
         match (self.running, self.cancelled.is_some()) {
+            (0, _) if matches!(self.kind, Kind::Task | Kind::Deadline | Kind::Shield) => {
+                f.write_str("; finished")
+            }
             (0, _) => Ok(()),
             (n, true) => write!(f, "; {n} running after the cancel"),
             (n, false) => write!(f, "; {n} running"),

@@ -27,6 +27,8 @@ pub enum Kind {
     Shield,
     /// A [`Shutdown`](crate::shutdown::Shutdown)'s token for the server's work.
     Shutdown,
+    /// A [`TaskTracker`](crate::TaskTracker)'s token; its tasks are below it.
+    Tracker,
 }
 
 impl Kind {
@@ -39,6 +41,7 @@ impl Kind {
             Kind::Deadline => "deadline",
             Kind::Shield => "shield",
             Kind::Shutdown => "shutdown",
+            Kind::Tracker => "tracker",
         }
     }
 }

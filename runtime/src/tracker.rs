@@ -82,7 +82,7 @@ impl TaskTracker {
     #[must_use]
     #[track_caller]
     pub fn new() -> Self {
-        Self::with_token(CancelToken::new())
+        Self::with_token(CancelToken::root(Meta::here(Kind::Tracker)))
     }
 
     /// An open tracker whose token is a child of `parent`: cancelling `parent` cancels every
@@ -90,7 +90,7 @@ impl TaskTracker {
     #[must_use]
     #[track_caller]
     pub fn under(parent: &CancelToken) -> Self {
-        Self::with_token(parent.child())
+        Self::with_token(parent.child_with(Meta::here(Kind::Tracker)))
     }
 
     fn with_token(token: CancelToken) -> Self {
