@@ -56,7 +56,11 @@
 //! - `macros` (default): `#[cancellable]` and `group!`.
 //! - `local` (default): task groups whose children borrow ([`with_local_task_group`]).
 //! - `signal`: [`shutdown::Shutdown::listen_for_signals`] (SIGINT, SIGTERM, Ctrl-C).
-//! - `tracing`: `tracing` events (isolated child panics).
+//! - `smol`: a second runtime backend, smol's executor and `async-io` timers, used when no
+//!   tokio runtime is current ([choosing a runtime](docs::runtimes)).
+//! - `tracing`: `tracing` events for cancels, group children, shutdown phases and failed
+//!   checkpoints ([debugging cancellation](docs::debugging)).
+//! - `serde`: `Serialize` for the [tree dump](dump), to print it as JSON.
 //! - `tokio-util`: conversions to and from `tokio_util::sync::CancellationToken`.
 //! - `anyhow`: `CancellationError::find_in` for `anyhow::Error` chains.
 //! - `download`: resumable HTTP downloads that cancel producing resume data
@@ -92,6 +96,9 @@ pub mod dump;
 pub mod docs {
     #[doc = include_str!("../docs/runtimes.md")]
     pub mod runtimes {}
+
+    #[doc = include_str!("../docs/debugging.md")]
+    pub mod debugging {}
 }
 
 #[cfg(feature = "tokio-util")]

@@ -27,8 +27,11 @@ fn emit(f: impl FnOnce()) {
     let _ = catch_unwind(AssertUnwindSafe(f));
 }
 
-/// Follows one cancel: counts the nodes it marks and times its handlers.
+/// Follows one cancel: counts the nodes it marks and times its handlers, when a subscriber
+/// wants the event (otherwise it reads no clock).
 pub(crate) struct CancelProbe {
+    #[cfg(feature = "tracing")]
+    enabled: bool,
     #[cfg(feature = "tracing")]
     subtree: usize,
     #[cfg(feature = "tracing")]
@@ -41,6 +44,8 @@ impl CancelProbe {
     #[inline]
     pub(crate) fn start() -> Self {
         CancelProbe {
+            #[cfg(feature = "tracing")]
+            enabled: tracing::enabled!(target: "cancelkit", tracing::Level::DEBUG),
             #[cfg(feature = "tracing")]
             subtree: 1,
             #[cfg(feature = "tracing")]
@@ -63,7 +68,7 @@ impl CancelProbe {
     #[inline]
     pub(crate) fn running_listeners(&mut self, err: CancellationError) {
         #[cfg(feature = "tracing")]
-        {
+        if self.enabled {
             let mut span = None;
             emit(|| {
                 span = Some(
@@ -93,7 +98,7 @@ impl CancelProbe {
         handler_panicked: bool,
     ) {
         #[cfg(feature = "tracing")]
-        {
+        if self.enabled {
             let handlers_us = self
                 .handlers_started
                 .map_or(0, |started| started.elapsed().as_micros());
@@ -176,8 +181,10 @@ pub(crate) fn shutdown_phase(phase: &'static str, trigger: Option<&dyn std::fmt:
     let _ = (phase, trigger);
 }
 
-/// `checkpoint()` is about to return this error.
-#[inline]
+/// `checkpoint()` is about to return this error. Cold and out of line, so that a passing
+/// checkpoint's code stays what it is without the feature.
+#[cfg_attr(feature = "tracing", cold, inline(never))]
+#[cfg_attr(not(feature = "tracing"), inline)]
 pub(crate) fn checkpoint_failed(err: &CancellationError) {
     #[cfg(feature = "tracing")]
     emit(|| {

@@ -922,3 +922,45 @@ async fn s24_shield_hides_cancellation_inside_and_restores_it_after(_rt: Rt) {
     assert!(!handler_ran.load(Ordering::SeqCst));
     assert!(after.is_err());
 }
+
+/// Mixing runtimes is defined (issue 14): a spawn goes to tokio when a tokio runtime's
+/// context is current, to smol otherwise, whoever polls; join handles work across.
+#[cfg(feature = "smol")]
+#[test]
+fn mixing_runtimes_spawns_where_the_context_says_and_works_across() {
+    /// Where a group's two children ran: `true` if in a tokio runtime's context.
+    async fn children_on_tokio() -> Vec<bool> {
+        cancelkit::with_task_group(async |group| {
+            for _ in 0..2 {
+                group.spawn(async { tokio::runtime::Handle::try_current().is_ok() });
+            }
+            group.collect::<Vec<bool>>().await
+        })
+        .await
+    }
+    use futures::StreamExt as _;
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    // A group spawned on smol from inside a tokio task (on a thread of its own, which has no
+    // tokio context), and one spawned from the tokio task itself.
+    let (from_smol, from_tokio) = tokio.block_on(async {
+        let (tx, rx) = oneshot::channel();
+        std::thread::spawn(move || tx.send(smol::block_on(children_on_tokio())).unwrap());
+        (rx.await.unwrap(), children_on_tokio().await)
+    });
+    assert_eq!((from_smol, from_tokio), (vec![false; 2], vec![true; 2]));
+    // The reverse: under smol, a group inside a tokio `block_on` goes to tokio, and a task
+    // spawned on tokio (its context entered) joins under smol.
+    smol::block_on(async {
+        assert_eq!(children_on_tokio().await, [false; 2]);
+        assert_eq!(tokio.block_on(children_on_tokio()), [true; 2]);
+        let task = {
+            let _context = tokio.enter();
+            Task::spawn(async { tokio::runtime::Handle::try_current().is_ok() })
+        };
+        assert!(task.await);
+    });
+}

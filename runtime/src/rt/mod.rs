@@ -19,9 +19,9 @@
 //! plain thread) uses smol. With no backend, the API that needs one panics with a message that
 //! names it and says what to do, instead of tokio's "there is no reactor running".
 //!
-//! A handle or timer keeps working wherever it is polled: a tokio timer polled by a smol task
-//! still fires (its runtime drives it), and either executor's join handle can be awaited from
-//! the other. Mixing is defined; it is just rarely what one wants.
+//! A join handle works wherever it is polled: either executor's task can be awaited from the
+//! other, and a tokio timer keeps being driven by its runtime wherever it is polled. Mixing is
+//! defined; it is just rarely what one wants.
 //!
 //! What needs no runtime at all (tokens, checks, handlers, `shield`, local groups, deadlines
 //! seen when polled) never comes here.
