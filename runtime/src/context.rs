@@ -159,18 +159,13 @@ pin_project! {
     #[must_use = "futures do nothing unless polled"]
     pub struct Scoped<F> {
         token: CancelToken,
-        // Whether this future is in its node's running count (group children are counted
-        // by their group instead).
-        counted: bool,
         #[pin]
         fut: F,
     }
 
     impl<F> PinnedDrop for Scoped<F> {
         fn drop(this: Pin<&mut Self>) {
-            if this.counted {
-                this.token.node().finished_running();
-            }
+            this.token.node().finished_running();
         }
     }
 }
@@ -178,20 +173,7 @@ pin_project! {
 impl<F> Scoped<F> {
     pub(crate) fn new(token: CancelToken, fut: F) -> Self {
         token.node().started_running();
-        Scoped {
-            token,
-            counted: true,
-            fut,
-        }
-    }
-
-    /// A group child: its group keeps its node's running count.
-    pub(crate) fn group_child(token: CancelToken, fut: F) -> Self {
-        Scoped {
-            token,
-            counted: false,
-            fut,
-        }
+        Scoped { token, fut }
     }
 
     /// The token this future runs under.

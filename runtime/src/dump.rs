@@ -91,9 +91,9 @@ pub struct NodeInfo {
     pub age: Duration,
     /// Why it was cancelled, if it was.
     pub cancelled: Option<Cancellation>,
-    /// Futures running under it: a task's or scope's own future, futures given to
-    /// [`CancelToken::run`]; for a group, its children not yet collected (as of the group's
-    /// last spawn or collection).
+    /// Futures running under it: a task's or scope's own future, a group's children, futures
+    /// given to [`CancelToken::run`]. A future counts until it is dropped, which executors do
+    /// as soon as it completes.
     pub running: u32,
 }
 

@@ -274,16 +274,6 @@ impl Node {
         self.running.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// Sets the count outright: a group publishes its children not yet collected, so that a
-    /// spawn costs no shared read-modify-write beyond the token's own.
-    #[inline]
-    pub(crate) fn set_running(&self, running: usize) {
-        self.running.store(
-            u32::try_from(running).unwrap_or(u32::MAX),
-            Ordering::Relaxed,
-        );
-    }
-
     /// How many futures run under this node.
     pub(crate) fn running(&self) -> u32 {
         self.running.load(Ordering::Relaxed)

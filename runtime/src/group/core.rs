@@ -93,14 +93,13 @@ impl<T, S: Spawner> Core<T, S> {
         let generation = self.next_generation;
         self.next_generation += 1;
         let child = Child::new(
-            Scoped::group_child(self.shared.token().clone(), fut),
+            Scoped::new(self.shared.token().clone(), fut),
             Arc::clone(&self.shared),
             (entry.key(), generation),
         );
         // If `start` panics (no runtime), the child reports `Gone` under a generation that
         // was never inserted, and the report is ignored.
         entry.insert((generation, start(&mut self.spawner, child)));
-        self.publish_len();
         trace::group_child(self.settings.location, ChildOutcome::Spawned);
     }
 
@@ -124,12 +123,6 @@ impl<T, S: Spawner> Core<T, S> {
     pub(crate) fn is_cancelled(&self) -> bool {
         self.shared.token().is_cancelled()
             || self.parent.as_ref().is_some_and(CancelToken::is_cancelled)
-    }
-
-    /// Shows the children not collected yet as the running count of the group's node, for a
-    /// dump.
-    fn publish_len(&self) {
-        self.shared.token().node().set_running(self.children.len());
     }
 
     /// Children not collected yet (see the module docs).
@@ -193,7 +186,6 @@ impl<T, S: Spawner> Core<T, S> {
             match self.children.get(key) {
                 Some((current, _)) if *current == generation => {
                     self.children.remove(key);
-                    self.publish_len();
                 }
                 _ => continue, // a child that was never inserted
             }
