@@ -114,8 +114,15 @@ async fn body_end_waits_for_remaining_children(rt: Rt) {
 async fn cancel_all_is_cooperative_and_covers_later_children(_rt: Rt) {
     // S1, S18
     let results = with_task_group(async |group| {
-        group.spawn(async { cancelkit::checkpoint().map_err(|e| e.origin()) });
+        // Checks only once the cancel is in: on a multi-threaded executor it would otherwise
+        // race the body's `cancel_all`.
+        let (go, wait) = oneshot::channel::<()>();
+        group.spawn(async move {
+            wait.await.ok();
+            cancelkit::checkpoint().map_err(|e| e.origin())
+        });
         group.cancel_all();
+        go.send(()).unwrap();
         assert!(group.is_cancelled());
         assert_eq!(group.cancellation().unwrap().reason(), CancelReason::Group);
         // Added anyway, and starts cancelled.
