@@ -4,8 +4,8 @@
 //! [`CancelToken::tree`](crate::CancelToken::tree) (or [`current`] for the current task, or
 //! [`Shutdown::tree`](crate::shutdown::Shutdown::tree)) walks the tree below a node and
 //! returns a [`Tree`]: every task, group, deadline scope, shield and token still linked there,
-//! with its state, how long it has lived, where it was created, and how many futures run under
-//! it. It prints as an indented tree with `Display`, and as JSON through `serde` (feature
+//! with its state, who cancelled it, how long it has lived, where it was created, and how many
+//! futures run under it. It prints as an indented tree with `Display`, and as JSON through `serde` (feature
 //! `serde`).
 //!
 //! ```
@@ -21,7 +21,8 @@
 //! root.cancel();
 //! let tree = root.tree();
 //! println!("{tree}");
-//! // token at src/main.rs:5:12, lived 0.0s: cancelled: cancelled explicitly; 1 running after the cancel
+//! // token at src/main.rs:5:12, lived 0.0s: cancelled: cancelled explicitly, by src/main.rs:11:6;
+//! //   1 running after the cancel
 //! // └── group at src/main.rs:6:24, lived 0.0s: cancelled: its parent was cancelled
 //! //     (origin: cancelled explicitly); 1 running after the cancel
 //! assert!(tree.still_running().any(|node| node.kind == cancelkit::dump::Kind::Group));
@@ -98,14 +99,21 @@ pub struct NodeInfo {
 }
 
 /// Why a node was cancelled: [`CancellationError::reason`](crate::CancellationError::reason)
-/// and [`origin`](crate::CancellationError::origin).
+/// and [`origin`](crate::CancellationError::origin), and who cancelled it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Cancellation {
     /// Why this node was cancelled (often [`Parent`](CancelReason::Parent)).
     pub reason: CancelReason,
     /// What started the cancellation at the top.
     pub origin: CancelReason,
+    /// The code that called the cancel at the top of the subtree (`cancel()`, `cancel_all()`,
+    /// `Shutdown::trigger()`, through `#[track_caller]`; inside cancelkit for a deadline's
+    /// timer, a dropped group or a failing sibling). `None` while a cancel in flight has
+    /// flipped the node but not yet recorded it.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser::by"))]
+    pub by: Option<&'static Location<'static>>,
 }
 
 impl NodeInfo {
@@ -132,13 +140,16 @@ impl Tree {
                 kind: meta.kind,
                 location: meta.location,
                 age: meta.born.age(now),
-                cancelled: node.cancellation().map(|err| Cancellation {
-                    reason: err.reason(),
-                    origin: err.origin(),
-                }),
+                cancelled: None,
                 running: node.running(),
             });
-            let links = node.links();
+            let (links, by) = node.links();
+            // Read after the links, under their lock: a node whose `by` is set is marked.
+            nodes[index].cancelled = node.cancellation().map(|err| Cancellation {
+                reason: err.reason(),
+                origin: err.origin(),
+                by,
+            });
             // Reversed, so that the first linked is the first popped.
             stack.extend(
                 links
@@ -207,7 +218,9 @@ impl fmt::Display for Tree {
 
 impl fmt::Display for NodeInfo {
     /// `group at src/main.rs:6:24, lived 1.2s: cancelled: its parent was cancelled (origin: its
-    /// deadline passed); 1 running after the cancel`
+    /// deadline passed); 1 running after the cancel`. Who cancelled is printed on the node the
+    /// cancel was called on (`…: cancelled explicitly, by src/server.rs:88:21`), not repeated
+    /// on the nodes below it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -219,12 +232,22 @@ impl fmt::Display for NodeInfo {
         match (self.cancelled, self.kind) {
             (None, Kind::Shield) => f.write_str("shielded")?,
             (None, _) => f.write_str("not cancelled")?,
-            (Some(Cancellation { reason, origin }), _) if reason == origin => {
+            (Some(Cancellation { reason, origin, .. }), _) if reason == origin => {
                 write!(f, "cancelled: {reason}")?;
             }
-            (Some(Cancellation { reason, origin }), _) => {
+            (Some(Cancellation { reason, origin, .. }), _) => {
                 write!(f, "cancelled: {reason} (origin: {origin})")?;
             }
+        }
+        // Said where the cancel was called; the nodes below inherit it (`Parent`).
+        if let Some(Cancellation {
+            reason,
+            by: Some(by),
+            ..
+        }) = self.cancelled
+            && reason != CancelReason::Parent
+        {
+            write!(f, ", by {by}")?;
         }
         match (self.running, self.cancelled.is_some()) {
             (0, _) if matches!(self.kind, Kind::Task | Kind::Deadline | Kind::Shield) => {
@@ -247,6 +270,16 @@ mod ser {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.collect_str(location)
+    }
+
+    pub(super) fn by<S: serde::Serializer>(
+        by: &Option<&'static Location<'static>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match by {
+            Some(location) => serializer.collect_str(location),
+            None => serializer.serialize_none(),
+        }
     }
 
     pub(super) fn seconds<S: serde::Serializer>(

@@ -66,8 +66,7 @@ use slab::Slab;
 use crate::error::CancellationError;
 use crate::meta::{Born, Kind, Meta};
 use crate::sync::{
-    Arc, AtomicU8, AtomicU32, AtomicUsize, Condvar, Mutex, Ordering, ThreadId, current_thread_id,
-    lock,
+    Arc, AtomicU8, AtomicU32, Condvar, Mutex, Ordering, ThreadId, current_thread_id, lock,
 };
 use crate::trace::CancelProbe;
 
@@ -81,13 +80,37 @@ pub(crate) struct Node {
     /// Futures running under this node ([`Scoped`](crate::Scoped)s alive), for a dump.
     running: AtomicU32,
     /// Live [`CancelToken`](crate::CancelToken) handles on this node.
-    handles: AtomicUsize,
-    /// The parent and this node's key in its entries, if this node was linked into it.
-    parent: Option<(Arc<Node>, usize)>,
-    entries: Mutex<Slab<Entry>>,
+    handles: AtomicU32,
+    /// The parent, if this node was linked into it, and this node's key in its entries
+    /// (apart, so that the key packs with the small fields).
+    parent: Option<Arc<Node>>,
+    parent_key: u32,
+    entries: Mutex<Entries>,
     /// The tokio-util token that follows this node, made on first request (`compat`).
     #[cfg(feature = "tokio-util")]
     pub(crate) tokio_util: std::sync::OnceLock<tokio_util::sync::CancellationToken>,
+}
+
+/// What a node's lock guards: its entries, and who cancelled it (for a dump).
+#[derive(Default)]
+struct Entries {
+    slab: Slab<Entry>,
+    /// The code that called the cancel that marked this node (set with the mark).
+    cancelled_by: Option<&'static Location<'static>>,
+}
+
+impl std::ops::Deref for Entries {
+    type Target = Slab<Entry>;
+
+    fn deref(&self) -> &Slab<Entry> {
+        &self.slab
+    }
+}
+
+impl std::ops::DerefMut for Entries {
+    fn deref_mut(&mut self) -> &mut Slab<Entry> {
+        &mut self.slab
+    }
 }
 
 /// What a node holds: links until their child goes, listeners until the node is cancelled.
@@ -197,19 +220,28 @@ impl Entry {
 
 impl Node {
     pub(crate) fn new_root(meta: Meta) -> Arc<Node> {
-        Self::new(0, None, meta)
+        Self::new(0, None, meta, None)
     }
 
-    fn new(state: u8, parent: Option<(Arc<Node>, usize)>, meta: Meta) -> Arc<Node> {
+    fn new(
+        state: u8,
+        parent: Option<(Arc<Node>, u32)>,
+        meta: Meta,
+        cancelled_by: Option<&'static Location<'static>>,
+    ) -> Arc<Node> {
         Arc::new(Node {
             state: AtomicU8::new(state),
             kind: meta.kind,
             location: meta.location,
             born: meta.born,
             running: AtomicU32::new(0),
-            handles: AtomicUsize::new(1),
-            parent,
-            entries: Mutex::new(Slab::new()),
+            handles: AtomicU32::new(1),
+            parent_key: parent.as_ref().map_or(0, |(_, key)| *key),
+            parent: parent.map(|(parent, _)| parent),
+            entries: Mutex::new(Entries {
+                slab: Slab::new(),
+                cancelled_by,
+            }),
             #[cfg(feature = "tokio-util")]
             tokio_util: std::sync::OnceLock::new(),
         })
@@ -230,13 +262,18 @@ impl Node {
         let mut entries = lock(&this.entries);
         // Read under the lock: a cancel that flipped the state after this read has yet to take
         // the lock, and will find the child linked and mark it.
-        let state = match this.state.load(Ordering::Acquire) {
-            0 => 0,
-            _ if !cancelled_with_parent => 0,
-            state => CancellationError::unpack(state).inherited().pack(),
+        let (state, cancelled_by) = match this.state.load(Ordering::Acquire) {
+            0 => (0, None),
+            _ if !cancelled_with_parent => (0, None),
+            state => (
+                CancellationError::unpack(state).inherited().pack(),
+                entries.cancelled_by,
+            ),
         };
         let slot = entries.vacant_entry();
-        let child = Self::new(state, Some((Arc::clone(this), slot.key())), meta);
+        // A slab of four billion children would need hundreds of gigabytes first.
+        let key = u32::try_from(slot.key()).expect("fewer than 2^32 children per node");
+        let child = Self::new(state, Some((Arc::clone(this), key)), meta, cancelled_by);
         let link = Arc::clone(&child);
         slot.insert(if cancelled_with_parent {
             Entry::Child(link)
@@ -279,17 +316,20 @@ impl Node {
         self.running.load(Ordering::Relaxed)
     }
 
-    /// The nodes linked below this one, `true` for children and `false` for shields, in the
-    /// order they were linked (keys are reused, so only roughly).
-    pub(crate) fn links(&self) -> Vec<(Arc<Node>, bool)> {
-        lock(&self.entries)
+    /// For a dump, under one lock: the nodes linked below this one (`true` for children,
+    /// `false` for shields, roughly in the order they were linked: keys are reused), and the
+    /// code that cancelled this node, if it was.
+    pub(crate) fn links(&self) -> (Vec<(Arc<Node>, bool)>, Option<&'static Location<'static>>) {
+        let entries = lock(&self.entries);
+        let links = entries
             .iter()
             .filter_map(|(_, entry)| match entry {
                 Entry::Child(node) => Some((Arc::clone(node), true)),
                 Entry::Shield(node) => Some((Arc::clone(node), false)),
                 Entry::Wake(_) | Entry::Handler(..) => None,
             })
-            .collect()
+            .collect();
+        (links, entries.cancelled_by)
     }
 
     #[inline]
@@ -334,9 +374,9 @@ impl Node {
     /// What is left in its own entries (a permanent adapter handler) goes when the node is
     /// freed: once unlinked, nothing but transient references keeps it alive.
     fn detach(&self) -> Option<Arc<Node>> {
-        let (parent, key) = self.parent.as_ref()?;
+        let parent = self.parent.as_ref()?;
         // Dropped after the lock is released: it may be the last reference to this node.
-        let unlinked = lock(&parent.entries).try_remove(*key);
+        let unlinked = lock(&parent.entries).try_remove(self.parent_key as usize);
         drop(unlinked);
         Some(Arc::clone(parent))
     }
@@ -359,13 +399,13 @@ impl Node {
         // few parked waiters or handlers, stays allocation-free. Below it, each node's
         // listeners are drained into one list.
         let mut stack = Vec::new();
-        let Some(own) = self.mark(err, &mut stack) else {
+        let Some(own) = self.mark(err, by, &mut stack) else {
             return Ok(false);
         };
         let mut below = Vec::new();
         let child_err = err.inherited();
         while let Some(node) = stack.pop() {
-            if let Some(listeners) = node.mark(child_err, &mut stack) {
+            if let Some(listeners) = node.mark(child_err, by, &mut stack) {
                 probe.marked_below();
                 below.extend(listeners.into_iter().map(|(_, entry)| entry));
             }
@@ -399,9 +439,14 @@ impl Node {
         }
     }
 
-    /// Flips this node and takes its listeners, pushing its children onto `stack` to be
-    /// marked next; links stay (`None` if it was already cancelled).
-    fn mark(&self, err: CancellationError, stack: &mut Vec<Arc<Node>>) -> Option<Slab<Entry>> {
+    /// Flips this node, records `by`, and takes its listeners, pushing its children onto
+    /// `stack` to be marked next; links stay (`None` if it was already cancelled).
+    fn mark(
+        &self,
+        err: CancellationError,
+        by: &'static Location<'static>,
+        stack: &mut Vec<Arc<Node>>,
+    ) -> Option<Slab<Entry>> {
         if self
             .state
             .compare_exchange(0, err.pack(), Ordering::AcqRel, Ordering::Acquire)
@@ -410,14 +455,15 @@ impl Node {
             return None;
         }
         let mut entries = lock(&self.entries);
-        let mut taken = std::mem::take(&mut *entries);
+        entries.cancelled_by = Some(by);
+        let mut taken = std::mem::take(&mut entries.slab);
         let links: Vec<usize> = taken
             .iter()
             .filter_map(|(key, entry)| entry.link().map(|_| key))
             .collect();
         if !links.is_empty() {
             // Put the links back under their own keys, which their children's `detach` uses.
-            *entries = links.iter().map(|&key| (key, taken.remove(key))).collect();
+            entries.slab = links.iter().map(|&key| (key, taken.remove(key))).collect();
             stack.extend(entries.iter().filter_map(|(_, entry)| match entry {
                 Entry::Child(child) => Some(Arc::clone(child)),
                 _ => None,
@@ -517,10 +563,10 @@ impl Drop for Node {
     /// Frees a chain of ancestors iteratively: a long chain of nodes whose only owners are
     /// their children would otherwise be freed by recursion, one stack frame per level.
     fn drop(&mut self) {
-        let mut next = self.parent.take().map(|(parent, _)| parent);
+        let mut next = self.parent.take();
         while let Some(parent) = next {
             next = match Arc::try_unwrap(parent) {
-                Ok(mut node) => node.parent.take().map(|(grandparent, _)| grandparent),
+                Ok(mut node) => node.parent.take(),
                 Err(_) => None,
             };
         }

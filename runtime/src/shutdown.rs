@@ -181,17 +181,20 @@ impl Shutdown {
     }
 
     /// Starts the shutdown (the first call wins; later ones do nothing).
+    #[track_caller]
     pub fn trigger(&self) {
         self.start(Trigger::Call);
     }
 
     /// Skips to the abort: what a second signal does. Starts the shutdown if it had not
     /// started.
+    #[track_caller]
     pub fn force(&self) {
         self.start(Trigger::Call);
         self.inner.forced.cancel_with(CancelReason::Shutdown);
     }
 
+    #[track_caller]
     fn start(&self, trigger: Trigger) -> bool {
         {
             let mut slot = lock(&self.inner.trigger);

@@ -148,6 +148,7 @@ impl TaskTracker {
 
     /// Cancels every tracked task, running and future ones, with reason
     /// [`Explicit`](crate::CancelReason::Explicit).
+    #[track_caller]
     pub fn cancel(&self) {
         self.inner.token.cancel_with(CancelReason::Explicit);
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use cancelkit::dump::{Cancellation, Kind, Tree};
+use cancelkit::dump::{Kind, Tree};
 use cancelkit::{CancelReason, CancelToken, Task};
 use tokio::sync::oneshot;
 
@@ -109,17 +109,16 @@ async fn a_cancelled_subtree_stays_visible_while_it_runs_and_goes_when_it_ends(r
         group.wait_for_all().await;
     })));
     started_rx.await.unwrap();
+    let cancel_line = line_here() + 1;
     root.cancel();
 
     let tree = root.tree();
     assert_eq!(kinds(&tree), [(0, Kind::Token), (1, Kind::Group)], "{tree}");
     let group = &tree.nodes[1];
+    let cancelled = group.cancelled.expect("cancelled");
     assert_eq!(
-        group.cancelled,
-        Some(Cancellation {
-            reason: CancelReason::Parent,
-            origin: CancelReason::Explicit
-        })
+        (cancelled.reason, cancelled.origin),
+        (CancelReason::Parent, CancelReason::Explicit)
     );
     assert!(group.is_still_running_after_cancel());
     assert_eq!(
@@ -134,9 +133,19 @@ async fn a_cancelled_subtree_stays_visible_while_it_runs_and_goes_when_it_ends(r
             && printed.contains(
                 "cancelled: its parent was cancelled (origin: cancelled explicitly); 1 running \
                  after the cancel"
-            ),
+            )
+            && printed.contains(&format!(
+                "cancelled: cancelled explicitly, by {}:{cancel_line}:",
+                file!()
+            )),
         "{printed}"
     );
+
+    // Who cancelled: the `root.cancel()` above, for the whole subtree.
+    for node in &tree.nodes {
+        let by = node.cancelled.and_then(|c| c.by).expect("recorded");
+        assert_eq!((by.file(), by.line()), (file!(), cancel_line), "{node}");
+    }
 
     release_tx.send(()).unwrap();
     rt.within("the released child", stubborn).await;
@@ -242,12 +251,9 @@ fn the_display_draws_the_tree_with_one_line_per_node() {
         ["", "├── ", "│   ├── ", "│   └── ", "└── "],
         "{printed}"
     );
+    let first = printed.lines().next().unwrap();
     assert!(
-        printed
-            .lines()
-            .next()
-            .unwrap()
-            .ends_with(": cancelled: cancelled explicitly"),
+        first.contains(": cancelled: cancelled explicitly, by runtime/tests/dump.rs:"),
         "{printed}"
     );
 }
@@ -267,6 +273,12 @@ fn the_dump_serializes_to_json() {
     assert_eq!(nodes[1]["cancelled"]["origin"], "explicit");
     assert!(
         nodes[1]["location"]
+            .as_str()
+            .unwrap()
+            .contains("tests/dump.rs:")
+    );
+    assert!(
+        nodes[1]["cancelled"]["by"]
             .as_str()
             .unwrap()
             .contains("tests/dump.rs:")
