@@ -24,7 +24,8 @@ of both, before and after tuning) and measured once on a second held-back corpus
 After reading corpus 2's findings the checker was changed again, and both were measured once
 more on a third held-back corpus (corpus3.tsv, `fetch_heldback.sh 3`), fetched after the last change.
 
-Then once more on a fourth (corpus4.tsv, `fetch_heldback.sh 4`), after the changes corpus 3 prompted.
+Then once more on a fourth (corpus4.tsv, `fetch_heldback.sh 4`), after the changes corpus 3 prompted,
+and on a fifth (corpus5.tsv, `fetch_heldback.sh 5`) with the code unchanged since the fourth.
 
 Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST [CORPUS2_LIST ...]
 where the lists are the output of fetch.sh and fetch_heldback.sh N (`name version part path` per line).
@@ -41,6 +42,8 @@ import sys
 FIRST_PRIMARY = ["tokio", "hyper", "axum", "reqwest"]
 FIRST_EXTENDED = ["tokio-util", "h2", "hyper-util", "tower", "tower-http", "quinn", "futures-util", "criterion"]
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Every part, in the order the corpora were made; `fetch_heldback.sh N` lists crates as heldbackN.
+PARTS = ["study", "heldback", "heldback2", "heldback3", "heldback4", "heldback5"]
 
 
 def wilson(k, n, z=1.96):
@@ -97,6 +100,8 @@ def findings(binary, crate_dir, extra, rule="uncancellable_loop"):
 
 def read_labels(path):
     labels = {}
+    if not os.path.exists(path):  # a corpus not read yet: every finding is unlabelled
+        return labels
     with open(path) as f:
         for line in f:
             if line.startswith("#") or not line.strip():
@@ -186,14 +191,14 @@ def main():
     binary, registry = sys.argv[1:3]
     unlabelled = []
     print("## The corpora: split before tuning, then two fresh held-back sets")
-    parts = {"study": [], "heldback": [], "heldback2": [], "heldback3": [], "heldback4": []}
+    parts = {part: [] for part in PARTS}
     for lst in sys.argv[3:]:
         with open(lst) as f:
             for line in f:
                 name, _version, part, path = line.split()
                 parts[part].append((name, path))
     summary = []
-    loop_parts = [(p, f"{p}_labels.tsv") for p in ["study", "heldback", "heldback2", "heldback3", "heldback4"] if parts[p]]
+    loop_parts = [(p, f"{p}_labels.tsv") for p in PARTS if parts[p]]
     for part, label_file in loop_parts:
         labels = read_labels(os.path.join(HERE, label_file))
         tp, fp, found = table(f"{part}, default mode", binary, parts[part], labels, [], unlabelled)
@@ -212,7 +217,7 @@ def main():
             print(f"\nMissed in {part}: `{m}`")
 
     rule_labels = read_rule_labels(os.path.join(HERE, "rules_labels.tsv"))
-    rule_parts = [(p, parts[p]) for p in ["study", "heldback", "heldback2", "heldback3", "heldback4"] if parts[p]]
+    rule_parts = [(p, parts[p]) for p in PARTS if parts[p]]
     rule_tables(binary, rule_parts, rule_labels, unlabelled)
 
     print("\n## The first study (tuned on by the first default mode)")
