@@ -78,6 +78,9 @@ def newest(registry, name):
 
 
 NEW_RULES = ["unobserved_token", "cancel_unsafe_select", "blocking_in_async", "unshielded_cleanup"]
+# Rules allowed by default are measured turned on (corpora 1-4 ran while unobserved_token was
+# still a warning by default, so their figures are the same either way).
+RULE_FLAGS = {"unobserved_token": ["-W", "unobserved_token"]}
 
 
 def findings(binary, crate_dir, extra, rule="uncancellable_loop"):
@@ -136,14 +139,14 @@ def read_rule_labels(path):
 
 def rule_tables(binary, parts, labels, unlabelled):
     """One row per (rule, part): findings, TP, FP, precision and CI."""
-    print("\n### The four later rules, default levels\n")
+    print("\n### The four later rules (default levels; unobserved_token turned on)\n")
     print("| rule | part | findings | TP | FP | precision | Wilson 95% CI |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for rule in NEW_RULES:
         for part, crates in parts:
             tp = fp = n = 0
             for name, d in crates:
-                for f in findings(binary, d, [], rule):
+                for f in findings(binary, d, RULE_FLAGS.get(rule, []), rule):
                     n += 1
                     v = labels.get((rule, f"{name}/{f}"))
                     if v is None:
