@@ -128,34 +128,35 @@ impl Tree {
     /// Walks the tree below `root`, one node's lock at a time.
     pub(crate) fn of(root: &Arc<Node>) -> Tree {
         let now = Born::now();
-        let mut nodes = Vec::new();
+        let mut nodes: Vec<NodeInfo> = Vec::new();
         // (node, depth, parent index); popped in depth-first order.
         let mut stack = vec![(Arc::clone(root), 0, None)];
         while let Some((node, depth, parent)) = stack.pop() {
             let index = nodes.len();
             let meta = node.meta();
+            let (links, by) = node.links();
             nodes.push(NodeInfo {
                 depth,
                 parent,
                 kind: meta.kind,
                 location: meta.location,
                 age: meta.born.age(now),
-                cancelled: None,
+                // Read after `by`, which is set under the lock once the state has flipped. A
+                // node born under a cancelled parent was never marked: its canceller is the
+                // parent's, read first (depth-first).
+                cancelled: node.cancellation().map(|err| Cancellation {
+                    reason: err.reason(),
+                    origin: err.origin(),
+                    by: by.or_else(|| nodes[parent?].cancelled.and_then(|c| c.by)),
+                }),
                 running: node.running(),
-            });
-            let (links, by) = node.links();
-            // Read after the links, under their lock: a node whose `by` is set is marked.
-            nodes[index].cancelled = node.cancellation().map(|err| Cancellation {
-                reason: err.reason(),
-                origin: err.origin(),
-                by,
             });
             // Reversed, so that the first linked is the first popped.
             stack.extend(
                 links
                     .into_iter()
                     .rev()
-                    .map(|(child, _)| (child, depth + 1, Some(index))),
+                    .map(|child| (child, depth + 1, Some(index))),
             );
         }
         Tree { nodes }

@@ -53,6 +53,15 @@ fn cancel_racing_child_registration_never_loses_the_child() {
             grandchild.cancellation().unwrap().origin(),
             CancelReason::Explicit
         );
+        // Whether marked by the cancel or born under a cancelled parent, every node knows
+        // who cancelled it once the cancel has returned.
+        let tree = parent.tree();
+        assert_eq!(tree.nodes.len(), 3);
+        assert!(
+            tree.nodes
+                .iter()
+                .all(|node| node.cancelled.is_some_and(|c| c.by.is_some()))
+        );
     });
 }
 

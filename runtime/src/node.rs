@@ -95,7 +95,8 @@ pub(crate) struct Node {
 #[derive(Default)]
 struct Entries {
     slab: Slab<Entry>,
-    /// The code that called the cancel that marked this node (set with the mark).
+    /// The code that called the cancel that marked this node (set with the mark; `None` for a
+    /// node born cancelled, which a dump credits to its parent's canceller).
     cancelled_by: Option<&'static Location<'static>>,
 }
 
@@ -220,15 +221,10 @@ impl Entry {
 
 impl Node {
     pub(crate) fn new_root(meta: Meta) -> Arc<Node> {
-        Self::new(0, None, meta, None)
+        Self::new(0, None, meta)
     }
 
-    fn new(
-        state: u8,
-        parent: Option<(Arc<Node>, u32)>,
-        meta: Meta,
-        cancelled_by: Option<&'static Location<'static>>,
-    ) -> Arc<Node> {
+    fn new(state: u8, parent: Option<(Arc<Node>, u32)>, meta: Meta) -> Arc<Node> {
         Arc::new(Node {
             state: AtomicU8::new(state),
             kind: meta.kind,
@@ -238,10 +234,7 @@ impl Node {
             handles: AtomicU32::new(1),
             parent_key: parent.as_ref().map_or(0, |(_, key)| *key),
             parent: parent.map(|(parent, _)| parent),
-            entries: Mutex::new(Entries {
-                slab: Slab::new(),
-                cancelled_by,
-            }),
+            entries: Mutex::new(Entries::default()),
             #[cfg(feature = "tokio-util")]
             tokio_util: std::sync::OnceLock::new(),
         })
@@ -262,18 +255,15 @@ impl Node {
         let mut entries = lock(&this.entries);
         // Read under the lock: a cancel that flipped the state after this read has yet to take
         // the lock, and will find the child linked and mark it.
-        let (state, cancelled_by) = match this.state.load(Ordering::Acquire) {
-            0 => (0, None),
-            _ if !cancelled_with_parent => (0, None),
-            state => (
-                CancellationError::unpack(state).inherited().pack(),
-                entries.cancelled_by,
-            ),
+        let state = match this.state.load(Ordering::Acquire) {
+            0 => 0,
+            _ if !cancelled_with_parent => 0,
+            state => CancellationError::unpack(state).inherited().pack(),
         };
         let slot = entries.vacant_entry();
         // A slab of four billion children would need hundreds of gigabytes first.
         let key = u32::try_from(slot.key()).expect("fewer than 2^32 children per node");
-        let child = Self::new(state, Some((Arc::clone(this), key)), meta, cancelled_by);
+        let child = Self::new(state, Some((Arc::clone(this), key)), meta);
         let link = Arc::clone(&child);
         slot.insert(if cancelled_with_parent {
             Entry::Child(link)
@@ -316,18 +306,14 @@ impl Node {
         self.running.load(Ordering::Relaxed)
     }
 
-    /// For a dump, under one lock: the nodes linked below this one (`true` for children,
-    /// `false` for shields, roughly in the order they were linked: keys are reused), and the
-    /// code that cancelled this node, if it was.
-    pub(crate) fn links(&self) -> (Vec<(Arc<Node>, bool)>, Option<&'static Location<'static>>) {
+    /// For a dump, under one lock: the nodes linked below this one (children and shields,
+    /// roughly in the order they were linked: keys are reused), and the code that cancelled
+    /// this node, if it was.
+    pub(crate) fn links(&self) -> (Vec<Arc<Node>>, Option<&'static Location<'static>>) {
         let entries = lock(&self.entries);
         let links = entries
             .iter()
-            .filter_map(|(_, entry)| match entry {
-                Entry::Child(node) => Some((Arc::clone(node), true)),
-                Entry::Shield(node) => Some((Arc::clone(node), false)),
-                Entry::Wake(_) | Entry::Handler(..) => None,
-            })
+            .filter_map(|(_, entry)| entry.link().map(Arc::clone))
             .collect();
         (links, entries.cancelled_by)
     }

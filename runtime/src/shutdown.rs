@@ -203,7 +203,7 @@ impl Shutdown {
             }
             *slot = Some((trigger, Instant::now()));
         }
-        crate::trace::shutdown_phase("started", Some(&trigger));
+        crate::trace::shutdown_phase("started", &trigger);
         self.inner.stopping.cancel_with(CancelReason::Shutdown);
         true
     }
@@ -293,7 +293,7 @@ impl Shutdown {
                     Ending::Cancelled => "stopped after the cancel",
                     Ending::Aborted => "aborted",
                 },
-                Some(&trigger),
+                &trigger,
             );
         }
         report
@@ -344,7 +344,7 @@ impl Shutdown {
         // Cancel what is left, with a reason it can see; it gets `abort_after` to stop.
         report.ending = Ending::Cancelled;
         report.cancelled = self.in_flight_labels();
-        crate::trace::shutdown_phase("cancelling", Some(&trigger));
+        crate::trace::shutdown_phase("cancelling", &trigger);
         inner.work.cancel_with(CancelReason::Shutdown);
         let abort_at = Instant::now() + inner.abort_after;
         if !inner.forced.is_cancelled()
@@ -358,7 +358,7 @@ impl Shutdown {
         // Abort: drop the server's future, and with it everything it still runs.
         report.ending = Ending::Aborted;
         report.aborted = self.in_flight_labels();
-        crate::trace::shutdown_phase("aborting", Some(&trigger));
+        crate::trace::shutdown_phase("aborting", &trigger);
         drop(server);
         report.elapsed = started.elapsed();
         report

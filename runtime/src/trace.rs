@@ -167,10 +167,10 @@ pub(crate) fn isolated_panic(message: Option<&str>) {
 
 /// A shutdown phase began: `started`, `cancelling`, `aborting`, or how it `ended`.
 #[inline]
-pub(crate) fn shutdown_phase(phase: &'static str, trigger: Option<&dyn std::fmt::Debug>) {
+pub(crate) fn shutdown_phase(phase: &'static str, trigger: &dyn std::fmt::Debug) {
     #[cfg(feature = "tracing")]
     emit(|| {
-        let trigger = trigger.map(|trigger| format!("{trigger:?}"));
+        let trigger = format!("{trigger:?}");
         if phase == "aborting" {
             tracing::warn!(target: "cancelkit", phase, trigger, "shutdown");
         } else {

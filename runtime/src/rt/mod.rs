@@ -57,8 +57,7 @@ pub(crate) trait Runtime {
 
     fn is_finished<T>(handle: &Self::JoinHandle<T>) -> bool;
 
-    fn sleep(&self, duration: Duration) -> Self::Sleep;
-
+    /// A timer until `deadline` (a sleep for a duration is one until `now + duration`).
     fn sleep_until(&self, deadline: Instant) -> Self::Sleep;
 }
 
@@ -111,18 +110,6 @@ impl Backend {
         }
     }
 
-    pub(crate) fn sleep(&self, duration: Duration) -> Sleep {
-        match self {
-            Backend::Tokio(rt) => Sleep::Tokio {
-                timer: rt.sleep(duration),
-            },
-            #[cfg(feature = "smol")]
-            Backend::Smol(rt) => Sleep::Smol {
-                timer: rt.sleep(duration),
-            },
-        }
-    }
-
     pub(crate) fn sleep_until(&self, deadline: Instant) -> Sleep {
         match self {
             Backend::Tokio(rt) => Sleep::Tokio {
@@ -164,7 +151,14 @@ where
 /// A timer on the current backend, on behalf of `what`.
 #[track_caller]
 pub(crate) fn sleep(what: &'static str, duration: Duration) -> Sleep {
-    Backend::require(what).sleep(duration)
+    let backend = Backend::require(what);
+    // Read where the timer is made, as tokio's own `sleep` does (a paused clock is the
+    // runtime's); a duration too long to represent sleeps for about 30 years, as tokio's.
+    let now = Instant::now();
+    let deadline = now
+        .checked_add(duration)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30));
+    backend.sleep_until(deadline)
 }
 
 /// A timer until `deadline` on the current backend, on behalf of `what`.

@@ -9,7 +9,6 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
 
 use ::tokio::time::Instant;
 use futures_util::FutureExt as _;
@@ -53,10 +52,6 @@ impl Runtime for Smol {
             .task
             .as_ref()
             .is_none_or(async_task::FallibleTask::is_finished)
-    }
-
-    fn sleep(&self, duration: Duration) -> Timer {
-        Timer(smol::Timer::after(duration))
     }
 
     fn sleep_until(&self, deadline: Instant) -> Timer {

@@ -3,7 +3,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
 
 use ::tokio::runtime::Handle;
 use ::tokio::time::Instant;
@@ -40,14 +39,9 @@ impl Runtime for Tokio {
         handle.0.is_finished()
     }
 
-    fn sleep(&self, duration: Duration) -> ::tokio::time::Sleep {
+    fn sleep_until(&self, deadline: Instant) -> ::tokio::time::Sleep {
         // Made inside the runtime's context, so that the timer belongs to it even when it is
         // polled elsewhere.
-        let _context = self.0.enter();
-        ::tokio::time::sleep(duration)
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> ::tokio::time::Sleep {
         let _context = self.0.enter();
         ::tokio::time::sleep_until(deadline)
     }
