@@ -581,11 +581,7 @@ impl<'a> Walker<'a> {
         let mut f = self.expr(&c.func, f);
         for a in &c.args {
             f = self.future_operand(a, f);
-            // `deserialize_row(slice)` with `slice: &mut &[u8]`: a call handed what a
-            // condition reads may change it.
-            if matches!(a, Expr::Path(_)) {
-                f = self.mutated(a, f, None);
-            }
+            f = self.handed(a, f);
         }
         let Expr::Path(p) = &*c.func else { return f };
         let Some(last) = p.path.segments.last() else {
@@ -624,6 +620,7 @@ impl<'a> Walker<'a> {
         let mut f = f;
         for a in &m.args {
             f = self.future_operand(a, f);
+            f = self.handed(a, f);
         }
         if polls {
             self.cond_roots = roots;
@@ -854,16 +851,12 @@ impl<'a> Walker<'a> {
     /// The evidence that answering "nothing" can repeat, for a source that polls.
     fn nothing_yet(&self, src: &Source<'_>) -> Option<Witness> {
         let name = src.name.to_string();
-        let label = if names::is_poll_style(&name) {
-            format!("`{name}` can keep answering \"nothing yet\"")
-        } else if src.argless_fn {
-            format!("`{name}()` reads state that nothing in this loop changes")
-        } else {
+        if !names::is_poll_style(&name) {
             return None;
-        };
+        }
         Some(Witness {
             range: self.ctx.range(src.name.span()),
-            label,
+            label: format!("`{name}` can keep answering \"nothing yet\""),
         })
     }
 
@@ -891,6 +884,18 @@ impl<'a> Walker<'a> {
             Some(root) if self.cond_roots.iter().any(|c| roots::overlap(c, &root)) => {
                 f.progressed()
             }
+            _ => f,
+        }
+    }
+
+    /// `arg` was handed to a call. A call handed what a condition reads may change it: through
+    /// a `&mut`, or through a shared `&` with interior mutability (`process(&store)` while
+    /// `store.pending() < 48`), or as a reference it already is (`deserialize_row(slice)` with
+    /// `slice: &mut &[u8]`).
+    fn handed(&self, arg: &Expr, f: Flow) -> Flow {
+        match arg {
+            Expr::Path(_) => self.mutated(arg, f, None),
+            Expr::Reference(r) => self.mutated(&r.expr, f, None),
             _ => f,
         }
     }
@@ -1147,8 +1152,8 @@ fn operands(e: &Expr) -> Vec<&Expr> {
 }
 
 /// A read of state that only something else changes, in a condition: an atomic `load`, the
-/// clock, a poll-style call, `is_finished()`, a function called without arguments
-/// (`ready()`, `Instant::now()`).
+/// clock (`Instant::now()`, `elapsed()`), a poll-style call, `is_finished()`. A function of
+/// unknown purpose called without arguments (`op()`) is not one: it may do the work itself.
 fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
     use syn::visit::{self, Visit};
     struct Finder(Option<(proc_macro2::Span, String)>);
@@ -1164,11 +1169,7 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
             if let Expr::Path(p) = &*c.func
                 && let Some(last) = p.path.segments.last()
                 && self.0.is_none()
-                && (c.args.is_empty() || names::is_poll_style(&last.ident.to_string()))
-                && last
-                    .ident
-                    .to_string()
-                    .starts_with(|c: char| c.is_lowercase())
+                && (last.ident == "now" || names::is_outside_read(&last.ident.to_string()))
             {
                 self.0 = Some((last.ident.span(), last.ident.to_string()));
             }

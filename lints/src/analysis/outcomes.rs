@@ -80,15 +80,13 @@ pub(crate) struct Source<'e> {
     pub(crate) name: &'e Ident,
     /// The call takes arguments (`write(&buf)` moves data; `lock.write()` does not).
     pub(crate) has_args: bool,
-    /// A free function called without arguments (`compute()`): it can only answer differently
-    /// next time through state that something else changes.
-    pub(crate) argless_fn: bool,
 }
 
 impl Source<'_> {
-    /// Whether its failure can be "nothing yet".
+    /// Whether its failure can be "nothing yet". A function of unknown purpose called without
+    /// arguments (`op()`, `compute()`) is not taken for a poll: it may as well do the work.
     pub(crate) fn polls(&self) -> bool {
-        self.argless_fn || is_poll_style(&self.name.to_string())
+        is_poll_style(&self.name.to_string())
     }
 }
 
@@ -103,14 +101,11 @@ pub(crate) fn source(e: &Expr) -> Option<Source<'_>> {
         Expr::MethodCall(m) => Some(Source {
             name: &m.method,
             has_args: !m.args.is_empty(),
-            argless_fn: false,
         }),
         Expr::Call(c) => match &*c.func {
             Expr::Path(p) => p.path.segments.last().map(|s| Source {
                 name: &s.ident,
                 has_args: !c.args.is_empty(),
-                argless_fn: c.args.is_empty()
-                    && s.ident.to_string().starts_with(|c: char| c.is_lowercase()),
             }),
             _ => None,
         },

@@ -486,7 +486,7 @@ fn everything_under_an_uninterruptible_marker_is_checked() {
     // `#[cancellable]`, so the checker looks at them.
     let src = "#[cancellable]\nasync fn f() -> R {\n    #[uninterruptible]\n    loop {\n        a().await;\n        loop { work(); }\n    }\n}";
     assert_eq!(default_loops(src), [6]);
-    let src = "#[cancellable]\nasync fn f() -> R {\n    #[uninterruptible]\n    let x = {\n        loop { if done() { break 1; } }\n    };\n    loop { work(); }\n}";
+    let src = "#[cancellable]\nasync fn f() -> R {\n    #[uninterruptible]\n    let x = {\n        loop { if ready.load(Acquire) { break 1; } }\n    };\n    loop { work(); }\n}";
     assert_eq!(default_loops(src), [5]);
 }
 
@@ -610,6 +610,14 @@ fn drains_bounds_and_impossible_paths_found_in_real_code_are_not_reported() {
         (
             "`futures::pending!()`",
             "async fn f() { loop { if ready.load(SeqCst) { break } futures::pending!(); } }",
+        ),
+        (
+            "a function of unknown purpose that does the work itself, retried until it needs no I/O",
+            "async fn f() -> R { loop { match op() { Ok(x) => return Ok(x), Err(e) if again(&e) => match dirs() { In => s.readable().await?, Out => s.writable().await?, Nothing => continue }, Err(e) => return Err(e) } } }",
+        ),
+        (
+            "a shared handle given to the call that fills it",
+            "async fn f() { while store.pending_sessions() < 48 { let _ = process_message_1(&store, msg().as_slice()); } }",
         ),
         (
             "the body runs only after the check on the right of `&&`",

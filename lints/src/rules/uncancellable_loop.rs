@@ -53,8 +53,12 @@
 //!   name there observes on every path (a least fixed point, so recursion alone never
 //!   counts). The error path of `?` inside such a function is not counted as an exit.
 //! - Progress is syntactic: changing any variable a condition of the loop reads counts, even
-//!   when the change cannot end the loop; calling a method on `self` counts as changing every
-//!   field of `self`.
+//!   when the change cannot end the loop; so does handing it to a call (`process(&store)`,
+//!   which may change it through interior mutability); calling a method on `self` counts as
+//!   changing every field of `self`.
+//! - Polls are known by name (`try_*`, `poll_*`, `peek*`, `now_or_never`). A loop that retries
+//!   a function whose name says nothing (`op()`, `compute()`) until it answers is not reported
+//!   in the default mode: such a function may as well do the work itself.
 //! - Paths are not checked for feasibility: a path that cannot happen (all the variants are
 //!   handled by inner loops that await) can still be reported when it shows evidence.
 //! - Macro bodies are scanned as tokens: an `.await` or a check anywhere in an invocation
