@@ -9,7 +9,7 @@
 //! levels = { uncancellable_loop = "deny", swallowed_cancellation = "warn" }
 //! outside_loops = { blocking_in_async = "warn" }     # levels for code outside loops
 //! token_types = ["ShutdownSignal"]                   # also cancellation tokens
-//! cancel_unsafe = ["read_frame"]                     # also not cancel-safe
+//! cancel_unsafe = ["read_frame", "lock"]             # also not cancel-safe (`lock`, `acquire`: fairness)
 //! blocking = ["my_crate::db::query_sync"]            # also blocking
 //! ```
 

@@ -24,8 +24,9 @@
 //!   is a call to an async function of the same file that awaits one; a helper in another file
 //!   is not followed.
 //! - `Mutex::lock` and `Semaphore::acquire` lose only their place in the queue (fairness), not
-//!   data; they are flagged in `select!` loops, where a busy branch can starve them, and not
-//!   under `#[cancellable]`. `Sender::reserve` is not flagged: its usual uses (a wake-up on
+//!   data. They are flagged only where `cancel_unsafe = ["lock", "acquire"]` asks for it: on
+//!   real code their losses never mattered (a `Semaphore::new(0)` used as a close signal, a
+//!   lock raced against shutdown), and no reported bug came from one. `Sender::reserve` is not flagged: its usual uses (a wake-up on
 //!   free capacity, `PollSender`) lose nothing.
 //! - A loss only matters when the loop goes on: when every other branch leaves the loop
 //!   (`_ = token.cancelled() => break`), nothing is flagged.
@@ -59,7 +60,8 @@ use super::{Cx, Emit, Node, Rule};
 use crate::analysis::macros;
 use crate::finding::Finding;
 
-/// Not cancel-safe futures: (method or function name, what is lost, whether data is lost).
+/// Not cancel-safe futures: (method or function name, what is lost, whether data is lost). The
+/// entries that lose only a place in a queue are reported where `cancel_unsafe` names them.
 const NOT_CANCEL_SAFE: &[(&str, &str, bool)] = &[
     (
         "read_exact",
@@ -168,7 +170,7 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<Finding> {
         if !(others_continue || timer_continues) {
             continue;
         }
-        let Some((call, lost)) = first_unsafe_call(cx, &b.future, false) else {
+        let Some((call, lost)) = first_unsafe_call(cx, &b.future) else {
             continue;
         };
         let select = cx.file.span(cx.ctx.range(m.path.span()));
@@ -194,7 +196,7 @@ fn interrupted(cx: &Cx<'_>, a: &syn::ExprAwait) -> Option<Finding> {
     if is_shield(&a.base) {
         return None;
     }
-    let (call, lost) = first_unsafe_call(cx, &a.base, true)?;
+    let (call, lost) = first_unsafe_call(cx, &a.base)?;
     Some(
         Finding::new(
             Rule::CancelUnsafeSelect,
@@ -259,13 +261,27 @@ fn created_outside(e: &syn::Expr) -> bool {
     }
 }
 
+/// What is lost when a future made by a call of `name` is dropped, if the rule reports it: the
+/// entries that lose data, and every name configured under `cancel_unsafe` (an entry that loses
+/// only a place in a queue keeps its own explanation then).
+fn loss(config: &crate::Config, name: &str) -> Option<&'static str> {
+    let configured = config
+        .cancel_unsafe
+        .iter()
+        .any(|x| x.rsplit("::").next() == Some(name));
+    match NOT_CANCEL_SAFE.iter().find(|(n, ..)| *n == name) {
+        Some((_, lost, data)) if *data || configured => Some(lost),
+        _ if configured => Some("what it had done is lost"),
+        _ => None,
+    }
+}
+
 /// The first not-cancel-safe call in `e` (inside async blocks too: they are dropped with the
-/// branch). `data_only`: skip the fairness-only entries.
-fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, data_only: bool) -> Option<(String, String)> {
+/// branch).
+fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr) -> Option<(String, String)> {
     struct Finder<'c> {
-        extra: &'c [String],
+        config: &'c crate::Config,
         helpers: &'c [(String, String)],
-        data_only: bool,
         found: Option<(String, String)>,
     }
     impl Finder<'_> {
@@ -274,22 +290,11 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, data_only: bool) -> Option<(Str
                 return;
             }
             let name = name.to_string();
-            if let Some((_, lost, data)) = NOT_CANCEL_SAFE.iter().find(|(n, ..)| *n == name)
-                && (*data || !self.data_only)
-            {
-                self.found = Some((name, (*lost).to_string()));
-            } else if self
-                .extra
-                .iter()
-                .any(|x| x.rsplit("::").next() == Some(name.as_str()))
-            {
-                self.found = Some((name, "what it had done is lost".to_string()));
+            if let Some(lost) = loss(self.config, &name) {
+                self.found = Some((name, lost.to_string()));
             } else if let Some((_, inner)) = self.helpers.iter().find(|(h, _)| helper && *h == name)
             {
-                let lost = NOT_CANCEL_SAFE
-                    .iter()
-                    .find(|(n, ..)| n == inner)
-                    .map_or("what it had done is lost", |(_, l, _)| l);
+                let lost = loss(self.config, inner).unwrap_or("what it had done is lost");
                 self.found = Some((name, format!("it awaits `{inner}`, and {lost}")));
             }
         }
@@ -318,9 +323,8 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, data_only: bool) -> Option<(Str
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     }
     let mut f = Finder {
-        extra: &cx.config.cancel_unsafe,
+        config: cx.config,
         helpers: &cx.facts.unsafe_helpers,
-        data_only,
         found: None,
     };
     f.visit_expr(e);
@@ -356,14 +360,7 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
                             },
                             _ => None,
                         };
-                        if let Some(n) = name.filter(|n| {
-                            NOT_CANCEL_SAFE.iter().any(|(x, _, data)| x == n && *data)
-                                || self
-                                    .config
-                                    .cancel_unsafe
-                                    .iter()
-                                    .any(|x| x.rsplit("::").next() == Some(n.as_str()))
-                        }) {
+                        if let Some(n) = name.filter(|n| loss(self.config, n).is_some()) {
                             self.found = Some(n);
                         }
                     }
@@ -454,6 +451,23 @@ mod tests {
         assert!(lines(src).is_empty());
         let src = "async fn f() { loop { tokio::select! { r = dc.send(buf) => {}, _ = tick.tick() => {} } } }";
         assert_eq!(lines(src).len(), 1);
+    }
+
+    #[test]
+    fn a_lost_place_in_a_queue_is_reported_only_when_configured() {
+        let src = "async fn f() { loop { tokio::select! { _ = closed.acquire() => {}, _ = tick.tick() => {} } } }";
+        assert!(lines(src).is_empty());
+        let config = Config {
+            cancel_unsafe: vec!["acquire".into()],
+            ..Config::default()
+        };
+        let found = check_source("t.rs", src, &config);
+        assert_eq!(found.len(), 1);
+        let label = found[0].primary.label.as_deref().unwrap_or_default();
+        assert!(
+            label.contains("its place in the semaphore's queue is lost"),
+            "{label}"
+        );
     }
 
     #[test]
