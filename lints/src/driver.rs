@@ -221,10 +221,12 @@ impl FileVisitor<'_, '_> {
         };
         let summary = flow::analyse_fn(ctx, body);
         let paths = summary.paths.into_iter().map(|p| p.calls).collect();
-        self.out
-            .symbols
-            .definitions
-            .push((sig.ident.to_string().into(), paths));
+        // An `async fn` runs only where its future is awaited (see `Flow::call_named`).
+        let name = match sig.asyncness {
+            Some(_) => format!("{}.await", sig.ident),
+            None => sig.ident.to_string(),
+        };
+        self.out.symbols.definitions.push((name.into(), paths));
         // Not `Spanned::span` of the item: that prints the whole function into tokens.
         let first = attrs
             .first()

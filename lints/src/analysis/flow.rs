@@ -32,6 +32,7 @@ use proc_macro2::TokenStream;
 use syn::spanned::Spanned;
 use syn::{Block, Expr, Ident, Macro, Pat, Stmt};
 
+use super::macros;
 use super::observers::{CallKind, FileNames, MacroKind, Observers};
 use super::outcomes::{
     self as names, Outcome, Source, arm_outcome, outcome_of, outcome_test, source,
@@ -151,6 +152,16 @@ impl Flow {
             if p.calls.len() < MAX_CALLS && !p.calls.iter().any(|c| **c == *sym) {
                 p.calls.push(sym.into());
             }
+        }
+    }
+
+    /// A call of `name`; `awaited`: its future runs here (awaited, or handed to a combinator
+    /// that polls it), so an `async fn` of that name runs too. An `async fn`'s summary is named
+    /// `name.await`: calling one without awaiting it runs none of its body.
+    fn call_named(&mut self, name: &str, awaited: bool) {
+        self.call(name);
+        if awaited {
+            self.call(&format!("{name}.await"));
         }
     }
 
@@ -511,7 +522,7 @@ impl<'a> Walker<'a> {
         self.depth += 1;
         let out = match e {
             Expr::Await(a) => self.await_expr(a, f),
-            Expr::Call(c) => self.call(c, f),
+            Expr::Call(c) => self.call(c, f, false),
             Expr::MethodCall(m) => self.method_call(m, f, false),
             Expr::If(i) => self.if_expr(i, f),
             Expr::Match(m) => self.match_expr(m, f),
@@ -557,6 +568,7 @@ impl<'a> Walker<'a> {
     fn await_expr(&mut self, a: &syn::ExprAwait, f: Flow) -> Flow {
         let mut f = match &*a.base {
             Expr::MethodCall(m) => self.method_call(m, f, true),
+            Expr::Call(c) => self.call(c, f, true),
             base => self.expr(base, f),
         };
         if self.ctx.consults.is_some() && names::awaits_event(&a.base) {
@@ -573,11 +585,12 @@ impl<'a> Walker<'a> {
     fn future_operand(&mut self, e: &Expr, f: Flow) -> Flow {
         match e {
             Expr::MethodCall(m) => self.method_call(m, f, true),
+            Expr::Call(c) => self.call(c, f, true),
             _ => self.expr(e, f),
         }
     }
 
-    fn call(&mut self, c: &syn::ExprCall, f: Flow) -> Flow {
+    fn call(&mut self, c: &syn::ExprCall, f: Flow, awaited: bool) -> Flow {
         let mut f = self.expr(&c.func, f);
         for a in &c.args {
             f = self.future_operand(a, f);
@@ -587,6 +600,12 @@ impl<'a> Walker<'a> {
         let Some(last) = p.path.segments.last() else {
             return f;
         };
+        // `std::thread::yield_now()` is std's, never a function of the checked code that
+        // happens to have the same name.
+        let std_path = p.path.segments.len() > 1
+            && ["std", "core", "alloc"]
+                .iter()
+                .any(|r| p.path.segments[0].ident == r);
         match self.ctx.observers.classify_path(self.ctx.names, &p.path) {
             CallKind::Check => {
                 if self.ctx.consults.is_none() {
@@ -595,10 +614,11 @@ impl<'a> Walker<'a> {
             }
             CallKind::Diverges => return Flow::unreachable(),
             CallKind::Blocking => {
-                f.call(&last.ident.to_string());
+                f.call_named(&last.ident.to_string(), awaited);
                 return self.blocking(f, &last.ident);
             }
-            CallKind::Aware | CallKind::Other => f.call(&last.ident.to_string()),
+            CallKind::Aware | CallKind::Other if std_path => {}
+            CallKind::Aware | CallKind::Other => f.call_named(&last.ident.to_string(), awaited),
         }
         f
     }
@@ -642,10 +662,10 @@ impl<'a> Walker<'a> {
             }
             CallKind::Diverges => return Flow::unreachable(),
             CallKind::Blocking => {
-                f.call(&m.method.to_string());
+                f.call_named(&name, awaited);
                 f = self.blocking(f, &m.method);
             }
-            CallKind::Aware | CallKind::Other => f.call(&m.method.to_string()),
+            CallKind::Aware | CallKind::Other => f.call_named(&name, awaited),
         }
         // A poll's effect depends on its answer, which `split_outcome` weighs.
         if names::is_read_only(&name) || polls {
@@ -793,6 +813,14 @@ impl<'a> Walker<'a> {
                     }
                     Outcome::Unknown => (s.clone(), s),
                 }
+            }
+            Expr::Macro(m) if let Some((l, guarded)) = macros::matches_as_let(&m.mac) => {
+                let (t, mut fl) = self.cond(&Expr::Let(l), f);
+                if guarded {
+                    // The pattern matched but the guard did not: also the false side.
+                    fl.join(t.clone());
+                }
+                (t, fl)
             }
             Expr::MethodCall(m) if outcome_test(&m.method).is_some() => {
                 let s = self.read(e, f);
@@ -1015,6 +1043,11 @@ impl<'a> Walker<'a> {
             } else {
                 f
             };
+        }
+        // std's expression macros evaluate their operands as code: walk them (`assert!(n < max)`
+        // only reads `n`; `assert!(v.pop().is_some())` changes `v`).
+        if let Some(args) = macros::operands(mac) {
+            return self.exprs(&args, f);
         }
         // An opaque macro that mentions what a condition reads (`map_err!(decode(&mut r))`)
         // may change it.

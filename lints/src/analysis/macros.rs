@@ -192,3 +192,77 @@ pub(crate) fn select_branches(m: &syn::Macro) -> Option<Vec<SelectBranch>> {
     };
     parser.parse2(m.tokens.clone()).ok()
 }
+
+/// `matches!(e, pat)` (or `matches!(e, pat if guard)`) read as the condition `let pat = e`, which
+/// it is, so that the scrutinee's call and the pattern's outcome count as in a `while let`.
+/// The flag says whether a guard was present (its false side then includes the pattern's
+/// success). `None` when the tokens do not parse as that.
+pub(crate) fn matches_as_let(m: &syn::Macro) -> Option<(syn::ExprLet, bool)> {
+    use syn::parse::{ParseStream, Parser};
+    use syn::spanned::Spanned;
+    if name(&m.path) != "matches" {
+        return None;
+    }
+    let parser = |input: ParseStream<'_>| -> syn::Result<(syn::ExprLet, bool)> {
+        let expr: syn::Expr = input.parse()?;
+        input.parse::<syn::Token![,]>()?;
+        let pat = syn::Pat::parse_multi_with_leading_vert(input)?;
+        let guarded = input.peek(syn::Token![if]);
+        if guarded {
+            input.parse::<syn::Token![if]>()?;
+            let _guard: syn::Expr = input.parse()?;
+        }
+        if input.peek(syn::Token![,]) {
+            input.parse::<syn::Token![,]>()?;
+        }
+        let l = syn::ExprLet {
+            attrs: Vec::new(),
+            let_token: syn::Token![let](m.path.span()),
+            pat: Box::new(pat),
+            eq_token: syn::Token![=](m.path.span()),
+            expr: Box::new(expr),
+        };
+        Ok((l, guarded))
+    };
+    parser.parse2(m.tokens.clone()).ok()
+}
+
+/// std's macros whose operands are plain expressions, each evaluated once.
+const EXPRESSION_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "println",
+    "print",
+    "eprintln",
+    "eprint",
+    "format",
+    "format_args",
+    "write",
+    "writeln",
+    "dbg",
+];
+
+/// The operands of one of std's expression macros (`assert!(n < max, "{}", n)`), to be walked
+/// as code; a named format argument (`x = e`) gives `e`. `None` for any other macro, or tokens
+/// that do not parse as expressions.
+pub(crate) fn operands(m: &syn::Macro) -> Option<Vec<syn::Expr>> {
+    use syn::punctuated::Punctuated;
+    if !EXPRESSION_MACROS.contains(&name(&m.path).as_str()) {
+        return None;
+    }
+    let args = m
+        .parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+        .ok()?;
+    Some(
+        args.into_iter()
+            .map(|e| match e {
+                syn::Expr::Assign(a) => *a.right,
+                e => e,
+            })
+            .collect(),
+    )
+}

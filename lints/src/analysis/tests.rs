@@ -616,6 +616,10 @@ fn drains_bounds_and_impossible_paths_found_in_real_code_are_not_reported() {
             "async fn f() -> R { loop { match op() { Ok(x) => return Ok(x), Err(e) if again(&e) => match dirs() { In => s.readable().await?, Out => s.writable().await?, Nothing => continue }, Err(e) => return Err(e) } } }",
         ),
         (
+            "a lock-free queue's brief inconsistent state, waited out with `thread::yield_now`",
+            "async fn f() -> Option<M> { loop { match unsafe { q.pop() } { Data(m) => break Some(m), Empty => break None, Inconsistent => std::thread::yield_now() } } }",
+        ),
+        (
             "a shared handle given to the call that fills it",
             "async fn f() { while store.pending_sessions() < 48 { let _ = process_message_1(&store, msg().as_slice()); } }",
         ),
@@ -673,10 +677,32 @@ fn spins_found_in_real_code_are_reported() {
             "async fn f() { loop { conn.read_tls(&mut sock).unwrap(); if conn.is_done() { break } } }",
         ),
         (
+            "a `matches!` condition on a poll, with a deadline `assert!` and `thread::yield_now`",
+            "async fn f() { while !matches!(sock.peek(&mut b), Ok(n) if n >= 5) { assert!(Instant::now() < deadline); std::thread::yield_now(); } }",
+        ),
+        (
             "`block_on` in a loop",
             "async fn f() { loop { let x = futures::executor::block_on(next()); if x.is_none() { break } } }",
         ),
     ] {
         assert_eq!(default_loops(src).len(), 1, "{what}");
     }
+}
+
+#[test]
+fn calls_resolve_only_to_code_that_runs() {
+    // `std::thread::yield_now` is std's, not the crate's `yield_now` that checks.
+    let src = "fn yield_now() { cancelkit::checkpoint().ok(); }\nasync fn f() {\n    while !flag.load(SeqCst) { std::thread::yield_now(); }\n}";
+    assert_eq!(default_loops(src), [3]);
+    let src = "fn yield_now() { cancelkit::checkpoint().ok(); }\nasync fn f() { while !flag.load(SeqCst) { yield_now(); } }";
+    assert!(default_loops(src).is_empty());
+    // Calling an `async fn` without awaiting it runs none of its body.
+    let src = "impl S { async fn peek(&self) { x.await } }\nasync fn f() {\n    while sock.peek(&mut b).is_err() {}\n}";
+    assert_eq!(default_loops(src), [3]);
+    // Awaited, it runs: strict mode counts the cancellation-aware await inside.
+    let src =
+        "async fn step() { cancelkit::sleep(D).await; }\nasync fn f() { loop { step().await; } }";
+    assert!(strict_loops(src).is_empty());
+    let src = "async fn step() { cancelkit::sleep(D).await; }\nasync fn f() { loop { let _ = step(); work().await; } }";
+    assert_eq!(strict_loops(src).len(), 1);
 }

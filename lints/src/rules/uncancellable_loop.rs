@@ -11,8 +11,12 @@
 //!   (`flag.load(..)`), the clock (`Instant::now()`, `elapsed()`) or a poll-style call;
 //! - **no way out**: the loop has no `break`, `return`, `?` or panic at all;
 //! - a `while` whose **condition reads nothing the path changes**;
-//! - a **blocking call** (`std::thread::sleep`, `spin_loop`, a `recv()` or `wait()` that is
-//!   not awaited, `block_on`): the executor thread is held, whatever the loop does.
+//! - a **blocking call** (`std::thread::sleep`, `park`, a `recv()` or `wait()` that is not
+//!   awaited, `block_on`): the executor thread is held, whatever the loop does.
+//!
+//! `std::thread::yield_now()` and `std::hint::spin_loop()` are not evidence by themselves: they
+//! return at once, and what the loop waits for decides whether it spins (in a lock-free queue
+//! they wait out another thread's push, a few instructions long).
 //!
 //! The first four are excused when the path makes progress: it takes an item out of something
 //! (the success side of `pop`, `next`, `try_recv`, `remove_lru`...), or changes something a
@@ -51,7 +55,9 @@
 //! - Calls into the checked code are resolved by name within the crate and its dependencies
 //!   among the checked crates; a call counts as observing only when *every* function of that
 //!   name there observes on every path (a least fixed point, so recursion alone never
-//!   counts). The error path of `?` inside such a function is not counted as an exit.
+//!   counts). The error path of `?` inside such a function is not counted as an exit. An
+//!   `async fn` counts only where its future is awaited (or handed to a combinator), and a
+//!   path through `std::`, `core::` or `alloc::` never resolves to the checked code.
 //! - Progress is syntactic: changing any variable a condition of the loop reads counts, even
 //!   when the change cannot end the loop; so does handing it to a call (`process(&store)`,
 //!   which may change it through interior mutability); calling a method on `self` counts as
