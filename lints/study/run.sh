@@ -12,15 +12,17 @@ list2="$(mktemp)"
 list3="$(mktemp)"
 list4="$(mktemp)"
 list5="$(mktemp)"
+list6="$(mktemp)"
 lints/study/fetch.sh > "$list"
 lints/study/fetch_heldback.sh 2 > "$list2"
 lints/study/fetch_heldback.sh 3 > "$list3"
 lints/study/fetch_heldback.sh 4 > "$list4"
 lints/study/fetch_heldback.sh 5 > "$list5"
+lints/study/fetch_heldback.sh 6 > "$list6"
 # The first study's crates come from the workspace's own dependencies.
 cargo fetch --quiet
 echo "## Precision"
-python3 lints/study/precision.py "$target/release/cargo-cancelkit" "$registry" "$list" "$list2" "$list3" "$list4" "$list5"
+python3 lints/study/precision.py "$target/release/cargo-cancelkit" "$registry" "$list" "$list2" "$list3" "$list4" "$list5" "$list6"
 echo
 echo "## Speed and memory"
 tokio="$(ls -d "$registry"/*/tokio-1.* | sort -V | tail -n1)"
