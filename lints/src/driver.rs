@@ -10,6 +10,7 @@ use crate::analysis::has_attr;
 use crate::analysis::imports::Imports;
 use crate::analysis::observers::{FileNames, Observers};
 use crate::analysis::outcomes;
+use crate::analysis::streams;
 use crate::analysis::summaries::Symbols;
 use crate::analysis::suppress::Suppressions;
 use crate::analysis::token_vars::{self, TokenVar};
@@ -45,11 +46,13 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
     match syn::parse_file(&file.text) {
         Ok(ast) => {
             let imports = Imports::of(&ast);
+            let streams = streams::stream_locals(&ast);
             let ctx = Ctx {
                 observers,
                 names: FileNames {
                     imports: &imports,
                     mentions_cancelkit: file.text.contains("cancelkit"),
+                    streams: &streams,
                 },
                 strict: config.strict,
                 instrumented_awaits: false,

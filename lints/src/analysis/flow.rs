@@ -650,6 +650,7 @@ impl<'a> Walker<'a> {
             return f;
         }
         match self.ctx.observers.classify_method(
+            self.ctx.names,
             &m.method,
             &m.receiver,
             &m.args.iter().collect::<Vec<_>>(),
@@ -1103,9 +1104,13 @@ impl<'a> Walker<'a> {
                 _ => false,
             },
             Expr::MethodCall(m) => matches!(
-                self.ctx
-                    .observers
-                    .classify_method(&m.method, &m.receiver, &[], true),
+                self.ctx.observers.classify_method(
+                    self.ctx.names,
+                    &m.method,
+                    &m.receiver,
+                    &[],
+                    true
+                ),
                 CallKind::Aware | CallKind::Check
             ),
             Expr::Paren(p) => self.is_aware(&p.expr),

@@ -1,7 +1,7 @@
 //! What the rules build on: the path-sensitive walk ([`flow`]), what values and calls say about
 //! a loop ([`outcomes`], [`roots`]), name resolution through `use` items ([`imports`]) and the
 //! runtime's names ([`names`]), what a call means for cancellation ([`observers`]), macro names and tokens
-//! ([`macros`], [`tokens`]), cancellation-token variables ([`token_vars`]), allow comments ([`suppress`]) and the resolution of calls across files
+//! ([`macros`], [`tokens`]), cancellation-token variables ([`token_vars`]), locals that read like streams ([`streams`]), allow comments ([`suppress`]) and the resolution of calls across files
 //! ([`summaries`]). Nothing here knows about rules or the driver.
 
 pub(crate) mod flow;
@@ -11,6 +11,7 @@ pub(crate) mod names;
 pub(crate) mod observers;
 pub(crate) mod outcomes;
 pub(crate) mod roots;
+pub(crate) mod streams;
 pub(crate) mod summaries;
 pub(crate) mod suppress;
 pub(crate) mod token_vars;

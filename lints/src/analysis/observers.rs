@@ -16,6 +16,7 @@ use syn::{Expr, Ident, Path};
 use super::imports::Imports;
 use super::macros;
 use super::names;
+use super::streams;
 
 /// Methods that block the calling thread unless their result is awaited (`std::sync::mpsc`'s
 /// and crossbeam's `recv`, `Condvar::wait`, `Handle::block_on`).
@@ -41,8 +42,6 @@ const BLOCKING_READS: &[&str] = &[
     "accept",
     "recv_from",
 ];
-/// What sockets and streams are called.
-const STREAM_NAMES: &[&str] = &["sock", "stream", "tcp", "tls", "listener", "pipe", "stdin"];
 /// tokio's methods for code outside the runtime.
 const BLOCKING_TOKIO: &[&str] = &[
     "blocking_recv",
@@ -173,6 +172,7 @@ impl Observers {
     /// one).
     pub(crate) fn classify_method(
         &self,
+        names: FileNames<'_>,
         method: &Ident,
         receiver: &Expr,
         args: &[&Expr],
@@ -214,10 +214,13 @@ impl Observers {
             let read = if method == "accept" {
                 receiver_name_contains(receiver, &["listener"])
             } else {
+                let stream = |e: &Expr| {
+                    receiver_name_contains(e, streams::STREAM_NAMES)
+                        || local_name(e).is_some_and(|n| names.streams.contains(&n))
+                };
                 BLOCKING_READS.iter().any(|m| method == m)
                     && !args.is_empty()
-                    && (receiver_name_contains(receiver, STREAM_NAMES)
-                        || args.iter().any(|a| receiver_name_contains(a, STREAM_NAMES)))
+                    && (stream(receiver) || args.iter().any(|a| stream(a)))
             };
             if blocking || read {
                 return CallKind::Blocking;
@@ -284,7 +287,8 @@ impl Observers {
             Expr::Call(c) => cancelkit_fn(&c.func, &["checkpoint"]),
             Expr::MethodCall(m) => {
                 m.method == "check"
-                    && self.classify_method(&m.method, &m.receiver, &[], false) == CallKind::Check
+                    && self.classify_method(file, &m.method, &m.receiver, &[], false)
+                        == CallKind::Check
             }
             _ => false,
         }
@@ -297,6 +301,8 @@ pub(crate) struct FileNames<'a> {
     pub(crate) imports: &'a Imports,
     /// The file's text mentions `cancelkit`.
     pub(crate) mentions_cancelkit: bool,
+    /// Its locals that read like streams ([`streams::stream_locals`]).
+    pub(crate) streams: &'a [String],
 }
 
 impl FileNames<'_> {
@@ -326,6 +332,16 @@ fn suffix_match(observer: &[String], call: &[String]) -> bool {
 
 /// The name of a receiver expression (`self.token` → `token`, `group` → `group`), lowercased
 /// containment test.
+/// `x` or `&mut x`: the local a plain path names.
+fn local_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) if p.path.segments.len() == 1 => Some(p.path.segments[0].ident.to_string()),
+        Expr::Reference(r) => local_name(&r.expr),
+        Expr::Paren(p) => local_name(&p.expr),
+        _ => None,
+    }
+}
+
 fn receiver_name_contains(receiver: &Expr, needles: &[&str]) -> bool {
     let name = match receiver {
         Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),

@@ -681,6 +681,10 @@ fn spins_found_in_real_code_are_reported() {
             "async fn f() { while !matches!(sock.peek(&mut b), Ok(n) if n >= 5) { assert!(Instant::now() < deadline); std::thread::yield_now(); } }",
         ),
         (
+            "a blocking `read_line` on a reader built from a child's stdout",
+            "async fn f() { let out = child.stdout.take().unwrap(); let mut r = BufReader::new(out); while let Ok(n) = r.read_line(&mut line) { if n == 0 { break } } }",
+        ),
+        (
             "`block_on` in a loop",
             "async fn f() { loop { let x = futures::executor::block_on(next()); if x.is_none() { break } } }",
         ),

@@ -4,7 +4,8 @@
 //! - a `recv()`, `recv_timeout()` or `wait()` that is not awaited (`std::sync::mpsc`,
 //!   crossbeam, `Condvar`, `std::process::Child`), tokio's `blocking_*` methods, `block_on`;
 //! - a read (`read`, `read_exact`, `read_line`, `accept`...) that is not awaited on something
-//!   named like a socket or a stream;
+//!   named like a socket, a stream or a child's pipe, or built in the same file from one
+//!   (`let r = BufReader::new(stdout)`);
 //! - `std::fs::*` (and `std::fs::File::open`/`create`), `std::net::TcpStream::connect`;
 //! - `output()` and `status()` of a `std::process::Command`;
 //! - `reqwest::blocking::*`;
@@ -24,7 +25,9 @@
 //!
 //! ## Known problems
 //! - Methods are known by name, without types: a `recv()` that is not awaited is taken for a
-//!   blocking one, and a read counts only when the receiver is named like a socket or stream.
+//!   blocking one, and a read counts only when the receiver is named like a socket or stream,
+//!   or a `let` of the file builds it from one. A library's blocking read under another name
+//!   (a websocket's `receive()`, a line editor's `read_line(&prompt)`) is not seen.
 //! - Short blocking calls (reading a small config file at start-up) are flagged like long ones
 //!   when they sit in a loop; allow them with a comment where that is the intent.
 //! - The guard check looks at one block: a guard moved elsewhere, or dropped by a helper, is
@@ -200,11 +203,11 @@ fn method_call(cx: &Cx<'_>, m: &syn::ExprMethodCall) -> Option<Finding> {
     let method = &m.method;
     let maybe = ["output", "status", "open"].iter().any(|n| method == n);
     let args: Vec<&syn::Expr> = m.args.iter().collect();
-    let blocking = cx
-        .ctx
-        .observers
-        .classify_method(method, &m.receiver, &args, false)
-        == CallKind::Blocking;
+    let blocking =
+        cx.ctx
+            .observers
+            .classify_method(cx.ctx.names, method, &m.receiver, &args, false)
+            == CallKind::Blocking;
     if !blocking && !maybe {
         return None;
     }

@@ -216,12 +216,13 @@ fn first_aware(cx: &Cx<'_>, region: Region<'_>) -> Option<(String, OpSpan)> {
                                 .any(|t| t.cancelkit && t.name == r)
                         });
                     let group_next = name == "next"
-                        && self
-                            .cx
-                            .ctx
-                            .observers
-                            .classify_method(&m.method, &m.receiver, &[], true)
-                            == CallKind::Aware;
+                        && self.cx.ctx.observers.classify_method(
+                            self.cx.ctx.names,
+                            &m.method,
+                            &m.receiver,
+                            &[],
+                            true,
+                        ) == CallKind::Aware;
                     (matches!(name.as_str(), "until_cancelled" | "until_token_cancelled")
                         || group_next
                         || (cancelkit_token

@@ -1,0 +1,137 @@
+//! Locals that read like a stream: a reader built, in the same file, from something named like
+//! a socket, a stream or a child's pipe. `let r = BufReader::new(stdout); r.read_line(&mut l)`
+//! blocks as a read of `stdout` would, though `r` is not named like one.
+//!
+//! The checker has no types, so this is by name, like the rest: one pass over the file's `let`
+//! statements in order, where a `let` whose initializer mentions a stream-like name (or a local
+//! found earlier) adds its binding. A name that another `let` of the file binds to something
+//! else (`let mut cur = Cursor::new(&buf)` in the next function) is left out: by name alone, it
+//! is not known which one a read goes to.
+
+use syn::visit::{self, Visit};
+
+/// What sockets, streams and a child process's pipes are called.
+pub(crate) const STREAM_NAMES: &[&str] = &[
+    "sock", "stream", "tcp", "tls", "listener", "pipe", "stdin", "stdout", "stderr",
+];
+
+/// Whether `name` reads like a stream's.
+pub(crate) fn is_stream_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    STREAM_NAMES.iter().any(|needle| name.contains(needle))
+}
+
+/// The file's locals built from a stream-like value (see the module docs).
+pub(crate) fn stream_locals(file: &syn::File) -> Vec<String> {
+    #[derive(Default)]
+    struct Lets {
+        streams: Vec<String>,
+        others: Vec<String>,
+    }
+    impl<'ast> Visit<'ast> for Lets {
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            visit::visit_local(self, l);
+            let Some(name) = binding(&l.pat) else { return };
+            if is_stream_name(&name) {
+                return;
+            }
+            let mut m = Mentions {
+                known: &self.streams,
+                found: false,
+            };
+            if let Some(init) = &l.init {
+                m.visit_expr(&init.expr);
+            }
+            let list = if m.found {
+                &mut self.streams
+            } else {
+                &mut self.others
+            };
+            if !list.contains(&name) {
+                list.push(name);
+            }
+        }
+    }
+    struct Mentions<'k> {
+        known: &'k [String],
+        found: bool,
+    }
+    impl Mentions<'_> {
+        fn name(&mut self, i: &syn::Ident) {
+            if !self.found {
+                let s = i.to_string();
+                self.found = is_stream_name(&s) || self.known.contains(&s);
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Mentions<'_> {
+        // A variable (`stdout`), or a type in a longer path (`TcpStream::connect`), not a
+        // crate or module (`rustls::ServerConnection` is no TLS stream).
+        fn visit_path(&mut self, p: &'ast syn::Path) {
+            if let [only] = p.segments.iter().collect::<Vec<_>>()[..] {
+                self.name(&only.ident);
+            } else {
+                for seg in &p.segments {
+                    if seg.ident.to_string().starts_with(char::is_uppercase) {
+                        self.name(&seg.ident);
+                    }
+                }
+            }
+        }
+        fn visit_member(&mut self, m: &'ast syn::Member) {
+            if let syn::Member::Named(i) = m {
+                self.name(i);
+            }
+        }
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            self.name(&m.method);
+            visit::visit_expr_method_call(self, m);
+        }
+        // What a closure or an async block reads is not what the value is built from.
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    }
+    let mut lets = Lets::default();
+    lets.visit_file(file);
+    let Lets {
+        mut streams,
+        others,
+    } = lets;
+    streams.retain(|s| !others.contains(s));
+    streams
+}
+
+/// `x`, `mut x`, `x: T`.
+fn binding(p: &syn::Pat) -> Option<String> {
+    match p {
+        syn::Pat::Ident(i) if i.subpat.is_none() => Some(i.ident.to_string()),
+        syn::Pat::Type(t) => binding(&t.pat),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readers_built_from_a_child_pipe_read_like_one() {
+        let file: syn::File = syn::parse_str(
+            "fn f() { let out = child.stdout.take().unwrap(); let mut r = BufReader::new(out); let lines = r.lines(); let data = Cursor::new(bytes); }",
+        )
+        .unwrap();
+        assert_eq!(stream_locals(&file), ["out", "r", "lines"]);
+        // The same name bound to an in-memory reader elsewhere in the file: unknown.
+        let file: syn::File = syn::parse_str(
+            "fn f() { let cur = BufReader::new(tcp); } fn g() { let cur = Cursor::new(&buf); }",
+        )
+        .unwrap();
+        assert!(stream_locals(&file).is_empty());
+        // A crate named like a stream (`rustls`) says nothing; a type does.
+        let file: syn::File = syn::parse_str(
+            "fn f() { let conn = rustls::ServerConnection::new(cfg); let s = std::net::TcpStream::connect(a); }",
+        )
+        .unwrap();
+        assert_eq!(stream_locals(&file), ["s"]);
+    }
+}
