@@ -46,7 +46,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
     match syn::parse_file(&file.text) {
         Ok(ast) => {
             let imports = Imports::of(&ast);
-            let streams = streams::stream_locals(&ast);
+            let streams = streams::Streams::new(&ast);
             let ctx = Ctx {
                 observers,
                 names: FileNames {

@@ -302,7 +302,7 @@ pub(crate) struct FileNames<'a> {
     /// The file's text mentions `cancelkit`.
     pub(crate) mentions_cancelkit: bool,
     /// Its locals that read like streams ([`streams::stream_locals`]).
-    pub(crate) streams: &'a [String],
+    pub(crate) streams: &'a streams::Streams<'a>,
 }
 
 impl FileNames<'_> {

@@ -21,6 +21,38 @@ pub(crate) fn is_stream_name(name: &str) -> bool {
     STREAM_NAMES.iter().any(|needle| name.contains(needle))
 }
 
+/// A file's stream-like locals, found the first time a read needs them (few files have a read
+/// whose receiver is not named like a stream itself; the pass would cost every file).
+pub(crate) struct Streams<'f> {
+    file: &'f syn::File,
+    locals: std::cell::OnceCell<Vec<String>>,
+}
+
+impl std::fmt::Debug for Streams<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Streams")
+            .field("locals", &self.locals.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'f> Streams<'f> {
+    pub(crate) fn new(file: &'f syn::File) -> Self {
+        Streams {
+            file,
+            locals: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Whether the local `name` reads like a stream.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.locals
+            .get_or_init(|| stream_locals(self.file))
+            .iter()
+            .any(|s| s == name)
+    }
+}
+
 /// The file's locals built from a stream-like value (see the module docs).
 pub(crate) fn stream_locals(file: &syn::File) -> Vec<String> {
     #[derive(Default)]
