@@ -7,28 +7,14 @@ pub(crate) const AWAITING: &[&str] = &["select", "select_biased", "join", "try_j
 /// Macros known not to await or check: std's, logging and tracing, common helpers. A macro of
 /// another crate that is none of these may await (`ztimeout!(fut)` expands to
 /// `timeout(..).await`), which the checker cannot see: it gets the benefit of the doubt.
+/// std's expression macros ([`EXPRESSION_MACROS`]) are quiet too.
 const QUIET: &[&str] = &[
-    "println",
-    "print",
-    "eprintln",
-    "eprint",
-    "format",
-    "format_args",
-    "write",
-    "writeln",
     "vec",
-    "assert",
-    "assert_eq",
-    "assert_ne",
-    "debug_assert",
-    "debug_assert_eq",
-    "debug_assert_ne",
     "panic",
     "unreachable",
     "todo",
     "unimplemented",
     "matches",
-    "dbg",
     "concat",
     "stringify",
     "include",
@@ -72,7 +58,7 @@ const QUIET: &[&str] = &[
 
 /// Whether a macro without a definition in the checked code is known not to await.
 pub(crate) fn is_quiet(name: &str) -> bool {
-    QUIET.contains(&name)
+    QUIET.contains(&name) || EXPRESSION_MACROS.contains(&name)
 }
 
 /// Macros that never come back: they panic, or return from the function (`anyhow::bail!`).
