@@ -1,8 +1,8 @@
 //! The variables and `self` fields that a loop's conditions read: changing one of them is
 //! progress for the loop rule.
 
-use syn::Expr;
 use syn::visit::{self, Visit};
+use syn::{Expr, Pat};
 
 use super::flow::LoopRef;
 
@@ -51,13 +51,22 @@ pub(crate) fn overlap(read: &str, changed: &str) -> bool {
 }
 
 /// The roots read by the conditions of `lp` (its own and those inside its body: `if`,
-/// `match`, guards, `let ... else`, `assert!`).
+/// `match`, guards, `let ... else`, `assert!`). A local that the body binds afresh each pass
+/// reads what its initializer reads: `let buf = self.write_buf(); if buf.is_empty() { .. }`
+/// reads `self`, which `self.clear()` changes.
 pub(crate) fn of_conditions(lp: LoopRef<'_>) -> Vec<String> {
     let mut c = Conditions::default();
     if let LoopRef::While(w) = lp {
         c.read(&w.cond);
     }
     c.visit_block(lp.body());
+    // One step through the body's `let`s in reverse order covers a chain of them
+    // (`let a = self.x(); let b = a.y();`), since a later one can only use an earlier one.
+    for (name, reads) in c.lets.iter().rev() {
+        if c.roots.iter().any(|r| overlap(r, name)) {
+            c.roots.extend(reads.iter().cloned());
+        }
+    }
     c.roots.sort();
     c.roots.dedup();
     c.roots
@@ -66,6 +75,8 @@ pub(crate) fn of_conditions(lp: LoopRef<'_>) -> Vec<String> {
 #[derive(Default)]
 struct Conditions {
     roots: Vec<String>,
+    /// The body's `let x = init`: `x` and what `init` reads.
+    lets: Vec<(String, Vec<String>)>,
 }
 
 impl Conditions {
@@ -94,10 +105,15 @@ impl<'ast> Visit<'ast> for Conditions {
         visit::visit_pat_guard(self, g);
     }
     fn visit_local(&mut self, l: &'ast syn::Local) {
-        if let Some(init) = &l.init
-            && init.diverge.is_some()
-        {
-            self.read(&init.expr);
+        if let Some(init) = &l.init {
+            if init.diverge.is_some() {
+                self.read(&init.expr);
+            }
+            if let Pat::Ident(i) = &l.pat {
+                let mut r = Reads(Vec::new());
+                r.visit_expr(&init.expr);
+                self.lets.push((i.ident.to_string(), r.0));
+            }
         }
         visit::visit_local(self, l);
     }

@@ -620,6 +620,10 @@ fn drains_bounds_and_impossible_paths_found_in_real_code_are_not_reported() {
             "async fn f() -> Option<M> { loop { match unsafe { q.pop() } { Data(m) => break Some(m), Empty => break None, Inconsistent => std::thread::yield_now() } } }",
         ),
         (
+            "a full buffer cleared before going round (a local bound afresh from `self`)",
+            "async fn f(&mut self) -> ! { loop { let buf = self.write_buf(); if buf.is_empty() { self.clear(); continue; } let n = serial.read(buf).await; self.advance(n); } }",
+        ),
+        (
             "a shared handle given to the call that fills it",
             "async fn f() { while store.pending_sessions() < 48 { let _ = process_message_1(&store, msg().as_slice()); } }",
         ),
