@@ -52,7 +52,9 @@
 //! ## Known problems
 //! - There is no type information. Names resolve through the file's `use` items, but a method
 //!   is known by its name alone: any `is_cancelled()` counts as a check, any `try_*` or
-//!   `poll_*` as a poll, any `recv()` that is not awaited as blocking.
+//!   `poll_*` as a poll, any `recv()` that is not awaited as blocking. A library's blocking
+//!   call under another name (a terminal prompt's `interact()`, a `flock` behind a helper) is
+//!   not seen, so a loop around one is not reported.
 //! - Calls into the checked code are resolved by name within the crate and its dependencies
 //!   among the checked crates; a call counts as observing only when *every* function of that
 //!   name there observes on every path (a least fixed point, so recursion alone never
