@@ -350,6 +350,11 @@ fn receiver_name_contains(receiver: &Expr, needles: &[&str]) -> bool {
             syn::Member::Unnamed(_) => None,
         },
         Expr::MethodCall(m) => Some(m.method.to_string()),
+        // What a function returns is named by the function: `std::io::stdin().read_line(..)`.
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        },
         Expr::Reference(r) => return receiver_name_contains(&r.expr, needles),
         Expr::Paren(p) => return receiver_name_contains(&p.expr, needles),
         _ => None,

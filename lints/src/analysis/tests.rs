@@ -689,6 +689,10 @@ fn spins_found_in_real_code_are_reported() {
             "async fn f() { let out = child.stdout.take().unwrap(); let mut r = BufReader::new(out); while let Ok(n) = r.read_line(&mut line) { if n == 0 { break } } }",
         ),
         (
+            "a prompt read from stdin until the answer parses",
+            "async fn f() -> u32 { loop { let mut s = String::new(); std::io::stdin().read_line(&mut s).unwrap(); if let Ok(n) = s.trim().parse() { break n; } } }",
+        ),
+        (
             "`block_on` in a loop",
             "async fn f() { loop { let x = futures::executor::block_on(next()); if x.is_none() { break } } }",
         ),

@@ -4,8 +4,8 @@
 //! - a `recv()`, `recv_timeout()` or `wait()` that is not awaited (`std::sync::mpsc`,
 //!   crossbeam, `Condvar`, `std::process::Child`), tokio's `blocking_*` methods, `block_on`;
 //! - a read (`read`, `read_exact`, `read_line`, `accept`...) that is not awaited on something
-//!   named like a socket, a stream or a child's pipe, or built in the same file from one
-//!   (`let r = BufReader::new(stdout)`);
+//!   named like a socket, a stream or a child's pipe (`std::io::stdin()`), or built in the
+//!   same file from one (`let r = BufReader::new(stdout)`);
 //! - `std::fs::*` (and `std::fs::File::open`/`create`), `std::net::TcpStream::connect`;
 //! - `output()` and `status()` of a `std::process::Command`;
 //! - `reqwest::blocking::*`;
