@@ -7,7 +7,6 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 corpus="$here/corpus.tsv"
 dir="${1:-/tmp/cancelkit-corpus}"
-registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
 
 mkdir -p "$dir/src"
 : > "$dir/src/lib.rs"
@@ -21,16 +20,5 @@ mkdir -p "$dir/src"
 
 (cd "$dir" && cargo fetch --quiet) >&2
 
-status=0
-grep -v '^#' "$corpus" | while IFS=$'\t' read -r name version part _; do
-    path=""
-    for d in "$registry"/*/"$name-$version"; do
-        [ -d "$d" ] && { path="$d"; break; }
-    done
-    if [ -z "$path" ]; then
-        echo "missing: $name $version" >&2
-        exit 1
-    fi
-    echo "$name $version $part $path"
-done || status=$?
-exit "$status"
+source "$here/sources.sh"
+list_sources "$corpus"

@@ -14,7 +14,6 @@ shift
 here="$(cd "$(dirname "$0")" && pwd)"
 corpus="$here/corpus$n.tsv"
 dir="${1:-/tmp/cancelkit-corpus$n}"
-registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
 
 new_group() { # $1 = group dir
     mkdir -p "$1/src"
@@ -58,14 +57,5 @@ for ((g = 1; g <= groups; g++)); do
     (cd "$dir/g$g" && cargo fetch --quiet </dev/null) >&2
 done
 
-grep -v '^#' "$corpus" | while IFS=$'\t' read -r name version _; do
-    path=""
-    for d in "$registry"/*/"$name-$version"; do
-        [ -d "$d" ] && { path="$d"; break; }
-    done
-    if [ -z "$path" ]; then
-        echo "missing: $name $version" >&2
-        exit 1
-    fi
-    echo "$name $version heldback$n $path"
-done
+source "$here/sources.sh"
+list_sources "$corpus" "heldback$n"
