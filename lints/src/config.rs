@@ -22,7 +22,8 @@ use crate::rule::Rule;
 /// The checker's settings for one package.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Config {
-    /// Strict mode (S32): only cancellation-aware awaits observe, `for` loops are checked too.
+    /// Strict mode (S32): only cancellation-aware awaits observe, `for` loops are checked too,
+    /// and `unobserved_token` takes every token in scope, named by the code or not.
     pub strict: bool,
     /// Extra observer paths (`a::b::check` or a bare name).
     pub observers: Vec<String>,

@@ -243,8 +243,14 @@ impl FileVisitor<'_, '_> {
             .collect();
         // A function's tokens are its own: an item inside another function captures nothing.
         let mut tokens = token_vars::params(sig, self.token_types());
+        // A struct's token may stop any one of its tasks: a method that never names it gives
+        // no sign that it is among them.
         if sig.receiver().is_some() {
-            tokens.extend(self.self_tokens.iter().cloned());
+            let unnamed = self.quiet_self_methods.contains(&sig.ident.to_string());
+            tokens.extend(self.self_tokens.iter().map(|t| TokenVar {
+                unnamed,
+                ..t.clone()
+            }));
         }
         let scope = Scope {
             is_async: sig.asyncness.is_some(),
@@ -263,37 +269,35 @@ impl FileVisitor<'_, '_> {
         self.with_scope(scope, |v| v.visit_block(body));
     }
 
-    /// The scope of a closure or an async block (`body`). `spawned`: it is handed to a
-    /// `spawn`, so it runs as a task of its own: a token the function made and the task
-    /// captures (names) is what stops the task; one it does not name is not its concern.
+    /// The scope of a closure or an async block (`body`). An outer token it does not name is
+    /// not captured: it cannot consult it, and whoever polls or spawns it decides when it
+    /// stops (see [`TokenVar::unnamed`]). `spawned`: it is handed to a `spawn` and runs as a
+    /// task of its own, so a token the function made (to cancel others) and the task captures
+    /// is what stops the task; one it does not capture is not its concern at all.
     fn nested_scope(&self, is_async: bool, spawned: bool, body: &dyn quote::ToTokens) -> Scope {
         let outer = &self.scope().tokens;
-        let captured: Vec<String> = if spawned && outer.iter().any(|t| t.own) {
-            let tokens = body.to_token_stream();
+        let tokens = if outer.is_empty() {
+            Vec::new()
+        } else {
+            let body = body.to_token_stream();
             outer
                 .iter()
-                .filter(|t| t.own)
-                .filter(|t| {
+                .filter_map(|t| {
                     let name = t.name.strip_prefix("self.").unwrap_or(&t.name).to_string();
-                    crate::analysis::roots::mentioned(&tokens, &[name])
+                    let captured = crate::analysis::roots::mentioned(&body, &[name]);
+                    (captured || !(spawned && t.own)).then(|| TokenVar {
+                        own: t.own && !spawned,
+                        unnamed: t.unnamed || !captured,
+                        ..t.clone()
+                    })
                 })
-                .map(|t| t.name.clone())
                 .collect()
-        } else {
-            Vec::new()
         };
-        let tokens = outer
-            .iter()
-            .filter(|t| !(spawned && t.own) || captured.contains(&t.name))
-            .map(|t| TokenVar {
-                own: t.own && !spawned,
-                ..t.clone()
-            })
-            .collect();
         Scope {
             is_async,
             allowed: self.scope().allowed.clone(),
             tokens,
+            carriers: self.scope().carriers.clone(),
             quiet_self_methods: self.scope().quiet_self_methods.clone(),
             ..Scope::default()
         }
@@ -523,12 +527,18 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
         } else {
             self.maybe_opted_out(stmt_marked(i), |v| visit::visit_stmt(v, i));
         }
-        // A token declared here is in scope for what follows.
-        if let syn::Stmt::Local(l) = i
-            && let Some(t) = token_vars::local(l, &self.scope().tokens, self.token_types())
-            && let Some(scope) = self.scopes.last_mut()
-        {
-            scope.tokens.push(t);
+        // A token declared here is in scope for what follows, and so is a carrier of one.
+        if let syn::Stmt::Local(l) = i {
+            if let Some(t) = token_vars::local(l, &self.scope().tokens, self.token_types()) {
+                if let Some(scope) = self.scopes.last_mut() {
+                    scope.tokens.push(t);
+                }
+            } else if !self.scope().tokens.is_empty()
+                && let Some(c) = token_vars::carrier(l, &self.scope().tokens)
+                && let Some(scope) = self.scopes.last_mut()
+            {
+                scope.carriers.push(c);
+            }
         }
     }
 

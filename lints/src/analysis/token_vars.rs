@@ -16,6 +16,10 @@ pub(crate) struct TokenVar {
     /// Made here (`CancellationToken::new()`): the function holds it to cancel others, it is
     /// not its own stop signal. A token captured by a closure or an async block is received.
     pub(crate) own: bool,
+    /// The code at hand never names it: a field its method does not mention, or an outer
+    /// token a closure or async block does not capture. It may still be the code's stop
+    /// signal, but nothing shows it; only strict mode takes it for one.
+    pub(crate) unnamed: bool,
 }
 
 /// What decides whether a type is a token: the configured names, and the file's imports
@@ -100,10 +104,13 @@ pub(crate) fn params(sig: &syn::Signature, types: Types<'_>) -> Vec<TokenVar> {
         .iter()
         .filter_map(|arg| match arg {
             syn::FnArg::Typed(t) => match &*t.pat {
+                // `_token`: the function says it does not use it.
+                syn::Pat::Ident(i) if i.ident.to_string().starts_with('_') => None,
                 syn::Pat::Ident(i) => token_type(&t.ty, types).map(|cancelkit| TokenVar {
                     name: i.ident.to_string(),
                     cancelkit,
                     own: false,
+                    unnamed: false,
                 }),
                 _ => None,
             },
@@ -121,6 +128,9 @@ pub(crate) fn local(l: &syn::Local, known: &[TokenVar], types: Types<'_>) -> Opt
     let syn::Pat::Ident(ident) = pat else {
         return None;
     };
+    if ident.ident.to_string().starts_with('_') {
+        return None;
+    }
     let (cancelkit, own) = match ty.and_then(|t| token_type(t, types)) {
         Some(c) => (c, false),
         None => made_from(&l.init.as_ref()?.expr, known)?,
@@ -129,7 +139,23 @@ pub(crate) fn local(l: &syn::Local, known: &[TokenVar], types: Types<'_>) -> Opt
         name: ident.ident.to_string(),
         cancelkit,
         own,
+        unnamed: false,
     })
+}
+
+/// The local a `let` binds when its initializer hands a received token on
+/// (`let stream = browse.token(token.clone()).run()`): see `Scope::carriers`.
+pub(crate) fn carrier(l: &syn::Local, known: &[TokenVar]) -> Option<String> {
+    let syn::Pat::Ident(ident) = &l.pat else {
+        return None;
+    };
+    let init = quote::ToTokens::to_token_stream(&l.init.as_ref()?.expr);
+    let names: Vec<String> = known
+        .iter()
+        .filter(|t| !t.own)
+        .map(|t| t.name.strip_prefix("self.").unwrap_or(&t.name).to_string())
+        .collect();
+    crate::analysis::roots::mentioned(&init, &names).then(|| ident.ident.to_string())
 }
 
 /// `CancellationToken::new()`, `CancelToken::new()` (a token of its own), `t.child_token()`,
@@ -201,6 +227,7 @@ pub(crate) fn struct_fields(
                         name: format!("self.{name}"),
                         cancelkit,
                         own: false,
+                        unnamed: false,
                     })
                 })
                 .collect();

@@ -81,6 +81,10 @@ pub(crate) struct Scope {
     /// The cancellation tokens in scope: parameters, `let`s before this point, `self` fields,
     /// and those of enclosing functions (captures).
     pub(crate) tokens: Vec<TokenVar>,
+    /// Locals built by handing a received token on (`let stream = browse.token(t.clone()).run()`,
+    /// `let stop = t.cancelled()`): what they yield ends when the token fires, so waiting on
+    /// one consults the token.
+    pub(crate) carriers: Vec<String>,
     /// Methods of `self` that never name a token field (from the enclosing `impl`).
     pub(crate) quiet_self_methods: Vec<String>,
     /// An async block or closure handed to `timeout(..)` or `run_until_cancelled(..)`: it is

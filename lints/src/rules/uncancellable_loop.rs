@@ -289,7 +289,14 @@ fn suggestions(cx: &Cx<'_>, lp: LoopRef<'_>, head_start: usize) -> Vec<Suggestio
             applicability: Applicability::MaybeIncorrect,
         });
     }
-    if let Some(token) = cx.scope.tokens.first().map(|t| &t.name) {
+    // Prefer a token the code already names (naming another in a `move` block moves it in).
+    let tokens = &cx.scope.tokens;
+    if let Some(token) = tokens
+        .iter()
+        .find(|t| !t.unnamed)
+        .or(tokens.first())
+        .map(|t| &t.name)
+    {
         out.push(Suggestion {
             message: format!("stop the loop when `{token}` is cancelled"),
             edits: vec![edit(&break_check(&format!("{token}.is_cancelled()")))],

@@ -6,12 +6,20 @@
 //! `Arc`, `Rc`, `Box` or `Option`, and the names configured under `token_types`), or by how
 //! it was made (`CancellationToken::new()`, `token.child_token()`, `token.clone()`).
 //!
+//! The token must be one the code names: outside strict mode, a field counts only in a method
+//! that names it somewhere, and an outer token only in a closure or async block that captures
+//! it. A struct's token may stop any one of its tasks, and a spawned block that does not
+//! capture a token is stopped by whoever holds its handle; in neither case does anything show
+//! that the token is this loop's stop signal. A parameter named `_token` is not used, by its
+//! own say-so. Strict mode takes every token in scope.
+//!
 //! Consulting means naming the token on the path: `token.is_cancelled()`,
 //! `token.cancelled()` (also as a `select!` branch), `run_until_cancelled`, passing it on to a
-//! callee, cloning it into a child. A method called on `self` counts when the token is a field
-//! (the callee may consult it), unless it is a method of the same `impl` that never names the
-//! field. Only loops that await somewhere are looked at: a loop that
-//! never awaits is `uncancellable_loop`'s.
+//! callee, cloning it into a child, or waiting on something built by handing it on (`let s =
+//! browse.token(token.clone()).run()`; then `s.next().await` ends when the token fires). A
+//! method called on `self` counts when the token is a field (the callee may consult it),
+//! unless it is a method of the same `impl` that never names the field. Only loops that await
+//! somewhere are looked at: a loop that never awaits is `uncancellable_loop`'s.
 //!
 //! ## Why is this bad
 //! The token is how the caller asks this code to stop: graceful shutdown cancels it and waits.
@@ -33,7 +41,13 @@
 //!   a comment saying so.
 //! - Any mention of the token counts as consulting it, even one that does not (`drop(token)`).
 //! - A token meant for something else (one that only stops a reload, or a child task) is
-//!   taken for the loop's stop signal when the loop can see it.
+//!   taken for the loop's stop signal when the code names it.
+//! - Outside strict mode, a method that ignores its struct's token altogether is not reported
+//!   (`async fn serve(&self) { loop { self.sock.recv_from(..).await } }` with a `cancel` field
+//!   it never names): on real code most such loops belong to another of the struct's tasks.
+//!   Strict mode reports them. Likewise a spawned block that does not capture the token.
+//! - A loop whose caller races the whole function against the token (`spawn_with_cancel(fut)`,
+//!   `token.run_until_cancelled(f())` in another function) is reported.
 //! - Event waits are known by name: an await of your own function that waits for a message is
 //!   not seen as one, and a `for` loop over slow work (probing every host of a list) is not
 //!   looked at.
@@ -67,8 +81,15 @@ use crate::finding::{Applicability, Edit, Finding, Suggestion};
 /// The rule's entry point: loops in async code with a token in scope.
 pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
     let Node::Loop(lp) = node else { return None };
-    // A token made here is for cancelling others; the loop's stop signal is one it received.
-    let tokens: Vec<TokenVar> = cx.scope.tokens.iter().filter(|t| !t.own).cloned().collect();
+    // A token made here is for cancelling others; the loop's stop signal is one it received,
+    // and, outside strict mode, one the code names.
+    let tokens: Vec<TokenVar> = cx
+        .scope
+        .tokens
+        .iter()
+        .filter(|t| !t.own && (cx.config.strict || !t.unnamed))
+        .cloned()
+        .collect();
     if !cx.scope.is_async
         || cx.scope.raced
         || tokens.is_empty()
@@ -78,9 +99,20 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
         return None;
     }
     let tokens = &tokens;
+    // Waiting on what a token was handed to consults the token too.
+    let consulted: Vec<TokenVar> = tokens
+        .iter()
+        .cloned()
+        .chain(cx.scope.carriers.iter().map(|c| TokenVar {
+            name: c.clone(),
+            cancelkit: false,
+            own: false,
+            unnamed: false,
+        }))
+        .collect();
     let ctx = Ctx {
         consults: Some(Consults {
-            tokens,
+            tokens: &consulted,
             quiet_self_methods: &cx.scope.quiet_self_methods,
         }),
         facts: false,
@@ -260,6 +292,16 @@ mod tests {
             "async fn f() { let cancel = CancellationToken::new(); spawn(child(cancel.clone())); spawn(async move { loop { rx.recv().await; } }); }",
             // Raced against the token from outside, through a block's tail.
             "async fn f(t: CancellationToken) { spawn(t.run_until_cancelled_owned({ let w = w.clone(); async move { while let Some(v) = w.next().await {} } })); }",
+            // A token field is the method's stop signal only if the method names it.
+            "struct W { token: CancellationToken }\nimpl W { async fn run(&self, rx: Rx) { loop { rx.recv().await; } } }",
+            // A block that does not capture the token cannot consult it: whoever polls or
+            // spawns it decides when it stops.
+            "fn f(token: CancellationToken) { spawn(async move { loop { rx.recv().await; } }); }",
+            "struct W { token: CancellationToken }\nimpl W { async fn run(&self) { let t = self.token.clone(); spawn(async move { loop { rx.recv().await; } }); t.cancelled().await; } }",
+            // `_token` says it is not used.
+            "async fn f(_token: CancellationToken) { loop { rx.recv().await; } }",
+            // Draining what the token was handed to: the stream ends when the token fires.
+            "async fn f(token: CancellationToken) { let s = browse().token(token.clone()).run(); while let Some(x) = s.try_next().await? { use_it(x); } }",
             // `for` loops are bounded by what they iterate.
             "async fn f(token: CancellationToken) { for h in hosts { probe(h).await; } }",
         ] {
@@ -268,12 +310,35 @@ mod tests {
     }
 
     #[test]
+    fn strict_mode_takes_every_token_in_scope() {
+        let strict = Config {
+            strict: true,
+            ..on()
+        };
+        for src in [
+            "struct W { token: CancellationToken }\nimpl W { async fn run(&self, rx: Rx) { loop { rx.recv().await; } } }",
+            "fn f(token: CancellationToken) { spawn(async move { loop { rx.recv().await; } }); }",
+        ] {
+            assert!(lines(src).is_empty(), "{src}");
+            let found = check_source("t.rs", src, &strict);
+            assert_eq!(
+                found
+                    .iter()
+                    .filter(|f| f.rule == Rule::UnobservedToken)
+                    .count(),
+                1,
+                "{src}"
+            );
+        }
+    }
+
+    #[test]
     fn tokens_from_lets_fields_and_captures_and_partial_paths() {
         for src in [
             "async fn f(t: CancellationToken) { let token = t.child_token(); loop { interval.tick().await; } }",
-            "struct W { token: CancellationToken }\nimpl W { async fn run(&self, rx: Rx) { loop { rx.recv().await; } } }",
-            "struct W { token: CancellationToken }\nimpl W { async fn run(&self) { loop { sleep(d).await; self.retry().await; } } async fn retry(&self) {} }",
-            "fn f(token: CancellationToken) { spawn(async move { loop { rx.recv().await; } }); }",
+            "struct W { token: CancellationToken }\nimpl W { async fn run(&self, rx: Rx) { if self.token.is_cancelled() { return } loop { rx.recv().await; } } }",
+            "struct W { token: CancellationToken }\nimpl W { async fn run(&self) { if self.token.is_cancelled() { return } loop { sleep(d).await; self.retry().await; } } async fn retry(&self) {} }",
+            "fn f(token: CancellationToken) { spawn(async move { loop { rx.recv().await; } drop(token); }); }",
             "fn f() { let token = CancellationToken::new(); spawn(async move { let _g = token.drop_guard(); loop { listener.accept().await; } }); }",
             "async fn f(token: CancellationToken) { loop { if x { token.cancelled().await; } else { rx.recv().await; } } }",
         ] {
