@@ -126,6 +126,7 @@ pub(crate) fn tokens_await(tokens: &proc_macro2::TokenStream) -> bool {
 
 /// One branch of a `select!`: `pattern = future (, if precondition)? => handler`.
 pub(crate) struct SelectBranch {
+    pub(crate) pat: syn::Pat,
     pub(crate) future: syn::Expr,
     pub(crate) handler: syn::Expr,
 }
@@ -158,7 +159,7 @@ pub(crate) fn select_branches(m: &syn::Macro) -> Option<Vec<SelectBranch>> {
                 input.parse::<syn::Token![=>]>()?;
                 let _handler: syn::Expr = input.parse()?;
             } else {
-                let _pat = syn::Pat::parse_multi_with_leading_vert(input)?;
+                let pat = syn::Pat::parse_multi_with_leading_vert(input)?;
                 input.parse::<syn::Token![=]>()?;
                 let future: syn::Expr = input.parse()?;
                 if input.peek(syn::Token![,]) && input.peek2(syn::Token![if]) {
@@ -168,7 +169,11 @@ pub(crate) fn select_branches(m: &syn::Macro) -> Option<Vec<SelectBranch>> {
                 }
                 input.parse::<syn::Token![=>]>()?;
                 let handler: syn::Expr = input.parse()?;
-                out.push(SelectBranch { future, handler });
+                out.push(SelectBranch {
+                    pat,
+                    future,
+                    handler,
+                });
             }
             if input.peek(syn::Token![,]) {
                 input.parse::<syn::Token![,]>()?;

@@ -29,7 +29,11 @@
 //!   lock raced against shutdown), and no reported bug came from one. `Sender::reserve` is not flagged: its usual uses (a wake-up on
 //!   free capacity, `PollSender`) lose nothing.
 //! - A loss only matters when the loop goes on: when every other branch leaves the loop
-//!   (`_ = token.cancelled() => break`), nothing is flagged.
+//!   (`_ = token.cancelled() => break`), nothing is flagged, nor is a timeout wrapped around the
+//!   future whose handler first applies `?` to its result (`let n = res??;`).
+//! - A message send raced only against a deadline (`sleep(d)`, a `timeout` around it) is
+//!   `Sender::send_timeout` by hand: dropping the message when the deadline passes is its
+//!   point, and it is not flagged. A `send()` that takes no message (reqwest's) is not flagged.
 //!
 //! ## Example
 //! ```rust,ignore
@@ -160,19 +164,26 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<Finding> {
         if created_outside(&b.future) {
             continue;
         }
-        // Lost only if something can win over it and the loop then goes round again: another
-        // branch, or a timeout wrapped around it in its own branch.
-        let others_continue = branches
-            .iter()
-            .enumerate()
-            .any(|(j, o)| j != i && !leaves(&o.handler));
-        let timer_continues = under_timeout(&b.future) && !leaves(&b.handler);
-        if !(others_continue || timer_continues) {
-            continue;
-        }
         let Some((call, lost)) = first_unsafe_call(cx, &b.future) else {
             continue;
         };
+        // A message send raced only against a deadline is a send with a deadline
+        // (`Sender::send_timeout` by hand): dropping the message when it passes is the point.
+        let send = SENDS.contains(&call.as_str());
+        // Lost only if something can win over it and the loop then goes round again: another
+        // branch, or a timeout wrapped around it in its own branch whose handler carries on
+        // when the timer fires (not `let n = res??;`, which leaves with the timeout's error).
+        let others_continue = branches
+            .iter()
+            .enumerate()
+            .any(|(j, o)| j != i && !leaves(&o.handler) && !(send && is_deadline(&o.future)));
+        let timer_continues = under_timeout(&b.future)
+            && !send
+            && !leaves(&b.handler)
+            && !propagates_error_of(&b.pat, &b.handler);
+        if !(others_continue || timer_continues) {
+            continue;
+        }
         let select = cx.file.span(cx.ctx.range(m.path.span()));
         return Some(
             Finding::new(
@@ -220,6 +231,50 @@ fn is_copy(e: &syn::Expr) -> bool {
         syn::Expr::Paren(p) => is_copy(&p.expr),
         _ => false,
     }
+}
+
+/// The calls whose future holds a message moved into it.
+const SENDS: &[&str] = &["send", "feed", "send_all"];
+
+/// `sleep(d)`, `sleep_until(t)`, `tokio::time::sleep(d)`: a deadline, made anew each time.
+fn is_deadline(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Call(c) => matches!(&*c.func, syn::Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "sleep" || s.ident == "sleep_until")),
+        syn::Expr::Paren(p) => is_deadline(&p.expr),
+        _ => false,
+    }
+}
+
+/// Whether the handler's first statement applies `?` to the branch's binding (`res?`,
+/// `res.map_err(..)??`): when the timer wrapped around the future fires, the handler leaves
+/// with the timeout's error before anything else.
+fn propagates_error_of(pat: &syn::Pat, handler: &syn::Expr) -> bool {
+    let syn::Pat::Ident(binding) = pat else {
+        return false;
+    };
+    let first = match handler {
+        syn::Expr::Block(b) => match b.block.stmts.first() {
+            Some(syn::Stmt::Local(l)) => l.init.as_ref().map(|i| &*i.expr),
+            Some(syn::Stmt::Expr(e, _)) => Some(e),
+            _ => None,
+        },
+        e => Some(e),
+    };
+    let mut e = first;
+    // The outermost `?` must sit on a chain rooted at the binding.
+    while let Some(x) = e {
+        match x {
+            syn::Expr::Try(t) => {
+                return crate::analysis::roots::root_of(&t.expr)
+                    .is_some_and(|r| r == binding.ident.to_string());
+            }
+            syn::Expr::MethodCall(m) => e = Some(&m.receiver),
+            syn::Expr::Paren(p) => e = Some(&p.expr),
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// `timeout(d, fut)`, `fut.timeout(d)`: a timer that can drop the future inside its branch.
@@ -302,9 +357,10 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr) -> Option<(String, String)> {
     impl<'ast> Visit<'ast> for Finder<'_> {
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
             // `tx.send(msg.clone())`: the caller keeps the message; only a copy is dropped.
-            let sends_a_copy =
-                (m.method == "send" || m.method == "feed") && m.args.first().is_some_and(is_copy);
-            if !sends_a_copy {
+            // `request.send()` (reqwest's) moves no message at all.
+            let sends = m.method == "send" || m.method == "feed";
+            let sends_nothing_owned = sends && m.args.first().is_none_or(is_copy);
+            if !sends_nothing_owned {
                 // A helper of the same file is known by name: only through `self` is a method
                 // call known to be one of them (`endpoint.accept()` is another type's).
                 let on_self = matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("self"));
@@ -450,6 +506,32 @@ mod tests {
         let src = "async fn f() { loop { tokio::select! { r = dc.send(buf.clone()) => {}, _ = tick.tick() => {} } } }";
         assert!(lines(src).is_empty());
         let src = "async fn f() { loop { tokio::select! { r = dc.send(buf) => {}, _ = tick.tick() => {} } } }";
+        assert_eq!(lines(src).len(), 1);
+    }
+
+    #[test]
+    fn a_send_that_moves_nothing_or_has_a_deadline_loses_nothing_by_accident() {
+        for src in [
+            // reqwest's `RequestBuilder::send()` moves no message.
+            "async fn f() { for _ in 0..5 { tokio::select! { r = client.head(u).send() => {}, _ = sleep(d) => {} } } }",
+            // `Sender::send_timeout` by hand: the message is dropped when the deadline passes,
+            // on purpose.
+            "async fn f() { loop { tokio::select! { r = m.send(frame) => {}, _ = tokio::time::sleep(t) => { error!(\"dropped\") } } } }",
+            "async fn f() { loop { tokio::select! { r = timeout(t, m.send(frame)) => {} } } }",
+        ] {
+            assert!(lines(src).is_empty(), "{src}");
+        }
+        // Another event winning still loses the message.
+        let src = "async fn f() { loop { tokio::select! { r = m.send(frame) => {}, x = rx.recv() => {} } } }";
+        assert_eq!(lines(src).len(), 1);
+    }
+
+    #[test]
+    fn a_timeout_whose_error_leaves_the_loop() {
+        let quiet = "async fn f() { loop { tokio::select! { res = timeout(d, r.read_exact(&mut b)) => { let n = res.map_err(e)??; use_it(n).await; } _ = token.cancelled() => break } } }";
+        assert!(lines(quiet).is_empty());
+        // A timeout whose handler carries on loses the partial read and reads on.
+        let src = "async fn f() { loop { tokio::select! { res = timeout(d, r.read_exact(&mut b)) => { if let Ok(n) = res { use_it(n).await; } } _ = token.cancelled() => break } } }";
         assert_eq!(lines(src).len(), 1);
     }
 
