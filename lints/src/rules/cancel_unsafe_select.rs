@@ -267,7 +267,7 @@ fn propagates_error_of(pat: &syn::Pat, handler: &syn::Expr) -> bool {
         match x {
             syn::Expr::Try(t) => {
                 return crate::analysis::roots::root_of(&t.expr)
-                    .is_some_and(|r| r == binding.ident.to_string());
+                    .is_some_and(|r| binding.ident == r);
             }
             syn::Expr::MethodCall(m) => e = Some(&m.receiver),
             syn::Expr::Paren(p) => e = Some(&p.expr),
