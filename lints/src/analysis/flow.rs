@@ -401,6 +401,9 @@ pub(crate) fn analyse_loop(ctx: Ctx<'_>, lp: LoopRef<'_>) -> Flow {
     let mut w = Walker::new(ctx, false);
     if ctx.facts {
         w.cond_roots = roots::of_conditions(lp);
+        if let LoopRef::While(l) = lp {
+            w.root_cond = Some(quote::ToTokens::to_token_stream(&l.cond).to_string());
+        }
     }
     w.targets.push(Target::new(lp.label(), TargetKind::Loop));
     let head = match lp {
@@ -443,6 +446,9 @@ struct Walker<'a> {
     depth: u32,
     /// What the root loop's conditions read (`i`, `self.queue`): changing one is progress.
     cond_roots: Vec<String>,
+    /// The root `while` loop's condition, as tokens: an inner `while` that tests the same
+    /// condition leaves only when it is false, and then so is the root's.
+    root_cond: Option<String>,
     /// Inside a condition or a scrutinee: method calls there read (`e.kind() == WouldBlock`);
     /// what they consume, the outcome says.
     reading: u32,
@@ -456,6 +462,7 @@ impl<'a> Walker<'a> {
             returns: function.then(Flow::unreachable),
             depth: 0,
             cond_roots: Vec::new(),
+            root_cond: None,
             reading: 0,
         }
     }
@@ -606,7 +613,12 @@ impl<'a> Walker<'a> {
             && ["std", "core", "alloc"]
                 .iter()
                 .any(|r| p.path.segments[0].ident == r);
-        match self.ctx.observers.classify_path(self.ctx.names, &p.path) {
+        let args: Vec<&Expr> = c.args.iter().collect();
+        match self
+            .ctx
+            .observers
+            .classify_call(self.ctx.names, &p.path, &args)
+        {
             CallKind::Check => {
                 if self.ctx.consults.is_none() {
                     f.observe();
@@ -964,6 +976,15 @@ impl<'a> Walker<'a> {
         self.targets
             .push(Target::new(l.label.as_ref(), TargetKind::Loop));
         let (t, mut out) = self.cond(&l.cond, f);
+        // Leaving an inner loop on the root loop's own condition: the root loop leaves next
+        // (or something changes what it reads, which is progress too).
+        if self
+            .root_cond
+            .as_ref()
+            .is_some_and(|c| *c == quote::ToTokens::to_token_stream(&l.cond).to_string())
+        {
+            out = out.progressed();
+        }
         let end = self.block(&l.body, t);
         let target = self.pop_target();
         out.join(target.break_flow);

@@ -167,6 +167,20 @@ impl Observers {
         }
     }
 
+    /// Classifies a call through a path with its arguments: [`Self::classify_path`], plus the
+    /// library calls whose blocking depends on an argument (see [`blocks_waiting`]).
+    pub(crate) fn classify_call(
+        &self,
+        file: FileNames<'_>,
+        path: &Path,
+        args: &[&Expr],
+    ) -> CallKind {
+        match self.classify_path(file, path) {
+            CallKind::Other if blocks_waiting(file, path, args).is_some() => CallKind::Blocking,
+            kind => kind,
+        }
+    }
+
     /// Classifies a method call by name (and, for the generic names, by receiver). `awaited`:
     /// the call is the operand of an `.await` (then `recv()` is an async receive, not a blocking
     /// one).
@@ -363,4 +377,44 @@ fn receiver_name_contains(receiver: &Expr, needles: &[&str]) -> bool {
         let n = n.to_ascii_lowercase();
         needles.iter().any(|needle| n.contains(needle))
     })
+}
+
+/// A library call that waits for an outside event on the calling thread, with what it waits
+/// for: crossterm's `event::poll(timeout)` waits up to `timeout` for a terminal event (a zero
+/// timeout only asks whether one is there).
+pub(crate) fn blocks_waiting(
+    file: FileNames<'_>,
+    path: &Path,
+    args: &[&Expr],
+) -> Option<&'static str> {
+    let last = path.segments.last()?;
+    if last.ident != "poll" || args.len() != 1 || is_zero_duration(args[0]) {
+        return None;
+    }
+    let segs = file.imports.resolve_path(path);
+    (segs.len() == 3 && segs[0] == "crossterm" && segs[1] == "event")
+        .then_some("waits for a terminal event on the executor thread")
+}
+
+/// `Duration::ZERO`, `Duration::from_millis(0)` (any unit), `Duration::default()`.
+fn is_zero_duration(e: &Expr) -> bool {
+    match e {
+        Expr::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "ZERO"),
+        Expr::Call(c) => {
+            let Expr::Path(f) = &*c.func else {
+                return false;
+            };
+            let Some(name) = f.path.segments.last().map(|s| s.ident.to_string()) else {
+                return false;
+            };
+            (name == "default" && c.args.is_empty())
+                || (name.starts_with("from_")
+                    && c.args.len() == 1
+                    && matches!(&c.args[0], Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })
+                        if i.base10_digits() == "0"))
+        }
+        Expr::Paren(p) => is_zero_duration(&p.expr),
+        Expr::Reference(r) => is_zero_duration(&r.expr),
+        _ => false,
+    }
 }

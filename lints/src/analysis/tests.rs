@@ -244,6 +244,28 @@ fn conditions_split_at_and_and_or() {
 }
 
 #[test]
+fn an_inner_loop_on_the_same_condition() {
+    // The inner `while` leaves only when `next` is `None`, and then so does the outer one.
+    let src = "async fn f() { while let Some(e) = &next { if paused { key().await; } else { while let Some(e) = &next { show(e).await; next = rx.recv().await; } } } }";
+    assert!(default_loops(src).is_empty(), "{:?}", default_loops(src));
+    // A different inner condition proves nothing about the outer one.
+    let src = "async fn f() { while let Some(e) = &next { if paused { key().await; } else { while let Some(e) = &other { show(e).await; other = rx.recv().await; } } } }";
+    assert_eq!(default_loops(src), [1]);
+}
+
+#[test]
+fn a_terminal_poll_with_a_timeout_blocks() {
+    let src = "use crossterm::event;\nasync fn f() { loop { if event::poll(tick).unwrap() { send(event::read().unwrap()).await; } } }";
+    assert_eq!(default_loops(src), [2]);
+    // With a zero timeout it does not block, but asks again at once: a busy-wait.
+    let src = "use crossterm::event;\nasync fn f() { loop { if event::poll(Duration::from_millis(0)).unwrap() { send(event::read().unwrap()).await; } } }";
+    assert_eq!(default_loops(src), [2]);
+    // Polled with a zero timeout to drain what is there, it ends.
+    let src = "use crossterm::event;\nasync fn f() { while event::poll(Duration::ZERO).unwrap() { send(event::read().unwrap()).await; } }";
+    assert!(default_loops(src).is_empty());
+}
+
+#[test]
 fn cancellable_impl_blocks_are_honoured() {
     let src = "#[cancellable]\nimpl S {\n    async fn a(&self) -> R { loop { work(); } }\n    #[uninterruptible]\n    async fn b(&self) { loop { work(); } }\n}";
     assert_eq!(default_loops(src), [5]);

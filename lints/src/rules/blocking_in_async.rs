@@ -9,6 +9,8 @@
 //! - `std::fs::*` (and `std::fs::File::open`/`create`), `std::net::TcpStream::connect`;
 //! - `output()` and `status()` of a `std::process::Command`;
 //! - `reqwest::blocking::*`;
+//! - crossterm's `event::poll(timeout)` with a timeout that is not zero (it waits for a
+//!   terminal event);
 //! - a `std::sync::Mutex` (or `RwLock`) guard held across an `.await`;
 //! - and the paths configured under `blocking`.
 //!
@@ -107,6 +109,7 @@ fn may_block(name: &syn::Ident) -> bool {
             "connect",
             "connect_timeout",
             "block_on",
+            "poll",
             "open",
             "create",
             "create_new",
@@ -160,6 +163,14 @@ fn call(cx: &Cx<'_>, c: &syn::ExprCall) -> Option<Finding> {
             "connects on the executor thread"
         }
         ["reqwest", "blocking", ..] => "makes a blocking HTTP request",
+        _ if let Some(what) = crate::analysis::observers::blocks_waiting(
+            cx.ctx.names,
+            &p.path,
+            &c.args.iter().collect::<Vec<_>>(),
+        ) =>
+        {
+            what
+        }
         _ if cx.ctx.observers.classify_path(cx.ctx.names, &p.path) == CallKind::Blocking
             && last.ident == "block_on" =>
         {
@@ -419,6 +430,7 @@ mod tests {
             "async fn f() { loop { futures::executor::block_on(g()); x.await; } }",
             "async fn f() { loop { sock.read(&mut buf); x.await; } }",
             "async fn f() { loop { std::fs::OpenOptions::new().write(true).open(p).unwrap(); x.await; } }",
+            "use crossterm::event;\nasync fn f() { loop { if event::poll(tick)? { key(event::read()?); } x.await; } }",
         ] {
             assert_eq!(lines(src, &c).len(), 1, "{src}");
         }
@@ -432,6 +444,9 @@ mod tests {
             "fn f() { loop { std::thread::sleep(D); } }",
             "async fn f() { loop { spawn_blocking(|| std::thread::sleep(D)).await; } }",
             "async fn f() { loop { tokio::fs::OpenOptions::new().write(true).open(p).await; } }",
+            // A zero timeout only asks; another crate's `poll` is not crossterm's.
+            "use crossterm::event;\nasync fn f() { loop { if event::poll(Duration::ZERO)? { key(event::read()?); } x.await; } }",
+            "use polling::event;\nasync fn f() { loop { event::poll(tick); x.await; } }",
         ] {
             assert!(lines(src, &c).is_empty(), "{src}");
         }

@@ -12,8 +12,8 @@
 //! - **no way out**: the loop has no `break`, `return`, `?` or panic at all;
 //! - a `while` whose **condition reads nothing the path changes**;
 //! - a **blocking call** (`std::thread::sleep`, `park`, a `recv()` or `wait()` that is not
-//!   awaited, a read of a socket or of a reader built from one, `block_on`): the executor
-//!   thread is held, whatever the loop does.
+//!   awaited, a read of a socket or of a reader built from one, `block_on`, crossterm's
+//!   `event::poll(timeout)`): the executor thread is held, whatever the loop does.
 //!
 //! `std::thread::yield_now()` and `std::hint::spin_loop()` are not evidence by themselves: they
 //! return at once, and what the loop waits for decides whether it spins (in a lock-free queue

@@ -19,7 +19,9 @@
 //! browse.token(token.clone()).run()`; then `s.next().await` ends when the token fires). A
 //! method called on `self` counts when the token is a field (the callee may consult it),
 //! unless it is a method of the same `impl` that never names the field. Only loops that await
-//! somewhere are looked at: a loop that never awaits is `uncancellable_loop`'s.
+//! somewhere are looked at: a loop that never awaits is `uncancellable_loop`'s. A loop that
+//! cancels the token itself (a signal watcher, a supervisor) holds it to stop others, and is
+//! not looked at for that token.
 //!
 //! ## Why is this bad
 //! The token is how the caller asks this code to stop: graceful shutdown cancels it and waits.
@@ -89,6 +91,12 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
         .iter()
         .filter(|t| !t.own && (cx.config.strict || !t.unnamed))
         .cloned()
+        .collect();
+    // A loop that cancels the token (a signal watcher, a supervisor) holds it to stop others.
+    let cancelled_here = cancels(lp);
+    let tokens: Vec<TokenVar> = tokens
+        .into_iter()
+        .filter(|t| !cancelled_here.contains(&t.name))
         .collect();
     if !cx.scope.is_async
         || cx.scope.raced
@@ -207,6 +215,41 @@ fn waits_for_events(lp: LoopRef<'_>) -> bool {
     f.0
 }
 
+/// The tokens the loop cancels (`token.cancel()`, `self.token.cancel()`), closures and async
+/// blocks included: they are the same loop's doing.
+fn cancels(lp: LoopRef<'_>) -> Vec<String> {
+    struct Finder(Vec<String>);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            if m.method == "cancel"
+                && m.args.is_empty()
+                && let Some(name) = place(&m.receiver)
+            {
+                self.0.push(name);
+            }
+            syn::visit::visit_expr_method_call(self, m);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    /// `token` or `self.token`.
+    fn place(e: &syn::Expr) -> Option<String> {
+        match e {
+            syn::Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+            syn::Expr::Field(f) => match (&*f.base, &f.member) {
+                (syn::Expr::Path(p), syn::Member::Named(n)) if p.path.is_ident("self") => {
+                    Some(format!("self.{n}"))
+                }
+                _ => None,
+            },
+            syn::Expr::Paren(p) => place(&p.expr),
+            _ => None,
+        }
+    }
+    let mut f = Finder(Vec::new());
+    f.visit_block(lp.body());
+    f.0
+}
+
 /// `while let P = E.await` → `while let Some(P) = token.run_until_cancelled(E).await`.
 fn run_until_cancelled(cx: &Cx<'_>, lp: LoopRef<'_>, token: &str) -> Option<Suggestion> {
     let LoopRef::While(w) = lp else { return None };
@@ -298,6 +341,8 @@ mod tests {
             // spawns it decides when it stops.
             "fn f(token: CancellationToken) { spawn(async move { loop { rx.recv().await; } }); }",
             "struct W { token: CancellationToken }\nimpl W { async fn run(&self) { let t = self.token.clone(); spawn(async move { loop { rx.recv().await; } }); t.cancelled().await; } }",
+            // A loop that cancels the token holds it to stop others (a signal watcher).
+            "fn watch(cancel: CancellationToken) { spawn(async move { loop { let code = signals.next().await; if first { cancel.cancel(); } } }); }",
             // `_token` says it is not used.
             "async fn f(_token: CancellationToken) { loop { rx.recv().await; } }",
             // Draining what the token was handed to: the stream ends when the token fires.
@@ -339,6 +384,8 @@ mod tests {
             "struct W { token: CancellationToken }\nimpl W { async fn run(&self, rx: Rx) { if self.token.is_cancelled() { return } loop { rx.recv().await; } } }",
             "struct W { token: CancellationToken }\nimpl W { async fn run(&self) { if self.token.is_cancelled() { return } loop { sleep(d).await; self.retry().await; } } async fn retry(&self) {} }",
             "fn f(token: CancellationToken) { spawn(async move { loop { rx.recv().await; } drop(token); }); }",
+            // Cancelling after the loop is not the loop's doing.
+            "fn f(cancel: CancellationToken) { spawn(async move { while let Some(s) = signals.next().await { log(s); } cancel.cancel(); }); }",
             "fn f() { let token = CancellationToken::new(); spawn(async move { let _g = token.drop_guard(); loop { listener.accept().await; } }); }",
             "async fn f(token: CancellationToken) { loop { if x { token.cancelled().await; } else { rx.recv().await; } } }",
         ] {
