@@ -8,6 +8,7 @@ use syn::visit::{self, Visit};
 use crate::analysis::flow::{self, Ctx, LoopRef};
 use crate::analysis::has_attr;
 use crate::analysis::imports::Imports;
+use crate::analysis::macros;
 use crate::analysis::observers::{FileNames, Observers};
 use crate::analysis::outcomes;
 use crate::analysis::streams;
@@ -390,7 +391,10 @@ impl FileVisitor<'_, '_> {
     /// awaits or checks (then invocations elsewhere in the crate observe).
     fn macro_rules(&mut self, name: &syn::Ident, tokens: &proc_macro2::TokenStream) {
         let scan = tokens::scan_tokens(self.ctx.observers, tokens.clone());
-        let observes = scan.check || (scan.await_ && (!self.config.strict || scan.aware));
+        // A macro that always leaves ends the path it is on: no path goes on past it.
+        let observes = scan.check
+            || (scan.await_ && (!self.config.strict || scan.aware))
+            || macros::rules_always_leave(tokens);
         let paths = if observes {
             Vec::new()
         } else {

@@ -90,6 +90,52 @@ pub(crate) fn may_leave(m: &syn::Macro) -> bool {
     always_leaves(&m.path) || leaves_on_condition(&name(&m.path)) || tokens_leave(&m.tokens)
 }
 
+/// Whether every rule of a `macro_rules!` (its tokens) expands to code whose last statement
+/// leaves the function: a `return`, or a macro that always leaves (`panic!`). Such a macro
+/// (`corrupted!()` defined as `return Err(..)`) ends the path it is on, as `panic!` does.
+pub(crate) fn rules_always_leave(tokens: &proc_macro2::TokenStream) -> bool {
+    use proc_macro2::TokenTree;
+    let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut bodies = 0;
+    for w in tts.windows(3) {
+        let arrow = matches!((&w[0], &w[1]), (TokenTree::Punct(a), TokenTree::Punct(b))
+            if a.as_char() == '=' && b.as_char() == '>');
+        if !arrow {
+            continue;
+        }
+        let TokenTree::Group(body) = &w[2] else {
+            return false;
+        };
+        if !ends_by_leaving(&body.stream()) {
+            return false;
+        }
+        bodies += 1;
+    }
+    bodies > 0
+}
+
+/// Whether the last statement of `tokens` is `return ..` or an always-leaving macro call.
+fn ends_by_leaving(tokens: &proc_macro2::TokenStream) -> bool {
+    use proc_macro2::{Delimiter, TokenTree};
+    let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut last: &[TokenTree] = &[];
+    for stmt in tts.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
+        if !stmt.is_empty() {
+            last = stmt;
+        }
+    }
+    match last {
+        [TokenTree::Group(g)] if g.delimiter() == Delimiter::Brace => ends_by_leaving(&g.stream()),
+        [TokenTree::Ident(i), ..] if i == "return" => true,
+        [
+            TokenTree::Ident(i),
+            TokenTree::Punct(p),
+            TokenTree::Group(_),
+        ] if p.as_char() == '!' => LEAVING.contains(&i.to_string().as_str()),
+        _ => false,
+    }
+}
+
 /// Whether tokens contain `return`, `break` or a `?`.
 pub(crate) fn tokens_leave(tokens: &proc_macro2::TokenStream) -> bool {
     tokens.clone().into_iter().any(|tt| match tt {

@@ -254,6 +254,17 @@ fn an_inner_loop_on_the_same_condition() {
 }
 
 #[test]
+fn a_macro_of_the_crate_that_always_returns_ends_the_path() {
+    let src = "macro_rules! corrupted { () => { return Err(Corrupted.into()) }; }\nasync fn f() -> R { while !data.is_empty() { match state { S::Done => { corrupted!() } S::Reading => { next().await?; } } } Ok(()) }";
+    assert!(default_loops(src).is_empty(), "{:?}", default_loops(src));
+    let src = "macro_rules! fail { ($m:expr) => {{ log($m); panic!(\"{}\", $m) }}; }\nasync fn f() { while !data.is_empty() { if bad { fail!(\"x\") } else { next().await; } } }";
+    assert!(default_loops(src).is_empty(), "{:?}", default_loops(src));
+    // A macro that only logs does not end the path.
+    let src = "macro_rules! note { () => { log(\"x\") }; }\nasync fn f() { while !data.is_empty() { if bad { note!() } else { next().await; } } }";
+    assert_eq!(default_loops(src), [2]);
+}
+
+#[test]
 fn a_terminal_poll_with_a_timeout_blocks() {
     let src = "use crossterm::event;\nasync fn f() { loop { if event::poll(tick).unwrap() { send(event::read().unwrap()).await; } } }";
     assert_eq!(default_loops(src), [2]);
