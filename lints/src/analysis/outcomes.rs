@@ -218,8 +218,21 @@ pub(crate) fn is_read_only(name: &str) -> bool {
 /// condition reads is progress (`while let Some(s) = servers.pop_front()`).
 pub(crate) fn is_mutator(name: &str) -> bool {
     [
-        "pop", "push", "take", "next", "remove", "drain", "insert", "advance", "split_",
-        "truncate", "clear", "consume", "extend",
+        "pop",
+        "push",
+        "take",
+        "next",
+        "remove",
+        "drain",
+        "insert",
+        "advance",
+        "split_",
+        "truncate",
+        "clear",
+        "consume",
+        "extend",
+        "increment",
+        "decrement",
     ]
     .iter()
     .any(|p| name.starts_with(p))

@@ -156,7 +156,8 @@ impl<'ast> Visit<'ast> for Reads {
 }
 
 /// Whether a condition does work itself: it calls a function or a method with arguments that is
-/// neither a read nor a poll (`libc::write(fd, b, n) >= 0`, `reader.read_line(&mut s)? > 0`).
+/// neither a read nor a poll (`libc::write(fd, b, n) >= 0`, `reader.read_line(&mut s)? > 0`), or
+/// a method whose name says it changes its receiver (`query.increment()`, `it.advance()`).
 pub(crate) fn does_work(cond: &Expr) -> bool {
     struct Finder(bool);
     impl<'ast> Visit<'ast> for Finder {
@@ -176,10 +177,11 @@ pub(crate) fn does_work(cond: &Expr) -> bool {
         }
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
             let name = m.method.to_string();
-            if !m.args.is_empty()
+            if (!m.args.is_empty()
                 && !super::outcomes::is_poll_style(&name)
                 && !super::outcomes::is_read_only(&name)
-                && !super::outcomes::is_outside_read(&name)
+                && !super::outcomes::is_outside_read(&name))
+                || super::outcomes::is_mutator(&name)
             {
                 self.0 = true;
             }

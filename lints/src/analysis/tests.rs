@@ -265,6 +265,17 @@ fn a_macro_of_the_crate_that_always_returns_ends_the_path() {
 }
 
 #[test]
+fn a_condition_that_changes_its_receiver_does_work() {
+    // `increment` moves the query up a level each time it returns true.
+    let src = "async fn f() { loop { if done { while query.increment() { trace(); } break; } x.await; } }";
+    assert!(default_loops(src).is_empty(), "{:?}", default_loops(src));
+    // A read of the same receiver does nothing.
+    let src =
+        "async fn f() { loop { if done { while query.pending() { trace(); } break; } x.await; } }";
+    assert_eq!(default_loops(src), [1]);
+}
+
+#[test]
 fn a_terminal_poll_with_a_timeout_blocks() {
     let src = "use crossterm::event;\nasync fn f() { loop { if event::poll(tick).unwrap() { send(event::read().unwrap()).await; } } }";
     assert_eq!(default_loops(src), [2]);
