@@ -8,8 +8,9 @@
 //!
 //! A macro invocation is recorded as `name!`: a `macro_rules!` of the checked code resolves it
 //! by its body (one that awaits or checks observes; one whose every rule ends in `return` or
-//! `panic!` ends the path, which then never reaches the loop's head); a macro defined elsewhere is taken to observe (it may await, as
-//! `zenoh_core::ztimeout!` does) unless it is one known not to (`println!`, `assert!`, `info!`).
+//! `panic!` ends the path, which then never reaches the loop's head); a macro defined
+//! elsewhere is taken to observe (it may await, as `zenoh_core::ztimeout!` does) unless it is
+//! one known not to (`println!`, `assert!`, `info!`).
 //!
 //! Names are resolved by scope: a call made in one crate resolves to the functions of that crate
 //! and of the crates it depends on, never to those of an unrelated crate of the same run (an

@@ -26,8 +26,9 @@
 //! - `Mutex::lock` and `Semaphore::acquire` lose only their place in the queue (fairness), not
 //!   data. They are flagged only where `cancel_unsafe = ["lock", "acquire"]` asks for it: on
 //!   real code their losses never mattered (a `Semaphore::new(0)` used as a close signal, a
-//!   lock raced against shutdown), and no reported bug came from one. `Sender::reserve` is not flagged: its usual uses (a wake-up on
-//!   free capacity, `PollSender`) lose nothing.
+//!   lock raced against shutdown), and no reported bug came from one.
+//! - `Sender::reserve` is not flagged: its usual uses (a wake-up on free capacity,
+//!   `PollSender`) lose nothing.
 //! - A loss only matters when the loop goes on: when every other branch leaves the loop
 //!   (`_ = token.cancelled() => break`), nothing is flagged, nor is a timeout wrapped around the
 //!   future whose handler first applies `?` to its result (`let n = res??;`).
