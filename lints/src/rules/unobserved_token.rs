@@ -85,25 +85,26 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
     let Node::Loop(lp) = node else { return None };
     // A token made here is for cancelling others; the loop's stop signal is one it received,
     // and, outside strict mode, one the code names.
+    let received = |t: &&TokenVar| !t.own && (cx.config.strict || !t.unnamed);
+    if !cx.scope.is_async
+        || cx.scope.raced
+        || !cx.scope.tokens.iter().any(|t| received(&t))
+        || matches!(lp, LoopRef::For(_))
+        || !waits_for_events(lp)
+    {
+        return None;
+    }
+    // A loop that cancels the token (a signal watcher, a supervisor) holds it to stop others.
+    let cancelled_here = cancels(lp);
     let tokens: Vec<TokenVar> = cx
         .scope
         .tokens
         .iter()
-        .filter(|t| !t.own && (cx.config.strict || !t.unnamed))
+        .filter(received)
+        .filter(|t| !cancelled_here.contains(&t.name))
         .cloned()
         .collect();
-    // A loop that cancels the token (a signal watcher, a supervisor) holds it to stop others.
-    let cancelled_here = cancels(lp);
-    let tokens: Vec<TokenVar> = tokens
-        .into_iter()
-        .filter(|t| !cancelled_here.contains(&t.name))
-        .collect();
-    if !cx.scope.is_async
-        || cx.scope.raced
-        || tokens.is_empty()
-        || matches!(lp, LoopRef::For(_))
-        || !waits_for_events(lp)
-    {
+    if tokens.is_empty() {
         return None;
     }
     let tokens = &tokens;
