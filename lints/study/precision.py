@@ -32,7 +32,8 @@ lines) after the one change corpus 6 prompted, and on an eighth (corpus8.tsv, `f
 0.73 million lines) after the changes corpus 7 prompted, and on a ninth (corpus9.tsv,
 `fetch_heldback.sh 9`) after the changes corpus 8 prompted, and on a tenth (corpus10.tsv,
 `fetch_heldback.sh 10`) after the changes corpus 9 prompted, and on an eleventh (corpus11.tsv,
-`fetch_heldback.sh 11`) after the one change corpus 10 prompted.
+`fetch_heldback.sh 11`) after the one change corpus 10 prompted, and on a twelfth (corpus12.tsv,
+`fetch_heldback.sh 12`, 0.57 million lines) after the one change corpus 11 prompted.
 
 Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST [CORPUS2_LIST ...]
 where the lists are the output of fetch.sh and fetch_heldback.sh N (`name version part path` per line).
@@ -50,7 +51,7 @@ FIRST_PRIMARY = ["tokio", "hyper", "axum", "reqwest"]
 FIRST_EXTENDED = ["tokio-util", "h2", "hyper-util", "tower", "tower-http", "quinn", "futures-util", "criterion"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Every part, in the order the corpora were made; `fetch_heldback.sh N` lists crates as heldbackN.
-PARTS = ["study", "heldback", "heldback2", "heldback3", "heldback4", "heldback5", "heldback6", "heldback7", "heldback8", "heldback9", "heldback10", "heldback11"]
+PARTS = ["study", "heldback", "heldback2", "heldback3", "heldback4", "heldback5", "heldback6", "heldback7", "heldback8", "heldback9", "heldback10", "heldback11", "heldback12"]
 
 
 def wilson(k, n, z=1.96):
