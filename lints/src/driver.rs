@@ -284,8 +284,8 @@ impl FileVisitor<'_, '_> {
             outer
                 .iter()
                 .filter_map(|t| {
-                    let name = t.name.strip_prefix("self.").unwrap_or(&t.name).to_string();
-                    let captured = crate::analysis::roots::mentioned(&body, &[name]);
+                    let captured =
+                        crate::analysis::roots::mentioned(&body, &[t.ident().to_string()]);
                     (captured || !(spawned && t.own)).then(|| TokenVar {
                         own: t.own && !spawned,
                         unnamed: t.unnamed || !captured,

@@ -310,14 +310,8 @@ impl Ctx<'_> {
         let Some(Consults { tokens: ts, .. }) = self.consults else {
             return false;
         };
-        let names: Vec<&str> = ts
-            .iter()
-            .map(|t| t.name.strip_prefix("self.").unwrap_or(&t.name))
-            .collect();
-        roots::mentioned(
-            tokens,
-            &names.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
-        )
+        let names: Vec<String> = ts.iter().map(|t| t.ident().to_string()).collect();
+        roots::mentioned(tokens, &names)
     }
 
     pub(crate) fn range(&self, span: proc_macro2::Span) -> Range<usize> {

@@ -22,6 +22,13 @@ pub(crate) struct TokenVar {
     pub(crate) unnamed: bool,
 }
 
+impl TokenVar {
+    /// The identifier it goes by in code: `token`, or `token` for the field `self.token`.
+    pub(crate) fn ident(&self) -> &str {
+        self.name.strip_prefix("self.").unwrap_or(&self.name)
+    }
+}
+
 /// What decides whether a type is a token: the configured names, and the file's imports
 /// (`tokio_postgres::CancelToken` cancels a query, it is not cancelkit's).
 #[derive(Clone, Copy)]
@@ -81,10 +88,7 @@ fn configured_matches(configured: &str, path: &syn::Path) -> bool {
 /// The methods of an `impl` that never name one of the struct's token fields: calling one of
 /// them on `self` does not consult the token (other `self` calls may).
 pub(crate) fn methods_not_consulting(imp: &syn::ItemImpl, fields: &[TokenVar]) -> Vec<String> {
-    let names: Vec<String> = fields
-        .iter()
-        .filter_map(|f| f.name.strip_prefix("self.").map(str::to_string))
-        .collect();
+    let names: Vec<String> = fields.iter().map(|f| f.ident().to_string()).collect();
     imp.items
         .iter()
         .filter_map(|item| match item {
@@ -153,7 +157,7 @@ pub(crate) fn carrier(l: &syn::Local, known: &[TokenVar]) -> Option<String> {
     let names: Vec<String> = known
         .iter()
         .filter(|t| !t.own)
-        .map(|t| t.name.strip_prefix("self.").unwrap_or(&t.name).to_string())
+        .map(|t| t.ident().to_string())
         .collect();
     crate::analysis::roots::mentioned(&init, &names).then(|| ident.ident.to_string())
 }

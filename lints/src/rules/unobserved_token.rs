@@ -216,35 +216,21 @@ fn waits_for_events(lp: LoopRef<'_>) -> bool {
     f.0
 }
 
-/// The tokens the loop cancels (`token.cancel()`, `self.token.cancel()`), closures and async
-/// blocks included: they are the same loop's doing.
+/// The tokens the loop cancels (`token.cancel()`, `self.token.cancel()`, a clone's `cancel()`),
+/// closures and async blocks included: they are the same loop's doing.
 fn cancels(lp: LoopRef<'_>) -> Vec<String> {
     struct Finder(Vec<String>);
     impl<'ast> Visit<'ast> for Finder {
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
             if m.method == "cancel"
                 && m.args.is_empty()
-                && let Some(name) = place(&m.receiver)
+                && let Some(name) = crate::analysis::roots::root_of(&m.receiver)
             {
                 self.0.push(name);
             }
             syn::visit::visit_expr_method_call(self, m);
         }
         fn visit_item(&mut self, _: &'ast syn::Item) {}
-    }
-    /// `token` or `self.token`.
-    fn place(e: &syn::Expr) -> Option<String> {
-        match e {
-            syn::Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
-            syn::Expr::Field(f) => match (&*f.base, &f.member) {
-                (syn::Expr::Path(p), syn::Member::Named(n)) if p.path.is_ident("self") => {
-                    Some(format!("self.{n}"))
-                }
-                _ => None,
-            },
-            syn::Expr::Paren(p) => place(&p.expr),
-            _ => None,
-        }
     }
     let mut f = Finder(Vec::new());
     f.visit_block(lp.body());
