@@ -5,6 +5,7 @@
 
 use syn::visit::{self, Visit};
 
+use crate::analysis::blocking;
 use crate::analysis::flow::{self, Ctx, LoopRef};
 use crate::analysis::has_attr;
 use crate::analysis::imports::Imports;
@@ -12,7 +13,7 @@ use crate::analysis::macros;
 use crate::analysis::observers::{FileNames, Observers};
 use crate::analysis::outcomes;
 use crate::analysis::streams;
-use crate::analysis::summaries::Symbols;
+use crate::analysis::summaries::{Definition, Symbols};
 use crate::analysis::suppress::Suppressions;
 use crate::analysis::token_vars::{self, TokenVar};
 use crate::analysis::tokens;
@@ -210,6 +211,7 @@ impl FileVisitor<'_, '_> {
         sig: &syn::Signature,
         body: &syn::Block,
         in_impl: bool,
+        free: bool,
     ) {
         let options = match cancellable_options(attrs) {
             Some(own) => Some(own),
@@ -230,7 +232,13 @@ impl FileVisitor<'_, '_> {
             Some(_) => format!("{}.await", sig.ident),
             None => sig.ident.to_string(),
         };
-        self.out.symbols.definitions.push((name.into(), paths));
+        // A sync free function may block every caller (see `analysis::blocking`).
+        let blocks = (free && sig.asyncness.is_none()).then(|| blocking::summarise(ctx, body));
+        self.out.symbols.definitions.push(Definition {
+            name: name.into(),
+            paths,
+            blocks,
+        });
         // Not `Spanned::span` of the item: that prints the whole function into tokens.
         let first = attrs
             .first()
@@ -400,16 +408,17 @@ impl FileVisitor<'_, '_> {
         } else {
             vec![Vec::new()]
         };
-        self.out
-            .symbols
-            .definitions
-            .push((format!("{name}!").into(), paths));
+        self.out.symbols.definitions.push(Definition {
+            name: format!("{name}!").into(),
+            paths,
+            blocks: None,
+        });
     }
 }
 
 impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
-        self.function(&i.attrs, &i.sig, &i.block, false);
+        self.function(&i.attrs, &i.sig, &i.block, false, true);
     }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
@@ -436,12 +445,12 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     }
 
     fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
-        self.function(&i.attrs, &i.sig, &i.block, true);
+        self.function(&i.attrs, &i.sig, &i.block, true, false);
     }
 
     fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
         if let Some(body) = &i.default {
-            self.function(&i.attrs, &i.sig, body, false);
+            self.function(&i.attrs, &i.sig, body, false, false);
         }
     }
 

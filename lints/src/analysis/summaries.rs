@@ -20,6 +20,7 @@
 
 use std::collections::HashMap;
 
+use super::blocking::Blocks;
 use super::flow::Sym;
 use crate::finding::{Annotation, Finding};
 
@@ -29,14 +30,28 @@ pub(crate) struct Pending {
     pub(crate) finding: Finding,
     /// Each unchecked path: the functions of the checked code it calls, and its labels.
     pub(crate) paths: Vec<(Vec<Sym>, Vec<Annotation>)>,
+    /// `None`: the paths are evidence enough. `Some(calls)`: the finding holds only where an
+    /// unchecked path calls one of these free functions and it blocks on every call (see
+    /// [`super::blocking`]); each comes with the place it is called.
+    pub(crate) if_blocking: Option<Vec<(Sym, Annotation)>>,
+}
+
+/// One function's (or `macro_rules!`'s) summary.
+#[derive(Debug)]
+pub(crate) struct Definition {
+    /// The function's name (`name.await` for an `async fn`, `name!` for a macro).
+    pub(crate) name: Sym,
+    /// The calls of each unchecked path from entry to exit; no path at all means it observes
+    /// on every path by itself.
+    pub(crate) paths: Vec<Vec<Sym>>,
+    /// For a sync free function, what its straight-line part says about blocking.
+    pub(crate) blocks: Option<Blocks>,
 }
 
 /// What one file contributes to resolution.
 #[derive(Debug, Default)]
 pub(crate) struct Symbols {
-    /// Function (and `macro_rules!`, named `name!`) summaries: the calls of each unchecked path
-    /// from entry to exit; no path at all means it observes on every path by itself.
-    pub(crate) definitions: Vec<(Sym, Vec<Vec<Sym>>)>,
+    pub(crate) definitions: Vec<Definition>,
     pub(crate) pending: Vec<Pending>,
 }
 
@@ -77,6 +92,9 @@ struct Def {
     krate: usize,
     paths: Vec<Vec<Sym>>,
     observes: bool,
+    blocks: Option<Blocks>,
+    /// Settled: it blocks on every call.
+    blocking: bool,
 }
 
 /// Resolves every crate's symbols (`(crate, symbols)` per file) and returns the findings that
@@ -85,11 +103,13 @@ pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Find
     let mut defs: HashMap<Sym, Vec<Def>> = HashMap::new();
     let mut pending = Vec::new();
     for (krate, symbols) in files {
-        for (name, paths) in symbols.definitions {
-            defs.entry(name).or_default().push(Def {
+        for d in symbols.definitions {
+            defs.entry(d.name).or_default().push(Def {
                 krate,
-                paths,
+                paths: d.paths,
                 observes: false,
+                blocks: d.blocks,
+                blocking: false,
             });
         }
         pending.extend(symbols.pending.into_iter().map(|p| (krate, p)));
@@ -131,18 +151,70 @@ pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Find
             }
         }
     }
+    settle_blocking(&mut defs, scopes);
+    // A call blocks when every function of that name in scope is a free function that does.
+    let blocks = |from: usize, name: &str| {
+        let mut seen = defs
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|d| scopes.sees(from, d.krate))
+            .peekable();
+        seen.peek().is_some() && seen.all(|d| d.blocking)
+    };
     pending
         .into_iter()
         .filter_map(|(krate, p)| {
-            let (_, labels) = p
-                .paths
-                .into_iter()
-                .find(|(calls, _)| !calls.iter().any(|c| observes(&defs, krate, c)))?;
+            let quiet = |calls: &[Sym]| !calls.iter().any(|c| observes(&defs, krate, c));
+            let (labels, extra) = match &p.if_blocking {
+                None => (p.paths.into_iter().find(|(calls, _)| quiet(calls))?.1, None),
+                Some(candidates) => p.paths.into_iter().find_map(|(calls, labels)| {
+                    let (_, at) = candidates
+                        .iter()
+                        .find(|(c, _)| calls.contains(c) && blocks(krate, c))?;
+                    quiet(&calls).then(|| (labels, Some(at.clone())))
+                })?,
+            };
             let mut f = p.finding;
-            for (i, l) in labels.into_iter().enumerate() {
+            for (i, l) in labels.into_iter().chain(extra).enumerate() {
                 f.secondary.insert(i, l);
             }
             Some(f)
         })
         .collect()
+}
+
+/// Marks the free functions that block on every call: by themselves, or through a free
+/// function that does (a least fixed point, so recursion alone never blocks).
+fn settle_blocking(defs: &mut HashMap<Sym, Vec<Def>>, scopes: &Scopes) {
+    loop {
+        let mut changed = Vec::new();
+        for (name, ds) in defs.iter() {
+            for (i, d) in ds.iter().enumerate() {
+                let Some(b) = d.blocks.as_ref().filter(|_| !d.blocking) else {
+                    continue;
+                };
+                let through = |c: &Sym| {
+                    let mut seen = defs
+                        .get(c)
+                        .into_iter()
+                        .flatten()
+                        .filter(|e| scopes.sees(d.krate, e.krate))
+                        .peekable();
+                    seen.peek().is_some() && seen.all(|e| e.blocking)
+                };
+                if b.direct.is_some() || b.through.iter().any(through) {
+                    changed.push((name.clone(), i));
+                }
+            }
+        }
+        if changed.is_empty() {
+            return;
+        }
+        for (name, i) in changed {
+            if let Some(ds) = defs.get_mut(&name) {
+                ds[i].blocking = true;
+            }
+        }
+    }
 }

@@ -762,3 +762,51 @@ fn calls_resolve_only_to_code_that_runs() {
     let src = "async fn step() { cancelkit::sleep(D).await; }\nasync fn f() { loop { let _ = step(); work().await; } }";
     assert_eq!(strict_loops(src).len(), 1);
 }
+
+#[test]
+fn a_helper_of_the_crate_that_blocks_on_every_call_is_a_blocking_call() {
+    // The loop's `continue` path awaits nothing; `readline()` blocks on stdin every time, by
+    // itself or through another free function.
+    let helper = "fn readline() -> io::Result<String> {\n    print!(\"> \");\n    io::stdout().flush()?;\n    let mut s = String::new();\n    io::stdin().read_line(&mut s)?;\n    Ok(s)\n}\nfn prompt() -> io::Result<String> { readline() }\n";
+    for call in ["readline()?", "prompt()?"] {
+        let src = format!(
+            "{helper}async fn f(c: C) -> R {{\n    loop {{\n        let l = {call};\n        if l.is_empty() {{ continue; }}\n        c.send(l).await;\n    }}\n}}"
+        );
+        assert_eq!(default_loops(&src), [10], "{call}");
+        let f = check_source("t.rs", &src, &Config::default());
+        assert!(
+            f[0].secondary.iter().any(|a| a
+                .label
+                .as_deref()
+                .is_some_and(|l| l.contains("blocks the thread on every call"))),
+            "{f:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_helper_that_may_not_block_is_not() {
+    let loop_ = "async fn f(c: C) {\n    loop {\n        let l = read();\n        if l.is_empty() { continue; }\n        if l == \"q\" { break; }\n        c.send(l).await;\n    }\n}";
+    for helper in [
+        // Returns before it blocks on some path.
+        "fn read() -> String { if let Some(s) = cached() { return s; } let mut s = String::new(); io::stdin().read_line(&mut s).ok(); s }",
+        // Blocks on one branch only.
+        "fn read() -> String { let mut s = String::new(); if tty() { io::stdin().read_line(&mut s).ok(); } s }",
+        // An `async fn` runs only where it is awaited; a method is not summarised.
+        "async fn read() -> String { let mut s = String::new(); io::stdin().read_line(&mut s).ok(); s }",
+        // Nothing blocks; `bail!` may leave first.
+        "fn read() -> String { String::new() }",
+        "fn read() -> Result<String> { if x() { bail!(\"no\"); } let mut s = String::new(); io::stdin().read_line(&mut s)?; Ok(s) }",
+    ] {
+        assert!(
+            default_loops(&format!("{helper}\n{loop_}")).is_empty(),
+            "{helper}"
+        );
+    }
+    // A method of the same name as a blocking free function makes the name ambiguous.
+    let src = "fn read() -> String { let mut s = String::new(); io::stdin().read_line(&mut s).ok(); s }\nimpl B { fn read(&self) -> String { String::new() } }\n";
+    assert!(default_loops(&format!("{src}{loop_}")).is_empty());
+    // The unambiguous free function is found.
+    let src = "fn read() -> String { let mut s = String::new(); io::stdin().read_line(&mut s).ok(); s }\n";
+    assert_eq!(default_loops(&format!("{src}{loop_}")), [3]);
+}

@@ -13,7 +13,10 @@
 //! - a `while` whose **condition reads nothing the path changes**;
 //! - a **blocking call** (`std::thread::sleep`, `park`, a `recv()` or `wait()` that is not
 //!   awaited, a read of a socket or of a reader built from one, `block_on`, crossterm's
-//!   `event::poll(timeout)`): the executor thread is held, whatever the loop does.
+//!   `event::poll(timeout)`): the executor thread is held, whatever the loop does. A call
+//!   of a **helper of the checked code that blocks on every call** counts too: a sync free
+//!   function (`fn readline() -> io::Result<String>`) whose straight-line part makes such a
+//!   call, or calls another such helper, before anything can return.
 //!
 //! `std::thread::yield_now()` and `std::hint::spin_loop()` are not evidence by themselves: they
 //! return at once, and what the loop waits for decides whether it spins (in a lock-free queue
@@ -54,7 +57,10 @@
 //!   is known by its name alone: any `is_cancelled()` counts as a check, any `try_*` or
 //!   `poll_*` as a poll, any `recv()` that is not awaited as blocking. A library's blocking
 //!   call under another name (a terminal prompt's `interact()`, a `flock` behind a helper) is
-//!   not seen, so a loop around one is not reported.
+//!   not seen, so a loop around one is not reported. A helper of the checked code is taken to
+//!   block only when it is a free function that blocks before any branch or `return`, and no
+//!   method of the same name is in scope: one that blocks on some branches, a method, or an
+//!   `async fn` is not followed.
 //! - Calls into the checked code are resolved by name within the crate and its dependencies
 //!   among the checked crates; a call counts as observing only when *every* function of that
 //!   name there observes on every path (a least fixed point, so recursion alone never
@@ -129,26 +135,105 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
         .iter()
         .filter(|p| every_path || shape.spins(p))
         .collect();
+    let labelled = |paths: &[&UncheckedPath]| {
+        paths
+            .iter()
+            .map(|p| {
+                let labels = p
+                    .witness
+                    .iter()
+                    .chain(&p.evidence)
+                    .map(|w| Annotation {
+                        span: cx.file.span(w.range.clone()),
+                        label: Some(w.label.clone()),
+                    })
+                    .collect();
+                (p.calls.clone(), labels)
+            })
+            .collect()
+    };
     if paths.is_empty() {
-        return None;
+        // No evidence on any path yet, unless one calls a helper that blocks every caller:
+        // resolution decides, once every function's body is known.
+        let all: Vec<&UncheckedPath> = back_edge.paths.iter().collect();
+        let candidates = free_calls(cx, lp, &all);
+        if every_path || candidates.is_empty() {
+            return None;
+        }
+        let finding = build(cx, lp, &all, marked, Some(BLOCKING_NOTE));
+        return Some(Emit::Pending(Pending {
+            finding,
+            paths: labelled(&all),
+            if_blocking: Some(candidates),
+        }));
     }
-    let finding = build(cx, lp, &paths, marked);
-    let paths = paths
-        .iter()
-        .map(|p| {
-            let labels = p
-                .witness
-                .iter()
-                .chain(&p.evidence)
-                .map(|w| Annotation {
-                    span: cx.file.span(w.range.clone()),
-                    label: Some(w.label.clone()),
-                })
-                .collect();
-            (p.calls.clone(), labels)
+    let finding = build(cx, lp, &paths, marked, None);
+    Some(Emit::Pending(Pending {
+        finding,
+        paths: labelled(&paths),
+        if_blocking: None,
+    }))
+}
+
+const BLOCKING_NOTE: &str =
+    "a blocking call holds the executor thread, and a cancelled task cannot stop there";
+
+/// The free functions called in the loop (`readline()`, `utils::input(..)`) that are on one of
+/// `paths`, each with the place of its first call: resolution keeps the finding if one of them
+/// blocks on every call (see `analysis::blocking`).
+fn free_calls(
+    cx: &Cx<'_>,
+    lp: LoopRef<'_>,
+    paths: &[&UncheckedPath],
+) -> Vec<(flow::Sym, Annotation)> {
+    struct Calls<'p> {
+        on_paths: &'p [&'p UncheckedPath],
+        found: Vec<(flow::Sym, proc_macro2::Span)>,
+    }
+    impl<'ast> Visit<'ast> for Calls<'_> {
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            if let syn::Expr::Path(p) = &*c.func
+                && p.qself.is_none()
+                && let Some(last) = p.path.segments.last()
+            {
+                let name: flow::Sym = last.ident.to_string().into();
+                if !self.found.iter().any(|(n, _)| *n == name)
+                    && self.on_paths.iter().any(|q| q.calls.contains(&name))
+                {
+                    self.found.push((name, last.ident.span()));
+                }
+            }
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut calls = Calls {
+        on_paths: paths,
+        found: Vec::new(),
+    };
+    match lp {
+        LoopRef::While(l) => {
+            calls.visit_expr(&l.cond);
+            calls.visit_block(&l.body);
+        }
+        _ => calls.visit_block(lp.body()),
+    }
+    calls
+        .found
+        .into_iter()
+        .map(|(name, span)| {
+            let label = format!(
+                "`{name}` blocks the thread on every call: the executor cannot run anything else"
+            );
+            let at = Annotation {
+                span: cx.file.span(cx.ctx.range(span)),
+                label: Some(label),
+            };
+            (name, at)
         })
-        .collect();
-    Some(Emit::Pending(Pending { finding, paths }))
+        .collect()
 }
 
 /// What the loop as a whole says about its paths.
@@ -179,7 +264,7 @@ impl Shape {
             "nothing on this path awaits, so the loop asks again at once: a busy-wait that holds \
              the executor thread and never sees cancellation"
         } else if p.facts.blocking {
-            "a blocking call holds the executor thread, and a cancelled task cannot stop there"
+            BLOCKING_NOTE
         } else if self.no_exit {
             "nothing on this path awaits and the loop has no way out: it runs on the executor \
              thread until the task is dropped"
@@ -190,7 +275,13 @@ impl Shape {
     }
 }
 
-fn build(cx: &Cx<'_>, lp: LoopRef<'_>, paths: &[&UncheckedPath], marked: bool) -> Finding {
+fn build(
+    cx: &Cx<'_>,
+    lp: LoopRef<'_>,
+    paths: &[&UncheckedPath],
+    marked: bool,
+    note: Option<&'static str>,
+) -> Finding {
     let ctx = cx.ctx;
     let file = cx.file;
     let (kind, head) = match lp {
@@ -227,7 +318,7 @@ fn build(cx: &Cx<'_>, lp: LoopRef<'_>, paths: &[&UncheckedPath], marked: bool) -
     } else if cx.config.report_bounded_loops {
         f = f.note("any `.await` counts as observing; every path without one is reported");
     } else {
-        f = f.note(Shape::of(lp).note(paths[0]));
+        f = f.note(note.unwrap_or_else(|| Shape::of(lp).note(paths[0])));
     }
     for s in suggestions(cx, lp, head.start) {
         f = f.suggestion(s);
