@@ -157,7 +157,9 @@ impl<'ast> Visit<'ast> for Reads {
 
 /// Whether a condition does work itself: it calls a function or a method with arguments that is
 /// neither a read nor a poll (`libc::write(fd, b, n) >= 0`, `reader.read_line(&mut s)? > 0`), or
-/// a method whose name says it changes its receiver (`query.increment()`, `it.advance()`).
+/// a method whose name says it changes its receiver (`query.increment()`, `it.advance()`). A
+/// conversion (`Duration::from_micros(2)`, `u64::from(x)`) builds a value and does no work, by
+/// Rust's naming conventions for `from` constructors.
 pub(crate) fn does_work(cond: &Expr) -> bool {
     struct Finder(bool);
     impl<'ast> Visit<'ast> for Finder {
@@ -168,6 +170,7 @@ pub(crate) fn does_work(cond: &Expr) -> bool {
                     let name = s.ident.to_string();
                     !super::outcomes::is_poll_style(&name)
                         && !super::outcomes::is_read_only(&name)
+                        && !is_conversion(&name)
                         && name.starts_with(|c: char| c.is_lowercase())
                 })
             {
@@ -192,4 +195,9 @@ pub(crate) fn does_work(cond: &Expr) -> bool {
     let mut f = Finder(false);
     f.visit_expr(cond);
     f.0
+}
+
+/// A `from` conversion: `from`, `from_micros`, `from_str_radix`.
+fn is_conversion(name: &str) -> bool {
+    name == "from" || name.starts_with("from_")
 }

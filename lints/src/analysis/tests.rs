@@ -276,6 +276,16 @@ fn a_condition_that_changes_its_receiver_does_work() {
 }
 
 #[test]
+fn a_conversion_in_a_condition_does_no_work() {
+    // rsactor's handler spins on the clock for 2 µs; `Duration::from_micros(2)` builds a value.
+    let src = "async fn f() {\n    let start = Instant::now();\n    while start.elapsed() < Duration::from_micros(2) { std::hint::spin_loop(); }\n}";
+    assert_eq!(default_loops(src), [3]);
+    // A call that does something in the condition advances the loop.
+    let src = "async fn f() { while libc::write(fd, buf, n) > 0 { count += 1; } }";
+    assert!(default_loops(src).is_empty());
+}
+
+#[test]
 fn a_terminal_poll_with_a_timeout_blocks() {
     let src = "use crossterm::event;\nasync fn f() { loop { if event::poll(tick).unwrap() { send(event::read().unwrap()).await; } } }";
     assert_eq!(default_loops(src), [2]);
