@@ -97,10 +97,12 @@ struct Def {
     blocking: bool,
 }
 
+type Defs = HashMap<Sym, Vec<Def>>;
+
 /// Resolves every crate's symbols (`(crate, symbols)` per file) and returns the findings that
 /// hold.
 pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Finding> {
-    let mut defs: HashMap<Sym, Vec<Def>> = HashMap::new();
+    let mut defs: Defs = HashMap::new();
     let mut pending = Vec::new();
     for (krate, symbols) in files {
         for d in symbols.definitions {
@@ -114,54 +116,27 @@ pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Find
         }
         pending.extend(symbols.pending.into_iter().map(|p| (krate, p)));
     }
-    let observes = |defs: &HashMap<Sym, Vec<Def>>, from: usize, name: &str| {
-        let mut seen = defs
-            .get(name)
-            .into_iter()
-            .flatten()
-            .filter(|d| scopes.sees(from, d.krate))
-            .peekable();
-        match seen.peek() {
-            Some(_) => seen.all(|d| d.observes),
+    let observes = |defs: &Defs, from: usize, name: &str| {
+        every_visible(defs, scopes, from, name, |d| d.observes).unwrap_or_else(|| {
             // A macro of another crate may await where nobody can see it.
-            None => name
-                .strip_suffix('!')
-                .is_some_and(|m| !super::macros::is_quiet(m)),
-        }
+            name.strip_suffix('!')
+                .is_some_and(|m| !super::macros::is_quiet(m))
+        })
     };
-    loop {
-        let mut changed = Vec::new();
-        for (name, ds) in &defs {
-            for (i, d) in ds.iter().enumerate() {
-                if !d.observes
-                    && d.paths
-                        .iter()
-                        .all(|calls| calls.iter().any(|c| observes(&defs, d.krate, c)))
-                {
-                    changed.push((name.clone(), i));
-                }
-            }
-        }
-        if changed.is_empty() {
-            break;
-        }
-        for (name, i) in changed {
-            if let Some(ds) = defs.get_mut(&name) {
-                ds[i].observes = true;
-            }
-        }
-    }
-    settle_blocking(&mut defs, scopes);
-    // A call blocks when every function of that name in scope is a free function that does.
-    let blocks = |from: usize, name: &str| {
-        let mut seen = defs
-            .get(name)
-            .into_iter()
-            .flatten()
-            .filter(|d| scopes.sees(from, d.krate))
-            .peekable();
-        seen.peek().is_some() && seen.all(|d| d.blocking)
+    settle(&mut defs, Flag::Observes, |defs, d| {
+        d.paths
+            .iter()
+            .all(|calls| calls.iter().any(|c| observes(defs, d.krate, c)))
+    });
+    // A free function blocks by itself, or through a free function that does.
+    let blocks = |defs: &Defs, from: usize, name: &str| {
+        every_visible(defs, scopes, from, name, |d| d.blocking).unwrap_or(false)
     };
+    settle(&mut defs, Flag::Blocking, |defs, d| {
+        d.blocks.as_ref().is_some_and(|b| {
+            b.direct.is_some() || b.through.iter().any(|c| blocks(defs, d.krate, c))
+        })
+    });
     pending
         .into_iter()
         .filter_map(|(krate, p)| {
@@ -171,7 +146,7 @@ pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Find
                 Some(candidates) => p.paths.into_iter().find_map(|(calls, labels)| {
                     let (_, at) = candidates
                         .iter()
-                        .find(|(c, _)| calls.contains(c) && blocks(krate, c))?;
+                        .find(|(c, _)| calls.contains(c) && blocks(&defs, krate, c))?;
                     quiet(&calls).then(|| (labels, Some(at.clone())))
                 })?,
             };
@@ -184,26 +159,56 @@ pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Find
         .collect()
 }
 
-/// Marks the free functions that block on every call: by themselves, or through a free
-/// function that does (a least fixed point, so recursion alone never blocks).
-fn settle_blocking(defs: &mut HashMap<Sym, Vec<Def>>, scopes: &Scopes) {
+/// Whether every function named `name` that crate `from` can see satisfies `holds`; `None`
+/// when it sees none.
+fn every_visible(
+    defs: &Defs,
+    scopes: &Scopes,
+    from: usize,
+    name: &str,
+    holds: impl Fn(&Def) -> bool,
+) -> Option<bool> {
+    let mut seen = defs
+        .get(name)
+        .into_iter()
+        .flatten()
+        .filter(|d| scopes.sees(from, d.krate))
+        .peekable();
+    seen.peek()?;
+    Some(seen.all(holds))
+}
+
+/// What resolution settles about a definition.
+#[derive(Clone, Copy)]
+enum Flag {
+    Observes,
+    Blocking,
+}
+
+impl Flag {
+    fn get(self, d: &Def) -> bool {
+        match self {
+            Flag::Observes => d.observes,
+            Flag::Blocking => d.blocking,
+        }
+    }
+
+    fn of(self, d: &mut Def) -> &mut bool {
+        match self {
+            Flag::Observes => &mut d.observes,
+            Flag::Blocking => &mut d.blocking,
+        }
+    }
+}
+
+/// Raises `flag` on every definition for which `ready` holds, until none changes: a least fixed
+/// point, so recursion alone never raises it.
+fn settle(defs: &mut Defs, flag: Flag, ready: impl Fn(&Defs, &Def) -> bool) {
     loop {
         let mut changed = Vec::new();
         for (name, ds) in defs.iter() {
             for (i, d) in ds.iter().enumerate() {
-                let Some(b) = d.blocks.as_ref().filter(|_| !d.blocking) else {
-                    continue;
-                };
-                let through = |c: &Sym| {
-                    let mut seen = defs
-                        .get(c)
-                        .into_iter()
-                        .flatten()
-                        .filter(|e| scopes.sees(d.krate, e.krate))
-                        .peekable();
-                    seen.peek().is_some() && seen.all(|e| e.blocking)
-                };
-                if b.direct.is_some() || b.through.iter().any(through) {
+                if !flag.get(d) && ready(defs, d) {
                     changed.push((name.clone(), i));
                 }
             }
@@ -213,7 +218,7 @@ fn settle_blocking(defs: &mut HashMap<Sym, Vec<Def>>, scopes: &Scopes) {
         }
         for (name, i) in changed {
             if let Some(ds) = defs.get_mut(&name) {
-                ds[i].blocking = true;
+                *flag.of(&mut ds[i]) = true;
             }
         }
     }
