@@ -49,12 +49,18 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
         Ok(ast) => {
             let imports = Imports::of(&ast);
             let streams = streams::Streams::new(&ast);
+            let polls = if file.text.contains("poll(") {
+                crate::analysis::observers::polling_fns(&ast)
+            } else {
+                Vec::new()
+            };
             let ctx = Ctx {
                 observers,
                 names: FileNames {
                     imports: &imports,
                     mentions_cancelkit: file.text.contains("cancelkit"),
                     streams: &streams,
+                    polls: &polls,
                 },
                 strict: config.strict,
                 instrumented_awaits: false,

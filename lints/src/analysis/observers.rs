@@ -221,6 +221,9 @@ impl Observers {
                             &["child", "barrier", "cond", "cvar", "proc"],
                         )
                 }
+                // A line editor's prompt (rustyline's `editor.readline(">> ")`) waits for the
+                // user; an async editor's is awaited.
+                _ if method == "readline" => args.len() == 1,
                 _ => BLOCKING_METHODS.iter().any(|m| method == m),
             } || BLOCKING_TOKIO.iter().any(|m| method == m);
             // `accept()` takes nothing, a read takes the buffer to fill (a lock's `read()` does
@@ -317,6 +320,9 @@ pub(crate) struct FileNames<'a> {
     pub(crate) mentions_cancelkit: bool,
     /// Its locals that read like streams ([`streams::stream_locals`]).
     pub(crate) streams: &'a streams::Streams<'a>,
+    /// The spans of the functions that call a `poll(..)`: a terminal read there may follow a
+    /// poll that said an event is ready ([`blocks_waiting`], [`polling_fns`]).
+    pub(crate) polls: &'a [std::ops::Range<usize>],
 }
 
 impl FileNames<'_> {
@@ -380,20 +386,74 @@ fn receiver_name_contains(receiver: &Expr, needles: &[&str]) -> bool {
 }
 
 /// A library call that waits for an outside event on the calling thread, with what it waits
-/// for: crossterm's `event::poll(timeout)` waits up to `timeout` for a terminal event (a zero
-/// timeout only asks whether one is there).
+/// for. crossterm's (also as re-exported, `ratatui::crossterm`):
+/// - `event::poll(timeout)` waits up to `timeout` for a terminal event (a zero timeout only
+///   asks whether one is there);
+/// - `event::read()` waits until there is one, unless its function polls (`if
+///   event::poll(..)? { event::read()? }` reads an event that is already there).
 pub(crate) fn blocks_waiting(
     file: FileNames<'_>,
     path: &Path,
     args: &[&Expr],
 ) -> Option<&'static str> {
     let last = path.segments.last()?;
-    if last.ident != "poll" || args.len() != 1 || is_zero_duration(args[0]) {
+    let waits = match () {
+        _ if last.ident == "poll" => args.len() == 1 && !is_zero_duration(args[0]),
+        _ if last.ident == "read" => {
+            let at = last.ident.span().byte_range().start;
+            args.is_empty() && !file.polls.iter().any(|r| r.contains(&at))
+        }
+        _ => false,
+    };
+    if !waits {
         return None;
     }
     let segs = file.imports.resolve_path(path);
-    (segs.len() == 3 && segs[0] == "crossterm" && segs[1] == "event")
+    let n = segs.len();
+    (n >= 3 && segs[n - 3] == "crossterm" && segs[n - 2] == "event")
         .then_some("waits for a terminal event on the executor thread")
+}
+
+/// The spans (as `syn` reports them) of the functions of `ast` whose bodies call a function
+/// named `poll`, outside nested items.
+pub(crate) fn polling_fns(ast: &syn::File) -> Vec<std::ops::Range<usize>> {
+    use syn::visit::{self, Visit};
+    #[derive(Default)]
+    struct Fns {
+        /// The functions being visited, innermost last, and whether each polls.
+        open: Vec<(std::ops::Range<usize>, bool)>,
+        polling: Vec<std::ops::Range<usize>>,
+    }
+    impl Fns {
+        fn body(&mut self, block: &syn::Block) {
+            self.open
+                .push((block.brace_token.span.join().byte_range(), false));
+            self.visit_block(block);
+            if let Some((r, true)) = self.open.pop() {
+                self.polling.push(r);
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Fns {
+        fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
+            self.body(&i.block);
+        }
+        fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
+            self.body(&i.block);
+        }
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            if let Expr::Path(p) = &*c.func
+                && p.path.segments.last().is_some_and(|s| s.ident == "poll")
+                && let Some(f) = self.open.last_mut()
+            {
+                f.1 = true;
+            }
+            visit::visit_expr_call(self, c);
+        }
+    }
+    let mut fns = Fns::default();
+    fns.visit_file(ast);
+    fns.polling
 }
 
 /// `Duration::ZERO`, `Duration::from_millis(0)` (any unit), `Duration::default()`.

@@ -286,6 +286,19 @@ fn a_conversion_in_a_condition_does_no_work() {
 }
 
 #[test]
+fn a_terminal_read_or_prompt_blocks() {
+    // stakpak's menu: `event::read()` in a function that never polls waits for a key; a line
+    // editor's prompt waits for a line.
+    let src = "use crossterm::event;\nasync fn f() { loop { if let Event::Key(k) = event::read()? { if k == ESC { break; } } } }";
+    assert_eq!(default_loops(src), [2]);
+    let src = "async fn f() { loop { let l = rl.readline(\">> \")?; if l.is_empty() { continue; } send(l).await; } }";
+    assert_eq!(default_loops(src), [1]);
+    // After a zero-timeout poll said an event is there, a read does not wait.
+    let src = "use crossterm::event;\nasync fn f() { while event::poll(Duration::ZERO)? { let e = event::read()?; key(e); } }";
+    assert!(default_loops(src).is_empty());
+}
+
+#[test]
 fn a_terminal_poll_with_a_timeout_blocks() {
     let src = "use crossterm::event;\nasync fn f() { loop { if event::poll(tick).unwrap() { send(event::read().unwrap()).await; } } }";
     assert_eq!(default_loops(src), [2]);

@@ -10,7 +10,9 @@
 //! - `output()` and `status()` of a `std::process::Command`;
 //! - `reqwest::blocking::*`;
 //! - crossterm's `event::poll(timeout)` with a timeout that is not zero (it waits for a
-//!   terminal event);
+//!   terminal event), and its `event::read()` in a file that never polls first (also through
+//!   `ratatui::crossterm`);
+//! - a line editor's prompt that is not awaited (rustyline's `editor.readline(">> ")`);
 //! - a `std::sync::Mutex` (or `RwLock`) guard held across an `.await`;
 //! - and the paths configured under `blocking`.
 //!
@@ -110,6 +112,7 @@ fn may_block(name: &syn::Ident) -> bool {
             "connect_timeout",
             "block_on",
             "poll",
+            "read",
             "open",
             "create",
             "create_new",
@@ -229,6 +232,7 @@ fn method_call(cx: &Cx<'_>, m: &syn::ExprMethodCall) -> Option<Finding> {
                 "waits for a message on the executor thread"
             }
             "wait" | "wait_timeout" | "wait_while" => "waits on the executor thread",
+            "readline" => "waits for the user to type a line on the executor thread",
             "block_on" => {
                 "runs a future to completion on the executor thread (and panics inside a runtime)"
             }
@@ -431,6 +435,11 @@ mod tests {
             "async fn f() { loop { sock.read(&mut buf); x.await; } }",
             "async fn f() { loop { std::fs::OpenOptions::new().write(true).open(p).unwrap(); x.await; } }",
             "use crossterm::event;\nasync fn f() { loop { if event::poll(tick)? { key(event::read()?); } x.await; } }",
+            // Re-exported by ratatui; a read in a function that never polls waits for a key.
+            "use ratatui::crossterm::event;\nasync fn f() { loop { event::poll(tick)?; x.await; } }",
+            "use crossterm::event;\nasync fn f() { loop { key(event::read()?); x.await; } }",
+            // A line editor's prompt.
+            "async fn f() { loop { let l = editor.readline(\">> \")?; send(l).await; } }",
         ] {
             assert_eq!(lines(src, &c).len(), 1, "{src}");
         }
@@ -447,6 +456,11 @@ mod tests {
             // A zero timeout only asks; another crate's `poll` is not crossterm's.
             "use crossterm::event;\nasync fn f() { loop { if event::poll(Duration::ZERO)? { key(event::read()?); } x.await; } }",
             "use polling::event;\nasync fn f() { loop { event::poll(tick); x.await; } }",
+            // A read in a function that polls follows a poll that said an event is there.
+            "use crossterm::event;\nasync fn f() { loop { if event::poll(Duration::ZERO)? { let e = event::read()?; key(e); } x.await; } }",
+            // Another crate's `read`; an async line editor's prompt.
+            "use std::io;\nasync fn f() { loop { io::read(); x.await; } }",
+            "async fn f() { loop { let l = rl.readline(\">> \").await?; send(l).await; } }",
         ] {
             assert!(lines(src, &c).is_empty(), "{src}");
         }

@@ -13,7 +13,8 @@
 //! - a `while` whose **condition reads nothing the path changes**;
 //! - a **blocking call** (`std::thread::sleep`, `park`, a `recv()` or `wait()` that is not
 //!   awaited, a read of a socket or of a reader built from one, `block_on`, crossterm's
-//!   `event::poll(timeout)`): the executor thread is held, whatever the loop does. A call
+//!   `event::poll(timeout)` and `event::read()`, a line editor's `readline(prompt)`): the
+//!   executor thread is held, whatever the loop does. A call
 //!   of a **helper of the checked code that blocks on every call** counts too: a sync free
 //!   function (`fn readline() -> io::Result<String>`) whose straight-line part makes such a
 //!   call, or calls another such helper, before anything can return.
