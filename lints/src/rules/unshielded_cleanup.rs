@@ -35,8 +35,9 @@
 //!
 //! ## Known problems
 //! - A token is known by its receiver's text: a clean-up raced against a child token, or a
-//!   clone kept under another name, of the token that fired is not seen, and a token assigned
-//!   anew between the two is taken as another token from there on.
+//!   clone kept under another name, of the token that fired is not seen (unless the name is the
+//!   same: `let token = token.child_token()`), and a token assigned or bound anew between the
+//!   two is taken as another token from there on.
 //! - tokio's own operations do not fail on a token, so clean-up that uses them is fine and is
 //!   not flagged.
 //! - A function of your own that is `#[cancellable]`, called during clean-up, fails at once as
@@ -444,6 +445,22 @@ fn first_aware(cx: &Cx<'_>, region: Region<'_>, what: &Observed) -> Option<(Stri
                 self.replaced = true;
             }
         }
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            visit::visit_local(self, l);
+            // `let token = ..` shadows the token, unless it is the same one or its child.
+            if let Observed::Token(key) = self.what
+                && let syn::Pat::Ident(p) = &l.pat
+                && p.ident == key.as_str()
+            {
+                let same = l.init.as_ref().is_some_and(|i| match &*i.expr {
+                    syn::Expr::MethodCall(m) if m.method == "child_token" => {
+                        token_key(&m.receiver).is_some_and(|k| k == *key)
+                    }
+                    e => token_key(e).is_some_and(|k| k == *key),
+                });
+                self.replaced |= !same;
+            }
+        }
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
             // A `select!` with a branch on the token that fired: that branch is ready at once,
             // and the clean-up in the others is dropped.
@@ -564,6 +581,8 @@ mod tests {
             "async fn f(&self) { loop { tokio::select! { _ = self.shutdown.cancelled() => { self.shutdown.clone().run_until_cancelled_owned(close()).await; break } m = rx.recv() => work(m) } } }",
             // Under `if token.is_cancelled()`, through tokio-util's `FutureExt`.
             "async fn f(t: CancellationToken) { if t.is_cancelled() { drain().with_cancellation_token(&t).await; } }",
+            // A child of the token that fired is cancelled too.
+            "async fn f(t: CancellationToken) { t.cancelled().await; let t = t.child_token(); t.run_until_cancelled(flush()).await; }",
             // A `select!` on the same token in the clean-up.
             "async fn f(t: CancellationToken) { t.cancelled().await; tokio::select! { _ = t.cancelled() => {} _ = flush() => {} } }",
         ] {
@@ -588,6 +607,7 @@ mod tests {
         for src in [
             "async fn f(a: CancellationToken, b: CancellationToken) { a.cancelled().await; b.run_until_cancelled(flush()).await; }",
             "async fn f(mut t: CancellationToken) { t.cancelled().await; t = CancellationToken::new(); t.run_until_cancelled(flush()).await; }",
+            "async fn f(t: CancellationToken) { t.cancelled().await; let t = CancellationToken::new(); t.run_until_cancelled(flush()).await; }",
             "async fn f(t: CancellationToken) { if !t.is_cancelled() { t.run_until_cancelled(work()).await; } }",
             "async fn f(t: CancellationToken) { t.run_until_cancelled(work()).await; t.cancelled().await; }",
             "async fn f(t: CancellationToken) { tokio::select! { _ = t.cancelled() => { flush().await; } m = rx.recv() => { t.run_until_cancelled(work(m)).await; } } }",
