@@ -157,16 +157,11 @@ fn task_finding(
         .dependencies
         .as_ref()
         .is_some_and(|d| d.iter().any(|n| n == "cancelkit"));
-    let mut f = Finding::new(
-        Rule::UnshieldedCleanup,
-        &cx.file.path,
+    let mut f = base(
+        cx,
         format!("`{op}` runs after cancellation was observed, so it fails at once"),
-        cx.file.span(cx.ctx.range(span.outer)),
-    )
-    .label("the task is already cancelled here: this completes with `CancellationError` at once")
-    .secondary(
-        cx.file.span(cx.ctx.range(observed)),
-        "cancellation is observed here",
+        (span.outer, "the task is already cancelled here: this completes with `CancellationError` at once"),
+        (observed, "cancellation is observed here"),
     )
     .note("clean-up that waits on a cancellation-aware operation never waits: what follows it does not run, or runs too early");
     if let Some(fut) = span.future {
@@ -198,16 +193,11 @@ fn token_finding(
     span: &OpSpan,
     observed: proc_macro2::Span,
 ) -> Option<Finding> {
-    let mut f = Finding::new(
-        Rule::UnshieldedCleanup,
-        &cx.file.path,
+    let mut f = base(
+        cx,
         format!("`{op}` runs under `{token}` after it was seen cancelled, so it gives up at once"),
-        cx.file.span(cx.ctx.range(span.outer)),
-    )
-    .label("the token is already cancelled here: the clean-up is polled once, then dropped")
-    .secondary(
-        cx.file.span(cx.ctx.range(observed)),
-        "the token's cancellation is observed here",
+        (span.outer, "the token is already cancelled here: the clean-up is polled once, then dropped"),
+        (observed, "the token's cancellation is observed here"),
     )
     .note("clean-up raced against a token that has already fired does not finish: whatever it was to flush or close is lost");
     match span.inner {
@@ -227,6 +217,23 @@ fn token_finding(
         }
     }
     Some(f)
+}
+
+/// A finding at the operation, with the place where cancellation was observed.
+fn base(
+    cx: &Cx<'_>,
+    message: String,
+    (at, label): (proc_macro2::Span, &str),
+    (observed, observed_label): (proc_macro2::Span, &str),
+) -> Finding {
+    Finding::new(
+        Rule::UnshieldedCleanup,
+        &cx.file.path,
+        message,
+        cx.file.span(cx.ctx.range(at)),
+    )
+    .label(label)
+    .secondary(cx.file.span(cx.ctx.range(observed)), observed_label)
 }
 
 /// Whose cancellation a place has observed.
