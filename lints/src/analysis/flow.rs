@@ -15,7 +15,12 @@
 //!   rest of the block unreachable; `?` is transparent (its error path leaves the loop);
 //! - nested loops are entered with the current state and left with the merge of their exits.
 //!   No fixed point is needed: nothing turns a checked path into an unchecked one, so the state
-//!   at a nested loop's head is the state on entry.
+//!   at a nested loop's head is the state on entry;
+//! - a path remembers the local booleans it set to a constant (`let mut popped = false;`,
+//!   `popped = true;`), and a condition on one (`if !popped { break }`) sends it down one side
+//!   only; anything else that writes the variable forgets it. A nested loop whose going-round
+//!   paths change one is walked a second time with it forgotten on entry, since its second
+//!   iteration starts from another value.
 //!
 //! A call to a function of the checked code is not decided here: it is recorded, by name, on every
 //! unchecked path that passes it. A path then reads "unchecked unless one of `f`, `g` observes",
@@ -103,6 +108,9 @@ pub(crate) struct UncheckedPath {
     /// The first place that set `nothing_yet` or `blocking`.
     pub(crate) evidence: Option<Witness>,
     pub(crate) facts: Facts,
+    /// Local booleans this path set to a constant (`let mut popped = false;`), by name: a
+    /// condition on one of them sends the path down one side only.
+    pub(crate) known: Vec<(Box<str>, bool)>,
 }
 
 /// The analysis state at a program point.
@@ -130,6 +138,7 @@ impl Flow {
                 witness: None,
                 evidence: None,
                 facts: Facts::default(),
+                known: Vec::new(),
             }],
         }
     }
@@ -201,6 +210,40 @@ impl Flow {
         self
     }
 
+    /// From here on `name` holds `value` on every path (`None`: nothing is known of it).
+    fn set_known(&mut self, name: &str, value: Option<bool>) {
+        for p in &mut self.paths {
+            p.known.retain(|(n, _)| **n != *name);
+            if let Some(v) = value {
+                p.known.push((name.into(), v));
+            }
+        }
+    }
+
+    fn knows_any(&self) -> bool {
+        self.paths.iter().any(|p| !p.known.is_empty())
+    }
+
+    /// The paths on which the boolean `name` may be true, and those on which it may be false.
+    fn split_known(self, name: &str) -> (Flow, Flow) {
+        let side = || Flow {
+            reachable: self.reachable,
+            paths: Vec::new(),
+        };
+        let (mut t, mut f) = (side(), side());
+        for p in self.paths {
+            match p.known.iter().find(|(n, _)| **n == *name).map(|&(_, v)| v) {
+                Some(true) => t.add(p),
+                Some(false) => f.add(p),
+                None => {
+                    t.add(p.clone());
+                    f.add(p);
+                }
+            }
+        }
+        (t, f)
+    }
+
     pub(crate) fn join(&mut self, other: Flow) {
         self.reachable |= other.reachable;
         for p in other.paths {
@@ -211,8 +254,11 @@ impl Flow {
     fn add(&mut self, p: UncheckedPath) {
         // `q` dominates `p` when it needs fewer calls to be excused and is at least as bad:
         // then `p` adds nothing.
+        // (A path that knows less prunes less, so it stands for one that knows more.)
         let dominates = |q: &UncheckedPath, p: &UncheckedPath| {
-            q.calls.iter().all(|c| p.calls.contains(c)) && q.facts.at_least_as_bad(p.facts)
+            q.calls.iter().all(|c| p.calls.contains(c))
+                && q.facts.at_least_as_bad(p.facts)
+                && q.known.iter().all(|k| p.known.contains(k))
         };
         if let Some(q) = self.paths.iter_mut().find(|q| dominates(q, &p)) {
             if q.witness.is_none() {
@@ -320,13 +366,13 @@ impl Ctx<'_> {
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TargetKind {
     Loop,
     Block,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Target {
     label: Option<String>,
     kind: TargetKind,
@@ -486,7 +532,16 @@ impl<'a> Walker<'a> {
     fn local(&mut self, local: &syn::Local, f: Flow) -> Flow {
         let Some(init) = &local.init else { return f };
         let Some((_, diverge)) = &init.diverge else {
-            return self.expr(&init.expr, f);
+            let mut f = self.expr(&init.expr, f);
+            // `let mut popped = false;` is known on every path; any other `let` of that name
+            // shadows what was known.
+            if let Some(name) = bound_name(&local.pat) {
+                let value = bool_lit(&init.expr);
+                if value.is_some() || f.knows_any() {
+                    f.set_known(&name, value);
+                }
+            }
+            return f;
         };
         let f = self.scrutinee(&init.expr, f);
         let (matched, unmatched) = match outcome_of(&local.pat) {
@@ -547,7 +602,13 @@ impl<'a> Walker<'a> {
             Expr::Assign(a) => {
                 let f = self.expr(&a.right, f);
                 let f = self.expr(&a.left, f);
-                self.mutated(&a.left, f, None)
+                let mut f = self.mutated(&a.left, f, None);
+                if let (Expr::Path(p), Some(v)) = (&*a.left, bool_lit(&a.right))
+                    && let Some(name) = p.path.get_ident()
+                {
+                    f.set_known(&name.to_string(), Some(v));
+                }
+                f
             }
             Expr::Reference(r) => {
                 let f = self.expr(&r.expr, f);
@@ -829,6 +890,8 @@ impl<'a> Walker<'a> {
                 }
                 (t, fl)
             }
+            // A local boolean this path set (`if !popped { break }`): only its side.
+            Expr::Path(p) if let Some(name) = known_name(&f, p) => f.split_known(&name),
             Expr::MethodCall(m) if outcome_test(&m.method).is_some() => {
                 let s = self.read(e, f);
                 let (ok, fail) = self.split_outcome(&m.receiver, s);
@@ -910,6 +973,12 @@ impl<'a> Walker<'a> {
     /// condition of the root loop reads it. In a condition only what plainly changes its
     /// receiver counts (`servers.pop_front()`, not `e.kind()`).
     fn mutated(&self, place: &Expr, f: Flow, method: Option<&str>) -> Flow {
+        let mut f = f;
+        if f.knows_any()
+            && let Some(root) = roots::root_of(place)
+        {
+            f.set_known(&root, None);
+        }
         if self.cond_roots.is_empty()
             || (self.reading > 0 && !method.is_some_and(names::is_mutator))
         {
@@ -959,41 +1028,83 @@ impl<'a> Walker<'a> {
     }
 
     fn loop_expr(&mut self, l: &syn::ExprLoop, f: Flow) -> Flow {
-        self.targets
-            .push(Target::new(l.label.as_ref(), TargetKind::Loop));
-        let end = self.block(&l.body, f);
-        let target = self.pop_target();
-        carry_progress(target.break_flow, &end, &target.continue_flow, false)
+        self.nested(f, |w, f, again| {
+            w.targets
+                .push(Target::new(l.label.as_ref(), TargetKind::Loop));
+            let end = w.block(&l.body, f);
+            let target = w.pop_target();
+            let again = again.then(|| back_edge(&end, &target.continue_flow));
+            let out = carry_progress(target.break_flow, &end, &target.continue_flow, false);
+            (out, again)
+        })
     }
 
     fn while_expr(&mut self, l: &syn::ExprWhile, f: Flow) -> Flow {
-        self.targets
-            .push(Target::new(l.label.as_ref(), TargetKind::Loop));
-        let (t, mut out) = self.cond(&l.cond, f);
-        // Leaving an inner loop on the root loop's own condition: the root loop leaves next
-        // (or something changes what it reads, which is progress too).
-        if self
-            .root_cond
-            .as_ref()
-            .is_some_and(|c| *c == quote::ToTokens::to_token_stream(&l.cond).to_string())
-        {
-            out = out.progressed();
-        }
-        let end = self.block(&l.body, t);
-        let target = self.pop_target();
-        out.join(target.break_flow);
-        carry_progress(out, &end, &target.continue_flow, false)
+        self.nested(f, |w, f, again| {
+            w.targets
+                .push(Target::new(l.label.as_ref(), TargetKind::Loop));
+            let (t, mut out) = w.cond(&l.cond, f);
+            // Leaving an inner loop on the root loop's own condition: the root loop leaves next
+            // (or something changes what it reads, which is progress too).
+            if w.root_cond
+                .as_ref()
+                .is_some_and(|c| *c == quote::ToTokens::to_token_stream(&l.cond).to_string())
+            {
+                out = out.progressed();
+            }
+            let end = w.block(&l.body, t);
+            let target = w.pop_target();
+            let again = again.then(|| back_edge(&end, &target.continue_flow));
+            out.join(target.break_flow);
+            (
+                carry_progress(out, &end, &target.continue_flow, false),
+                again,
+            )
+        })
     }
 
     fn for_expr(&mut self, l: &syn::ExprForLoop, f: Flow) -> Flow {
         let it = self.expr(&l.expr, f);
-        self.targets
-            .push(Target::new(l.label.as_ref(), TargetKind::Loop));
-        let end = self.block(&l.body, it.clone());
-        let target = self.pop_target();
-        let mut out = it;
-        out.join(target.break_flow);
-        carry_progress(out, &end, &target.continue_flow, true)
+        self.nested(it, |w, it, again| {
+            w.targets
+                .push(Target::new(l.label.as_ref(), TargetKind::Loop));
+            let end = w.block(&l.body, it.clone());
+            let target = w.pop_target();
+            let again = again.then(|| back_edge(&end, &target.continue_flow));
+            let mut out = it;
+            out.join(target.break_flow);
+            (
+                carry_progress(out, &end, &target.continue_flow, true),
+                again,
+            )
+        })
+    }
+
+    /// Walks a nested loop once, from the state on entry. That is enough for which paths are
+    /// checked (nothing turns a checked path into an unchecked one), but not for the booleans a
+    /// path knows: if a path that goes round again changed one, the second iteration starts
+    /// from another value. Then the loop is walked again with those forgotten on entry. `walk`
+    /// returns the loop's exit state and, when asked, the state going round again.
+    fn nested(
+        &mut self,
+        f: Flow,
+        walk: impl Fn(&mut Self, Flow, bool) -> (Flow, Option<Flow>),
+    ) -> Flow {
+        if !f.knows_any() {
+            return walk(self, f, false).0;
+        }
+        let saved = (self.targets.clone(), self.returns.clone());
+        let (out, again) = walk(self, f.clone(), true);
+        let changed = again.map(|a| changed_known(&f, &a)).unwrap_or_default();
+        if changed.is_empty() {
+            return out;
+        }
+        (self.targets, self.returns) = saved;
+        let mut f = f;
+        for name in &changed {
+            f.set_known(name, None);
+        }
+        walk(self, f, false).0
     }
 
     fn block_expr(&mut self, b: &syn::ExprBlock, f: Flow) -> Flow {
@@ -1163,6 +1274,70 @@ impl<'a> Walker<'a> {
 /// A nested loop whose body makes progress (`results.push(..)` in a `for` inside a
 /// `while results.len() < n`) counts as making it for the path that leaves it: the walk does
 /// not iterate, so this is the optimistic reading of "the body ran at least once".
+/// The state at a loop's back edge: the end of its body and its `continue`s.
+fn back_edge(end: &Flow, continued: &Flow) -> Flow {
+    let mut again = end.clone();
+    again.join(continued.clone());
+    again
+}
+
+/// The booleans known on entry (`entry`) that a path going round again (`again`) does not know
+/// to hold the same value on every path.
+fn changed_known(entry: &Flow, again: &Flow) -> Vec<Box<str>> {
+    let mut names: Vec<&Box<str>> = entry
+        .paths
+        .iter()
+        .flat_map(|p| p.known.iter().map(|(n, _)| n))
+        .collect();
+    names.sort();
+    names.dedup();
+    let value_on =
+        |p: &UncheckedPath, name: &str| p.known.iter().find(|(n, _)| **n == *name).map(|&(_, v)| v);
+    names
+        .into_iter()
+        .filter(|name| {
+            let first = entry.paths.first().and_then(|p| value_on(p, name));
+            first.is_none()
+                || entry
+                    .paths
+                    .iter()
+                    .chain(&again.paths)
+                    .any(|p| value_on(p, name) != first)
+        })
+        .cloned()
+        .collect()
+}
+
+/// `x` in `let x`, `let mut x` or `let x: bool`.
+fn bound_name(p: &Pat) -> Option<String> {
+    match p {
+        Pat::Ident(i) if i.subpat.is_none() => Some(i.ident.to_string()),
+        Pat::Type(t) => bound_name(&t.pat),
+        _ => None,
+    }
+}
+
+/// `true` or `false`, written as a literal.
+fn bool_lit(e: &Expr) -> Option<bool> {
+    match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Bool(b),
+            ..
+        }) => Some(b.value),
+        Expr::Paren(p) => bool_lit(&p.expr),
+        _ => None,
+    }
+}
+
+/// The name of a local some path of `f` knows the value of, if `p` is one.
+fn known_name(f: &Flow, p: &syn::ExprPath) -> Option<String> {
+    let name = p.path.get_ident()?.to_string();
+    f.paths
+        .iter()
+        .any(|q| q.known.iter().any(|(n, _)| **n == *name))
+        .then_some(name)
+}
+
 fn carry_progress(out: Flow, end: &Flow, continued: &Flow, over_items: bool) -> Flow {
     // A `for` body that observes whenever it runs (`for size in sizes { w.write(..).await; }`)
     // leaves only the path over no items unchecked; reading the loop as run at least once,

@@ -833,3 +833,36 @@ fn a_helper_that_may_not_block_is_not() {
     let src = "fn read() -> String { let mut s = String::new(); io::stdin().read_line(&mut s).ok(); s }\n";
     assert_eq!(default_loops(&format!("{src}{loop_}")), [3]);
 }
+
+#[test]
+fn a_flag_set_only_where_the_path_awaits_decides_the_way_out() {
+    // kumo's fill loop: `popped` is true only after the awaiting arm, and the loop leaves when
+    // it is false, so no path goes round without awaiting.
+    let src = "async fn f() {\n    'fill: while set.len() < n {\n        let mut popped = false;\n        for i in 0..n {\n            if stopped(i) { continue; }\n            if let Some(x) = ready(i).await { spawn(x); popped = true; break; }\n        }\n        if !popped { break 'fill; }\n    }\n}";
+    assert!(default_loops(src).is_empty());
+    // Set on a path that does not await, the flag lets that path go round (every path is
+    // reported here: in the default mode, setting what a way out tests counts as progress).
+    let every_path = Config {
+        report_bounded_loops: true,
+        ..Config::default()
+    };
+    let src = "async fn f() {\n    'fill: while set.len() < n {\n        let mut popped = false;\n        if flag.load(Acquire) { popped = true; }\n        if !popped { break 'fill; }\n    }\n}";
+    assert_eq!(loops(src, &every_path), [2]);
+    let src = "async fn f() {\n    'fill: while set.len() < n {\n        let mut popped = false;\n        if flag.load(Acquire) { popped = true; x.await; }\n        if !popped { break 'fill; }\n    }\n}";
+    assert!(loops(src, &every_path).is_empty());
+    // A flag given a value the path cannot know is not known.
+    let src = "async fn f() {\n    'fill: while set.len() < n {\n        let mut popped = false;\n        popped = flag.load(Acquire);\n        if !popped { break 'fill; }\n    }\n}";
+    assert_eq!(loops(src, &every_path), [2]);
+}
+
+#[test]
+fn a_flag_changed_on_the_way_round_is_forgotten_in_a_nested_loop() {
+    // `done` is false when the inner loop is entered, but the pass that sets it goes round and
+    // leaves next time: the break is a real way out of it, and the outer `while` goes round.
+    let every_path = Config {
+        report_bounded_loops: true,
+        ..Config::default()
+    };
+    let src = "async fn f() {\n    while set.len() < n {\n        let mut done = false;\n        loop {\n            if done { break; }\n            done = true;\n        }\n    }\n}";
+    assert_eq!(loops(src, &every_path), [2, 4]);
+}

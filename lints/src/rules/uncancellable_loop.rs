@@ -75,8 +75,10 @@
 //! - Polls are known by name (`try_*`, `poll_*`, `peek*`, `now_or_never`). A loop that retries
 //!   a function whose name says nothing (`op()`, `compute()`) until it answers is not reported
 //!   in the default mode: such a function may as well do the work itself.
-//! - Paths are not checked for feasibility: a path that cannot happen (all the variants are
-//!   handled by inner loops that await) can still be reported when it shows evidence.
+//! - Paths are checked for feasibility only through local booleans set to a constant (a flag
+//!   set where the path awaits, tested before the loop goes round): a path that cannot happen
+//!   for another reason (all the variants are handled by inner loops that await) can still be
+//!   reported when it shows evidence.
 //! - Macro bodies are scanned as tokens: an `.await` or a check anywhere in an invocation
 //!   counts as observing on the path that reaches it.
 //! - Closures and nested async blocks are separate scopes: their awaits do not count for the
