@@ -437,8 +437,8 @@ impl<'a> LoopRef<'a> {
 
 /// The unchecked paths that get back to the loop head: at the end of an iteration and at
 /// every `continue`, starting from a fresh state at the head.
-pub(crate) fn analyse_loop(ctx: Ctx<'_>, lp: LoopRef<'_>) -> Flow {
-    let mut w = Walker::new(ctx, false);
+pub(crate) fn analyse_loop<'a>(ctx: Ctx<'a>, lp: LoopRef<'a>) -> Flow {
+    let mut w = Walker::new(ctx, false, Root::Loop(lp));
     if ctx.facts {
         w.cond_roots = roots::of_conditions(lp);
         if let LoopRef::While(l) = lp {
@@ -463,13 +463,14 @@ pub(crate) fn analyse_loop(ctx: Ctx<'_>, lp: LoopRef<'_>) -> Flow {
 
 /// Analyses a function body: the unchecked paths from entry to every exit (`return` and the
 /// end of the body; the error path of `?` is not counted, see the crate docs).
-pub(crate) fn analyse_fn(ctx: Ctx<'_>, body: &Block) -> Flow {
+pub(crate) fn analyse_fn<'a>(ctx: Ctx<'a>, body: &'a Block) -> Flow {
     let mut w = Walker::new(
         Ctx {
             facts: false,
             ..ctx
         },
         true,
+        Root::Body(body),
     );
     let mut end = w.block(body, Flow::fresh());
     if let Some(r) = w.returns.take() {
@@ -492,10 +493,22 @@ struct Walker<'a> {
     /// Inside a condition or a scrutinee: method calls there read (`e.kind() == WouldBlock`);
     /// what they consume, the outcome says.
     reading: u32,
+    /// What is walked: the root loop or the function body.
+    root: Root<'a>,
+    /// The names a boolean of which cannot be tracked ([`Walker::trackable`]), found the
+    /// first time one is set.
+    rebound: std::cell::OnceCell<Vec<String>>,
+}
+
+/// The root of a walk.
+#[derive(Clone, Copy)]
+enum Root<'a> {
+    Loop(LoopRef<'a>),
+    Body(&'a Block),
 }
 
 impl<'a> Walker<'a> {
-    fn new(ctx: Ctx<'a>, function: bool) -> Self {
+    fn new(ctx: Ctx<'a>, function: bool, root: Root<'a>) -> Self {
         Walker {
             ctx,
             targets: Vec::new(),
@@ -504,7 +517,72 @@ impl<'a> Walker<'a> {
             cond_roots: Vec::new(),
             root_cond: None,
             reading: 0,
+            root,
+            rebound: std::cell::OnceCell::new(),
         }
+    }
+
+    /// Whether a boolean named `name` can be tracked. Every use of the name in the root must
+    /// be of the variable set: it is bound at most once in the root, by a `let` (a use outside
+    /// that `let`'s block is of an outer variable, and its value is forgotten when the block
+    /// ends), and never by another pattern (`if let Some(done) = ..`, a closure parameter).
+    fn trackable(&self, name: &str) -> bool {
+        let bindings = self.rebound.get_or_init(|| {
+            #[derive(Default)]
+            struct Count {
+                /// Per name: bindings by `let`, bindings by any other pattern.
+                names: Vec<(String, u32, u32)>,
+                in_let: bool,
+            }
+            impl<'ast> syn::visit::Visit<'ast> for Count {
+                fn visit_local(&mut self, l: &'ast syn::Local) {
+                    self.in_let = true;
+                    self.visit_pat(&l.pat);
+                    self.in_let = false;
+                    if let Some(init) = &l.init {
+                        self.visit_expr(&init.expr);
+                        if let Some((_, e)) = &init.diverge {
+                            self.visit_expr(e);
+                        }
+                    }
+                }
+                fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+                    let name = p.ident.to_string();
+                    let i = match self.names.iter().position(|(n, ..)| *n == name) {
+                        Some(i) => i,
+                        None => {
+                            self.names.push((name, 0, 0));
+                            self.names.len() - 1
+                        }
+                    };
+                    if self.in_let {
+                        self.names[i].1 += 1;
+                    } else {
+                        self.names[i].2 += 1;
+                    }
+                    syn::visit::visit_pat_ident(self, p);
+                }
+            }
+            let mut c = Count::default();
+            match self.root {
+                Root::Loop(lp) => {
+                    if let LoopRef::For(l) = lp {
+                        syn::visit::Visit::visit_pat(&mut c, &l.pat);
+                    }
+                    if let LoopRef::While(l) = lp {
+                        syn::visit::Visit::visit_expr(&mut c, &l.cond);
+                    }
+                    syn::visit::Visit::visit_block(&mut c, lp.body());
+                }
+                Root::Body(b) => syn::visit::Visit::visit_block(&mut c, b),
+            }
+            c.names
+                .into_iter()
+                .filter(|&(_, lets, others)| lets > 1 || others > 0)
+                .map(|(name, ..)| name)
+                .collect()
+        });
+        !bindings.iter().any(|n| n == name)
     }
 
     fn block(&mut self, block: &Block, mut f: Flow) -> Flow {
@@ -516,7 +594,35 @@ impl<'a> Walker<'a> {
             }
             f = self.stmt(stmt, f);
         }
+        // A `let` of the block ends with it: what was known of that name (perhaps another
+        // variable it shadowed) is forgotten.
+        if f.knows_any() {
+            for stmt in &block.stmts {
+                if let Stmt::Local(l) = stmt
+                    && let Some(name) = bound_name(&l.pat)
+                {
+                    f.set_known(&name, None);
+                }
+            }
+        }
         f
+    }
+
+    /// Forgets the known booleans that `tokens` (a macro's, a closure's) mention: they may
+    /// assign them where the walk cannot see.
+    fn forget_mentioned(f: &mut Flow, tokens: &TokenStream) {
+        let known: Vec<String> = f
+            .paths
+            .iter()
+            .flat_map(|p| p.known.iter().map(|(n, _)| n.to_string()))
+            .collect();
+        if !known.is_empty() && roots::mentioned(tokens, &known) {
+            for name in &known {
+                if roots::mentioned(tokens, std::slice::from_ref(name)) {
+                    f.set_known(name, None);
+                }
+            }
+        }
     }
 
     fn stmt(&mut self, stmt: &Stmt, f: Flow) -> Flow {
@@ -536,7 +642,7 @@ impl<'a> Walker<'a> {
             // `let mut popped = false;` is known on every path; any other `let` of that name
             // shadows what was known.
             if let Some(name) = bound_name(&local.pat) {
-                let value = bool_lit(&init.expr);
+                let value = bool_lit(&init.expr).filter(|_| self.trackable(&name));
                 if value.is_some() || f.knows_any() {
                     f.set_known(&name, value);
                 }
@@ -604,9 +710,10 @@ impl<'a> Walker<'a> {
                 let f = self.expr(&a.left, f);
                 let mut f = self.mutated(&a.left, f, None);
                 if let (Expr::Path(p), Some(v)) = (&*a.left, bool_lit(&a.right))
-                    && let Some(name) = p.path.get_ident()
+                    && let Some(name) = p.path.get_ident().map(ToString::to_string)
+                    && self.trackable(&name)
                 {
-                    f.set_known(&name.to_string(), Some(v));
+                    f.set_known(&name, Some(v));
                 }
                 f
             }
@@ -619,8 +726,16 @@ impl<'a> Walker<'a> {
                 }
             }
             // Closures and async blocks run elsewhere, later or never; const blocks at compile
-            // time. None of them is part of this path.
-            Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => f,
+            // time. None of them is part of this path, but a closure may assign a boolean the
+            // path knows when it is called.
+            Expr::Closure(c) => {
+                let mut f = f;
+                if f.knows_any() {
+                    Self::forget_mentioned(&mut f, &quote::ToTokens::to_token_stream(&c.body));
+                }
+                f
+            }
+            Expr::Async(_) | Expr::Const(_) => f,
             other => self.exprs(operands(other), f),
         };
         self.depth -= 1;
@@ -1157,6 +1272,7 @@ impl<'a> Walker<'a> {
     /// Another macro is also recorded as a call (`name!`): a `macro_rules!` of the checked code
     /// whose body awaits makes its invocations observe (see [`super::summaries`]).
     fn mac(&mut self, mac: &Macro, mut f: Flow) -> Flow {
+        Self::forget_mentioned(&mut f, &mac.tokens);
         if self.ctx.consults.is_some() {
             if self.ctx.tokens_mention_token(&mac.tokens) {
                 f.observe();

@@ -866,3 +866,26 @@ fn a_flag_changed_on_the_way_round_is_forgotten_in_a_nested_loop() {
     let src = "async fn f() {\n    while set.len() < n {\n        let mut done = false;\n        loop {\n            if done { break; }\n            done = true;\n        }\n    }\n}";
     assert_eq!(loops(src, &every_path), [2, 4]);
 }
+
+#[test]
+fn a_name_bound_twice_is_not_tracked() {
+    // `popped` in the last condition could be either binding as far as a name-based walk can
+    // tell, so it prunes nothing: every path goes both ways, as without the flag.
+    let every_path = Config {
+        report_bounded_loops: true,
+        ..Config::default()
+    };
+    for shadow in [
+        "if let Some(popped) = flag() { log(popped); }",
+        "{ let popped = true; log(popped); }",
+        "let f = |popped: bool| popped;",
+    ] {
+        let src = format!(
+            "async fn f() {{\n    'o: while set.len() < n {{\n        let mut popped = true;\n        {shadow}\n        if popped {{ break 'o; }}\n    }}\n}}"
+        );
+        assert_eq!(loops(&src, &every_path), [2], "{shadow}");
+    }
+    // Bound once, the same program is pruned: `popped` is true, so the loop always leaves.
+    let src = "async fn f() {\n    'o: while set.len() < n {\n        let mut popped = true;\n        log(1);\n        if popped { break 'o; }\n    }\n}";
+    assert!(loops(src, &every_path).is_empty());
+}
