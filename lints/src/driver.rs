@@ -75,6 +75,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 suppressions: &suppressions,
                 scopes: vec![Scope::default()],
                 impl_options: None,
+                in_test: false,
                 struct_tokens: if file.text.contains("Token") || !config.token_types.is_empty() {
                     token_vars::struct_fields(
                         &ast,
@@ -161,6 +162,8 @@ struct FileVisitor<'a, 'o> {
     spawning: bool,
     /// ... or to something that bounds it from outside (`timeout`, `run_until_cancelled`).
     racing: bool,
+    /// Inside a `#[cfg(test)]` module.
+    in_test: bool,
     /// What the rules computed over the whole file.
     facts: rules::FileFacts,
     /// Each rule's level outside (`[0]`) and inside (`[1]`) loops, in `rules::CHECKS` order.
@@ -238,8 +241,10 @@ impl FileVisitor<'_, '_> {
             Some(_) => format!("{}.await", sig.ident),
             None => sig.ident.to_string(),
         };
-        // A sync free function may block every caller (see `analysis::blocking`).
-        let blocks = (free && sig.asyncness.is_none()).then(|| blocking::summarise(ctx, body));
+        // A sync free function may block every caller (see `analysis::blocking`); test code
+        // is not among the functions a call of the library resolves to.
+        let blocks = (free && sig.asyncness.is_none() && !self.in_test && !is_test(attrs))
+            .then(|| blocking::summarise(ctx, body));
         self.out.symbols.definitions.push(Definition {
             name: name.into(),
             paths,
@@ -423,6 +428,13 @@ impl FileVisitor<'_, '_> {
 }
 
 impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
+    fn visit_item_mod(&mut self, i: &'ast syn::ItemMod) {
+        let outer = self.in_test;
+        self.in_test |= is_test(&i.attrs);
+        visit::visit_item_mod(self, i);
+        self.in_test = outer;
+    }
+
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
         self.function(&i.attrs, &i.sig, &i.block, false, true);
     }
@@ -654,6 +666,14 @@ struct CancellableOptions {
 
 /// The `#[cancellable]` attribute's options, if there is one: `loops = false` and
 /// `awaits = false` turn the checkpoints off.
+/// `#[test]`, `#[tokio::test]` and the like, or `#[cfg(test)]`.
+fn is_test(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().segments.last().is_some_and(|s| s.ident == "test")
+            || (a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test"))
+    })
+}
+
 fn cancellable_options(attrs: &[syn::Attribute]) -> Option<CancellableOptions> {
     let attr = attrs.iter().find(|a| {
         a.path()

@@ -7,13 +7,17 @@
 //! quiet one), so this is a separate, straight-line judgement:
 //!
 //! - a function **blocks by itself** when one of its body's top-level statements makes a
-//!   blocking call ([`CallKind::Blocking`]) outside any branch, loop, closure or nested item,
-//!   and no statement before it can `return`: every call that gets past the `?`s reaches it;
+//!   blocking call ([`CallKind::Blocking`]) outside any branch, loop, closure, nested item or
+//!   right side of `&&`/`||`, and nothing before it can leave (a `return`, a `break` out of a
+//!   labelled block, a macro that may hide one): every call that gets past the `?`s reaches
+//!   it. Statements under `#[cfg(..)]` are skipped, and crossterm's `event::read()` does not
+//!   count (whether it waits depends on the caller having polled);
 //! - it **blocks through** the free functions its top-level statements call the same way,
 //!   which resolution ([`super::summaries`]) settles once every file is read.
 //!
-//! Only free functions (`fn` items outside `impl` and `trait` blocks) and only sync ones are
-//! summarised: a method's name is too common to stand for one definition (`read`, `next`),
+//! Only free functions (`fn` items outside `impl` and `trait` blocks, and outside test code)
+//! and only sync ones are summarised, and only calls by a plain path (`readline()`,
+//! `utils::input()`, not `Type::read()`) are resolved to them: a method's name is too common to stand for one definition (`read`, `next`),
 //! and an `async fn` runs only where it is awaited. Anything conditional is left out, so the
 //! judgement under-reports: a helper that blocks on one branch only is not taken to block.
 
@@ -37,11 +41,15 @@ pub(crate) struct Blocks {
 pub(crate) fn summarise(ctx: Ctx<'_>, body: &Block) -> Blocks {
     let mut out = Blocks::default();
     for stmt in &body.stmts {
+        // A statement under `#[cfg(..)]` may not be compiled at all.
+        if stmt_attrs(stmt).iter().any(|a| a.path().is_ident("cfg")) {
+            continue;
+        }
         let mut s = Straight {
             ctx,
             direct: None,
             through: Vec::new(),
-            returns: false,
+            leaves: false,
         };
         s.visit_stmt(stmt);
         // The walk follows evaluation order, and records nothing once a `return` may have
@@ -52,7 +60,7 @@ pub(crate) fn summarise(ctx: Ctx<'_>, body: &Block) -> Blocks {
             out.through.clear();
             return out;
         }
-        if s.returns {
+        if s.leaves {
             break;
         }
     }
@@ -65,7 +73,7 @@ struct Straight<'a> {
     ctx: Ctx<'a>,
     direct: Option<String>,
     through: Vec<Sym>,
-    returns: bool,
+    leaves: bool,
 }
 
 impl<'ast> Visit<'ast> for Straight<'_> {
@@ -81,30 +89,31 @@ impl<'ast> Visit<'ast> for Straight<'_> {
             .observers
             .classify_call(self.ctx.names, &p.path, &args)
         {
-            _ if self.returns => {}
-            CallKind::Blocking => {
+            _ if self.leaves => {}
+            // Whether crossterm's `event::read()` waits depends on the caller having polled,
+            // which a helper cannot know.
+            CallKind::Blocking if last.ident != "read" => {
                 self.direct.get_or_insert_with(|| last.ident.to_string());
             }
-            // `helper()` or `utils::helper()`: a free function, perhaps of the checked code
-            // (`Self::f()` and `Type::f()` are associated functions, not summarised).
-            CallKind::Other
-                if p.qself.is_none()
-                    && !p.path.segments.iter().any(|s| {
-                        s.ident == "Self"
-                            || s.ident
-                                .to_string()
-                                .starts_with(|ch: char| ch.is_uppercase())
-                    }) =>
-            {
+            CallKind::Other if plain_call(p) => {
                 self.through.push(last.ident.to_string().into());
             }
             _ => {}
         }
     }
+    fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+        // The right side of `&&` and `||` runs only sometimes: walk the left side alone.
+        if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) {
+            self.visit_expr(&b.left);
+            self.leaves |= expr_leaves(&b.right);
+        } else {
+            visit::visit_expr_binary(self, b);
+        }
+    }
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         visit::visit_expr_method_call(self, m);
         let args: Vec<&Expr> = m.args.iter().collect();
-        if !self.returns
+        if !self.leaves
             && self.ctx.observers.classify_method(
                 self.ctx.names,
                 &m.method,
@@ -117,19 +126,19 @@ impl<'ast> Visit<'ast> for Straight<'_> {
         }
     }
     fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
-        self.returns = true;
+        self.leaves = true;
     }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        self.returns |= !quiet_macro(m);
+        self.leaves |= !quiet_macro(m);
     }
     fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
         self.visit_expr(&i.cond);
-        self.returns |= branch_returns(&i.then_branch.stmts)
-            || i.else_branch.as_ref().is_some_and(|(_, e)| expr_returns(e));
+        self.leaves |= branch_leaves(&i.then_branch.stmts)
+            || i.else_branch.as_ref().is_some_and(|(_, e)| expr_leaves(e));
     }
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         self.visit_expr(&m.expr);
-        self.returns |= m.arms.iter().any(|a| expr_returns(&a.body));
+        self.leaves |= m.arms.iter().any(|a| expr_leaves(&a.body));
     }
     fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
         self.visit_expr(&l.expr);
@@ -138,45 +147,62 @@ impl<'ast> Visit<'ast> for Straight<'_> {
         if let Some(init) = &l.init {
             self.visit_expr(&init.expr);
             if let Some((_, diverge)) = &init.diverge {
-                self.returns |= expr_returns(diverge);
+                self.leaves |= expr_leaves(diverge);
             }
         }
     }
     fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
-        self.returns |= branch_returns(&l.body.stmts);
+        self.leaves |= branch_leaves(&l.body.stmts);
     }
     fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
         self.visit_expr(&w.cond);
-        self.returns |= branch_returns(&w.body.stmts);
+        self.leaves |= branch_leaves(&w.body.stmts);
     }
     fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
         self.visit_expr(&f.expr);
-        self.returns |= branch_returns(&f.body.stmts);
+        self.leaves |= branch_leaves(&f.body.stmts);
     }
     fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
+/// `helper()` or `utils::helper()`: a call that may be of a free function of the checked code
+/// (`Self::f()` and `Type::f()` are associated functions, which are not summarised).
+pub(crate) fn plain_call(p: &syn::ExprPath) -> bool {
+    p.qself.is_none()
+        && !p.path.segments.iter().any(|s| {
+            s.ident == "Self"
+                || s.ident
+                    .to_string()
+                    .starts_with(|ch: char| ch.is_uppercase())
+        })
+}
+
 /// Whether a branch (or loop body) the straight-line walk skips can `return` (or hides a
 /// macro that might).
-fn branch_returns(stmts: &[Stmt]) -> bool {
-    let mut f = ReturnFinder(false);
+fn branch_leaves(stmts: &[Stmt]) -> bool {
+    let mut f = LeaveFinder(false);
     stmts.iter().for_each(|s| f.visit_stmt(s));
     f.0
 }
 
-fn expr_returns(e: &Expr) -> bool {
-    let mut f = ReturnFinder(false);
+fn expr_leaves(e: &Expr) -> bool {
+    let mut f = LeaveFinder(false);
     f.visit_expr(e);
     f.0
 }
 
-struct ReturnFinder(bool);
+struct LeaveFinder(bool);
 
-impl<'ast> Visit<'ast> for ReturnFinder {
+impl<'ast> Visit<'ast> for LeaveFinder {
     fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
         self.0 = true;
+    }
+    fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+        // `break 'block` leaves a labelled block, and what follows it in that block.
+        self.0 |= b.label.is_some();
+        visit::visit_expr_break(self, b);
     }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
         self.0 |= !quiet_macro(m);
@@ -194,4 +220,29 @@ fn quiet_macro(m: &syn::Macro) -> bool {
         .last()
         .is_some_and(|s| super::macros::is_quiet(&s.ident.to_string()))
         && !super::macros::may_leave(m)
+}
+
+fn stmt_attrs(stmt: &Stmt) -> &[syn::Attribute] {
+    match stmt {
+        Stmt::Local(l) => &l.attrs,
+        Stmt::Macro(m) => &m.attrs,
+        Stmt::Expr(e, _) => expr_attrs(e),
+        Stmt::Item(_) => &[],
+    }
+}
+
+/// The outer attributes of an expression statement (`#[cfg(unix)] read(..);`).
+fn expr_attrs(e: &Expr) -> &[syn::Attribute] {
+    match e {
+        Expr::Call(c) => &c.attrs,
+        Expr::MethodCall(m) => &m.attrs,
+        Expr::Block(b) => &b.attrs,
+        Expr::If(i) => &i.attrs,
+        Expr::Match(m) => &m.attrs,
+        Expr::Macro(m) => &m.attrs,
+        Expr::Try(t) => &t.attrs,
+        Expr::Assign(a) => &a.attrs,
+        Expr::Let(l) => &l.attrs,
+        _ => &[],
+    }
 }

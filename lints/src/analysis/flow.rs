@@ -14,13 +14,13 @@
 //! - `continue`, `break` and `return` record the state at their loop (or function) and make the
 //!   rest of the block unreachable; `?` is transparent (its error path leaves the loop);
 //! - nested loops are entered with the current state and left with the merge of their exits.
-//!   No fixed point is needed: nothing turns a checked path into an unchecked one, so the state
-//!   at a nested loop's head is the state on entry;
+//!   For which paths are unchecked no fixed point is needed: nothing turns a checked path into
+//!   an unchecked one, so the state at a nested loop's head is the state on entry;
 //! - a path remembers the local booleans it set to a constant (`let mut popped = false;`,
 //!   `popped = true;`), and a condition on one (`if !popped { break }`) sends it down one side
 //!   only; anything else that writes the variable forgets it. A nested loop whose going-round
-//!   paths change one is walked a second time with it forgotten on entry, since its second
-//!   iteration starts from another value.
+//!   paths change one is walked again with it forgotten on entry, since its next iteration
+//!   starts from another value (this is the one place the walk iterates).
 //!
 //! A call to a function of the checked code is not decided here: it is recorded, by name, on every
 //! unchecked path that passes it. A path then reads "unchecked unless one of `f`, `g` observes",
@@ -53,6 +53,12 @@ pub(crate) type Sym = Box<str>;
 /// that no kept class dominates is dropped. The analysis then under-reports (a loop may go
 /// unreported, a function may be taken to observe on every path); it never over-reports.
 const MAX_PATHS: usize = 16;
+/// At most this many walks of a nested loop settle the booleans its paths know (see
+/// [`Walker::nested`]); then they are all forgotten on its entry.
+const MAX_REWALKS: usize = 3;
+/// Nested loops below this many levels of loops that know a boolean forget them all on entry,
+/// so that the walks do not multiply.
+const MAX_REWALK_DEPTH: u32 = 2;
 /// At most this many calls are remembered per path; later calls on a longer path are not
 /// recorded. Such a path cannot be excused by them, so the loop may be reported although one of
 /// the forgotten calls observes.
@@ -220,6 +226,12 @@ impl Flow {
         }
     }
 
+    fn forget_all(&mut self) {
+        for p in &mut self.paths {
+            p.known.clear();
+        }
+    }
+
     fn knows_any(&self) -> bool {
         self.paths.iter().any(|p| !p.known.is_empty())
     }
@@ -284,6 +296,11 @@ impl Flow {
         });
         if self.paths.len() < MAX_PATHS {
             self.paths.push(p);
+        } else if !p.known.is_empty() {
+            // Rather than drop it, forget what it knows: then it may stand for paths already
+            // kept, which frees their places.
+            p.known.clear();
+            self.add(p);
         }
     }
 }
@@ -495,9 +512,11 @@ struct Walker<'a> {
     reading: u32,
     /// What is walked: the root loop or the function body.
     root: Root<'a>,
+    /// How many nested loops that know a boolean are being walked.
+    rewalk_depth: u32,
     /// The names a boolean of which cannot be tracked ([`Walker::trackable`]), found the
     /// first time one is set.
-    rebound: std::cell::OnceCell<Vec<String>>,
+    rebound: std::cell::OnceCell<std::collections::HashSet<String>>,
 }
 
 /// The root of a walk.
@@ -518,6 +537,7 @@ impl<'a> Walker<'a> {
             root_cond: None,
             reading: 0,
             root,
+            rewalk_depth: 0,
             rebound: std::cell::OnceCell::new(),
         }
     }
@@ -531,7 +551,7 @@ impl<'a> Walker<'a> {
             #[derive(Default)]
             struct Count {
                 /// Per name: bindings by `let`, bindings by any other pattern.
-                names: Vec<(String, u32, u32)>,
+                names: std::collections::HashMap<String, (u32, u32)>,
                 in_let: bool,
             }
             impl<'ast> syn::visit::Visit<'ast> for Count {
@@ -547,18 +567,11 @@ impl<'a> Walker<'a> {
                     }
                 }
                 fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-                    let name = p.ident.to_string();
-                    let i = match self.names.iter().position(|(n, ..)| *n == name) {
-                        Some(i) => i,
-                        None => {
-                            self.names.push((name, 0, 0));
-                            self.names.len() - 1
-                        }
-                    };
+                    let n = self.names.entry(p.ident.to_string()).or_default();
                     if self.in_let {
-                        self.names[i].1 += 1;
+                        n.0 += 1;
                     } else {
-                        self.names[i].2 += 1;
+                        n.1 += 1;
                     }
                     syn::visit::visit_pat_ident(self, p);
                 }
@@ -578,11 +591,11 @@ impl<'a> Walker<'a> {
             }
             c.names
                 .into_iter()
-                .filter(|&(_, lets, others)| lets > 1 || others > 0)
-                .map(|(name, ..)| name)
+                .filter(|&(_, (lets, others))| lets > 1 || others > 0)
+                .map(|(name, _)| name)
                 .collect()
         });
-        !bindings.iter().any(|n| n == name)
+        !bindings.contains(name)
     }
 
     fn block(&mut self, block: &Block, mut f: Flow) -> Flow {
@@ -709,6 +722,10 @@ impl<'a> Walker<'a> {
                 let f = self.expr(&a.right, f);
                 let f = self.expr(&a.left, f);
                 let mut f = self.mutated(&a.left, f, None);
+                if !matches!(&*a.left, Expr::Path(_)) {
+                    // `(idle, n) = (true, 1)`: whatever it names may change.
+                    Self::forget_mentioned(&mut f, &quote::ToTokens::to_token_stream(&a.left));
+                }
                 if let (Expr::Path(p), Some(v)) = (&*a.left, bool_lit(&a.right))
                     && let Some(name) = p.path.get_ident().map(ToString::to_string)
                     && self.trackable(&name)
@@ -728,14 +745,14 @@ impl<'a> Walker<'a> {
             // Closures and async blocks run elsewhere, later or never; const blocks at compile
             // time. None of them is part of this path, but a closure may assign a boolean the
             // path knows when it is called.
-            Expr::Closure(c) => {
+            Expr::Closure(_) | Expr::Async(_) => {
                 let mut f = f;
                 if f.knows_any() {
-                    Self::forget_mentioned(&mut f, &quote::ToTokens::to_token_stream(&c.body));
+                    Self::forget_mentioned(&mut f, &quote::ToTokens::to_token_stream(e));
                 }
                 f
             }
-            Expr::Async(_) | Expr::Const(_) => f,
+            Expr::Const(_) => f,
             other => self.exprs(operands(other), f),
         };
         self.depth -= 1;
@@ -1143,19 +1160,19 @@ impl<'a> Walker<'a> {
     }
 
     fn loop_expr(&mut self, l: &syn::ExprLoop, f: Flow) -> Flow {
-        self.nested(f, |w, f, again| {
+        self.nested(f, |w, f, want_round| {
             w.targets
                 .push(Target::new(l.label.as_ref(), TargetKind::Loop));
             let end = w.block(&l.body, f);
             let target = w.pop_target();
-            let again = again.then(|| back_edge(&end, &target.continue_flow));
+            let round = want_round.then(|| back_edge(&end, &target.continue_flow));
             let out = carry_progress(target.break_flow, &end, &target.continue_flow, false);
-            (out, again)
+            (out, round)
         })
     }
 
     fn while_expr(&mut self, l: &syn::ExprWhile, f: Flow) -> Flow {
-        self.nested(f, |w, f, again| {
+        self.nested(f, |w, f, want_round| {
             w.targets
                 .push(Target::new(l.label.as_ref(), TargetKind::Loop));
             let (t, mut out) = w.cond(&l.cond, f);
@@ -1169,37 +1186,40 @@ impl<'a> Walker<'a> {
             }
             let end = w.block(&l.body, t);
             let target = w.pop_target();
-            let again = again.then(|| back_edge(&end, &target.continue_flow));
+            let round = want_round.then(|| back_edge(&end, &target.continue_flow));
             out.join(target.break_flow);
             (
                 carry_progress(out, &end, &target.continue_flow, false),
-                again,
+                round,
             )
         })
     }
 
     fn for_expr(&mut self, l: &syn::ExprForLoop, f: Flow) -> Flow {
         let it = self.expr(&l.expr, f);
-        self.nested(it, |w, it, again| {
+        self.nested(it, |w, it, want_round| {
             w.targets
                 .push(Target::new(l.label.as_ref(), TargetKind::Loop));
             let end = w.block(&l.body, it.clone());
             let target = w.pop_target();
-            let again = again.then(|| back_edge(&end, &target.continue_flow));
+            let round = want_round.then(|| back_edge(&end, &target.continue_flow));
             let mut out = it;
             out.join(target.break_flow);
             (
                 carry_progress(out, &end, &target.continue_flow, true),
-                again,
+                round,
             )
         })
     }
 
-    /// Walks a nested loop once, from the state on entry. That is enough for which paths are
-    /// checked (nothing turns a checked path into an unchecked one), but not for the booleans a
-    /// path knows: if a path that goes round again changed one, the second iteration starts
-    /// from another value. Then the loop is walked again with those forgotten on entry. `walk`
-    /// returns the loop's exit state and, when asked, the state going round again.
+    /// Walks a nested loop from the state on entry. Once is enough for which paths are checked
+    /// (nothing turns a checked path into an unchecked one), but not for the booleans a path
+    /// knows: if a path that goes round changed one, the next iteration starts from another
+    /// value. Then the loop is walked again with those forgotten on entry, until no path going
+    /// round changes what is still known. Past [`MAX_REWALKS`] walks, or below
+    /// [`MAX_REWALK_DEPTH`] nested loops that know something (each level could double the
+    /// work), everything known is forgotten on entry and the loop is walked once. `walk` takes
+    /// whether to return the state going round, and returns the loop's exit state with it.
     fn nested(
         &mut self,
         f: Flow,
@@ -1208,18 +1228,31 @@ impl<'a> Walker<'a> {
         if !f.knows_any() {
             return walk(self, f, false).0;
         }
-        let saved = (self.targets.clone(), self.returns.clone());
-        let (out, again) = walk(self, f.clone(), true);
-        let changed = again.map(|a| changed_known(&f, &a)).unwrap_or_default();
-        if changed.is_empty() {
-            return out;
-        }
-        (self.targets, self.returns) = saved;
         let mut f = f;
-        for name in &changed {
-            f.set_known(name, None);
+        if self.rewalk_depth >= MAX_REWALK_DEPTH {
+            f.forget_all();
+            return walk(self, f, false).0;
         }
-        walk(self, f, false).0
+        let saved = (self.targets.clone(), self.returns.clone());
+        self.rewalk_depth += 1;
+        let mut out = None;
+        for _ in 0..MAX_REWALKS {
+            let (exit, round) = walk(self, f.clone(), true);
+            let changed = round.map(|r| changed_known(&f, &r)).unwrap_or_default();
+            if changed.is_empty() {
+                out = Some(exit);
+                break;
+            }
+            (self.targets, self.returns) = saved.clone();
+            for name in &changed {
+                f.set_known(name, None);
+            }
+        }
+        self.rewalk_depth -= 1;
+        out.unwrap_or_else(|| {
+            f.forget_all();
+            walk(self, f, false).0
+        })
     }
 
     fn block_expr(&mut self, b: &syn::ExprBlock, f: Flow) -> Flow {
@@ -1387,9 +1420,6 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// A nested loop whose body makes progress (`results.push(..)` in a `for` inside a
-/// `while results.len() < n`) counts as making it for the path that leaves it: the walk does
-/// not iterate, so this is the optimistic reading of "the body ran at least once".
 /// The state at a loop's back edge: the end of its body and its `continue`s.
 fn back_edge(end: &Flow, continued: &Flow) -> Flow {
     let mut again = end.clone();
@@ -1454,6 +1484,9 @@ fn known_name(f: &Flow, p: &syn::ExprPath) -> Option<String> {
         .then_some(name)
 }
 
+/// A nested loop whose body makes progress (`results.push(..)` in a `for` inside a
+/// `while results.len() < n`) counts as making it for the path that leaves it: the walk does
+/// not iterate, so this is the optimistic reading of "the body ran at least once".
 fn carry_progress(out: Flow, end: &Flow, continued: &Flow, over_items: bool) -> Flow {
     // A `for` body that observes whenever it runs (`for size in sizes { w.write(..).await; }`)
     // leaves only the path over no items unchecked; reading the loop as run at least once,

@@ -441,6 +441,11 @@ pub(crate) fn polling_fns(ast: &syn::File) -> Vec<std::ops::Range<usize>> {
         fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
             self.body(&i.block);
         }
+        fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
+            if let Some(b) = &i.default {
+                self.body(b);
+            }
+        }
         fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
             if let Expr::Path(p) = &*c.func
                 && p.path.segments.last().is_some_and(|s| s.ident == "poll")

@@ -820,6 +820,15 @@ fn a_helper_that_may_not_block_is_not() {
         // Nothing blocks; `bail!` may leave first.
         "fn read() -> String { String::new() }",
         "fn read() -> Result<String> { if x() { bail!(\"no\"); } let mut s = String::new(); io::stdin().read_line(&mut s)?; Ok(s) }",
+        // Blocks only on the right side of `&&`, after a labelled block's way out, or where
+        // a `cfg` compiles it.
+        "fn read() -> String { let mut s = String::new(); let _ = ask() && io::stdin().read_line(&mut s).is_ok(); s }",
+        "fn read() -> String { let mut s = String::new(); 'a: { if !ask() { break 'a; } io::stdin().read_line(&mut s).ok(); } s }",
+        "fn read() -> String { let mut s = String::new(); #[cfg(feature = \"tty\")] io::stdin().read_line(&mut s).ok(); s }",
+        // A test helper is not what the library's call resolves to.
+        "#[cfg(test)]\nmod tests { fn read() -> String { let mut s = String::new(); io::stdin().read_line(&mut s).ok(); s } }",
+        // Whether crossterm's read waits depends on the caller's poll.
+        "use crossterm::event;\nfn read() -> String { let e = event::read().unwrap(); format(e) }",
     ] {
         assert!(
             default_loops(&format!("{helper}\n{loop_}")).is_empty(),
@@ -829,6 +838,10 @@ fn a_helper_that_may_not_block_is_not() {
     // A method of the same name as a blocking free function makes the name ambiguous.
     let src = "fn read() -> String { let mut s = String::new(); io::stdin().read_line(&mut s).ok(); s }\nimpl B { fn read(&self) -> String { String::new() } }\n";
     assert!(default_loops(&format!("{src}{loop_}")).is_empty());
+    // An associated function of the same name is not the free one.
+    let src = "fn read() -> String { let mut s = String::new(); io::stdin().read_line(&mut s).ok(); s }\n";
+    let loop_assoc = loop_.replace("read()", "Term::read()");
+    assert!(default_loops(&format!("{src}{loop_assoc}")).is_empty());
     // The unambiguous free function is found.
     let src = "fn read() -> String { let mut s = String::new(); io::stdin().read_line(&mut s).ok(); s }\n";
     assert_eq!(default_loops(&format!("{src}{loop_}")), [3]);

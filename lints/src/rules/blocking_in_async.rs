@@ -456,7 +456,9 @@ mod tests {
             // A zero timeout only asks; another crate's `poll` is not crossterm's.
             "use crossterm::event;\nasync fn f() { loop { if event::poll(Duration::ZERO)? { key(event::read()?); } x.await; } }",
             "use polling::event;\nasync fn f() { loop { event::poll(tick); x.await; } }",
-            // A read in a function that polls follows a poll that said an event is there.
+            // A read in a function that polls follows a poll that said an event is there (in
+            // a trait's default method too).
+            "use crossterm::event;\ntrait T { async fn f(&self) { loop { if event::poll(Duration::ZERO)? { let e = event::read()?; key(e); } x.await; } } }",
             "use crossterm::event;\nasync fn f() { loop { if event::poll(Duration::ZERO)? { let e = event::read()?; key(e); } x.await; } }",
             // Another crate's `read`; an async line editor's prompt.
             "use std::io;\nasync fn f() { loop { io::read(); x.await; } }",

@@ -196,7 +196,7 @@ fn free_calls(
     impl<'ast> Visit<'ast> for Calls<'_> {
         fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
             if let syn::Expr::Path(p) = &*c.func
-                && p.qself.is_none()
+                && crate::analysis::blocking::plain_call(p)
                 && let Some(last) = p.path.segments.last()
             {
                 let name: flow::Sym = last.ident.to_string().into();

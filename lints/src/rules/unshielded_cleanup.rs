@@ -29,8 +29,8 @@
 //! never happens, and the connection is dropped mid-frame. `shield` runs its future as if the
 //! task were not cancelled (S24), which is what clean-up needs.
 //!
-//! A token stays cancelled. `run_until_cancelled` polls its future once and, unless that first
-//! poll finishes it, returns `None` and drops it: a graceful-shutdown flush written this way
+//! A token stays cancelled. `run_until_cancelled` polls its future at most once and, unless
+//! that poll finishes it, returns `None` and drops it: a graceful-shutdown flush written this way
 //! never flushes anything that has to wait for I/O.
 //!
 //! ## Known problems
@@ -452,20 +452,35 @@ fn first_aware(cx: &Cx<'_>, region: Region<'_>, what: &Observed) -> Option<(Stri
                 self.replaced = true;
             }
         }
-        fn visit_local(&mut self, l: &'ast syn::Local) {
-            visit::visit_local(self, l);
-            // `let token = ..` shadows the token, unless it is the same one or its child.
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            // `if let Some(token) = ..`, `for (conn, token) in ..`, a closure's `|token|`: the
+            // name is another token from here on.
             if let Observed::Token(key) = self.what
-                && let syn::Pat::Ident(p) = &l.pat
                 && p.ident == key.as_str()
             {
-                let same = l.init.as_ref().is_some_and(|i| match &*i.expr {
-                    syn::Expr::MethodCall(m) if m.method == "child_token" => {
-                        token_key(&m.receiver).is_some_and(|k| k == *key)
-                    }
-                    e => token_key(e).is_some_and(|k| k == *key),
-                });
-                self.replaced |= !same;
+                self.replaced = true;
+            }
+            visit::visit_pat_ident(self, p);
+        }
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            if let Some(init) = &l.init {
+                self.visit_expr(&init.expr);
+                if let Some((_, diverge)) = &init.diverge {
+                    self.visit_expr(diverge);
+                }
+            }
+            // `let token = ..` shadows the token, unless it is the same one or its child.
+            match (self.what, &l.pat) {
+                (Observed::Token(key), syn::Pat::Ident(p)) if p.ident == key.as_str() => {
+                    let same = l.init.as_ref().is_some_and(|i| match &*i.expr {
+                        syn::Expr::MethodCall(m) if m.method == "child_token" => {
+                            token_key(&m.receiver).is_some_and(|k| k == *key)
+                        }
+                        e => token_key(e).is_some_and(|k| k == *key),
+                    });
+                    self.replaced |= !same;
+                }
+                _ => self.visit_pat(&l.pat),
             }
         }
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
@@ -615,6 +630,8 @@ mod tests {
             "async fn f(a: CancellationToken, b: CancellationToken) { a.cancelled().await; b.run_until_cancelled(flush()).await; }",
             "async fn f(mut t: CancellationToken) { t.cancelled().await; t = CancellationToken::new(); t.run_until_cancelled(flush()).await; }",
             "async fn f(t: CancellationToken) { t.cancelled().await; let t = CancellationToken::new(); t.run_until_cancelled(flush()).await; }",
+            "async fn f(t: CancellationToken) { t.cancelled().await; if let Some(t) = grace { t.run_until_cancelled(flush()).await; } }",
+            "async fn f(t: CancellationToken) { t.cancelled().await; for (c, t) in conns { t.run_until_cancelled(c.close()).await; } }",
             "async fn f(t: CancellationToken) { if !t.is_cancelled() { t.run_until_cancelled(work()).await; } }",
             "async fn f(t: CancellationToken) { t.run_until_cancelled(work()).await; t.cancelled().await; }",
             "async fn f(t: CancellationToken) { tokio::select! { _ = t.cancelled() => { flush().await; } m = rx.recv() => { t.run_until_cancelled(work(m)).await; } } }",
