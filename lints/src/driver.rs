@@ -49,10 +49,13 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
         Ok(ast) => {
             let imports = Imports::of(&ast);
             let streams = streams::Streams::new(&ast);
-            let polls = if file.text.contains("poll(") {
-                crate::analysis::observers::polling_fns(&ast)
+            let (polls, zero_consts) = if file.text.contains("poll(") {
+                (
+                    crate::analysis::observers::polling_fns(&ast),
+                    crate::analysis::observers::zero_duration_consts(&ast),
+                )
             } else {
-                Vec::new()
+                (Vec::new(), Vec::new())
             };
             let ctx = Ctx {
                 observers,
@@ -61,6 +64,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                     mentions_cancelkit: file.text.contains("cancelkit"),
                     streams: &streams,
                     polls: &polls,
+                    zero_consts: &zero_consts,
                 },
                 strict: config.strict,
                 instrumented_awaits: false,

@@ -320,6 +320,8 @@ pub(crate) struct FileNames<'a> {
     pub(crate) mentions_cancelkit: bool,
     /// Its locals that read like streams ([`streams::stream_locals`]).
     pub(crate) streams: &'a streams::Streams<'a>,
+    /// The file's constants that hold a zero duration (`const POLL: Duration = Duration::ZERO;`).
+    pub(crate) zero_consts: &'a [String],
     /// The spans of the functions that call a `poll(..)`: a terminal read there may follow a
     /// poll that said an event is ready ([`blocks_waiting`], [`polling_fns`]).
     pub(crate) polls: &'a [std::ops::Range<usize>],
@@ -398,7 +400,7 @@ pub(crate) fn blocks_waiting(
 ) -> Option<&'static str> {
     let last = path.segments.last()?;
     let waits = match () {
-        _ if last.ident == "poll" => args.len() == 1 && !is_zero_duration(args[0]),
+        _ if last.ident == "poll" => args.len() == 1 && !is_zero_duration(file, args[0]),
         _ if last.ident == "read" => {
             let at = last.ident.span().byte_range().start;
             args.is_empty() && !file.polls.iter().any(|r| r.contains(&at))
@@ -412,6 +414,26 @@ pub(crate) fn blocks_waiting(
     let n = segs.len();
     (n >= 3 && segs[n - 3] == "crossterm" && segs[n - 2] == "event")
         .then_some("waits for a terminal event on the executor thread")
+}
+
+/// The file's top-level (and module-level) constants whose value is a zero duration.
+pub(crate) fn zero_duration_consts(ast: &syn::File) -> Vec<String> {
+    fn walk(items: &[syn::Item], out: &mut Vec<String>) {
+        for item in items {
+            match item {
+                syn::Item::Const(c) if is_literal_zero(&c.expr) => out.push(c.ident.to_string()),
+                syn::Item::Mod(m) => {
+                    if let Some((_, items)) = &m.content {
+                        walk(items, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&ast.items, &mut out);
+    out
 }
 
 /// The spans (as `syn` reports them) of the functions of `ast` whose bodies call a function
@@ -461,8 +483,16 @@ pub(crate) fn polling_fns(ast: &syn::File) -> Vec<std::ops::Range<usize>> {
     fns.polling
 }
 
+/// A zero duration: written as one (`Duration::ZERO`, `Duration::from_millis(0)` in any unit,
+/// `Duration::default()`), or a constant of the file that holds one.
+fn is_zero_duration(file: FileNames<'_>, e: &Expr) -> bool {
+    is_literal_zero(e)
+        || matches!(e, Expr::Path(p)
+            if p.path.get_ident().is_some_and(|i| file.zero_consts.iter().any(|c| i == c)))
+}
+
 /// `Duration::ZERO`, `Duration::from_millis(0)` (any unit), `Duration::default()`.
-fn is_zero_duration(e: &Expr) -> bool {
+fn is_literal_zero(e: &Expr) -> bool {
     match e {
         Expr::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "ZERO"),
         Expr::Call(c) => {
@@ -478,8 +508,8 @@ fn is_zero_duration(e: &Expr) -> bool {
                     && matches!(&c.args[0], Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })
                         if i.base10_digits() == "0"))
         }
-        Expr::Paren(p) => is_zero_duration(&p.expr),
-        Expr::Reference(r) => is_zero_duration(&r.expr),
+        Expr::Paren(p) => is_literal_zero(&p.expr),
+        Expr::Reference(r) => is_literal_zero(&r.expr),
         _ => false,
     }
 }

@@ -437,6 +437,7 @@ mod tests {
             "use crossterm::event;\nasync fn f() { loop { if event::poll(tick)? { key(event::read()?); } x.await; } }",
             // Re-exported by ratatui; a read in a function that never polls waits for a key.
             "use ratatui::crossterm::event;\nasync fn f() { loop { event::poll(tick)?; x.await; } }",
+            "use crossterm::event;\nconst TICK: Duration = Duration::from_millis(50);\nasync fn f() { loop { event::poll(TICK)?; x.await; } }",
             "use crossterm::event;\nasync fn f() { loop { key(event::read()?); x.await; } }",
             // A line editor's prompt.
             "async fn f() { loop { let l = editor.readline(\">> \")?; send(l).await; } }",
@@ -455,6 +456,7 @@ mod tests {
             "async fn f() { loop { tokio::fs::OpenOptions::new().write(true).open(p).await; } }",
             // A zero timeout only asks; another crate's `poll` is not crossterm's.
             "use crossterm::event;\nasync fn f() { loop { if event::poll(Duration::ZERO)? { key(event::read()?); } x.await; } }",
+            "use crossterm::event;\nconst TICK: Duration = Duration::from_millis(0);\nasync fn f() { loop { if event::poll(TICK)? { key(event::read()?); } x.await; } }",
             "use polling::event;\nasync fn f() { loop { event::poll(tick); x.await; } }",
             // A read in a function that polls follows a poll that said an event is there (in
             // a trait's default method too).
