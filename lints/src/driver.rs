@@ -239,7 +239,15 @@ impl FileVisitor<'_, '_> {
             ..self.ctx
         };
         let summary = flow::analyse_fn(ctx, body);
-        let paths = summary.paths.into_iter().map(|p| p.calls).collect();
+        // Only the calls matter here: a path whose calls include another's adds nothing (what
+        // excuses the other excuses it), and paths that differed only in what they knew are one.
+        let mut paths: Vec<Vec<flow::Sym>> = Vec::new();
+        for p in summary.paths {
+            if !paths.iter().any(|q| q.iter().all(|c| p.calls.contains(c))) {
+                paths.retain(|q| !p.calls.iter().all(|c| q.contains(c)));
+                paths.push(p.calls);
+            }
+        }
         // An `async fn` runs only where its future is awaited (see `Flow::call_named`).
         let name = match sig.asyncness {
             Some(_) => format!("{}.await", sig.ident),
@@ -248,7 +256,8 @@ impl FileVisitor<'_, '_> {
         // A sync free function may block every caller (see `analysis::blocking`); test code
         // is not among the functions a call of the library resolves to.
         let blocks = (free && sig.asyncness.is_none() && !self.in_test && !is_test(attrs))
-            .then(|| blocking::summarise(ctx, body));
+            .then(|| blocking::summarise(ctx, body))
+            .flatten();
         self.out.symbols.definitions.push(Definition {
             name: name.into(),
             paths,

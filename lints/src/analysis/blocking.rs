@@ -27,19 +27,18 @@ use syn::{Block, Expr, Stmt};
 use super::flow::{Ctx, Sym};
 use super::observers::CallKind;
 
-/// What one sync free function's body says about blocking.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Blocks {
+/// What one sync free function's body says about blocking (nothing, for most functions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Blocks {
     /// A blocking call on the straight-line part of the body: the function blocks by itself.
-    /// The call's name, for the finding's label.
-    pub(crate) direct: Option<String>,
+    Direct,
     /// The free functions called on the straight-line part: the function blocks if one does.
-    pub(crate) through: Vec<Sym>,
+    Through(Box<[Sym]>),
 }
 
 /// Summarises `body` (of a sync free function).
-pub(crate) fn summarise(ctx: Ctx<'_>, body: &Block) -> Blocks {
-    let mut out = Blocks::default();
+pub(crate) fn summarise(ctx: Ctx<'_>, body: &Block) -> Option<Blocks> {
+    let mut through = Vec::new();
     for stmt in &body.stmts {
         // A statement under `#[cfg(..)]` may not be compiled at all.
         if stmt_attrs(stmt).iter().any(|a| a.path().is_ident("cfg")) {
@@ -47,31 +46,29 @@ pub(crate) fn summarise(ctx: Ctx<'_>, body: &Block) -> Blocks {
         }
         let mut s = Straight {
             ctx,
-            direct: None,
+            direct: false,
             through: Vec::new(),
             leaves: false,
         };
         s.visit_stmt(stmt);
         // The walk follows evaluation order, and records nothing once a `return` may have
         // been taken: what it did record runs on every call that gets this far.
-        out.through.extend(s.through);
-        if let Some(call) = s.direct {
-            out.direct = Some(call);
-            out.through.clear();
-            return out;
+        if s.direct {
+            return Some(Blocks::Direct);
         }
+        through.extend(s.through);
         if s.leaves {
             break;
         }
     }
-    out
+    (!through.is_empty()).then(|| Blocks::Through(through.into_boxed_slice()))
 }
 
 /// Walks the straight-line part of a statement: not into branches, loops, closures, async
 /// blocks or items.
 struct Straight<'a> {
     ctx: Ctx<'a>,
-    direct: Option<String>,
+    direct: bool,
     through: Vec<Sym>,
     leaves: bool,
 }
@@ -93,7 +90,7 @@ impl<'ast> Visit<'ast> for Straight<'_> {
             // Whether crossterm's `event::read()` waits depends on the caller having polled,
             // which a helper cannot know.
             CallKind::Blocking if last.ident != "read" => {
-                self.direct.get_or_insert_with(|| last.ident.to_string());
+                self.direct = true;
             }
             CallKind::Other if plain_call(p) => {
                 self.through.push(last.ident.to_string().into());
@@ -122,7 +119,7 @@ impl<'ast> Visit<'ast> for Straight<'_> {
                 false,
             ) == CallKind::Blocking
         {
-            self.direct.get_or_insert_with(|| m.method.to_string());
+            self.direct = true;
         }
     }
     fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {

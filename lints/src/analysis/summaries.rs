@@ -133,8 +133,9 @@ pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Find
         every_visible(defs, scopes, from, name, |d| d.blocking).unwrap_or(false)
     };
     settle(&mut defs, Flag::Blocking, |defs, d| {
-        d.blocks.as_ref().is_some_and(|b| {
-            b.direct.is_some() || b.through.iter().any(|c| blocks(defs, d.krate, c))
+        d.blocks.as_ref().is_some_and(|b| match b {
+            Blocks::Direct => true,
+            Blocks::Through(calls) => calls.iter().any(|c| blocks(defs, d.krate, c)),
         })
     });
     pending
