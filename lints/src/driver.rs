@@ -725,26 +725,7 @@ fn cancellable_options(attrs: &[syn::Attribute]) -> Option<CancellableOptions> {
 
 /// Whether a statement carries `#[uninterruptible]` (on the statement or its expression).
 fn stmt_marked(stmt: &syn::Stmt) -> bool {
-    use syn::{Expr, Stmt};
-    let attrs: &[syn::Attribute] = match stmt {
-        Stmt::Local(l) => &l.attrs,
-        Stmt::Macro(m) => &m.attrs,
-        Stmt::Item(_) => &[],
-        Stmt::Expr(e, _) => match e {
-            Expr::If(x) => &x.attrs,
-            Expr::Match(x) => &x.attrs,
-            Expr::Block(x) => &x.attrs,
-            Expr::Unsafe(x) => &x.attrs,
-            Expr::Call(x) => &x.attrs,
-            Expr::MethodCall(x) => &x.attrs,
-            Expr::Await(x) => &x.attrs,
-            Expr::Macro(x) => &x.attrs,
-            Expr::Assign(x) => &x.attrs,
-            Expr::Try(x) => &x.attrs,
-            _ => &[],
-        },
-    };
-    has_attr(attrs, "uninterruptible")
+    has_attr(crate::analysis::stmt_attrs(stmt), "uninterruptible")
 }
 
 /// `unwrap()`, `expect(..)`, `ok()`...: what they are called on is a result, used on the spot.

@@ -41,7 +41,10 @@ pub(crate) fn summarise(ctx: Ctx<'_>, body: &Block) -> Option<Blocks> {
     let mut through = Vec::new();
     for stmt in &body.stmts {
         // A statement under `#[cfg(..)]` may not be compiled at all.
-        if stmt_attrs(stmt).iter().any(|a| a.path().is_ident("cfg")) {
+        if super::stmt_attrs(stmt)
+            .iter()
+            .any(|a| a.path().is_ident("cfg"))
+        {
             continue;
         }
         let mut s = Straight {
@@ -217,29 +220,4 @@ fn quiet_macro(m: &syn::Macro) -> bool {
         .last()
         .is_some_and(|s| super::macros::is_quiet(&s.ident.to_string()))
         && !super::macros::may_leave(m)
-}
-
-fn stmt_attrs(stmt: &Stmt) -> &[syn::Attribute] {
-    match stmt {
-        Stmt::Local(l) => &l.attrs,
-        Stmt::Macro(m) => &m.attrs,
-        Stmt::Expr(e, _) => expr_attrs(e),
-        Stmt::Item(_) => &[],
-    }
-}
-
-/// The outer attributes of an expression statement (`#[cfg(unix)] read(..);`).
-fn expr_attrs(e: &Expr) -> &[syn::Attribute] {
-    match e {
-        Expr::Call(c) => &c.attrs,
-        Expr::MethodCall(m) => &m.attrs,
-        Expr::Block(b) => &b.attrs,
-        Expr::If(i) => &i.attrs,
-        Expr::Match(m) => &m.attrs,
-        Expr::Macro(m) => &m.attrs,
-        Expr::Try(t) => &t.attrs,
-        Expr::Assign(a) => &a.attrs,
-        Expr::Let(l) => &l.attrs,
-        _ => &[],
-    }
 }

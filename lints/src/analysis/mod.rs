@@ -26,5 +26,29 @@ pub(crate) fn has_attr(attrs: &[syn::Attribute], name: &str) -> bool {
         .any(|a| a.path().segments.last().is_some_and(|s| s.ident == name))
 }
 
+/// The outer attributes of a statement, or of its expression (`#[cfg(unix)] read(..);`,
+/// `#[uninterruptible] let x = ..;`). A loop's own attributes are read where the loop is.
+pub(crate) fn stmt_attrs(stmt: &syn::Stmt) -> &[syn::Attribute] {
+    use syn::{Expr, Stmt};
+    match stmt {
+        Stmt::Local(l) => &l.attrs,
+        Stmt::Macro(m) => &m.attrs,
+        Stmt::Item(_) => &[],
+        Stmt::Expr(e, _) => match e {
+            Expr::If(x) => &x.attrs,
+            Expr::Match(x) => &x.attrs,
+            Expr::Block(x) => &x.attrs,
+            Expr::Unsafe(x) => &x.attrs,
+            Expr::Call(x) => &x.attrs,
+            Expr::MethodCall(x) => &x.attrs,
+            Expr::Await(x) => &x.attrs,
+            Expr::Macro(x) => &x.attrs,
+            Expr::Assign(x) => &x.attrs,
+            Expr::Try(x) => &x.attrs,
+            _ => &[],
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests;
