@@ -39,7 +39,9 @@ between corpus 12 and it (a blocking helper of the crate, a `from` conversion in
 and on a fourteenth (corpus14.tsv, `fetch_heldback.sh 14`, 0.77 million lines) after the changes
 corpus 13 prompted (crossterm's `event::read()` and re-exports, a line editor's `readline`), and
 on a fifteenth (corpus15.tsv, `fetch_heldback.sh 15`, 0.81 million lines) after the change corpus 14
-prompted (local booleans set to a constant) and the fixes a review of the session's changes found.
+prompted (local booleans set to a constant) and the fixes a review of the session's changes found,
+and on a sixteenth (corpus16.tsv, `fetch_heldback.sh 16`, 0.77 million lines) after the one change
+corpus 15 prompted (a constant of the file holding a zero duration).
 
 Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST [CORPUS2_LIST ...]
 where the lists are the output of fetch.sh and fetch_heldback.sh N (`name version part path` per line).
@@ -57,7 +59,7 @@ FIRST_PRIMARY = ["tokio", "hyper", "axum", "reqwest"]
 FIRST_EXTENDED = ["tokio-util", "h2", "hyper-util", "tower", "tower-http", "quinn", "futures-util", "criterion"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Every part, in the order the corpora were made; `fetch_heldback.sh N` lists crates as heldbackN.
-PARTS = ["study", "heldback", "heldback2", "heldback3", "heldback4", "heldback5", "heldback6", "heldback7", "heldback8", "heldback9", "heldback10", "heldback11", "heldback12", "heldback13", "heldback14", "heldback15"]
+PARTS = ["study", "heldback", "heldback2", "heldback3", "heldback4", "heldback5", "heldback6", "heldback7", "heldback8", "heldback9", "heldback10", "heldback11", "heldback12", "heldback13", "heldback14", "heldback15", "heldback16"]
 
 
 def wilson(k, n, z=1.96):
