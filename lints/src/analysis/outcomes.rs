@@ -179,12 +179,28 @@ pub(crate) fn is_consuming(name: &str, has_args: bool) -> bool {
         ))
 }
 
+/// `bytes::Buf`'s typed getters (`get_u16`, `get_i64_le`, `get_f32_ne`, `get_uint`): each
+/// reads a value and advances the buffer past it.
+fn is_buf_get(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("get_") else {
+        return false;
+    };
+    let rest = rest
+        .strip_suffix("_le")
+        .or_else(|| rest.strip_suffix("_ne"))
+        .unwrap_or(rest);
+    matches!(rest, "uint" | "int")
+        || rest
+            .strip_prefix(['u', 'i', 'f'])
+            .is_some_and(|bits| matches!(bits, "8" | "16" | "32" | "64" | "128"))
+}
+
 /// Methods that leave their receiver as it was (calling one is not progress).
 pub(crate) fn is_read_only(name: &str) -> bool {
     name.starts_with("is_")
         || name.starts_with("as_")
         || name.starts_with("to_")
-        || name.starts_with("get")
+        || (name.starts_with("get") && !is_buf_get(name))
         || name.starts_with("peek")
         || name.starts_with("contains")
         || matches!(

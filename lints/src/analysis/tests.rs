@@ -902,3 +902,13 @@ fn a_name_bound_twice_is_not_tracked() {
     let src = "async fn f() {\n    'o: while set.len() < n {\n        let mut popped = true;\n        log(1);\n        if popped { break 'o; }\n    }\n}";
     assert!(loops(src, &every_path).is_empty());
 }
+
+#[test]
+fn a_buf_getter_advances_the_buffer() {
+    // snap7-client: `bytes::Buf::get_u16` reads two bytes and moves past them.
+    let src = "async fn f(mut b: Bytes) { while b.remaining() >= 2 { out.push(Entry { t: b.get_u16() }); } }";
+    assert!(default_loops(src).is_empty());
+    // A plain getter reads.
+    let src = "async fn f(b: Cfg) { while b.remaining() >= 2 { out.push(b.get_limit()); } }";
+    assert_eq!(default_loops(src), [1]);
+}
