@@ -223,13 +223,15 @@ impl FileVisitor<'_, '_> {
         attrs: &[syn::Attribute],
         sig: &syn::Signature,
         body: &syn::Block,
-        in_impl: bool,
-        free: bool,
+        kind: FnKind,
     ) {
         let options = match cancellable_options(attrs) {
             Some(own) => Some(own),
             // `#[cancellable] impl`: every method, except marked and `const` ones.
-            None if in_impl && !has_attr(attrs, "uninterruptible") && sig.constness.is_none() => {
+            None if kind == FnKind::Method
+                && !has_attr(attrs, "uninterruptible")
+                && sig.constness.is_none() =>
+            {
                 self.impl_options
             }
             None => None,
@@ -255,9 +257,10 @@ impl FileVisitor<'_, '_> {
         };
         // A sync free function may block every caller (see `analysis::blocking`); test code
         // is not among the functions a call of the library resolves to.
-        let blocks = (free && sig.asyncness.is_none() && !self.in_test && !is_test(attrs))
-            .then(|| blocking::summarise(ctx, body))
-            .flatten();
+        let blocks =
+            (kind == FnKind::Free && sig.asyncness.is_none() && !self.in_test && !is_test(attrs))
+                .then(|| blocking::summarise(ctx, body))
+                .flatten();
         self.out.symbols.definitions.push(Definition {
             name: name.into(),
             paths,
@@ -449,7 +452,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     }
 
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
-        self.function(&i.attrs, &i.sig, &i.block, false, true);
+        self.function(&i.attrs, &i.sig, &i.block, FnKind::Free);
     }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
@@ -476,12 +479,12 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     }
 
     fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
-        self.function(&i.attrs, &i.sig, &i.block, true, false);
+        self.function(&i.attrs, &i.sig, &i.block, FnKind::Method);
     }
 
     fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
         if let Some(body) = &i.default {
-            self.function(&i.attrs, &i.sig, body, false, false);
+            self.function(&i.attrs, &i.sig, body, FnKind::TraitDefault);
         }
     }
 
@@ -679,6 +682,17 @@ struct CancellableOptions {
 
 /// The `#[cancellable]` attribute's options, if there is one: `loops = false` and
 /// `awaits = false` turn the checkpoints off.
+/// Where a function is defined.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FnKind {
+    /// A `fn` item of a module.
+    Free,
+    /// A method of an `impl` block (it inherits a `#[cancellable] impl`'s options).
+    Method,
+    /// A trait's default method.
+    TraitDefault,
+}
+
 /// `#[test]`, `#[tokio::test]` and the like, or `#[cfg(test)]`.
 fn is_test(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {

@@ -624,16 +624,19 @@ impl<'a> Walker<'a> {
     /// Forgets the known booleans that `tokens` (a macro's, a closure's) mention: they may
     /// assign them where the walk cannot see.
     fn forget_mentioned(f: &mut Flow, tokens: &TokenStream) {
-        let known: Vec<String> = f
+        if !f.knows_any() {
+            return;
+        }
+        let mut known: Vec<String> = f
             .paths
             .iter()
             .flat_map(|p| p.known.iter().map(|(n, _)| n.to_string()))
             .collect();
-        if !known.is_empty() && roots::mentioned(tokens, &known) {
-            for name in &known {
-                if roots::mentioned(tokens, std::slice::from_ref(name)) {
-                    f.set_known(name, None);
-                }
+        known.sort();
+        known.dedup();
+        for name in &known {
+            if roots::mentioned(tokens, std::slice::from_ref(name)) {
+                f.set_known(name, None);
             }
         }
     }
@@ -722,7 +725,7 @@ impl<'a> Walker<'a> {
                 let f = self.expr(&a.right, f);
                 let f = self.expr(&a.left, f);
                 let mut f = self.mutated(&a.left, f, None);
-                if !matches!(&*a.left, Expr::Path(_)) {
+                if f.knows_any() && !matches!(&*a.left, Expr::Path(_)) {
                     // `(idle, n) = (true, 1)`: whatever it names may change.
                     Self::forget_mentioned(&mut f, &quote::ToTokens::to_token_stream(&a.left));
                 }
