@@ -166,7 +166,7 @@ struct FileVisitor<'a, 'o> {
     spawning: bool,
     /// ... or to something that bounds it from outside (`timeout`, `run_until_cancelled`).
     racing: bool,
-    /// Inside a `#[cfg(test)]` module.
+    /// Inside a `#[cfg(test)]` module or a test function.
     in_test: bool,
     /// What the rules computed over the whole file.
     facts: rules::FileFacts,
@@ -302,7 +302,10 @@ impl FileVisitor<'_, '_> {
             },
             ..Scope::default()
         };
+        let outer = self.in_test;
+        self.in_test |= is_test(attrs);
         self.with_scope(scope, |v| v.visit_block(body));
+        self.in_test = outer;
     }
 
     /// The scope of a closure or an async block (`body`). An outer token it does not name is
@@ -627,6 +630,10 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
                 }
             }
             syn::Expr::Call(c) => {
+                // A test's channels stand in for nothing the library sends on.
+                if !self.in_test {
+                    self.out.symbols.channels.note(c);
+                }
                 self.rules(Node::Call(c), None);
                 self.visit_expr(&c.func);
                 match &*c.func {

@@ -5,6 +5,7 @@
 //! ([`summaries`]). Nothing here knows about rules or the driver.
 
 pub(crate) mod blocking;
+pub(crate) mod channels;
 pub(crate) mod flow;
 pub(crate) mod imports;
 pub(crate) mod macros;

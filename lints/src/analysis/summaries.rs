@@ -1,10 +1,11 @@
 //! Calls into the checked code, resolved once every file is analysed.
 //!
-//! A file's walk leaves two kinds of symbolic results: function summaries (name → the calls of
-//! each unchecked path from entry to exit) and pending findings (a loop that stays reported
-//! unless a call on each of its unchecked paths observes). [`resolve`] computes which functions
-//! observe on every path (a least fixed point, so recursion alone never counts as observing)
-//! and keeps the pending findings that still have a path none of whose calls observes.
+//! A file's walk leaves three kinds of symbolic results: function summaries (name → the calls
+//! of each unchecked path from entry to exit), the channels it makes, and pending findings (a
+//! loop that stays reported unless a call on each of its unchecked paths observes; a message
+//! `send` that stays reported unless every channel of its crate is unbounded). [`resolve`]
+//! computes which functions observe on every path (a least fixed point, so recursion alone
+//! never counts as observing) and keeps the pending findings that still hold.
 //!
 //! A macro invocation is recorded as `name!`: a `macro_rules!` of the checked code resolves it
 //! by its body (one that awaits or checks observes; one whose every rule ends in `return` or
@@ -21,19 +22,31 @@
 use std::collections::HashMap;
 
 use super::blocking::Blocks;
+use super::channels::Channels;
 use super::flow::Sym;
 use crate::finding::{Annotation, Finding};
 
-/// A loop finding that holds unless a called function turns out to observe.
+/// A finding that holds unless what resolution learns about the whole crate rules it out.
 #[derive(Debug)]
 pub(crate) struct Pending {
     pub(crate) finding: Finding,
-    /// Each unchecked path: the functions of the checked code it calls, and its labels.
-    pub(crate) paths: Vec<(Vec<Sym>, Vec<Annotation>)>,
-    /// `None`: the paths are evidence enough. `Some(calls)`: the finding holds only where an
-    /// unchecked path calls one of these free functions and it blocks on every call (see
-    /// [`super::blocking`]); each comes with the place it is called.
-    pub(crate) if_blocking: Option<Vec<(Sym, Annotation)>>,
+    pub(crate) unless: Unless,
+}
+
+/// What rules a [`Pending`] finding out.
+#[derive(Debug)]
+pub(crate) enum Unless {
+    /// A loop's: every unchecked path calls a function that turns out to observe.
+    Observes {
+        /// Each unchecked path: the functions of the checked code it calls, and its labels.
+        paths: Vec<(Vec<Sym>, Vec<Annotation>)>,
+        /// `None`: the paths are evidence enough. `Some(calls)`: the finding holds only where
+        /// an unchecked path calls one of these free functions and it blocks on every call (see
+        /// [`super::blocking`]); each comes with the place it is called.
+        if_blocking: Option<Vec<(Sym, Annotation)>>,
+    },
+    /// A message `send`'s: every channel the crate makes is unbounded (see [`Channels`]).
+    OnlyUnboundedChannels,
 }
 
 /// One function's (or `macro_rules!`'s) summary.
@@ -53,6 +66,8 @@ pub(crate) struct Definition {
 pub(crate) struct Symbols {
     pub(crate) definitions: Vec<Definition>,
     pub(crate) pending: Vec<Pending>,
+    /// The channels the file makes.
+    pub(crate) channels: Channels,
 }
 
 /// The crates of a run: `visible[c][d]` says whether code of crate `c` can call crate `d`
@@ -104,7 +119,9 @@ type Defs = HashMap<Sym, Vec<Def>>;
 pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Finding> {
     let mut defs: Defs = HashMap::new();
     let mut pending = Vec::new();
+    let mut channels: HashMap<usize, Channels> = HashMap::new();
     for (krate, symbols) in files {
+        channels.entry(krate).or_default().merge(symbols.channels);
         for d in symbols.definitions {
             defs.entry(d.name).or_default().push(Def {
                 krate,
@@ -142,9 +159,19 @@ pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Find
         .into_iter()
         .filter_map(|(krate, p)| {
             let quiet = |calls: &[Sym]| !calls.iter().any(|c| observes(&defs, krate, c));
-            let (labels, extra) = match &p.if_blocking {
-                None => (p.paths.into_iter().find(|(calls, _)| quiet(calls))?.1, None),
-                Some(candidates) => p.paths.into_iter().find_map(|(calls, labels)| {
+            let (labels, extra) = match p.unless {
+                Unless::OnlyUnboundedChannels => {
+                    let unbounded = channels.get(&krate).is_some_and(|c| c.only_unbounded());
+                    return (!unbounded).then_some(p.finding);
+                }
+                Unless::Observes {
+                    paths,
+                    if_blocking: None,
+                } => (paths.into_iter().find(|(calls, _)| quiet(calls))?.1, None),
+                Unless::Observes {
+                    paths,
+                    if_blocking: Some(candidates),
+                } => paths.into_iter().find_map(|(calls, labels)| {
                     let (_, at) = candidates
                         .iter()
                         .find(|(c, _)| calls.contains(c) && blocks(&defs, krate, c))?;

@@ -20,6 +20,11 @@
 //! ## Known problems
 //! - Methods are known by name, without types: a `send` or `lock` of a type whose future is
 //!   cancel-safe is flagged too.
+//! - A message `send` to an unbounded channel finishes on its first poll and loses nothing,
+//!   but the checker cannot see which channel a `send` goes to. So a `send` is not flagged in
+//!   a crate whose every channel constructor is unbounded (`unbounded()`,
+//!   `unbounded_channel()`), and it is flagged in a crate that makes a bounded one, or none.
+//!   Channels made in test code do not count.
 //! - A future created anew and wrapped (`timeout(d, reader.read_exact(..))`) is flagged, and so
 //!   is a call to an async function of the same file that awaits one; a helper in another file
 //!   is not followed.
@@ -63,6 +68,7 @@ use syn::visit::{self, Visit};
 
 use super::{Cx, Emit, Node, Rule};
 use crate::analysis::macros;
+use crate::analysis::summaries::{Pending, Unless};
 use crate::finding::Finding;
 
 /// Not cancel-safe futures: (method or function name, what is lost, whether data is lost). The
@@ -151,21 +157,34 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
     if !cx.scope.is_async {
         return None;
     }
-    match node {
+    let (inner, finding) = match node {
         Node::Macro(m) if cx.scope.loop_depth > 0 => in_select(cx, m),
         Node::Await(a) if cx.scope.interrupting && !cx.scope.opted_out => interrupted(cx, a),
         _ => None,
-    }
-    .map(Emit::Finding)
+    }?;
+    // A channel's `send` loses its message only if it can wait for room: resolution drops the
+    // finding when every channel the crate makes is unbounded.
+    Some(if inner == "send" {
+        Emit::Pending(Pending {
+            finding,
+            unless: Unless::OnlyUnboundedChannels,
+        })
+    } else {
+        Emit::Finding(finding)
+    })
 }
 
-fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<Finding> {
+/// The first branch of a `select!` in a loop that drops a future that is not cancel-safe: the
+/// name of that future (through a helper: the one the helper awaits), and the finding.
+fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(String, Finding)> {
     let branches = macros::select_branches(m)?;
+    // A `send` may yet be ruled out by resolution, so a branch that loses data for sure wins.
+    let mut a_send = None;
     for (i, b) in branches.iter().enumerate() {
         if created_outside(&b.future) {
             continue;
         }
-        let Some((call, lost)) = first_unsafe_call(cx, &b.future) else {
+        let Some(Unsafe { call, inner, lost }) = first_unsafe_call(cx, &b.future) else {
             continue;
         };
         // A message send raced only against a deadline is a send with a deadline
@@ -186,8 +205,7 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<Finding> {
             continue;
         }
         let select = cx.file.span(cx.ctx.range(m.path.span()));
-        return Some(
-            Finding::new(
+        let finding = Finding::new(
                 Rule::CancelUnsafeSelect,
                 &cx.file.path,
                 format!("`{call}` is not cancel-safe, and this `select!` drops it when another branch wins"),
@@ -198,19 +216,21 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<Finding> {
             .help(format!(
                 "create the future once before the loop (`let fut = ...; tokio::pin!(fut);`) and poll `&mut fut` in the branch, or use a cancel-safe alternative{}",
                 alternative(&call)
-            )),
-        );
+            ));
+        if inner != "send" {
+            return Some((inner, finding));
+        }
+        a_send.get_or_insert((inner, finding));
     }
-    None
+    a_send
 }
 
-fn interrupted(cx: &Cx<'_>, a: &syn::ExprAwait) -> Option<Finding> {
+fn interrupted(cx: &Cx<'_>, a: &syn::ExprAwait) -> Option<(String, Finding)> {
     if is_shield(&a.base) {
         return None;
     }
-    let (call, lost) = first_unsafe_call(cx, &a.base)?;
-    Some(
-        Finding::new(
+    let Unsafe { call, inner, lost } = first_unsafe_call(cx, &a.base)?;
+    let finding = Finding::new(
             Rule::CancelUnsafeSelect,
             &cx.file.path,
             format!("`#[cancellable]` interrupts this `{call}`, which is not cancel-safe"),
@@ -218,8 +238,8 @@ fn interrupted(cx: &Cx<'_>, a: &syn::ExprAwait) -> Option<Finding> {
         )
         .label(format!("if the task is cancelled while it is pending, {lost}"))
         .help("mark the statement `#[uninterruptible]` so it runs to the end (its checkpoint before it stays), or use a cancel-safe alternative")
-        .note("see `cancelkit::cancel_safety` for what can be interrupted safely"),
-    )
+        .note("see `cancelkit::cancel_safety` for what can be interrupted safely");
+    Some((inner, finding))
 }
 
 /// `x.clone()`, `x.to_vec()`, `x.to_owned()`, `Clone::clone(&x)`: a copy, whose loss leaves
@@ -334,11 +354,21 @@ fn loss(config: &crate::Config, name: &str) -> Option<&'static str> {
 
 /// The first not-cancel-safe call in `e` (inside async blocks too: they are dropped with the
 /// branch).
-fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr) -> Option<(String, String)> {
+/// A future in `e` that is not cancel-safe, as written, or through a helper of the file.
+struct Unsafe {
+    /// The call as written (`read_exact`, or the helper `read_frame`).
+    call: String,
+    /// The future that is not cancel-safe (`read_exact`, also when a helper awaits it).
+    inner: String,
+    /// What is lost when it is dropped.
+    lost: String,
+}
+
+fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr) -> Option<Unsafe> {
     struct Finder<'c> {
         config: &'c crate::Config,
         helpers: &'c [(String, String)],
-        found: Option<(String, String)>,
+        found: Option<Unsafe>,
     }
     impl Finder<'_> {
         fn name_or_helper(&mut self, name: &syn::Ident, helper: bool) {
@@ -347,11 +377,19 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr) -> Option<(String, String)> {
             }
             let name = name.to_string();
             if let Some(lost) = loss(self.config, &name) {
-                self.found = Some((name, lost.to_string()));
+                self.found = Some(Unsafe {
+                    inner: name.clone(),
+                    call: name,
+                    lost: lost.to_string(),
+                });
             } else if let Some((_, inner)) = self.helpers.iter().find(|(h, _)| helper && *h == name)
             {
                 let lost = loss(self.config, inner).unwrap_or("what it had done is lost");
-                self.found = Some((name, format!("it awaits `{inner}`, and {lost}")));
+                self.found = Some(Unsafe {
+                    call: name,
+                    inner: inner.clone(),
+                    lost: format!("it awaits `{inner}`, and {lost}"),
+                });
             }
         }
     }
@@ -557,6 +595,61 @@ mod tests {
     fn a_helper_of_the_same_file_that_awaits_read_exact() {
         let src = "async fn read_frame(r: &mut R) -> io::Result<Vec<u8>> { r.read_exact(&mut b).await?; Ok(b) }\nasync fn f() { loop { tokio::select! { m = read_frame(&mut r) => {}, _ = tick.tick() => {} } } }";
         assert_eq!(lines(src), [2]);
+    }
+
+    #[test]
+    fn a_send_in_a_crate_that_makes_only_unbounded_channels_loses_nothing() {
+        // The channels are made in another file of the crate, as translator_sv2 does.
+        let made = |ctor: &str| {
+            crate::SourceFile::new(
+                "a.rs",
+                "a.rs",
+                format!("fn channels() {{ let (tx, rx) = async_channel::unbounded(); {ctor} }}"),
+            )
+        };
+        let select = crate::SourceFile::new(
+            "b.rs",
+            "b.rs",
+            "async fn f() { loop { tokio::select! { r = tx.send(m) => {}, _ = tick.tick() => {} } } }".to_string(),
+        );
+        let found = |ctor: &str| {
+            crate::check_files(&[made(ctor), select.clone()], &Config::default())
+                .into_iter()
+                .filter(|f| f.rule == Rule::CancelUnsafeSelect)
+                .count()
+        };
+        assert_eq!(found(""), 0);
+        assert_eq!(found("let (a, b) = tokio::sync::mpsc::channel(8);"), 1);
+        // `watch` and `oneshot` sends never wait, so they do not make a crate's sends bounded.
+        assert_eq!(
+            found("let (a, b) = watch::channel(0); let (c, d) = oneshot::channel();"),
+            0
+        );
+        // A test's bounded channel says nothing about the library's sends.
+        assert_eq!(
+            found(
+                "#[cfg(test)] mod t { #[test] fn t() { let (a, b) = async_channel::bounded(1); } }"
+            ),
+            0
+        );
+        assert_eq!(
+            found("#[tokio::test] async fn t() { let (a, b) = async_channel::bounded(1); }"),
+            0
+        );
+        // A crate that makes no channel at all says nothing about where its sends go.
+        let alone = "async fn f() { loop { tokio::select! { r = tx.send(m) => {}, _ = tick.tick() => {} } } }";
+        assert_eq!(lines(alone), [1]);
+        // The same through a helper of the file that receives, then sends.
+        let helper = |ctor: &str| {
+            format!(
+                "fn c() {{ {ctor} }}\nasync fn pass(&self) {{ let m = self.rx.recv().await; self.tx.send(m).await; }}\nasync fn f() {{ loop {{ tokio::select! {{ _ = pass(&tx, &rx) => {{}}, _ = tick.tick() => {{}} }} }} }}"
+            )
+        };
+        assert!(lines(&helper("let (tx, rx) = unbounded();")).is_empty());
+        assert_eq!(lines(&helper("let (tx, rx) = mpsc::channel(1);")), [3]);
+        // A branch that loses data for sure is reported even if a `send` comes first.
+        let both = "fn c() { let (tx, rx) = unbounded(); }\nasync fn f() { loop { tokio::select! { r = tx.send(m) => {}, n = r.read_exact(&mut b) => {}, _ = tick.tick() => {} } } }";
+        assert_eq!(lines(both), [2]);
     }
 
     #[test]

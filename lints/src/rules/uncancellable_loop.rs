@@ -108,7 +108,7 @@ use syn::visit::{self, Visit};
 
 use super::{Cx, Emit, Node, Rule};
 use crate::analysis::flow::{self, Ctx, LoopRef, UncheckedPath};
-use crate::analysis::summaries::Pending;
+use crate::analysis::summaries::{Pending, Unless};
 use crate::analysis::{has_attr, macros};
 use crate::finding::{Annotation, Applicability, Edit, Finding, Suggestion};
 
@@ -166,15 +166,19 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
         let finding = build(cx, lp, &all, marked, Some(BLOCKING_NOTE));
         return Some(Emit::Pending(Pending {
             finding,
-            paths: labelled(&all),
-            if_blocking: Some(candidates),
+            unless: Unless::Observes {
+                paths: labelled(&all),
+                if_blocking: Some(candidates),
+            },
         }));
     }
     let finding = build(cx, lp, &paths, marked, None);
     Some(Emit::Pending(Pending {
         finding,
-        paths: labelled(&paths),
-        if_blocking: None,
+        unless: Unless::Observes {
+            paths: labelled(&paths),
+            if_blocking: None,
+        },
     }))
 }
 
