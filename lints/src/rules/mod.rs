@@ -130,7 +130,8 @@ impl FileFacts {
 pub(crate) enum Emit {
     /// A finding that holds.
     Finding(Finding),
-    /// A finding that holds unless calls on its paths turn out to observe.
+    /// A finding that holds unless what resolution learns about the crate rules it out (calls
+    /// on its paths turn out to observe; every channel the crate makes is unbounded).
     Pending(Pending),
 }
 
