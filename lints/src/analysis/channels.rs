@@ -28,26 +28,26 @@ impl Channels {
         };
         let segments = &p.path.segments;
         let Some(last) = segments.last() else { return };
-        let name = last.ident.to_string();
+        let name = &last.ident;
         let args = call.args.len();
-        match name.as_str() {
-            // tokio's `unbounded_channel()`, async-channel, flume, crossbeam, futures and kanal.
-            "unbounded" | "unbounded_channel" | "unbounded_async" => self.unbounded = true,
-            "bounded" | "bounded_async" => self.bounded = true,
+        // tokio's `unbounded_channel()`, async-channel, flume, crossbeam, futures and kanal.
+        if name == "unbounded" || name == "unbounded_channel" || name == "unbounded_async" {
+            self.unbounded = true;
+        } else if name == "bounded" || name == "bounded_async" {
+            self.bounded = true;
+        } else if name == "broadcast" && args == 1 {
             // async-broadcast's `broadcast(cap)`, whose `broadcast(msg).await` waits for room.
-            "broadcast" if args == 1 => self.bounded = true,
+            self.bounded = true;
+        } else if name == "channel" && args == 1 {
             // `mpsc::channel(8)` (tokio, futures); std's `channel()` takes no capacity, and
             // `watch::channel(init)`, `broadcast::channel(cap)`, `oneshot::channel()` send
             // without waiting.
-            "channel" if args == 1 => {
-                let sync_send = segments
-                    .iter()
-                    .any(|s| s.ident == "watch" || s.ident == "broadcast" || s.ident == "oneshot");
-                if !sync_send {
-                    self.bounded = true;
-                }
+            let sync_send = segments
+                .iter()
+                .any(|s| s.ident == "watch" || s.ident == "broadcast" || s.ident == "oneshot");
+            if !sync_send {
+                self.bounded = true;
             }
-            _ => {}
         }
     }
 
