@@ -7,10 +7,11 @@
 //! quiet one), so this is a separate, straight-line judgement:
 //!
 //! - a function **blocks by itself** when one of its body's top-level statements makes a
-//!   blocking call ([`CallKind::Blocking`]) outside any branch, loop, closure, nested item or
-//!   right side of `&&`/`||`, and nothing before it can leave (a `return`, a `break` out of a
-//!   labelled block, a macro that may hide one): every call that gets past the `?`s reaches
-//!   it. Statements under `#[cfg(..)]` are skipped, and crossterm's `event::read()` does not
+//!   blocking call ([`CallKind::Blocking`]) outside any branch, `while`/`for` loop, closure,
+//!   nested item or right side of `&&`/`||` (a `loop`'s body counts up to where its first
+//!   pass may end: it always runs once), and nothing before it can leave (a `return`, a
+//!   `break` out of a labelled block, a macro that may hide one): every call that gets past
+//!   the `?`s reaches it. Statements under `#[cfg(..)]` are skipped, and crossterm's `event::read()` does not
 //!   count (whether it waits depends on the caller having polled);
 //! - it **blocks through** the free functions its top-level statements call the same way,
 //!   which resolution ([`super::summaries`]) settles once every file is read.
@@ -47,12 +48,7 @@ pub(crate) fn summarise(ctx: Ctx<'_>, body: &Block) -> Option<Blocks> {
         {
             continue;
         }
-        let mut s = Straight {
-            ctx,
-            direct: false,
-            through: Vec::new(),
-            leaves: false,
-        };
+        let mut s = Straight::new(ctx, false);
         s.visit_stmt(stmt);
         // The walk follows evaluation order, and records nothing once a `return` may have
         // been taken: what it did record runs on every call that gets this far.
@@ -67,13 +63,48 @@ pub(crate) fn summarise(ctx: Ctx<'_>, body: &Block) -> Option<Blocks> {
     (!through.is_empty()).then(|| Blocks::Through(through.into_boxed_slice()))
 }
 
-/// Walks the straight-line part of a statement: not into branches, loops, closures, async
-/// blocks or items.
+/// Walks the straight-line part of a statement: not into branches, `while`/`for` loops,
+/// closures, async blocks or items, and into a `loop`'s body only up to where its first pass
+/// may end.
 struct Straight<'a> {
     ctx: Ctx<'a>,
     direct: bool,
     through: Vec<Sym>,
+    /// What follows may not run: a `return` (or, in a `loop`'s first pass, a `break` or
+    /// `continue`) may have been taken.
     leaves: bool,
+    /// Walking a `loop`'s first pass, which an unlabelled `break` or `continue` also ends.
+    in_loop: bool,
+}
+
+impl<'a> Straight<'a> {
+    fn new(ctx: Ctx<'a>, in_loop: bool) -> Self {
+        Straight {
+            ctx,
+            direct: false,
+            through: Vec::new(),
+            leaves: false,
+            in_loop,
+        }
+    }
+
+    fn branch_leaves(&self, stmts: &[Stmt]) -> bool {
+        let mut f = LeaveFinder {
+            found: false,
+            in_loop: self.in_loop,
+        };
+        stmts.iter().for_each(|s| f.visit_stmt(s));
+        f.found
+    }
+
+    fn expr_leaves(&self, e: &Expr) -> bool {
+        let mut f = LeaveFinder {
+            found: false,
+            in_loop: self.in_loop,
+        };
+        f.visit_expr(e);
+        f.found
+    }
 }
 
 impl<'ast> Visit<'ast> for Straight<'_> {
@@ -105,7 +136,7 @@ impl<'ast> Visit<'ast> for Straight<'_> {
         // The right side of `&&` and `||` runs only sometimes: walk the left side alone.
         if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) {
             self.visit_expr(&b.left);
-            self.leaves |= expr_leaves(&b.right);
+            self.leaves |= self.expr_leaves(&b.right);
         } else {
             visit::visit_expr_binary(self, b);
         }
@@ -128,17 +159,26 @@ impl<'ast> Visit<'ast> for Straight<'_> {
     fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
         self.leaves = true;
     }
+    fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+        visit::visit_expr_break(self, b);
+        self.leaves |= self.in_loop || b.label.is_some();
+    }
+    fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
+        self.leaves |= self.in_loop;
+    }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
         self.leaves |= !quiet_macro(m);
     }
     fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
         self.visit_expr(&i.cond);
-        self.leaves |= branch_leaves(&i.then_branch.stmts)
-            || i.else_branch.as_ref().is_some_and(|(_, e)| expr_leaves(e));
+        self.leaves |= self.branch_leaves(&i.then_branch.stmts)
+            || i.else_branch
+                .as_ref()
+                .is_some_and(|(_, e)| self.expr_leaves(e));
     }
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         self.visit_expr(&m.expr);
-        self.leaves |= m.arms.iter().any(|a| expr_leaves(&a.body));
+        self.leaves |= m.arms.iter().any(|a| self.expr_leaves(&a.body));
     }
     fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
         self.visit_expr(&l.expr);
@@ -147,12 +187,35 @@ impl<'ast> Visit<'ast> for Straight<'_> {
         if let Some(init) = &l.init {
             self.visit_expr(&init.expr);
             if let Some((_, diverge)) = &init.diverge {
-                self.leaves |= expr_leaves(diverge);
+                self.leaves |= self.expr_leaves(diverge);
             }
         }
     }
     fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
-        self.leaves |= branch_leaves(&l.body.stmts);
+        // A `loop` runs its body at least once: what comes before its first pass may end
+        // (`read_line` at the top of a prompt loop) runs on every call that gets here.
+        let mut first = Straight::new(self.ctx, true);
+        for stmt in l.body.stmts.iter().take_while(|_| !self.leaves) {
+            if super::stmt_attrs(stmt)
+                .iter()
+                .any(|a| a.path().is_ident("cfg"))
+            {
+                continue;
+            }
+            first.visit_stmt(stmt);
+            if first.direct || first.leaves {
+                break;
+            }
+        }
+        self.direct |= first.direct;
+        self.through.extend(first.through);
+        // Leaving the function from inside it, or through a label, skips what follows.
+        let mut f = LeaveFinder {
+            found: false,
+            in_loop: false,
+        };
+        l.body.stmts.iter().for_each(|s| f.visit_stmt(s));
+        self.leaves |= f.found;
     }
     fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
         self.visit_expr(&w.cond);
@@ -179,33 +242,39 @@ pub(crate) fn plain_call(p: &syn::ExprPath) -> bool {
         })
 }
 
-/// Whether a branch (or loop body) the straight-line walk skips can `return` (or hides a
-/// macro that might).
+/// Whether a loop body the straight-line walk skips can `return` (or hides a macro that
+/// might), outside a `loop`'s first pass.
 fn branch_leaves(stmts: &[Stmt]) -> bool {
-    let mut f = LeaveFinder(false);
+    let mut f = LeaveFinder {
+        found: false,
+        in_loop: false,
+    };
     stmts.iter().for_each(|s| f.visit_stmt(s));
-    f.0
+    f.found
 }
 
-fn expr_leaves(e: &Expr) -> bool {
-    let mut f = LeaveFinder(false);
-    f.visit_expr(e);
-    f.0
+/// Finds a way out of the straight-line part in code it skips: a `return`, a labelled `break`,
+/// a macro that may hide one, and in a `loop`'s first pass any `break` or `continue` (one of
+/// a nested loop too, which only makes it under-report).
+struct LeaveFinder {
+    found: bool,
+    in_loop: bool,
 }
-
-struct LeaveFinder(bool);
 
 impl<'ast> Visit<'ast> for LeaveFinder {
     fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
-        self.0 = true;
+        self.found = true;
     }
     fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
         // `break 'block` leaves a labelled block, and what follows it in that block.
-        self.0 |= b.label.is_some();
+        self.found |= self.in_loop || b.label.is_some();
         visit::visit_expr_break(self, b);
     }
+    fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
+        self.found |= self.in_loop;
+    }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        self.0 |= !quiet_macro(m);
+        self.found |= !quiet_macro(m);
     }
     fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}

@@ -232,6 +232,13 @@ impl Observers {
                 receiver_name_contains(receiver, &["listener"])
             } else {
                 let stream = |e: &Expr| {
+                    // `stdin.lock()` reads from what it locks.
+                    let e = match e {
+                        Expr::MethodCall(m) if m.method == "lock" && m.args.is_empty() => {
+                            &*m.receiver
+                        }
+                        e => e,
+                    };
                     receiver_name_contains(e, streams::STREAM_NAMES)
                         || local_name(e).is_some_and(|n| names.streams.contains(&n))
                 };

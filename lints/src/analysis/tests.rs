@@ -752,6 +752,10 @@ fn spins_found_in_real_code_are_reported() {
             "async fn f() { while !matches!(sock.peek(&mut b), Ok(n) if n >= 5) { assert!(Instant::now() < deadline); std::thread::yield_now(); } }",
         ),
         (
+            "a blocking `read_line` on locked stdin",
+            "async fn f() { let stdin = io::stdin(); loop { let mut line = String::new(); stdin.lock().read_line(&mut line).ok(); if line.trim() == \"q\" { break } } }",
+        ),
+        (
             "a blocking `read_line` on a reader built from a child's stdout",
             "async fn f() { let out = child.stdout.take().unwrap(); let mut r = BufReader::new(out); while let Ok(n) = r.read_line(&mut line) { if n == 0 { break } } }",
         ),
@@ -803,6 +807,29 @@ fn a_helper_of_the_crate_that_blocks_on_every_call_is_a_blocking_call() {
                 .as_deref()
                 .is_some_and(|l| l.contains("blocks the thread on every call"))),
             "{f:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_helper_that_blocks_at_the_top_of_a_loop_blocks_on_every_call() {
+    // agent-orchestrator-sdk's REPL: the helper reads a line before anything can end the
+    // `loop`'s first pass, so every call blocks.
+    let loop_ = "async fn f(c: C) {\n    loop {\n        let l = read();\n        if l.is_empty() { continue; }\n        if l == \"q\" { break; }\n        c.send(l).await;\n    }\n}";
+    let blocking = "fn read() -> String { let stdin = io::stdin(); let mut full = String::new(); loop { let mut line = String::new(); stdin.lock().read_line(&mut line).ok(); if line.is_empty() { return full; } full.push_str(&line); break; } full }";
+    assert_eq!(default_loops(&format!("{blocking}\n{loop_}")), [3]);
+    for helper in [
+        // The first pass may end before it reads.
+        "fn read() -> String { let mut s = String::new(); loop { if cached() { break; } io::stdin().read_line(&mut s).ok(); } s }",
+        "fn read() -> String { let mut s = String::new(); loop { match next() { None => continue, Some(_) => {} } io::stdin().read_line(&mut s).ok(); break; } s }",
+        // ... or leave the function.
+        "fn read() -> String { let mut s = String::new(); loop { if cached() { return s; } io::stdin().read_line(&mut s).ok(); } }",
+        // A `while` may not run at all.
+        "fn read() -> String { let mut s = String::new(); while want() { io::stdin().read_line(&mut s).ok(); } s }",
+    ] {
+        assert!(
+            default_loops(&format!("{helper}\n{loop_}")).is_empty(),
+            "{helper}"
         );
     }
 }
