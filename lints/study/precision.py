@@ -43,7 +43,9 @@ prompted (local booleans set to a constant) and the fixes a review of the sessio
 and on a sixteenth (corpus16.tsv, `fetch_heldback.sh 16`, 0.77 million lines) after the one change
 corpus 15 prompted (a constant of the file holding a zero duration), and on a seventeenth
 (corpus17.tsv, `fetch_heldback.sh 17`, 0.84 million lines) after the changes made since
-(`bytes::Buf` getters advance; a `send` in a crate that makes only unbounded channels).
+(`bytes::Buf` getters advance; a `send` in a crate that makes only unbounded channels), and on an
+eighteenth (corpus18.tsv, `fetch_heldback.sh 18`, 0.83 million lines) after the change corpus 17
+prompted (a blocking helper's `loop`, `stdin.lock()`).
 
 Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST [CORPUS2_LIST ...]
 where the lists are the output of fetch.sh and fetch_heldback.sh N (`name version part path` per line).
@@ -61,7 +63,7 @@ FIRST_PRIMARY = ["tokio", "hyper", "axum", "reqwest"]
 FIRST_EXTENDED = ["tokio-util", "h2", "hyper-util", "tower", "tower-http", "quinn", "futures-util", "criterion"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Every part, in the order the corpora were made; `fetch_heldback.sh N` lists crates as heldbackN.
-PARTS = ["study", "heldback", "heldback2", "heldback3", "heldback4", "heldback5", "heldback6", "heldback7", "heldback8", "heldback9", "heldback10", "heldback11", "heldback12", "heldback13", "heldback14", "heldback15", "heldback16", "heldback17"]
+PARTS = ["study", "heldback", "heldback2", "heldback3", "heldback4", "heldback5", "heldback6", "heldback7", "heldback8", "heldback9", "heldback10", "heldback11", "heldback12", "heldback13", "heldback14", "heldback15", "heldback16", "heldback17", "heldback18"]
 
 
 def wilson(k, n, z=1.96):
