@@ -41,11 +41,7 @@ pub(crate) enum Blocks {
 pub(crate) fn summarise(ctx: Ctx<'_>, body: &Block) -> Option<Blocks> {
     let mut through = Vec::new();
     for stmt in &body.stmts {
-        // A statement under `#[cfg(..)]` may not be compiled at all.
-        if super::stmt_attrs(stmt)
-            .iter()
-            .any(|a| a.path().is_ident("cfg"))
-        {
+        if under_cfg(stmt) {
             continue;
         }
         let mut s = Straight::new(ctx, false);
@@ -61,6 +57,13 @@ pub(crate) fn summarise(ctx: Ctx<'_>, body: &Block) -> Option<Blocks> {
         }
     }
     (!through.is_empty()).then(|| Blocks::Through(through.into_boxed_slice()))
+}
+
+/// A statement under `#[cfg(..)]`, which may not be compiled at all.
+fn under_cfg(stmt: &Stmt) -> bool {
+    super::stmt_attrs(stmt)
+        .iter()
+        .any(|a| a.path().is_ident("cfg"))
 }
 
 /// Walks the straight-line part of a statement: not into branches, `while`/`for` loops,
@@ -196,10 +199,7 @@ impl<'ast> Visit<'ast> for Straight<'_> {
         // (`read_line` at the top of a prompt loop) runs on every call that gets here.
         let mut first = Straight::new(self.ctx, true);
         for stmt in l.body.stmts.iter().take_while(|_| !self.leaves) {
-            if super::stmt_attrs(stmt)
-                .iter()
-                .any(|a| a.path().is_ident("cfg"))
-            {
+            if under_cfg(stmt) {
                 continue;
             }
             first.visit_stmt(stmt);
