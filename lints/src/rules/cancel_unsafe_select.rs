@@ -36,7 +36,8 @@
 //!   `PollSender`) lose nothing.
 //! - A loss only matters when the loop goes on: when every other branch leaves the loop
 //!   (`_ = token.cancelled() => break`), nothing is flagged, nor is a timeout wrapped around the
-//!   future whose handler first applies `?` to its result (`let n = res??;`).
+//!   future whose handler first applies `?` to its result (`let n = res??;`) or matches on it
+//!   and leaves in the timer's `Err` arm.
 //! - A message send raced only against a deadline (`sleep(d)`, a `timeout` around it) is
 //!   `Sender::send_timeout` by hand: dropping the message when the deadline passes is its
 //!   point, and it is not flagged. A `send()` that takes no message (reqwest's) is not flagged.
@@ -200,7 +201,8 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(String, Finding)> {
         let timer_continues = under_timeout(&b.future)
             && !send
             && !leaves(&b.handler)
-            && !propagates_error_of(&b.pat, &b.handler);
+            && !propagates_error_of(&b.pat, &b.handler)
+            && !timeout_arm_leaves(&b.pat, &b.handler);
         if !(others_continue || timer_continues) {
             continue;
         }
@@ -274,15 +276,7 @@ fn propagates_error_of(pat: &syn::Pat, handler: &syn::Expr) -> bool {
     let syn::Pat::Ident(binding) = pat else {
         return false;
     };
-    let first = match handler {
-        syn::Expr::Block(b) => match b.block.stmts.first() {
-            Some(syn::Stmt::Local(l)) => l.init.as_ref().map(|i| &*i.expr),
-            Some(syn::Stmt::Expr(e, _)) => Some(e),
-            _ => None,
-        },
-        e => Some(e),
-    };
-    let mut e = first;
+    let mut e = first_expr(handler);
     // The outermost `?` must sit on a chain rooted at the binding.
     while let Some(x) = e {
         match x {
@@ -296,6 +290,43 @@ fn propagates_error_of(pat: &syn::Pat, handler: &syn::Expr) -> bool {
         }
     }
     false
+}
+
+/// The handler's first expression: itself, or its block's first statement (a `let`'s value).
+fn first_expr(handler: &syn::Expr) -> Option<&syn::Expr> {
+    match handler {
+        syn::Expr::Block(b) => match b.block.stmts.first() {
+            Some(syn::Stmt::Local(l)) => l.init.as_ref().map(|i| &*i.expr),
+            Some(syn::Stmt::Expr(e, _)) => Some(e),
+            _ => None,
+        },
+        e => Some(e),
+    }
+}
+
+/// Whether the handler first matches on the branch's binding, and the arm that takes the
+/// timer's error leaves the loop: `match res { Ok(frame) => .., Err(_elapsed) => break }`.
+fn timeout_arm_leaves(pat: &syn::Pat, handler: &syn::Expr) -> bool {
+    let syn::Pat::Ident(binding) = pat else {
+        return false;
+    };
+    let Some(syn::Expr::Match(m)) = first_expr(handler) else {
+        return false;
+    };
+    let on_binding = matches!(&*m.expr, syn::Expr::Path(p) if p.path.is_ident(&binding.ident));
+    // The first arm an `Err(Elapsed)` reaches: `Err(..)`, `_` or a plain binding, without a
+    // guard (`Pat::Guard`), which may send it on to a later arm.
+    let takes_err = |p: &syn::Pat| match p {
+        syn::Pat::TupleStruct(t) => t.path.segments.last().is_some_and(|s| s.ident == "Err"),
+        syn::Pat::Wild(_) => true,
+        syn::Pat::Ident(i) => i.subpat.is_none(),
+        _ => false,
+    };
+    on_binding
+        && m.arms
+            .iter()
+            .find(|a| takes_err(&a.pat))
+            .is_some_and(|a| leaves(&a.body))
 }
 
 /// `timeout(d, fut)`, `fut.timeout(d)`: a timer that can drop the future inside its branch.
@@ -572,6 +603,21 @@ mod tests {
         // A timeout whose handler carries on loses the partial read and reads on.
         let src = "async fn f() { loop { tokio::select! { res = timeout(d, r.read_exact(&mut b)) => { if let Ok(n) = res { use_it(n).await; } } _ = token.cancelled() => break } } }";
         assert_eq!(lines(src).len(), 1);
+    }
+
+    #[test]
+    fn a_timeout_whose_err_arm_leaves_the_loop() {
+        // voltage_modbus: the other branch breaks, and the timer's `Err` arm breaks too.
+        let src = |arm: &str| {
+            format!(
+                "async fn f() {{ loop {{ tokio::select! {{ _ = stop.recv() => {{ break; }} res = timeout(d, read_frame(&mut s)) => {{ match res {{ Ok(Ok(f)) => work(f).await, Ok(Err(e)) => break, {arm} }} }} }} }} }}\nasync fn read_frame(s: &mut S) -> R {{ s.read_exact(&mut h).await?; Ok(h) }}"
+            )
+        };
+        assert!(lines(&src("Err(_) => { warn!(\"timeout\"); break; }")).is_empty());
+        assert!(lines(&src("_ => return")).is_empty());
+        // The timer's arm goes on, or sits behind a guard: a half-read frame is dropped.
+        assert_eq!(lines(&src("Err(_) => continue")), [1]);
+        assert_eq!(lines(&src("Err(_) if quiet => break, Err(_) => {}")), [1]);
     }
 
     #[test]
