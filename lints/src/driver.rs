@@ -6,6 +6,7 @@
 use syn::visit::{self, Visit};
 
 use crate::analysis::blocking;
+use crate::analysis::channels;
 use crate::analysis::flow::{self, Ctx, LoopRef};
 use crate::analysis::has_attr;
 use crate::analysis::imports::Imports;
@@ -80,6 +81,9 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 scopes: vec![Scope::default()],
                 impl_options: None,
                 in_test: false,
+                counts_channels: !channels::is_test_path(&file.path),
+                channel_macros: !channels::is_test_path(&file.path)
+                    && (file.text.contains("bounded") || file.text.contains("channel")),
                 struct_tokens: if file.text.contains("Token") || !config.token_types.is_empty() {
                     token_vars::struct_fields(
                         &ast,
@@ -168,6 +172,11 @@ struct FileVisitor<'a, 'o> {
     racing: bool,
     /// Inside a `#[cfg(test)]` module or a test function.
     in_test: bool,
+    /// The file's channel constructors count for its crate: it is not a test, example or
+    /// benchmark file (see [`channels`]).
+    counts_channels: bool,
+    /// ... and its text mentions one, so macros' tokens are worth scanning for them.
+    channel_macros: bool,
     /// What the rules computed over the whole file.
     facts: rules::FileFacts,
     /// Each rule's level outside (`[0]`) and inside (`[1]`) loops, in `rules::CHECKS` order.
@@ -357,6 +366,13 @@ impl FileVisitor<'_, '_> {
 
     /// Hands `node` to every enabled rule. `lines`: the node's first and head lines for allow
     /// comments, when cheap to know (loops); otherwise the finding's own line is used.
+    /// Notes the channel constructors in a macro's tokens (see [`channels`]).
+    fn channels_in(&mut self, tokens: &proc_macro2::TokenStream) {
+        if self.channel_macros && !self.in_test {
+            self.out.symbols.channels.note_tokens(tokens);
+        }
+    }
+
     fn rules(&mut self, node: Node<'_>, lines: Option<(usize, usize)>) {
         let kind = node.kind();
         if self.wanted & kind == 0 {
@@ -517,6 +533,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
             }
             return;
         }
+        self.channels_in(&i.mac.tokens);
         let braced = matches!(i.mac.delimiter, syn::MacroDelimiter::Brace(_));
         // Parsing again costs time: only when the tokens mention something that matters here.
         if braced
@@ -631,8 +648,8 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
             }
             syn::Expr::Call(c) => {
                 // A test's channels stand in for nothing the library sends on.
-                if !self.in_test {
-                    self.out.symbols.channels.note(c);
+                if self.counts_channels && !self.in_test {
+                    self.out.symbols.channels.note(c, self.ctx.names.imports);
                 }
                 self.rules(Node::Call(c), None);
                 self.visit_expr(&c.func);
@@ -666,6 +683,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
 
     fn visit_macro(&mut self, i: &'ast syn::Macro) {
         self.rules(Node::Macro(i), None);
+        self.channels_in(&i.tokens);
     }
 
     fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {

@@ -41,7 +41,12 @@ pub(crate) enum Blocks {
 pub(crate) fn summarise(ctx: Ctx<'_>, body: &Block) -> Option<Blocks> {
     let mut through = Vec::new();
     for stmt in &body.stmts {
+        // A statement under `#[cfg(..)]` may not be compiled: its calls do not count, but a
+        // build that has it may leave there.
         if under_cfg(stmt) {
+            if LeaveFinder::stmts(std::slice::from_ref(stmt), false) {
+                break;
+            }
             continue;
         }
         let mut s = Straight::new(ctx, false);
@@ -91,22 +96,13 @@ impl<'a> Straight<'a> {
         }
     }
 
-    fn branch_leaves(&self, stmts: &[Stmt]) -> bool {
-        let mut f = LeaveFinder {
-            found: false,
-            in_loop: self.in_loop,
-        };
-        stmts.iter().for_each(|s| f.visit_stmt(s));
-        f.found
+    /// Whether code the walk skips (a branch) may end what it is walking.
+    fn skipped_leaves(&self, stmts: &[Stmt]) -> bool {
+        LeaveFinder::stmts(stmts, self.in_loop)
     }
 
-    fn expr_leaves(&self, e: &Expr) -> bool {
-        let mut f = LeaveFinder {
-            found: false,
-            in_loop: self.in_loop,
-        };
-        f.visit_expr(e);
-        f.found
+    fn skipped_expr_leaves(&self, e: &Expr) -> bool {
+        LeaveFinder::expr(e, self.in_loop)
     }
 }
 
@@ -139,7 +135,7 @@ impl<'ast> Visit<'ast> for Straight<'_> {
         // The right side of `&&` and `||` runs only sometimes: walk the left side alone.
         if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) {
             self.visit_expr(&b.left);
-            self.leaves |= self.expr_leaves(&b.right);
+            self.leaves |= self.skipped_expr_leaves(&b.right);
         } else {
             visit::visit_expr_binary(self, b);
         }
@@ -174,14 +170,14 @@ impl<'ast> Visit<'ast> for Straight<'_> {
     }
     fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
         self.visit_expr(&i.cond);
-        self.leaves |= self.branch_leaves(&i.then_branch.stmts)
+        self.leaves |= self.skipped_leaves(&i.then_branch.stmts)
             || i.else_branch
                 .as_ref()
-                .is_some_and(|(_, e)| self.expr_leaves(e));
+                .is_some_and(|(_, e)| self.skipped_expr_leaves(e));
     }
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         self.visit_expr(&m.expr);
-        self.leaves |= m.arms.iter().any(|a| self.expr_leaves(&a.body));
+        self.leaves |= m.arms.iter().any(|a| self.skipped_expr_leaves(&a.body));
     }
     fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
         self.visit_expr(&l.expr);
@@ -190,7 +186,7 @@ impl<'ast> Visit<'ast> for Straight<'_> {
         if let Some(init) = &l.init {
             self.visit_expr(&init.expr);
             if let Some((_, diverge)) = &init.diverge {
-                self.leaves |= self.expr_leaves(diverge);
+                self.leaves |= self.skipped_expr_leaves(diverge);
             }
         }
     }
@@ -200,6 +196,9 @@ impl<'ast> Visit<'ast> for Straight<'_> {
         let mut first = Straight::new(self.ctx, true);
         for stmt in l.body.stmts.iter().take_while(|_| !self.leaves) {
             if under_cfg(stmt) {
+                if LeaveFinder::stmts(std::slice::from_ref(stmt), true) {
+                    break;
+                }
                 continue;
             }
             first.visit_stmt(stmt);
@@ -210,20 +209,15 @@ impl<'ast> Visit<'ast> for Straight<'_> {
         self.direct |= first.direct;
         self.through.extend(first.through);
         // Leaving the function from inside it, or through a label, skips what follows.
-        let mut f = LeaveFinder {
-            found: false,
-            in_loop: false,
-        };
-        l.body.stmts.iter().for_each(|s| f.visit_stmt(s));
-        self.leaves |= f.found;
+        self.leaves |= LeaveFinder::stmts(&l.body.stmts, false);
     }
     fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
         self.visit_expr(&w.cond);
-        self.leaves |= branch_leaves(&w.body.stmts);
+        self.leaves |= LeaveFinder::stmts(&w.body.stmts, false);
     }
     fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
         self.visit_expr(&f.expr);
-        self.leaves |= branch_leaves(&f.body.stmts);
+        self.leaves |= LeaveFinder::stmts(&f.body.stmts, false);
     }
     fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
@@ -242,23 +236,33 @@ pub(crate) fn plain_call(p: &syn::ExprPath) -> bool {
         })
 }
 
-/// Whether a loop body the straight-line walk skips can `return` (or hides a macro that
-/// might), outside a `loop`'s first pass.
-fn branch_leaves(stmts: &[Stmt]) -> bool {
-    let mut f = LeaveFinder {
-        found: false,
-        in_loop: false,
-    };
-    stmts.iter().for_each(|s| f.visit_stmt(s));
-    f.found
-}
-
 /// Finds a way out of the straight-line part in code it skips: a `return`, a labelled `break`,
 /// a macro that may hide one, and in a `loop`'s first pass any `break` or `continue` (one of
 /// a nested loop too, which only makes it under-report).
 struct LeaveFinder {
     found: bool,
     in_loop: bool,
+}
+
+impl LeaveFinder {
+    /// Whether `stmts` may leave; `in_loop`: in a `loop`'s first pass.
+    fn stmts(stmts: &[Stmt], in_loop: bool) -> bool {
+        let mut f = LeaveFinder {
+            found: false,
+            in_loop,
+        };
+        stmts.iter().for_each(|s| f.visit_stmt(s));
+        f.found
+    }
+
+    fn expr(e: &Expr, in_loop: bool) -> bool {
+        let mut f = LeaveFinder {
+            found: false,
+            in_loop,
+        };
+        f.visit_expr(e);
+        f.found
+    }
 }
 
 impl<'ast> Visit<'ast> for LeaveFinder {

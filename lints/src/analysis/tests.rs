@@ -824,6 +824,10 @@ fn a_helper_that_blocks_at_the_top_of_a_loop_blocks_on_every_call() {
         "fn read() -> String { let mut s = String::new(); loop { match next() { None => continue, Some(_) => {} } io::stdin().read_line(&mut s).ok(); break; } s }",
         // ... or leave the function.
         "fn read() -> String { let mut s = String::new(); loop { if cached() { return s; } io::stdin().read_line(&mut s).ok(); } }",
+        // A build with a feature may leave first (the `cfg` statement's calls do not count,
+        // but its way out does).
+        "fn read() -> String { let mut s = String::new(); loop { #[cfg(feature = \"cache\")] if cached() { break; } io::stdin().read_line(&mut s).ok(); break; } s }",
+        "fn read() -> String { let mut s = String::new(); #[cfg(feature = \"cache\")] if cached() { return s; } io::stdin().read_line(&mut s).ok(); s }",
         // A `while` may not run at all.
         "fn read() -> String { let mut s = String::new(); while want() { io::stdin().read_line(&mut s).ok(); } s }",
     ] {

@@ -158,14 +158,14 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
     if !cx.scope.is_async {
         return None;
     }
-    let (inner, finding) = match node {
+    let (op, finding) = match node {
         Node::Macro(m) if cx.scope.loop_depth > 0 => in_select(cx, m),
         Node::Await(a) if cx.scope.interrupting && !cx.scope.opted_out => interrupted(cx, a),
         _ => None,
     }?;
     // A channel's `send` loses its message only if it can wait for room: resolution drops the
     // finding when every channel the crate makes is unbounded.
-    Some(if inner == "send" {
+    Some(if op.channel_send {
         Emit::Pending(Pending {
             finding,
             unless: Unless::OnlyUnboundedChannels,
@@ -175,17 +175,18 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
     })
 }
 
-/// The first branch of a `select!` in a loop that drops a future that is not cancel-safe: the
-/// name of that future (through a helper: the one the helper awaits), and the finding.
-fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(String, Finding)> {
+/// A branch of a `select!` in a loop that drops a future that is not cancel-safe: that future
+/// (through a helper: the one the helper awaits), and the finding. The first branch that
+/// loses data for sure is taken, else the first whose loss is a channel `send`'s.
+fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
     let branches = macros::select_branches(m)?;
-    // A `send` may yet be ruled out by resolution, so a branch that loses data for sure wins.
+    // A channel `send` may yet be ruled out by resolution.
     let mut a_send = None;
     for (i, b) in branches.iter().enumerate() {
         if created_outside(&b.future) {
             continue;
         }
-        let Some(Unsafe { call, inner, lost }) = first_unsafe_call(cx, &b.future) else {
+        let Some(Unsafe { call, op, lost }) = first_unsafe_call(cx, &b.future) else {
             continue;
         };
         // A message send raced only against a deadline is a send with a deadline
@@ -219,19 +220,19 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(String, Finding)> {
                 "create the future once before the loop (`let fut = ...; tokio::pin!(fut);`) and poll `&mut fut` in the branch, or use a cancel-safe alternative{}",
                 alternative(&call)
             ));
-        if inner != "send" {
-            return Some((inner, finding));
+        if !op.channel_send {
+            return Some((op, finding));
         }
-        a_send.get_or_insert((inner, finding));
+        a_send.get_or_insert((op, finding));
     }
     a_send
 }
 
-fn interrupted(cx: &Cx<'_>, a: &syn::ExprAwait) -> Option<(String, Finding)> {
+fn interrupted(cx: &Cx<'_>, a: &syn::ExprAwait) -> Option<(Op, Finding)> {
     if is_shield(&a.base) {
         return None;
     }
-    let Unsafe { call, inner, lost } = first_unsafe_call(cx, &a.base)?;
+    let Unsafe { call, op, lost } = first_unsafe_call(cx, &a.base)?;
     let finding = Finding::new(
             Rule::CancelUnsafeSelect,
             &cx.file.path,
@@ -241,7 +242,7 @@ fn interrupted(cx: &Cx<'_>, a: &syn::ExprAwait) -> Option<(String, Finding)> {
         .label(format!("if the task is cancelled while it is pending, {lost}"))
         .help("mark the statement `#[uninterruptible]` so it runs to the end (its checkpoint before it stays), or use a cancel-safe alternative")
         .note("see `cancelkit::cancel_safety` for what can be interrupted safely");
-    Some((inner, finding))
+    Some((op, finding))
 }
 
 /// `x.clone()`, `x.to_vec()`, `x.to_owned()`, `Clone::clone(&x)`: a copy, whose loss leaves
@@ -304,8 +305,10 @@ fn first_expr(handler: &syn::Expr) -> Option<&syn::Expr> {
     }
 }
 
-/// Whether the handler first matches on the branch's binding, and the arm that takes the
+/// Whether the handler first matches on the branch's binding, and every arm that may take the
 /// timer's error leaves the loop: `match res { Ok(frame) => .., Err(_elapsed) => break }`.
+/// The arms are tried in order, up to the first one that takes the error whatever its value;
+/// a guarded arm (`Err(_) if n < 3 => continue`) may take it, or pass it on.
 fn timeout_arm_leaves(pat: &syn::Pat, handler: &syn::Expr) -> bool {
     let syn::Pat::Ident(binding) = pat else {
         return false;
@@ -313,20 +316,45 @@ fn timeout_arm_leaves(pat: &syn::Pat, handler: &syn::Expr) -> bool {
     let Some(syn::Expr::Match(m)) = first_expr(handler) else {
         return false;
     };
-    let on_binding = matches!(&*m.expr, syn::Expr::Path(p) if p.path.is_ident(&binding.ident));
-    // The first arm an `Err(Elapsed)` reaches: `Err(..)`, `_` or a plain binding, without a
-    // guard (`Pat::Guard`), which may send it on to a later arm.
-    let takes_err = |p: &syn::Pat| match p {
-        syn::Pat::TupleStruct(t) => t.path.segments.last().is_some_and(|s| s.ident == "Err"),
-        syn::Pat::Wild(_) => true,
-        syn::Pat::Ident(i) => i.subpat.is_none(),
-        _ => false,
-    };
-    on_binding
-        && m.arms
-            .iter()
-            .find(|a| takes_err(&a.pat))
-            .is_some_and(|a| leaves(&a.body))
+    if !matches!(&*m.expr, syn::Expr::Path(p) if p.path.is_ident(&binding.ident)) {
+        return false;
+    }
+    for arm in &m.arms {
+        let (p, guarded) = match &arm.pat {
+            syn::Pat::Guard(g) => (&*g.pat, true),
+            p => (p, false),
+        };
+        let Some(surely) = takes_err(p) else { continue };
+        if !leaves(&arm.body) {
+            return false;
+        }
+        if surely && !guarded {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether a pattern on a `timeout`'s result takes its `Err`: `Some(true)` whatever the error
+/// (`Err(_)`, `_`, `res`), `Some(false)` only for some (`Err(e) | Ok(Err(e))` counts as the
+/// former), `None` never (`Ok(..)`).
+fn takes_err(p: &syn::Pat) -> Option<bool> {
+    match p {
+        syn::Pat::TupleStruct(t) => t
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Err")
+            .then_some(true),
+        syn::Pat::Wild(_) => Some(true),
+        syn::Pat::Ident(i) => match &i.subpat {
+            None => Some(true),
+            Some((_, sub)) => takes_err(sub),
+        },
+        syn::Pat::Paren(p) => takes_err(&p.pat),
+        syn::Pat::Or(o) => o.cases.iter().filter_map(takes_err).reduce(|a, b| a || b),
+        _ => None,
+    }
 }
 
 /// `timeout(d, fut)`, `fut.timeout(d)`: a timer that can drop the future inside its branch.
@@ -383,44 +411,108 @@ fn loss(config: &crate::Config, name: &str) -> Option<&'static str> {
     }
 }
 
-/// The first not-cancel-safe call in `e` (inside async blocks too: they are dropped with the
-/// branch).
-/// A future in `e` that is not cancel-safe, as written, or through a helper of the file.
+/// A future that is not cancel-safe.
+#[derive(Debug, Clone)]
+pub(crate) struct Op {
+    /// Its method or function (`read_exact`, `send`).
+    name: String,
+    /// A message `send` on something named like a channel's sender (`tx`, `event_sender`): it
+    /// loses the message only if the channel is bounded. A sink's or a connection's `send`
+    /// (`framed.send(frame)`) loses it whatever channels the crate makes.
+    channel_send: bool,
+}
+
+impl Op {
+    /// The operation `name` with `receiver` (none for a function call), if it is not
+    /// cancel-safe.
+    fn of(config: &crate::Config, name: String, receiver: Option<&syn::Expr>) -> Option<Self> {
+        loss(config, &name)?;
+        let channel_send = name == "send" && receiver.is_some_and(is_channel_sender);
+        Some(Op { name, channel_send })
+    }
+
+    /// Whether this one should stand for its future rather than `other`, found earlier: one
+    /// that loses data for sure wins over a channel `send`.
+    fn outranks(&self, other: &Option<Self>) -> bool {
+        other
+            .as_ref()
+            .is_none_or(|o| o.channel_send && !self.channel_send)
+    }
+}
+
+/// `tx`, `self.event_sender`, `out_chan`, `tx.clone()`: named like a channel's sending half.
+fn is_channel_sender(e: &syn::Expr) -> bool {
+    let name = match e {
+        syn::Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Expr::Field(f) => match &f.member {
+            syn::Member::Named(i) => Some(i.to_string()),
+            syn::Member::Unnamed(_) => None,
+        },
+        syn::Expr::MethodCall(m) if m.method == "clone" || m.method == "as_ref" => {
+            return is_channel_sender(&m.receiver);
+        }
+        syn::Expr::Reference(r) => return is_channel_sender(&r.expr),
+        syn::Expr::Paren(p) => return is_channel_sender(&p.expr),
+        _ => None,
+    };
+    name.is_some_and(|n| {
+        let n = n.to_ascii_lowercase();
+        n == "tx"
+            || n.starts_with("tx_")
+            || n.ends_with("_tx")
+            || n.contains("sender")
+            || n.contains("chan")
+    })
+}
+
+/// A future in `e` that is not cancel-safe, as written, or through a helper of the file
+/// (inside async blocks too: they are dropped with the branch).
 struct Unsafe {
     /// The call as written (`read_exact`, or the helper `read_frame`).
     call: String,
     /// The future that is not cancel-safe (`read_exact`, also when a helper awaits it).
-    inner: String,
+    op: Op,
     /// What is lost when it is dropped.
     lost: String,
 }
 
+/// The first future in `e` that is not cancel-safe, preferring one that loses data for sure
+/// to a channel `send` (see [`Op::outranks`]).
 fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr) -> Option<Unsafe> {
     struct Finder<'c> {
         config: &'c crate::Config,
-        helpers: &'c [(String, String)],
+        helpers: &'c [(String, Op)],
         found: Option<Unsafe>,
     }
     impl Finder<'_> {
-        fn name_or_helper(&mut self, name: &syn::Ident, helper: bool) {
-            if self.found.is_some() {
-                return;
-            }
+        fn name_or_helper(
+            &mut self,
+            name: &syn::Ident,
+            receiver: Option<&syn::Expr>,
+            helper: bool,
+        ) {
             let name = name.to_string();
-            if let Some(lost) = loss(self.config, &name) {
-                self.found = Some(Unsafe {
-                    inner: name.clone(),
+            let found = if let Some(op) = Op::of(self.config, name.clone(), receiver) {
+                let lost = loss(self.config, &op.name).unwrap_or_default().to_string();
+                Unsafe {
                     call: name,
-                    lost: lost.to_string(),
-                });
-            } else if let Some((_, inner)) = self.helpers.iter().find(|(h, _)| helper && *h == name)
-            {
-                let lost = loss(self.config, inner).unwrap_or("what it had done is lost");
-                self.found = Some(Unsafe {
+                    op,
+                    lost,
+                }
+            } else if let Some((_, op)) = self.helpers.iter().find(|(h, _)| helper && *h == name) {
+                let lost = loss(self.config, &op.name).unwrap_or("what it had done is lost");
+                let lost = format!("it awaits `{}`, and {lost}", op.name);
+                Unsafe {
                     call: name,
-                    inner: inner.clone(),
-                    lost: format!("it awaits `{inner}`, and {lost}"),
-                });
+                    op: op.clone(),
+                    lost,
+                }
+            } else {
+                return;
+            };
+            let current = self.found.as_ref().map(|u| u.op.clone());
+            if found.op.outranks(&current) {
+                self.found = Some(found);
             }
         }
     }
@@ -434,7 +526,7 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr) -> Option<Unsafe> {
                 // A helper of the same file is known by name: only through `self` is a method
                 // call known to be one of them (`endpoint.accept()` is another type's).
                 let on_self = matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("self"));
-                self.name_or_helper(&m.method, on_self);
+                self.name_or_helper(&m.method, Some(&m.receiver), on_self);
             }
             visit::visit_expr_method_call(self, m);
         }
@@ -442,7 +534,7 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr) -> Option<Unsafe> {
             if let syn::Expr::Path(p) = &*c.func
                 && let Some(last) = p.path.segments.last()
             {
-                self.name_or_helper(&last.ident, true);
+                self.name_or_helper(&last.ident, None, true);
             }
             visit::visit_expr_call(self, c);
         }
@@ -459,10 +551,12 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr) -> Option<Unsafe> {
 
 /// The async functions and methods of a file that await a future that is not cancel-safe
 /// (outside `shield`): calling one in a `select!` branch loses what it had done, just the same.
-pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, String)> {
+/// Each comes with the first such future it awaits, preferring one that loses data for sure to
+/// a channel `send`.
+pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, Op)> {
     struct Fns<'c> {
         config: &'c crate::Config,
-        out: Vec<(String, String)>,
+        out: Vec<(String, Op)>,
     }
     impl Fns<'_> {
         fn function(&mut self, sig: &syn::Signature, body: &syn::Block) {
@@ -471,23 +565,27 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
             }
             struct Awaits<'c> {
                 config: &'c crate::Config,
-                found: Option<String>,
+                found: Option<Op>,
             }
             impl<'ast> Visit<'ast> for Awaits<'_> {
                 fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
-                    if self.found.is_none() && !is_shield(&a.base) {
-                        let name = match &*a.base {
-                            syn::Expr::MethodCall(m) => Some(m.method.to_string()),
+                    if !is_shield(&a.base) {
+                        let (name, receiver) = match &*a.base {
+                            syn::Expr::MethodCall(m) => {
+                                (Some(m.method.to_string()), Some(&*m.receiver))
+                            }
                             syn::Expr::Call(c) => match &*c.func {
                                 syn::Expr::Path(p) => {
-                                    p.path.segments.last().map(|s| s.ident.to_string())
+                                    (p.path.segments.last().map(|s| s.ident.to_string()), None)
                                 }
-                                _ => None,
+                                _ => (None, None),
                             },
-                            _ => None,
+                            _ => (None, None),
                         };
-                        if let Some(n) = name.filter(|n| loss(self.config, n).is_some()) {
-                            self.found = Some(n);
+                        if let Some(op) = name.and_then(|n| Op::of(self.config, n, receiver))
+                            && op.outranks(&self.found)
+                        {
+                            self.found = Some(op);
                         }
                     }
                     visit::visit_expr_await(self, a);
@@ -615,9 +713,24 @@ mod tests {
         };
         assert!(lines(&src("Err(_) => { warn!(\"timeout\"); break; }")).is_empty());
         assert!(lines(&src("_ => return")).is_empty());
-        // The timer's arm goes on, or sits behind a guard: a half-read frame is dropped.
+        assert!(lines(&src("Err(_) if quiet => break, Err(_) => return")).is_empty());
+        // The timer's arm goes on, or one that may take it does: a half-read frame is dropped.
         assert_eq!(lines(&src("Err(_) => continue")), [1]);
         assert_eq!(lines(&src("Err(_) if quiet => break, Err(_) => {}")), [1]);
+        assert_eq!(
+            lines(&src("Err(_) if n < 3 => continue, Err(_) => break")),
+            [1]
+        );
+        assert_eq!(
+            lines(&src("e @ Err(_) if n < 3 => continue, _ => break")),
+            [1]
+        );
+        assert_eq!(
+            lines(&src(
+                "(Err(_) | Ok(Err(_))) if n < 3 => continue, _ => break"
+            )),
+            [1]
+        );
     }
 
     #[test]
@@ -693,6 +806,17 @@ mod tests {
         };
         assert!(lines(&helper("let (tx, rx) = unbounded();")).is_empty());
         assert_eq!(lines(&helper("let (tx, rx) = mpsc::channel(1);")), [3]);
+        // A sink's or a connection's `send` loses its item whatever channels the crate makes.
+        let sink = "fn c() { let (tx, rx) = unbounded(); }\nasync fn f() { loop { tokio::select! { r = framed.send(frame) => {}, _ = tick.tick() => {} } } }";
+        assert_eq!(lines(sink), [2]);
+        // A `send` first does not hide a later await that loses data for sure.
+        for later in [
+            "async fn relay(&self, m: M) { self.tx.send(m).await; self.sock.write_all(&b).await; }\nasync fn f() { loop { tokio::select! { _ = relay(&x, m) => {}, _ = tick.tick() => {} } } }",
+            "async fn f() { loop { tokio::select! { _ = async { tx.send(m).await; sock.write_all(&b).await } => {}, _ = tick.tick() => {} } } }",
+        ] {
+            let src = format!("fn c() {{ let (tx, rx) = unbounded(); }}\n{later}");
+            assert!(!lines(&src).is_empty(), "{later}");
+        }
         // A branch that loses data for sure is reported even if a `send` comes first.
         let both = "fn c() { let (tx, rx) = unbounded(); }\nasync fn f() { loop { tokio::select! { r = tx.send(m) => {}, n = r.read_exact(&mut b) => {}, _ = tick.tick() => {} } } }";
         assert_eq!(lines(both), [2]);

@@ -106,8 +106,8 @@ pub(crate) struct Cx<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct FileFacts {
     /// `cancel_unsafe_select`: async functions of the file that await a future that is not
-    /// cancel-safe, with that future's name.
-    pub(crate) unsafe_helpers: Vec<(String, String)>,
+    /// cancel-safe, with that future.
+    pub(crate) unsafe_helpers: Vec<(String, cancel_unsafe_select::Op)>,
 }
 
 impl FileFacts {
