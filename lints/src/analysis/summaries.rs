@@ -45,7 +45,8 @@ pub(crate) enum Unless {
         /// [`super::blocking`]); each comes with the place it is called.
         if_blocking: Option<Vec<(Sym, Annotation)>>,
     },
-    /// A message `send`'s: every channel the crate makes is unbounded (see [`Channels`]).
+    /// Every channel the crate makes is unbounded (see [`Channels`]): a message `send` on a
+    /// channel's sender then finishes on its first poll.
     OnlyUnboundedChannels,
 }
 

@@ -21,10 +21,11 @@
 //! - Methods are known by name, without types: a `send` or `lock` of a type whose future is
 //!   cancel-safe is flagged too.
 //! - A message `send` to an unbounded channel finishes on its first poll and loses nothing,
-//!   but the checker cannot see which channel a `send` goes to. So a `send` is not flagged in
-//!   a crate whose every channel constructor is unbounded (`unbounded()`,
-//!   `unbounded_channel()`), and it is flagged in a crate that makes a bounded one, or none.
-//!   Channels made in test code do not count.
+//!   but the checker cannot see which channel a `send` goes to. So a `send` on something
+//!   named like a channel's sender (`tx`, `self.event_sender`) is not flagged in a crate whose
+//!   every channel constructor is unbounded (`unbounded()`, `unbounded_channel()`), and it is
+//!   flagged in a crate that makes a bounded one, or none (see `analysis::channels` for what
+//!   counts). A sink's or a connection's `send` (`framed.send(frame)`) is flagged either way.
 //! - A future created anew and wrapped (`timeout(d, reader.read_exact(..))`) is flagged, and so
 //!   is a call to an async function of the same file that awaits one; a helper in another file
 //!   is not followed.
