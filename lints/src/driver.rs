@@ -83,7 +83,9 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 in_test: false,
                 counts_channels: !channels::is_test_path(&file.path),
                 channel_macros: !channels::is_test_path(&file.path)
-                    && (file.text.contains("bounded") || file.text.contains("channel")),
+                    && ["bounded(", "bounded_async(", "channel(", "broadcast("]
+                        .iter()
+                        .any(|c| file.text.contains(c)),
                 struct_tokens: if file.text.contains("Token") || !config.token_types.is_empty() {
                     token_vars::struct_fields(
                         &ast,
@@ -175,7 +177,8 @@ struct FileVisitor<'a, 'o> {
     /// The file's channel constructors count for its crate: it is not a test, example or
     /// benchmark file (see [`channels`]).
     counts_channels: bool,
-    /// ... and its text mentions one, so macros' tokens are worth scanning for them.
+    /// ... and its text calls a constructor by a name that can make a bounded channel
+    /// (`channel(`), so macros' tokens are worth scanning for one.
     channel_macros: bool,
     /// What the rules computed over the whole file.
     facts: rules::FileFacts,
