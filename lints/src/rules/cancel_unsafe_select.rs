@@ -24,8 +24,10 @@
 //!   but the checker cannot see which channel a `send` goes to. So a `send` on something
 //!   named like a channel's sender (`tx`, `self.event_sender`) is not flagged in a crate whose
 //!   every channel constructor is unbounded (`unbounded()`, `unbounded_channel()`), and it is
-//!   flagged in a crate that makes a bounded one, or none (see `analysis::channels` for what
-//!   counts). A sink's or a connection's `send` (`framed.send(frame)`) is flagged either way.
+//!   flagged in a crate that makes a bounded one (`channel(8)`, `bounded(8)`), or none.
+//!   Constructors in test code, `tests/`, `examples/` and `benches/` do not count; one
+//!   renamed by `use … as`, or called in another crate, is not seen. A sink's or a
+//!   connection's `send` (`framed.send(frame)`) is flagged either way.
 //! - A future created anew and wrapped (`timeout(d, reader.read_exact(..))`) is flagged, and so
 //!   is a call to an async function of the same file that awaits one; a helper in another file
 //!   is not followed.
