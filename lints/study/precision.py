@@ -50,7 +50,8 @@ prompted (a blocking helper's `loop`, `stdin.lock()`), and on a nineteenth (corp
 `Err` arm that leaves), and on a twentieth (corpus20.tsv, `fetch_heldback.sh 20`, 0.23 million
 lines: fresh crates ran out) after a review's fixes, and on a twenty-first (corpus21.tsv,
 `fetch_heldback.sh 21`, 0.38 million lines) of crates whose newest release is from 2022 to
-October 2024, a rule set before its run, with the code of corpus 20.
+October 2024, a rule set before its run, with the code of corpus 20 (its macro-token scan for
+channel constructors narrowed to files that call one).
 
 Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST [CORPUS2_LIST ...]
 where the lists are the output of fetch.sh and fetch_heldback.sh N (`name version part path` per line).
