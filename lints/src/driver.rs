@@ -73,6 +73,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 base,
                 consults: None,
             };
+            let test_path = channels::is_test_path(&file.path);
             let mut v = FileVisitor {
                 ctx,
                 file,
@@ -81,11 +82,8 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 scopes: vec![Scope::default()],
                 impl_options: None,
                 in_test: false,
-                counts_channels: !channels::is_test_path(&file.path),
-                channel_macros: !channels::is_test_path(&file.path)
-                    && ["bounded(", "bounded_async(", "channel(", "broadcast("]
-                        .iter()
-                        .any(|c| file.text.contains(c)),
+                counts_channels: !test_path,
+                channel_macros: !test_path && channels::calls_bounded_by_name(&file.text),
                 struct_tokens: if file.text.contains("Token") || !config.token_types.is_empty() {
                     token_vars::struct_fields(
                         &ast,

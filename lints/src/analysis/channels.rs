@@ -109,6 +109,15 @@ impl Channels {
     }
 }
 
+/// Whether `text` calls a constructor by a name that can make a bounded channel (`channel(`,
+/// `bounded(`): only then can a macro's tokens change what a crate makes, and scanning them is
+/// worth its cost.
+pub(crate) fn calls_bounded_by_name(text: &str) -> bool {
+    ["bounded(", "bounded_async(", "channel(", "broadcast("]
+        .iter()
+        .any(|c| text.contains(c))
+}
+
 /// A file of a package's tests, examples or benchmarks (`tests/common/mod.rs`,
 /// `examples/demo.rs`), or an out-of-line test module (`src/parser/tests.rs`).
 pub(crate) fn is_test_path(path: &Path) -> bool {
