@@ -175,8 +175,8 @@ struct FileVisitor<'a, 'o> {
     /// The file's channel constructors count for its crate: it is not a test, example or
     /// benchmark file (see [`channels`]).
     counts_channels: bool,
-    /// ... and its text calls a constructor by a name that can make a bounded channel
-    /// (`channel(`), so macros' tokens are worth scanning for one.
+    /// Its text calls a constructor by a name that can make a bounded channel (`channel(`), so
+    /// macros' tokens are worth scanning for one.
     channel_macros: bool,
     /// What the rules computed over the whole file.
     facts: rules::FileFacts,
@@ -365,15 +365,21 @@ impl FileVisitor<'_, '_> {
         self.with_scope(scope, f);
     }
 
-    /// Hands `node` to every enabled rule. `lines`: the node's first and head lines for allow
-    /// comments, when cheap to know (loops); otherwise the finding's own line is used.
+    /// Whether the channels made here count for the crate: a test's stand in for nothing the
+    /// library sends on.
+    fn counts_channels(&self) -> bool {
+        self.counts_channels && !self.in_test
+    }
+
     /// Notes the channel constructors in a macro's tokens (see [`channels`]).
     fn channels_in(&mut self, tokens: &proc_macro2::TokenStream) {
-        if self.channel_macros && !self.in_test {
+        if self.channel_macros && self.counts_channels() {
             self.out.symbols.channels.note_tokens(tokens);
         }
     }
 
+    /// Hands `node` to every enabled rule. `lines`: the node's first and head lines for allow
+    /// comments, when cheap to know (loops); otherwise the finding's own line is used.
     fn rules(&mut self, node: Node<'_>, lines: Option<(usize, usize)>) {
         let kind = node.kind();
         if self.wanted & kind == 0 {
@@ -648,8 +654,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
                 }
             }
             syn::Expr::Call(c) => {
-                // A test's channels stand in for nothing the library sends on.
-                if self.counts_channels && !self.in_test {
+                if self.counts_channels() {
                     self.out.symbols.channels.note(c, self.ctx.names.imports);
                 }
                 self.rules(Node::Call(c), None);
@@ -706,8 +711,6 @@ struct CancellableOptions {
     interrupt: bool,
 }
 
-/// The `#[cancellable]` attribute's options, if there is one: `loops = false` and
-/// `awaits = false` turn the checkpoints off.
 /// Where a function is defined.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum FnKind {
@@ -727,6 +730,8 @@ fn is_test(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// The `#[cancellable]` attribute's options, if there is one: `loops = false` and
+/// `awaits = false` turn the checkpoints off.
 fn cancellable_options(attrs: &[syn::Attribute]) -> Option<CancellableOptions> {
     let attr = attrs.iter().find(|a| {
         a.path()

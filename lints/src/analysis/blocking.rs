@@ -39,29 +39,12 @@ pub(crate) enum Blocks {
 
 /// Summarises `body` (of a sync free function).
 pub(crate) fn summarise(ctx: Ctx<'_>, body: &Block) -> Option<Blocks> {
-    let mut through = Vec::new();
-    for stmt in &body.stmts {
-        // A statement under `#[cfg(..)]` may not be compiled: its calls do not count, but a
-        // build that has it may leave there.
-        if under_cfg(stmt) {
-            if LeaveFinder::stmts(std::slice::from_ref(stmt), false) {
-                break;
-            }
-            continue;
-        }
-        let mut s = Straight::new(ctx, false);
-        s.visit_stmt(stmt);
-        // The walk follows evaluation order, and records nothing once a `return` may have
-        // been taken: what it did record runs on every call that gets this far.
-        if s.direct {
-            return Some(Blocks::Direct);
-        }
-        through.extend(s.through);
-        if s.leaves {
-            break;
-        }
+    let mut s = Straight::new(ctx, false);
+    s.stmts(&body.stmts);
+    if s.direct {
+        return Some(Blocks::Direct);
     }
-    (!through.is_empty()).then(|| Blocks::Through(through.into_boxed_slice()))
+    (!s.through.is_empty()).then(|| Blocks::Through(s.through.into_boxed_slice()))
 }
 
 /// A statement under `#[cfg(..)]`, which may not be compiled at all.
@@ -93,6 +76,24 @@ impl<'a> Straight<'a> {
             through: Vec::new(),
             leaves: false,
             in_loop,
+        }
+    }
+
+    /// Walks `stmts` in order, up to a blocking call or a way out. The walk follows evaluation
+    /// order and records nothing once a way out may have been taken: what it did record runs
+    /// on every call that gets this far.
+    fn stmts(&mut self, stmts: &[Stmt]) {
+        for stmt in stmts {
+            if self.direct || self.leaves {
+                return;
+            }
+            // A statement under `#[cfg(..)]` may not be compiled: its calls do not count, but
+            // a build that has it may leave there.
+            if under_cfg(stmt) {
+                self.leaves |= self.skipped_leaves(std::slice::from_ref(stmt));
+            } else {
+                self.visit_stmt(stmt);
+            }
         }
     }
 
@@ -193,21 +194,12 @@ impl<'ast> Visit<'ast> for Straight<'_> {
     fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
         // A `loop` runs its body at least once: what comes before its first pass may end
         // (`read_line` at the top of a prompt loop) runs on every call that gets here.
-        let mut first = Straight::new(self.ctx, true);
-        for stmt in l.body.stmts.iter().take_while(|_| !self.leaves) {
-            if under_cfg(stmt) {
-                if LeaveFinder::stmts(std::slice::from_ref(stmt), true) {
-                    break;
-                }
-                continue;
-            }
-            first.visit_stmt(stmt);
-            if first.direct || first.leaves {
-                break;
-            }
+        if !self.leaves {
+            let mut first = Straight::new(self.ctx, true);
+            first.stmts(&l.body.stmts);
+            self.direct |= first.direct;
+            self.through.extend(first.through);
         }
-        self.direct |= first.direct;
-        self.through.extend(first.through);
         // Leaving the function from inside it, or through a label, skips what follows.
         self.leaves |= LeaveFinder::stmts(&l.body.stmts, false);
     }

@@ -419,6 +419,8 @@ fn loss(config: &crate::Config, name: &str) -> Option<&'static str> {
 pub(crate) struct Op {
     /// Its method or function (`read_exact`, `send`).
     name: String,
+    /// What is lost when it is dropped (see [`loss`]).
+    lost: &'static str,
     /// A message `send` on something named like a channel's sender (`tx`, `event_sender`): it
     /// loses the message only if the channel is bounded. A sink's or a connection's `send`
     /// (`framed.send(frame)`) loses it whatever channels the crate makes.
@@ -429,17 +431,19 @@ impl Op {
     /// The operation `name` with `receiver` (none for a function call), if it is not
     /// cancel-safe.
     fn of(config: &crate::Config, name: String, receiver: Option<&syn::Expr>) -> Option<Self> {
-        loss(config, &name)?;
+        let lost = loss(config, &name)?;
         let channel_send = name == "send" && receiver.is_some_and(is_channel_sender);
-        Some(Op { name, channel_send })
+        Some(Op {
+            name,
+            lost,
+            channel_send,
+        })
     }
 
     /// Whether this one should stand for its future rather than `other`, found earlier: one
     /// that loses data for sure wins over a channel `send`.
-    fn outranks(&self, other: &Option<Self>) -> bool {
-        other
-            .as_ref()
-            .is_none_or(|o| o.channel_send && !self.channel_send)
+    fn outranks(&self, other: Option<&Self>) -> bool {
+        other.is_none_or(|o| o.channel_send && !self.channel_send)
     }
 }
 
@@ -496,15 +500,14 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr) -> Option<Unsafe> {
         ) {
             let name = name.to_string();
             let found = if let Some(op) = Op::of(self.config, name.clone(), receiver) {
-                let lost = loss(self.config, &op.name).unwrap_or_default().to_string();
+                let lost = op.lost.to_string();
                 Unsafe {
                     call: name,
                     op,
                     lost,
                 }
             } else if let Some((_, op)) = self.helpers.iter().find(|(h, _)| helper && *h == name) {
-                let lost = loss(self.config, &op.name).unwrap_or("what it had done is lost");
-                let lost = format!("it awaits `{}`, and {lost}", op.name);
+                let lost = format!("it awaits `{}`, and {}", op.name, op.lost);
                 Unsafe {
                     call: name,
                     op: op.clone(),
@@ -513,8 +516,7 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr) -> Option<Unsafe> {
             } else {
                 return;
             };
-            let current = self.found.as_ref().map(|u| u.op.clone());
-            if found.op.outranks(&current) {
+            if found.op.outranks(self.found.as_ref().map(|u| &u.op)) {
                 self.found = Some(found);
             }
         }
@@ -586,7 +588,7 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
                             _ => (None, None),
                         };
                         if let Some(op) = name.and_then(|n| Op::of(self.config, n, receiver))
-                            && op.outranks(&self.found)
+                            && op.outranks(self.found.as_ref())
                         {
                             self.found = Some(op);
                         }
