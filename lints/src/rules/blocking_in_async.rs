@@ -34,8 +34,9 @@
 //!   (a websocket's `receive()`, a line editor's `read_line(&prompt)`) is not seen.
 //! - Short blocking calls (reading a small config file at start-up) are flagged like long ones
 //!   when they sit in a loop; allow them with a comment where that is the intent.
-//! - The guard check looks at one block: a guard moved elsewhere, or dropped by a helper, is
-//!   not followed.
+//! - The guard check looks at the block that takes the guard and the blocks nested in its later
+//!   statements, where an `.await` after `drop(guard)` does not count. A guard moved
+//!   elsewhere, or dropped by a helper, is not followed.
 //!
 //! ## Example
 //! ```rust,ignore
@@ -328,7 +329,7 @@ fn guard_across_await(cx: &Cx<'_>, b: &syn::Block) -> Option<Finding> {
             if drops(later, &guard.ident) {
                 break;
             }
-            if let Some(await_span) = awaits(later) {
+            if let Some(await_span) = awaits_holding(later, &guard.ident) {
                 return Some(
                     Finding::new(
                         Rule::BlockingInAsync,
@@ -381,23 +382,36 @@ fn drops(stmt: &syn::Stmt, guard: &syn::Ident) -> bool {
             .any(|a| matches!(a, syn::Expr::Path(p) if p.path.is_ident(guard)))
 }
 
-/// The first `.await` of a statement (not in closures, async blocks or items).
-fn awaits(stmt: &syn::Stmt) -> Option<proc_macro2::Span> {
-    struct Finder(Option<proc_macro2::Span>);
-    impl<'ast> Visit<'ast> for Finder {
+/// The first `.await` of a statement (not in closures, async blocks or items) that is reached
+/// with `guard` still alive: in a block nested in the statement, whatever follows
+/// `drop(guard)` runs without it (`else { drop(g); return next().await }`).
+fn awaits_holding(stmt: &syn::Stmt, guard: &syn::Ident) -> Option<proc_macro2::Span> {
+    struct Finder<'g> {
+        guard: &'g syn::Ident,
+        found: Option<proc_macro2::Span>,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
         fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
-            if self.0.is_none() {
-                self.0 = Some(a.await_token.span);
+            if self.found.is_none() {
+                self.found = Some(a.await_token.span);
             }
             visit::visit_expr_await(self, a);
+        }
+        fn visit_block(&mut self, b: &'ast syn::Block) {
+            for stmt in &b.stmts {
+                if drops(stmt, self.guard) {
+                    return;
+                }
+                self.visit_stmt(stmt);
+            }
         }
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
         fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
         fn visit_item(&mut self, _: &'ast syn::Item) {}
     }
-    let mut f = Finder(None);
+    let mut f = Finder { guard, found: None };
     f.visit_stmt(stmt);
-    f.0
+    f.found
 }
 
 #[cfg(test)]
@@ -479,6 +493,13 @@ mod tests {
             .insert(Rule::BlockingInAsync, Level::Warn);
         let src = "async fn f() {\n    let g = m.lock().unwrap();\n    g.push(1);\n    x.await;\n}";
         assert_eq!(lines(src, &everywhere), [2]);
+        // A drop on one branch does not free the other, nor a later statement.
+        for held in [
+            "async fn f() {\n    let g = m.lock();\n    if c { drop(g); } else { x.await; }\n}",
+            "async fn f() {\n    let g = m.lock();\n    if c { drop(g); }\n    x.await;\n}",
+        ] {
+            assert_eq!(lines(held, &everywhere), [2], "{held}");
+        }
         assert!(
             lines(src, &c).is_empty(),
             "allowed outside loops by default"
@@ -487,6 +508,8 @@ mod tests {
             "async fn f() { let g = m.lock().unwrap(); g.push(1); drop(g); x.await; }",
             "async fn f() { let g = m.lock().await; g.push(1); x.await; }",
             "async fn f() { { let g = m.lock().unwrap(); g.push(1); } x.await; }",
+            // x8's shape: the branch that awaits drops the guard first; the other leaves.
+            "async fn f() { for d in ds { let g = m.lock(); if g.done() { break; } else { drop(g); return next().await; } } }",
         ] {
             assert!(lines(quiet, &everywhere).is_empty(), "{quiet}");
         }
