@@ -1200,18 +1200,34 @@ impl<'a> Walker<'a> {
 
     fn for_expr(&mut self, l: &syn::ExprForLoop, f: Flow) -> Flow {
         let it = self.expr(&l.expr, f);
+        // Running out of a poll-style iterator (`rx.try_iter()`) is its "nothing yet": an
+        // outer loop that comes round to it again waits on whatever has not arrived.
+        let none_yet = source(&l.expr)
+            .filter(|_| self.ctx.facts)
+            .and_then(|src| self.nothing_yet(&src));
+        let before = it.clone();
         self.nested(it, |w, it, want_round| {
             w.targets
                 .push(Target::new(l.label.as_ref(), TargetKind::Loop));
             let end = w.block(&l.body, it.clone());
             let target = w.pop_target();
-            let round = want_round.then(|| back_edge(&end, &target.continue_flow));
-            let mut out = it;
+            let round = back_edge(&end, &target.continue_flow);
+            let Some(witness) = &none_yet else {
+                let mut out = it;
+                out.join(target.break_flow);
+                return (
+                    carry_progress(out, &end, &target.continue_flow, true),
+                    want_round.then_some(round),
+                );
+            };
+            // It runs out either at once, in the state before the loop (that path made no
+            // progress, whatever the body does with items), or after an item, in the state
+            // an iteration ends in.
+            let mut out = before.clone();
+            out.join(round.clone());
+            let mut out = out.evidence(|x| x.nothing_yet = true, witness);
             out.join(target.break_flow);
-            (
-                carry_progress(out, &end, &target.continue_flow, true),
-                round,
-            )
+            (out, want_round.then_some(round))
         })
     }
 

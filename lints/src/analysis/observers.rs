@@ -224,6 +224,15 @@ impl Observers {
                 // A line editor's prompt (rustyline's `editor.readline(">> ")`) waits for the
                 // user; an async editor's is awaited.
                 _ if method == "readline" => args.len() == 1,
+                // A terminal prompt (dialoguer's `Input::new().interact_text()`) waits for
+                // the user too; deadpool's `conn.interact(closure)` takes an argument.
+                _ if matches!(
+                    method.to_string().as_str(),
+                    "interact" | "interact_opt" | "interact_text"
+                ) =>
+                {
+                    args.is_empty()
+                }
                 _ => BLOCKING_METHODS.iter().any(|m| method == m),
             } || BLOCKING_TOKIO.iter().any(|m| method == m);
             // `accept()` takes nothing, a read takes the buffer to fill (a lock's `read()` does

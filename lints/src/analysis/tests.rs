@@ -293,6 +293,12 @@ fn a_terminal_read_or_prompt_blocks() {
     assert_eq!(default_loops(src), [2]);
     let src = "async fn f() { loop { let l = rl.readline(\">> \")?; if l.is_empty() { continue; } send(l).await; } }";
     assert_eq!(default_loops(src), [1]);
+    // ferium's profile name: a dialoguer prompt asked again until the answer is free.
+    let src = "async fn f() { let name = loop { let n: String = Input::with_theme(&T).interact_text()?; if free(&n) { break n; } }; save(name).await; }";
+    assert_eq!(default_loops(src), [1]);
+    // deadpool's `interact` takes the closure to run and is awaited.
+    let src = "async fn f() { loop { let n = conn.interact(|c| c.query()).await?; if n > 0 { break; } } }";
+    assert!(default_loops(src).is_empty());
     // After a zero-timeout poll said an event is there, a read does not wait.
     let src = "use crossterm::event;\nasync fn f() { while event::poll(Duration::ZERO)? { let e = event::read()?; key(e); } }";
     assert!(default_loops(src).is_empty());
@@ -406,6 +412,19 @@ fn drain_loops_are_not_reported_by_default() {
     let spin =
         "async fn f() { loop { let Ok(m) = rx.try_recv() else { continue }; m.run().await; } }";
     assert_eq!(default_loops(spin).len(), 1);
+    // bastion's `recv`: a `for` over what a poll-style iterator has now, inside a `loop` whose
+    // only way out is an item that has not arrived yet.
+    let spin = "async fn recv(&self) -> Msg { loop { for (m, e) in self.events.try_iter() { warn!(event = ?e); if let Payload(p) = e { return p; } self.note(m); } } }";
+    assert_eq!(default_loops(spin), [1]);
+    // The same drain, with an await or a way out when it runs dry, is not a spin.
+    for quiet in [
+        "async fn f() { loop { for m in rx.try_iter() { handle(m); } tick.tick().await; } }",
+        "async fn f() { for m in rx.try_iter() { handle(m); } }",
+        "async fn f() { loop { let mut got = false; for m in rx.try_iter() { got = true; handle(m); } if !got { break; } } }",
+        "async fn f() { loop { for x in items.iter() { if x.done() { return; } } wait().await; } }",
+    ] {
+        assert!(default_loops(quiet).is_empty(), "{quiet}");
+    }
 }
 
 #[test]

@@ -12,7 +12,8 @@
 //! - crossterm's `event::poll(timeout)` with a timeout that is not zero (it waits for a
 //!   terminal event), and its `event::read()` in a file that never polls first (also through
 //!   `ratatui::crossterm`);
-//! - a line editor's prompt that is not awaited (rustyline's `editor.readline(">> ")`);
+//! - a line editor's prompt that is not awaited (rustyline's `editor.readline(">> ")`), and a
+//!   terminal prompt's `interact()`, `interact_opt()` or `interact_text()` (dialoguer's);
 //! - a `std::sync::Mutex` (or `RwLock`) guard held across an `.await`;
 //! - and the paths configured under `blocking`.
 //!
@@ -233,7 +234,9 @@ fn method_call(cx: &Cx<'_>, m: &syn::ExprMethodCall) -> Option<Finding> {
                 "waits for a message on the executor thread"
             }
             "wait" | "wait_timeout" | "wait_while" => "waits on the executor thread",
-            "readline" => "waits for the user to type a line on the executor thread",
+            "readline" | "interact" | "interact_opt" | "interact_text" => {
+                "waits for the user to answer on the executor thread"
+            }
             "block_on" => {
                 "runs a future to completion on the executor thread (and panics inside a runtime)"
             }
@@ -455,6 +458,9 @@ mod tests {
             "use crossterm::event;\nasync fn f() { loop { key(event::read()?); x.await; } }",
             // A line editor's prompt.
             "async fn f() { loop { let l = editor.readline(\">> \")?; send(l).await; } }",
+            // A terminal prompt (dialoguer's), as in cargo-shuttle's and ferium's commands.
+            "async fn f() { loop { let n: String = Input::new().with_prompt(\"Name\").interact_text()?; send(n).await; } }",
+            "async fn f() { loop { if !Confirm::new().interact()? { break; } x.await; } }",
         ] {
             assert_eq!(lines(src, &c).len(), 1, "{src}");
         }
@@ -462,6 +468,8 @@ mod tests {
             "use tokio::fs;\nasync fn f() { loop { fs::read_to_string(p).await; } }",
             "use tokio::time::sleep;\nasync fn f() { loop { sleep(D).await; } }",
             "async fn f() { loop { rx.recv().await; } }",
+            // deadpool's `interact` runs a closure on its own thread and is awaited.
+            "async fn f() { loop { conn.interact(|c| c.query()).await?; } }",
             // Kept to race in a `select!` later.
             "async fn f() { loop { let recv = rx.recv(); tokio::select! { m = recv => {}, _ = t => {} } } }",
             "use tokio::process::Command;\nasync fn f() { loop { Command::new(\"ls\").output().await; } }",

@@ -6,14 +6,16 @@
 //!
 //! - a **poll that keeps answering "nothing yet"**: the path takes the failure side of a
 //!   poll-style call (`Err(TryRecvError::Empty)`, `None` from `poll_decode()`,
-//!   `Poll::Pending`, a failed `try_lock`) and goes round again;
+//!   `Poll::Pending`, a failed `try_lock`, a `for` over `rx.try_iter()` running out) and goes
+//!   round again;
 //! - **state only something else changes**: a condition on the path reads an atomic
 //!   (`flag.load(..)`), the clock (`Instant::now()`, `elapsed()`) or a poll-style call;
 //! - **no way out**: the loop has no `break`, `return`, `?` or panic at all;
 //! - a `while` whose **condition reads nothing the path changes**;
 //! - a **blocking call** (`std::thread::sleep`, `park`, a `recv()` or `wait()` that is not
 //!   awaited, a read of a socket or of a reader built from one, `block_on`, crossterm's
-//!   `event::poll(timeout)` and `event::read()`, a line editor's `readline(prompt)`): the
+//!   `event::poll(timeout)` and `event::read()`, a line editor's `readline(prompt)`, a
+//!   terminal prompt's `interact()`, `interact_opt()` or `interact_text()`): the
 //!   executor thread is held, whatever the loop does. A call
 //!   of a **helper of the checked code that blocks on every call** counts too: a sync free
 //!   function (`fn readline() -> io::Result<String>`) whose straight-line part makes such a
@@ -57,7 +59,7 @@
 //! - There is no type information. Names resolve through the file's `use` items, but a method
 //!   is known by its name alone: any `is_cancelled()` counts as a check, any `try_*` or
 //!   `poll_*` as a poll, any `recv()` that is not awaited as blocking. A library's blocking
-//!   call under another name (a terminal prompt's `interact()`, a `flock` behind a helper) is
+//!   call under another name (inquire's `prompt()`, a `flock` behind a helper) is
 //!   not seen, so a loop around one is not reported. A helper of the checked code is taken to
 //!   block only when it is a free function that blocks before any branch or `return`, and no
 //!   method of the same name is in scope: one that blocks on some branches, a method, or an
