@@ -1202,7 +1202,7 @@ impl<'a> Walker<'a> {
         let it = self.expr(&l.expr, f);
         // Running out of a poll-style iterator (`rx.try_iter()`) is its "nothing yet": an
         // outer loop that comes round to it again waits on whatever has not arrived.
-        let none_yet = source(&l.expr)
+        let none_yet = names::iterable_source(&l.expr)
             .filter(|_| self.ctx.facts)
             .and_then(|src| self.nothing_yet(&src));
         let before = it.clone();

@@ -139,7 +139,7 @@ const TRY_CONVERSIONS: &[&str] = &[
 pub(crate) fn is_poll_style(name: &str) -> bool {
     (name.starts_with("try_") && !TRY_CONVERSIONS.contains(&name))
         || name.starts_with("poll_")
-        || name.starts_with("peek")
+        || (name.starts_with("peek") && name != "peekable")
         || name == "now_or_never"
 }
 
@@ -279,6 +279,33 @@ pub(crate) fn is_adapter(name: &str) -> bool {
             | "filter"
             | "into"
     )
+}
+
+/// The call that makes what a `for` loop iterates, looking through iterator adapters:
+/// `rx.try_iter().take(8).enumerate()` → `try_iter`.
+pub(crate) fn iterable_source(e: &Expr) -> Option<Source<'_>> {
+    match e {
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "take"
+                    | "skip"
+                    | "enumerate"
+                    | "take_while"
+                    | "skip_while"
+                    | "filter_map"
+                    | "map_while"
+                    | "peekable"
+                    | "by_ref"
+                    | "fuse"
+                    | "inspect"
+            ) =>
+        {
+            iterable_source(&m.receiver)
+        }
+        Expr::Paren(p) => iterable_source(&p.expr),
+        e => source(e),
+    }
 }
 
 /// Methods whose receiver is a future (futures' and tokio's adapters).

@@ -416,8 +416,13 @@ fn drain_loops_are_not_reported_by_default() {
     // only way out is an item that has not arrived yet.
     let spin = "async fn recv(&self) -> Msg { loop { for (m, e) in self.events.try_iter() { warn!(event = ?e); if let Payload(p) = e { return p; } self.note(m); } } }";
     assert_eq!(default_loops(spin), [1]);
-    // The same drain, with an await or a way out when it runs dry, is not a spin.
+    // Through iterator adapters.
+    let spin = "async fn f() { loop { for (i, m) in rx.try_iter().take(8).enumerate() { if m.last() { return; } log(i); } } }";
+    assert_eq!(default_loops(spin), [1]);
+    // The same drain, with an await or a way out when it runs dry, is not a spin, nor is a
+    // walk over a `peekable()` iterator.
     for quiet in [
+        "async fn f(items: Vec<u32>, mut n: usize) { while n < 10 { for _x in items.iter().peekable() { n += 1; } } }",
         "async fn f() { loop { for m in rx.try_iter() { handle(m); } tick.tick().await; } }",
         "async fn f() { for m in rx.try_iter() { handle(m); } }",
         "async fn f() { loop { let mut got = false; for m in rx.try_iter() { got = true; handle(m); } if !got { break; } } }",

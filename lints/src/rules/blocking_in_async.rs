@@ -36,8 +36,9 @@
 //! - Short blocking calls (reading a small config file at start-up) are flagged like long ones
 //!   when they sit in a loop; allow them with a comment where that is the intent.
 //! - The guard check looks at the block that takes the guard and the blocks nested in its later
-//!   statements, where an `.await` after `drop(guard)` does not count. A guard moved
-//!   elsewhere, or dropped by a helper, is not followed.
+//!   statements, where an `.await` after `drop(guard)` does not count until `guard = m.lock()..`
+//!   takes it again. A guard moved elsewhere, dropped by a helper or in a block of its own
+//!   (`{ drop(g); } x.await`), or taken again inside a nested statement, is not followed.
 //!
 //! ## Example
 //! ```rust,ignore
@@ -317,8 +318,8 @@ fn is_std_command(cx: &Cx<'_>, receiver: &syn::Expr) -> bool {
     })
 }
 
-/// `let g = m.lock().unwrap();` followed, in the same block and before `drop(g)`, by a
-/// statement that awaits.
+/// `let g = m.lock().unwrap();` followed, in the same block, by a statement that awaits while
+/// the guard is held (see [`Held`]).
 fn guard_across_await(cx: &Cx<'_>, b: &syn::Block) -> Option<Finding> {
     for (i, stmt) in b.stmts.iter().enumerate() {
         let syn::Stmt::Local(l) = stmt else { continue };
@@ -328,33 +329,147 @@ fn guard_across_await(cx: &Cx<'_>, b: &syn::Block) -> Option<Finding> {
         let Some(lock) = l.init.as_ref().and_then(|init| sync_lock(&init.expr)) else {
             continue;
         };
-        for later in &b.stmts[i + 1..] {
-            if drops(later, &guard.ident) {
-                break;
-            }
-            if let Some(await_span) = awaits_holding(later, &guard.ident) {
-                return Some(
-                    Finding::new(
-                        Rule::BlockingInAsync,
-                        &cx.file.path,
-                        format!("the guard `{}` is held across an `.await`", guard.ident),
-                        cx.file.span(cx.ctx.range(lock.span())),
-                    )
-                    .label("a blocking lock is taken here")
-                    .secondary(
-                        cx.file.span(cx.ctx.range(await_span)),
-                        "and still held while the task is suspended here",
-                    )
-                    .note("every other task that wants the lock blocks its thread until this one resumes; one on the same thread deadlocks")
-                    .help(format!(
-                        "drop the guard before the `.await` (`drop({})`, or a block around its use), or use `tokio::sync::Mutex`",
-                        guard.ident
-                    )),
-                );
-            }
+        let mut held = Held::new(&guard.ident);
+        held.stmts(&b.stmts[i + 1..]);
+        if let Some(await_span) = held.found {
+            return Some(
+                Finding::new(
+                    Rule::BlockingInAsync,
+                    &cx.file.path,
+                    format!("the guard `{}` is held across an `.await`", guard.ident),
+                    cx.file.span(cx.ctx.range(lock.span())),
+                )
+                .label("a blocking lock is taken here")
+                .secondary(
+                    cx.file.span(cx.ctx.range(await_span)),
+                    "and still held while the task is suspended here",
+                )
+                .note("every other task that wants the lock blocks its thread until this one resumes; one on the same thread deadlocks")
+                .help(format!(
+                    "drop the guard before the `.await` (`drop({})`, or a block around its use), or use `tokio::sync::Mutex`",
+                    guard.ident
+                )),
+            );
         }
     }
     None
+}
+
+/// Finds the first `.await` reached while a guard is held, in statements that follow the
+/// `let` that took it (not in closures, async blocks or items). In any block, `drop(guard)`
+/// releases it for the statements after it, until `guard = m.lock()..` takes it again
+/// (`drop(g); notified.await; g = m.lock().unwrap();`). A scope that binds the name afresh
+/// (`let g = ..`, a pattern) has another `g`: its `drop(g)` releases nothing.
+struct Held<'g> {
+    guard: &'g syn::Ident,
+    /// Scopes entered that bind the guard's name to something else.
+    shadowed: u32,
+    found: Option<proc_macro2::Span>,
+}
+
+impl<'g> Held<'g> {
+    fn new(guard: &'g syn::Ident) -> Self {
+        Held {
+            guard,
+            shadowed: 0,
+            found: None,
+        }
+    }
+
+    fn stmts(&mut self, stmts: &[syn::Stmt]) {
+        let outer = self.shadowed;
+        let mut released = false;
+        for stmt in stmts {
+            if self.found.is_some() {
+                break;
+            }
+            if self.shadowed == 0 && drops(stmt, self.guard) {
+                released = true;
+            } else if released {
+                released = !relocks(stmt, self.guard);
+            } else {
+                self.visit_stmt(stmt);
+            }
+            if let syn::Stmt::Local(l) = stmt
+                && binds(&l.pat, self.guard)
+            {
+                self.shadowed += 1;
+            }
+        }
+        self.shadowed = outer;
+    }
+
+    /// Visits `inner` in a scope whose pattern `pat` may bind the guard's name.
+    fn scoped(&mut self, pat: Option<&syn::Pat>, inner: impl FnOnce(&mut Self)) {
+        let shadows = pat.is_some_and(|p| binds(p, self.guard));
+        self.shadowed += u32::from(shadows);
+        inner(self);
+        self.shadowed -= u32::from(shadows);
+    }
+}
+
+impl<'ast> Visit<'ast> for Held<'_> {
+    fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
+        if self.found.is_none() {
+            self.found = Some(a.await_token.span);
+        }
+        visit::visit_expr_await(self, a);
+    }
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        self.stmts(&b.stmts);
+    }
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.scoped(Some(&arm.pat), |h| visit::visit_arm(h, arm));
+    }
+    fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
+        self.visit_expr(&i.cond);
+        let pat = match &*i.cond {
+            syn::Expr::Let(l) => Some(&*l.pat),
+            _ => None,
+        };
+        self.scoped(pat, |h| h.visit_block(&i.then_branch));
+        if let Some((_, e)) = &i.else_branch {
+            self.visit_expr(e);
+        }
+    }
+    fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
+        self.visit_expr(&w.cond);
+        let pat = match &*w.cond {
+            syn::Expr::Let(l) => Some(&*l.pat),
+            _ => None,
+        };
+        self.scoped(pat, |h| h.visit_block(&w.body));
+    }
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        self.visit_expr(&f.expr);
+        self.scoped(Some(&f.pat), |h| h.visit_block(&f.body));
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Whether a pattern binds `name`.
+fn binds(pat: &syn::Pat, name: &syn::Ident) -> bool {
+    struct Binds<'n>(&'n syn::Ident, bool);
+    impl<'ast> Visit<'ast> for Binds<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.1 |= p.ident == *self.0;
+            visit::visit_pat_ident(self, p);
+        }
+    }
+    let mut b = Binds(name, false);
+    b.visit_pat(pat);
+    b.1
+}
+
+/// `guard = m.lock().unwrap();`: the guard is taken again.
+fn relocks(stmt: &syn::Stmt, guard: &syn::Ident) -> bool {
+    let syn::Stmt::Expr(syn::Expr::Assign(a), _) = stmt else {
+        return false;
+    };
+    matches!(&*a.left, syn::Expr::Path(p) if p.path.is_ident(guard))
+        && sync_lock(&a.right).is_some()
 }
 
 /// `m.lock()`, `rw.read()`, `rw.write()` that are not awaited (with `.unwrap()`/`.expect(..)`).
@@ -383,38 +498,6 @@ fn drops(stmt: &syn::Stmt, guard: &syn::Ident) -> bool {
         && c.args
             .iter()
             .any(|a| matches!(a, syn::Expr::Path(p) if p.path.is_ident(guard)))
-}
-
-/// The first `.await` of a statement (not in closures, async blocks or items) that is reached
-/// with `guard` still alive: in a block nested in the statement, whatever follows
-/// `drop(guard)` runs without it (`else { drop(g); return next().await }`).
-fn awaits_holding(stmt: &syn::Stmt, guard: &syn::Ident) -> Option<proc_macro2::Span> {
-    struct Finder<'g> {
-        guard: &'g syn::Ident,
-        found: Option<proc_macro2::Span>,
-    }
-    impl<'ast> Visit<'ast> for Finder<'_> {
-        fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
-            if self.found.is_none() {
-                self.found = Some(a.await_token.span);
-            }
-            visit::visit_expr_await(self, a);
-        }
-        fn visit_block(&mut self, b: &'ast syn::Block) {
-            for stmt in &b.stmts {
-                if drops(stmt, self.guard) {
-                    return;
-                }
-                self.visit_stmt(stmt);
-            }
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
-        fn visit_item(&mut self, _: &'ast syn::Item) {}
-    }
-    let mut f = Finder { guard, found: None };
-    f.visit_stmt(stmt);
-    f.found
 }
 
 #[cfg(test)]
@@ -501,10 +584,17 @@ mod tests {
             .insert(Rule::BlockingInAsync, Level::Warn);
         let src = "async fn f() {\n    let g = m.lock().unwrap();\n    g.push(1);\n    x.await;\n}";
         assert_eq!(lines(src, &everywhere), [2]);
-        // A drop on one branch does not free the other, nor a later statement.
+        // A drop on one branch does not free the other, nor a later statement; a guard taken
+        // again after its drop is held again; a `drop` of another binding of the same name
+        // frees nothing.
         for held in [
             "async fn f() {\n    let g = m.lock();\n    if c { drop(g); } else { x.await; }\n}",
             "async fn f() {\n    let g = m.lock();\n    if c { drop(g); }\n    x.await;\n}",
+            "async fn f() {\n    let mut g = m.lock().unwrap();\n    for _ in 0..3 { drop(g); tick().await; g = m.lock().unwrap(); g.push(1); flush().await; }\n}",
+            "async fn f() {\n    let mut g = m.lock().unwrap();\n    drop(g);\n    n.notified().await;\n    g = m.lock().unwrap();\n    tx.send(x).await;\n}",
+            "async fn f() {\n    let g = m.lock().unwrap();\n    if c { let g = vec![1]; drop(g); flush().await; }\n    g.len();\n}",
+            "async fn f() {\n    let g = m.lock().unwrap();\n    match o { Some(g) => { drop(g); flush().await } None => {} }\n}",
+            "async fn f() {\n    let g = m.lock().unwrap();\n    if let Some(g) = o { drop(g); flush().await; }\n}",
         ] {
             assert_eq!(lines(held, &everywhere), [2], "{held}");
         }

@@ -74,13 +74,18 @@
 //!   when the change cannot end the loop; so does handing it to a call (`process(&store)`,
 //!   which may change it through interior mutability); calling a method on `self` counts as
 //!   changing every field of `self`.
-//! - Polls are known by name (`try_*`, `poll_*`, `peek*`, `now_or_never`). A loop that retries
+//! - Polls are known by name (`try_*`, `poll_*`, `peek*` but not `peekable`, `now_or_never`). A loop that retries
 //!   a function whose name says nothing (`op()`, `compute()`) until it answers is not reported
 //!   in the default mode: such a function may as well do the work itself.
 //! - Paths are checked for feasibility only through local booleans set to a constant (a flag
 //!   set where the path awaits, tested before the loop goes round): a path that cannot happen
 //!   for another reason (all the variants are handled by inner loops that await) can still be
-//!   reported when it shows evidence.
+//!   reported when it shows evidence. So a drain written as a `for` over `rx.try_iter()`
+//!   whose emptiness is then tested through a counter (`n += 1;` .. `if n == 0 { break }`) is
+//!   reported; the same test through a boolean (`got = true;` .. `if !got { break }`) is not.
+//! - The same spin written with `while let Ok(m) = rx.try_recv() { .. }` inside the outer loop
+//!   is not reported when the body makes progress: the `while`'s failure side is joined with
+//!   its body's paths.
 //! - Macro bodies are scanned as tokens: an `.await` or a check anywhere in an invocation
 //!   counts as observing on the path that reaches it.
 //! - Closures and nested async blocks are separate scopes: their awaits do not count for the
