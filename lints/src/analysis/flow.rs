@@ -658,7 +658,7 @@ impl<'a> Walker<'a> {
             // `let mut popped = false;` is known on every path; any other `let` of that name
             // shadows what was known.
             if let Some(name) = bound_name(&local.pat) {
-                let value = bool_lit(&init.expr).filter(|_| self.trackable(&name));
+                let value = known_lit(&init.expr).filter(|_| self.trackable(&name));
                 if value.is_some() || f.knows_any() {
                     f.set_known(&name, value);
                 }
@@ -729,7 +729,7 @@ impl<'a> Walker<'a> {
                     // `(idle, n) = (true, 1)`: whatever it names may change.
                     Self::forget_mentioned(&mut f, &quote::ToTokens::to_token_stream(&a.left));
                 }
-                if let (Expr::Path(p), Some(v)) = (&*a.left, bool_lit(&a.right))
+                if let (Expr::Path(p), Some(v)) = (&*a.left, known_lit(&a.right))
                     && let Some(name) = p.path.get_ident().map(ToString::to_string)
                     && self.trackable(&name)
                 {
@@ -1027,6 +1027,18 @@ impl<'a> Walker<'a> {
             }
             // A local boolean this path set (`if !popped { break }`): only its side.
             Expr::Path(p) if let Some(name) = known_name(&f, p) => f.split_known(&name),
+            // `if progressed == 0 { break }` on a counter this path set to a constant.
+            Expr::Binary(b)
+                if matches!(b.op, BinOp::Eq(_) | BinOp::Ne(_))
+                    && let Some(name) = zero_test(&f, b) =>
+            {
+                let (nonzero, zero) = f.split_known(&name);
+                if matches!(b.op, BinOp::Eq(_)) {
+                    (zero, nonzero)
+                } else {
+                    (nonzero, zero)
+                }
+            }
             Expr::MethodCall(m) if outcome_test(&m.method).is_some() => {
                 let s = self.read(e, f);
                 let (ok, fail) = self.split_outcome(&m.receiver, s);
@@ -1482,14 +1494,38 @@ fn bound_name(p: &Pat) -> Option<String> {
     }
 }
 
-/// `true` or `false`, written as a literal.
-fn bool_lit(e: &Expr) -> Option<bool> {
+/// What a path knows of a local set to a literal: a boolean's value, or whether an integer
+/// is not zero (`let mut progressed = 0;`). Rust never compares one kind as the other, so one
+/// flag serves both: `if popped` reads the first, `if progressed == 0` the second.
+fn known_lit(e: &Expr) -> Option<bool> {
     match e {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Bool(b),
             ..
         }) => Some(b.value),
-        Expr::Paren(p) => bool_lit(&p.expr),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse::<u128>().ok().map(|v| v != 0),
+        Expr::Paren(p) => known_lit(&p.expr),
+        _ => None,
+    }
+}
+
+/// `x == 0`, `0 != x`: the local compared with zero, if some path knows whether it is.
+fn zero_test(f: &Flow, b: &syn::ExprBinary) -> Option<String> {
+    let is_zero = |e: &Expr| {
+        known_lit(e) == Some(false)
+            && !matches!(
+                e,
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Bool(_),
+                    ..
+                })
+            )
+    };
+    match (&*b.left, &*b.right) {
+        (Expr::Path(p), z) | (z, Expr::Path(p)) if is_zero(z) => known_name(f, p),
         _ => None,
     }
 }

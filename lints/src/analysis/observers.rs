@@ -226,10 +226,9 @@ impl Observers {
                 _ if method == "readline" => args.len() == 1,
                 // A terminal prompt (dialoguer's `Input::new().interact_text()`) waits for
                 // the user too; deadpool's `conn.interact(closure)` takes an argument.
-                _ if matches!(
-                    method.to_string().as_str(),
-                    "interact" | "interact_opt" | "interact_text"
-                ) =>
+                _ if method == "interact"
+                    || method == "interact_opt"
+                    || method == "interact_text" =>
                 {
                     args.is_empty()
                 }
@@ -501,7 +500,7 @@ pub(crate) fn polling_fns(ast: &syn::File) -> Vec<std::ops::Range<usize>> {
 
 /// A zero duration: written as one (`Duration::ZERO`, `Duration::from_millis(0)` in any unit,
 /// `Duration::default()`), or a constant of the file that holds one.
-fn is_zero_duration(file: FileNames<'_>, e: &Expr) -> bool {
+pub(crate) fn is_zero_duration(file: FileNames<'_>, e: &Expr) -> bool {
     is_literal_zero(e)
         || matches!(e, Expr::Path(p)
             if p.path.get_ident().is_some_and(|i| file.zero_consts.iter().any(|c| i == c)))

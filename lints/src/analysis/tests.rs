@@ -416,6 +416,14 @@ fn drain_loops_are_not_reported_by_default() {
     // only way out is an item that has not arrived yet.
     let spin = "async fn recv(&self) -> Msg { loop { for (m, e) in self.events.try_iter() { warn!(event = ?e); if let Payload(p) = e { return p; } self.note(m); } } }";
     assert_eq!(default_loops(spin), [1]);
+    // vtcode's expansion: a counter set to zero on each pass and tested before going round.
+    let quiet = "async fn f() { while out.len() < limit { let mut progressed = 0; if i > 0 { if keep(i) { out.push(i); progressed += 1; } i -= 1; } if progressed == 0 { break; } } }";
+    assert!(default_loops(quiet).is_empty(), "{quiet}");
+    let quiet = "async fn f() { while out.len() < limit { let mut progressed = 0; if let Some(x) = next() { out.push(x); progressed += 1; } if 0 != progressed { continue; } break; } }";
+    assert!(default_loops(quiet).is_empty(), "{quiet}");
+    // A counter that is not tested against zero says nothing.
+    let spin = "async fn f() { while !flag.load(Relaxed) { let mut n = 0; if ready() { n = 1; } if n == 1 { break; } } }";
+    assert_eq!(default_loops(spin).len(), 1);
     // Through iterator adapters.
     let spin = "async fn f() { loop { for (i, m) in rx.try_iter().take(8).enumerate() { if m.last() { return; } log(i); } } }";
     assert_eq!(default_loops(spin), [1]);

@@ -2,7 +2,8 @@
 //! Flags a call that blocks the thread inside async code:
 //! - `std::thread::sleep`, `park` and `park_timeout`;
 //! - a `recv()`, `recv_timeout()` or `wait()` that is not awaited (`std::sync::mpsc`,
-//!   crossbeam, `Condvar`, `std::process::Child`), tokio's `blocking_*` methods, `block_on`;
+//!   crossbeam, `Condvar`, `std::process::Child`; a `recv_timeout` or `wait_timeout` with a
+//!   zero timeout only asks), tokio's `blocking_*` methods, `block_on`;
 //! - a read (`read`, `read_exact`, `read_line`, `accept`...) that is not awaited on something
 //!   named like a socket, a stream or a child's pipe (`std::io::stdin()`), or built in the
 //!   same file from one (`let r = BufReader::new(stdout)`);
@@ -226,6 +227,15 @@ fn method_call(cx: &Cx<'_>, m: &syn::ExprMethodCall) -> Option<Finding> {
             .classify_method(cx.ctx.names, method, &m.receiver, &args, false)
             == CallKind::Blocking;
     if !blocking && !maybe {
+        return None;
+    }
+    // With a zero timeout it only asks (`rx.recv_timeout(Duration::ZERO)`, a `try_recv` by
+    // another name); a loop that asks again at once is `uncancellable_loop`'s.
+    if (method == "recv_timeout" || method == "wait_timeout")
+        && args
+            .first()
+            .is_some_and(|a| crate::analysis::observers::is_zero_duration(cx.ctx.names, a))
+    {
         return None;
     }
     let name = method.to_string();
@@ -551,6 +561,8 @@ mod tests {
             "use tokio::fs;\nasync fn f() { loop { fs::read_to_string(p).await; } }",
             "use tokio::time::sleep;\nasync fn f() { loop { sleep(D).await; } }",
             "async fn f() { loop { rx.recv().await; } }",
+            // rs-matter's mDNS browse: a zero timeout only asks.
+            "async fn f() { loop { match browser.recv_timeout(Duration::ZERO) { Ok(s) => add(s), Err(_) => Timer::after(T).await } } }",
             // deadpool's `interact` runs a closure on its own thread and is awaited.
             "async fn f() { loop { conn.interact(|c| c.query()).await?; } }",
             // Kept to race in a `select!` later.
