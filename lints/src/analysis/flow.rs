@@ -517,6 +517,8 @@ struct Walker<'a> {
     /// The names a boolean of which cannot be tracked ([`Walker::trackable`]), found the
     /// first time one is set.
     rebound: std::cell::OnceCell<std::collections::HashSet<String>>,
+    /// Names the root compares with zero (`progressed == 0`): only those integers are tracked.
+    zero_tested: std::cell::OnceCell<std::collections::HashSet<String>>,
 }
 
 /// The root of a walk.
@@ -539,7 +541,61 @@ impl<'a> Walker<'a> {
             root,
             rewalk_depth: 0,
             rebound: std::cell::OnceCell::new(),
+            zero_tested: std::cell::OnceCell::new(),
         }
+    }
+
+    /// What `name` is known to hold after it is set to `e`: a boolean literal's value, or
+    /// whether an integer literal is not zero, for a name the root compares with zero (other
+    /// integers are not worth the walk's time).
+    fn known_value(&self, name: &str, e: &Expr) -> Option<bool> {
+        let v = known_lit(e)?;
+        let int = !matches!(
+            e,
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Bool(_),
+                ..
+            })
+        );
+        if int && !self.compared_with_zero(name) {
+            return None;
+        }
+        self.trackable(name).then_some(v)
+    }
+
+    fn compared_with_zero(&self, name: &str) -> bool {
+        self.zero_tested
+            .get_or_init(|| {
+                #[derive(Default)]
+                struct Zero(std::collections::HashSet<String>);
+                impl<'ast> syn::visit::Visit<'ast> for Zero {
+                    fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+                        if matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Ne(_)) {
+                            for (x, y) in [(&*b.left, &*b.right), (&*b.right, &*b.left)] {
+                                if let Expr::Path(p) = x
+                                    && let Some(i) = p.path.get_ident()
+                                    && known_lit(y) == Some(false)
+                                {
+                                    self.0.insert(i.to_string());
+                                }
+                            }
+                        }
+                        syn::visit::visit_expr_binary(self, b);
+                    }
+                }
+                let mut z = Zero::default();
+                match self.root {
+                    Root::Loop(lp) => {
+                        if let LoopRef::While(l) = lp {
+                            syn::visit::Visit::visit_expr(&mut z, &l.cond);
+                        }
+                        syn::visit::Visit::visit_block(&mut z, lp.body());
+                    }
+                    Root::Body(b) => syn::visit::Visit::visit_block(&mut z, b),
+                }
+                z.0
+            })
+            .contains(name)
     }
 
     /// Whether a boolean named `name` can be tracked. Every use of the name in the root must
@@ -658,7 +714,7 @@ impl<'a> Walker<'a> {
             // `let mut popped = false;` is known on every path; any other `let` of that name
             // shadows what was known.
             if let Some(name) = bound_name(&local.pat) {
-                let value = known_lit(&init.expr).filter(|_| self.trackable(&name));
+                let value = self.known_value(&name, &init.expr);
                 if value.is_some() || f.knows_any() {
                     f.set_known(&name, value);
                 }
@@ -729,9 +785,9 @@ impl<'a> Walker<'a> {
                     // `(idle, n) = (true, 1)`: whatever it names may change.
                     Self::forget_mentioned(&mut f, &quote::ToTokens::to_token_stream(&a.left));
                 }
-                if let (Expr::Path(p), Some(v)) = (&*a.left, known_lit(&a.right))
+                if let Expr::Path(p) = &*a.left
                     && let Some(name) = p.path.get_ident().map(ToString::to_string)
-                    && self.trackable(&name)
+                    && let Some(v) = self.known_value(&name, &a.right)
                 {
                     f.set_known(&name, Some(v));
                 }
@@ -1217,14 +1273,14 @@ impl<'a> Walker<'a> {
         let none_yet = names::iterable_source(&l.expr)
             .filter(|_| self.ctx.facts)
             .and_then(|src| self.nothing_yet(&src));
-        let before = it.clone();
+        let before = none_yet.as_ref().map(|_| it.clone());
         self.nested(it, |w, it, want_round| {
             w.targets
                 .push(Target::new(l.label.as_ref(), TargetKind::Loop));
             let end = w.block(&l.body, it.clone());
             let target = w.pop_target();
             let round = back_edge(&end, &target.continue_flow);
-            let Some(witness) = &none_yet else {
+            let (Some(witness), Some(before)) = (&none_yet, &before) else {
                 let mut out = it;
                 out.join(target.break_flow);
                 return (
