@@ -18,8 +18,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use crate::context::Scoped;
 use crate::error::CancelReason;
 use crate::meta::{Kind, Meta};
-use crate::rt::AbortOnDrop;
-use crate::time::cancel_when;
+use crate::time::{CancelWhen, cancel_when};
 use crate::token::CancelToken;
 
 impl CancelToken {
@@ -108,7 +107,7 @@ pin_project! {
             // Polled here only when no runtime could watch it.
             #[pin]
             trigger: Option<WaitForCancellationFutureOwned>,
-            watcher: Option<AbortOnDrop>,
+            watcher: Option<CancelWhen>,
         },
     }
 }

@@ -18,6 +18,7 @@ use crate::error::CancelReason::{self, Deadline};
 use crate::error::CancellationError;
 use crate::meta::{Kind, Meta};
 use crate::rt::{self, AbortOnDrop};
+use crate::sync::{Arc, Mutex, lock};
 use crate::token::CancelToken;
 
 /// Sleeps for `duration`, or until the current task is cancelled, whichever comes first
@@ -134,7 +135,7 @@ pin_project! {
         Running {
             #[pin]
             fut: Scoped<F>,
-            timer: Option<AbortOnDrop>,
+            timer: Option<CancelWhen>,
         },
     }
 }
@@ -211,10 +212,33 @@ pub(crate) fn cancel_when(
     token: &CancelToken,
     trigger: impl Future + Send + 'static,
     reason: CancelReason,
-) -> Option<AbortOnDrop> {
-    let token = token.clone();
-    AbortOnDrop::spawn(async move {
+) -> Option<CancelWhen> {
+    let slot = Arc::new(Mutex::new(Some(token.clone())));
+    let held = Arc::clone(&slot);
+    let task = AbortOnDrop::spawn(async move {
         trigger.await;
-        token.cancel_with(reason);
+        // Taken out first: the lock is not held while the cancel runs handlers.
+        let token = lock(&held).take();
+        if let Some(token) = token {
+            token.cancel_with(reason);
+        }
+    })?;
+    Some(CancelWhen {
+        token: slot,
+        _task: task,
     })
+}
+
+/// The helper task of [`cancel_when`]. Dropping it lets go of the token at once, then aborts
+/// the task: the runtime drops an aborted task whenever it gets to it, and until then a token
+/// the task held would keep a finished scope's node in the tree (and in a dump).
+pub(crate) struct CancelWhen {
+    token: Arc<Mutex<Option<CancelToken>>>,
+    _task: AbortOnDrop,
+}
+
+impl Drop for CancelWhen {
+    fn drop(&mut self) {
+        lock(&self.token).take();
+    }
 }

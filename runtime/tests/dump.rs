@@ -28,7 +28,22 @@ fn kinds(tree: &Tree) -> Vec<(usize, Kind)> {
 on_every_runtime!(
     a_dump_shows_every_kind_with_its_location_and_what_runs_under_it,
     a_cancelled_subtree_stays_visible_while_it_runs_and_goes_when_it_ends,
+    a_deadline_scope_leaves_the_tree_when_it_ends,
 );
+
+/// A deadline's timer runs in a helper task that the scope aborts when it ends; the abort is
+/// carried out whenever the runtime gets to it, so the timer must not be what keeps the
+/// scope's node in the tree. Checked with no yield between the scope's end and the dump.
+async fn a_deadline_scope_leaves_the_tree_when_it_ends(rt: Rt) {
+    let root = CancelToken::new();
+    let work = root.run(async {
+        cancelkit::with_timeout(Duration::from_secs(3600), async {}).await;
+        let tree = cancelkit::dump::current().expect("inside a task");
+        kinds(&tree)
+    });
+    let kinds_after = rt.within("the scope", Task::spawn(work)).await;
+    assert_eq!(kinds_after, [(0, Kind::Token)]);
+}
 
 async fn a_dump_shows_every_kind_with_its_location_and_what_runs_under_it(rt: Rt) {
     let root = CancelToken::new();
