@@ -563,6 +563,25 @@ impl<'a> Walker<'a> {
         self.trackable(name).then_some(v)
     }
 
+    /// Hands `v` the whole root: a loop's pattern, its condition and its body, or a body.
+    fn visit_root<'ast>(&self, v: &mut impl syn::visit::Visit<'ast>)
+    where
+        'a: 'ast,
+    {
+        match self.root {
+            Root::Loop(lp) => {
+                if let LoopRef::For(l) = lp {
+                    v.visit_pat(&l.pat);
+                }
+                if let LoopRef::While(l) = lp {
+                    v.visit_expr(&l.cond);
+                }
+                v.visit_block(lp.body());
+            }
+            Root::Body(b) => v.visit_block(b),
+        }
+    }
+
     fn compared_with_zero(&self, name: &str) -> bool {
         self.zero_tested
             .get_or_init(|| {
@@ -584,15 +603,7 @@ impl<'a> Walker<'a> {
                     }
                 }
                 let mut z = Zero::default();
-                match self.root {
-                    Root::Loop(lp) => {
-                        if let LoopRef::While(l) = lp {
-                            syn::visit::Visit::visit_expr(&mut z, &l.cond);
-                        }
-                        syn::visit::Visit::visit_block(&mut z, lp.body());
-                    }
-                    Root::Body(b) => syn::visit::Visit::visit_block(&mut z, b),
-                }
+                self.visit_root(&mut z);
                 z.0
             })
             .contains(name)
@@ -633,18 +644,7 @@ impl<'a> Walker<'a> {
                 }
             }
             let mut c = Count::default();
-            match self.root {
-                Root::Loop(lp) => {
-                    if let LoopRef::For(l) = lp {
-                        syn::visit::Visit::visit_pat(&mut c, &l.pat);
-                    }
-                    if let LoopRef::While(l) = lp {
-                        syn::visit::Visit::visit_expr(&mut c, &l.cond);
-                    }
-                    syn::visit::Visit::visit_block(&mut c, lp.body());
-                }
-                Root::Body(b) => syn::visit::Visit::visit_block(&mut c, b),
-            }
+            self.visit_root(&mut c);
             c.names
                 .into_iter()
                 .filter(|&(_, (lets, others))| lets > 1 || others > 0)
