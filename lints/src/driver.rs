@@ -58,6 +58,11 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
             } else {
                 (Vec::new(), Vec::new())
             };
+            let nonblocking = if file.text.contains("set_nonblocking(true)") {
+                crate::analysis::observers::nonblocking_fns(&ast)
+            } else {
+                Vec::new()
+            };
             let ctx = Ctx {
                 observers,
                 names: FileNames {
@@ -66,6 +71,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                     streams: &streams,
                     polls: &polls,
                     zero_consts: &zero_consts,
+                    nonblocking: &nonblocking,
                 },
                 strict: config.strict,
                 instrumented_awaits: false,

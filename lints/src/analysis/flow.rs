@@ -1152,7 +1152,11 @@ impl<'a> Walker<'a> {
     /// The evidence that answering "nothing" can repeat, for a source that polls.
     fn nothing_yet(&self, src: &Source<'_>) -> Option<Witness> {
         let name = src.name.to_string();
-        if !names::is_poll_style(&name) {
+        // In a function that makes its sockets non-blocking, a read that fails may be
+        // `WouldBlock`.
+        let nonblocking_read = super::observers::BLOCKING_READS.contains(&name.as_str())
+            && self.ctx.names.in_nonblocking_fn(src.name);
+        if !names::is_poll_style(&name) && !nonblocking_read {
             return None;
         }
         Some(Witness {

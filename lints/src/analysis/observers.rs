@@ -32,7 +32,7 @@ const BLOCKING_METHODS: &[&str] = &[
 /// `std::io` reads (and `accept`) that wait for the other end when not awaited: blocking when
 /// the receiver, or the stream handed to it (`conn.read_tls(&mut sock)`), is named like a
 /// socket or stream. A read from a buffer or a slice is not.
-const BLOCKING_READS: &[&str] = &[
+pub(crate) const BLOCKING_READS: &[&str] = &[
     "read",
     "read_exact",
     "read_to_end",
@@ -254,7 +254,7 @@ impl Observers {
                     && !args.is_empty()
                     && (stream(receiver) || args.iter().any(|a| stream(a)))
             };
-            if blocking || read {
+            if blocking || (read && !names.in_nonblocking_fn(method)) {
                 return CallKind::Blocking;
             }
         }
@@ -340,9 +340,18 @@ pub(crate) struct FileNames<'a> {
     /// The spans of the functions that call a `poll(..)`: a terminal read there may follow a
     /// poll that said an event is ready ([`blocks_waiting`], [`polling_fns`]).
     pub(crate) polls: &'a [std::ops::Range<usize>],
+    /// The spans of the functions that put a socket in non-blocking mode
+    /// ([`nonblocking_fns`]): their reads and accepts answer `WouldBlock` instead of waiting.
+    pub(crate) nonblocking: &'a [std::ops::Range<usize>],
 }
 
 impl FileNames<'_> {
+    /// Whether `at` is in a function that puts its sockets in non-blocking mode.
+    pub(crate) fn in_nonblocking_fn(&self, at: &Ident) -> bool {
+        let at = at.span().byte_range().start;
+        self.nonblocking.iter().any(|r| r.contains(&at))
+    }
+
     /// Whether `path` names one of cancelkit's items.
     pub(crate) fn is_cancelkit(&self, path: &Path) -> bool {
         let segs = self.imports.resolve_path(path);
@@ -454,24 +463,51 @@ pub(crate) fn zero_duration_consts(ast: &syn::File) -> Vec<String> {
 /// The spans (as `syn` reports them) of the functions of `ast` whose bodies call a function
 /// named `poll`, outside nested items.
 pub(crate) fn polling_fns(ast: &syn::File) -> Vec<std::ops::Range<usize>> {
+    fns_where(ast, |e| match e {
+        Expr::Call(c) => matches!(&*c.func, Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "poll"))
+        .then_some(true),
+        _ => None,
+    })
+}
+
+/// The spans of the functions that put a socket in non-blocking mode
+/// (`sock.set_nonblocking(true)`) and never back (`set_nonblocking(false)`): a read there
+/// answers `WouldBlock` instead of waiting.
+pub(crate) fn nonblocking_fns(ast: &syn::File) -> Vec<std::ops::Range<usize>> {
+    fns_where(ast, |e| match e {
+        Expr::MethodCall(m) if m.method == "set_nonblocking" => match m.args.first() {
+            Some(Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Bool(b),
+                ..
+            })) => Some(b.value),
+            _ => Some(false),
+        },
+        _ => None,
+    })
+}
+
+/// The body spans of the functions in which `mark` says `true` of some expression and never
+/// `false` (a function nested in another is one of its own).
+fn fns_where(ast: &syn::File, mark: impl Fn(&Expr) -> Option<bool>) -> Vec<std::ops::Range<usize>> {
     use syn::visit::{self, Visit};
-    #[derive(Default)]
-    struct Fns {
-        /// The functions being visited, innermost last, and whether each polls.
-        open: Vec<(std::ops::Range<usize>, bool)>,
-        polling: Vec<std::ops::Range<usize>>,
+    struct Fns<M> {
+        mark: M,
+        /// The functions being visited, innermost last, and what was seen in each.
+        open: Vec<(std::ops::Range<usize>, Option<bool>)>,
+        found: Vec<std::ops::Range<usize>>,
     }
-    impl Fns {
+    impl<M: Fn(&Expr) -> Option<bool>> Fns<M> {
         fn body(&mut self, block: &syn::Block) {
             self.open
-                .push((block.brace_token.span.join().byte_range(), false));
+                .push((block.brace_token.span.join().byte_range(), None));
             self.visit_block(block);
-            if let Some((r, true)) = self.open.pop() {
-                self.polling.push(r);
+            if let Some((r, Some(true))) = self.open.pop() {
+                self.found.push(r);
             }
         }
     }
-    impl<'ast> Visit<'ast> for Fns {
+    impl<'ast, M: Fn(&Expr) -> Option<bool>> Visit<'ast> for Fns<M> {
         fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
             self.body(&i.block);
         }
@@ -483,19 +519,23 @@ pub(crate) fn polling_fns(ast: &syn::File) -> Vec<std::ops::Range<usize>> {
                 self.body(b);
             }
         }
-        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-            if let Expr::Path(p) = &*c.func
-                && p.path.segments.last().is_some_and(|s| s.ident == "poll")
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            if let Some(seen) = (self.mark)(e)
                 && let Some(f) = self.open.last_mut()
             {
-                f.1 = true;
+                // A `false` anywhere in the function wins.
+                f.1 = Some(f.1.unwrap_or(true) && seen);
             }
-            visit::visit_expr_call(self, c);
+            visit::visit_expr(self, e);
         }
     }
-    let mut fns = Fns::default();
+    let mut fns = Fns {
+        mark,
+        open: Vec::new(),
+        found: Vec::new(),
+    };
     fns.visit_file(ast);
-    fns.polling
+    fns.found
 }
 
 /// A zero duration: written as one (`Duration::ZERO`, `Duration::from_millis(0)` in any unit,

@@ -153,6 +153,14 @@ impl<'ast> Visit<'ast> for Reads {
     }
     // A closure in a condition runs there (`values().any(|p| *p == port)`): what it reads, the
     // condition reads, so closures are walked.
+    /// `matches!(line.last(), Some(b'\n'))` reads what its scrutinee reads.
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if let Some((l, _)) = super::macros::matches_as_let(m) {
+            let mut inner = Reads(Vec::new());
+            inner.visit_expr(&l.expr);
+            self.0.extend(inner.0);
+        }
+    }
 }
 
 /// Whether a condition does work itself: it calls a function or a method with arguments that is

@@ -424,6 +424,18 @@ fn drain_loops_are_not_reported_by_default() {
     // A counter that is not tested against zero says nothing.
     let spin = "async fn f() { while !flag.load(Relaxed) { let mut n = 0; if ready() { n = 1; } if n == 1 { break; } } }";
     assert_eq!(default_loops(spin).len(), 1);
+    // A `matches!` condition reads its scrutinee: popping what it tests is progress.
+    let quiet = "async fn f(line: &mut Vec<u8>) { while matches!(line.last(), Some(b'\\n' | b'\\r')) { line.pop(); } }";
+    assert!(default_loops(quiet).is_empty(), "{quiet}");
+    // A socket its function makes non-blocking: a read waits for nothing, and answering
+    // `WouldBlock` is its "nothing yet" (netget's ICMP client sleeps on it; retried at once it
+    // spins). Set back to blocking (ntex's test), a read blocks again.
+    let quiet = "async fn f(sock: Socket) { sock.set_nonblocking(true).unwrap(); loop { match sock.recv_from(&mut buf) { Ok((n, _)) => handle(&buf[..n]), Err(e) if e.kind() == WouldBlock => sleep(T).await, Err(e) => return } } }";
+    assert!(default_loops(quiet).is_empty(), "{quiet}");
+    let spin = "async fn f(sock: Socket) { sock.set_nonblocking(true).unwrap(); loop { match sock.recv_from(&mut buf) { Ok((n, _)) => handle(&buf[..n]).await, Err(e) if e.kind() == WouldBlock => continue, Err(e) => return } } }";
+    assert_eq!(default_loops(spin).len(), 1, "{spin}");
+    let blocking = "fn other(s: &Socket) { s.set_nonblocking(true).unwrap(); }\nasync fn f(stream: TcpStream) { stream.set_nonblocking(true).unwrap(); stream.set_nonblocking(false).unwrap(); while !data.ends_with(END) { match stream.read(&mut buf) { Ok(0) | Err(_) => break, Ok(n) => data.extend_from_slice(&buf[..n]) } } }";
+    assert_eq!(default_loops(blocking).len(), 1, "{blocking}");
     // Through iterator adapters.
     let spin = "async fn f() { loop { for (i, m) in rx.try_iter().take(8).enumerate() { if m.last() { return; } log(i); } } }";
     assert_eq!(default_loops(spin), [1]);

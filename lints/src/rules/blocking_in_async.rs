@@ -6,7 +6,8 @@
 //!   zero timeout only asks), tokio's `blocking_*` methods, `block_on`;
 //! - a read (`read`, `read_exact`, `read_line`, `accept`...) that is not awaited on something
 //!   named like a socket, a stream or a child's pipe (`std::io::stdin()`), or built in the
-//!   same file from one (`let r = BufReader::new(stdout)`);
+//!   same file from one (`let r = BufReader::new(stdout)`), unless its function makes sockets
+//!   non-blocking (`set_nonblocking(true)`, and never `false`);
 //! - `std::fs::*` (and `std::fs::File::open`/`create`), `std::net::TcpStream::connect`;
 //! - `output()` and `status()` of a `std::process::Command`;
 //! - `reqwest::blocking::*`;
@@ -561,6 +562,8 @@ mod tests {
             "use tokio::fs;\nasync fn f() { loop { fs::read_to_string(p).await; } }",
             "use tokio::time::sleep;\nasync fn f() { loop { sleep(D).await; } }",
             "async fn f() { loop { rx.recv().await; } }",
+            // A socket its function makes non-blocking answers `WouldBlock` instead of waiting.
+            "async fn f(sock: Socket) { sock.set_nonblocking(true).unwrap(); loop { match sock.recv_from(&mut buf) { Ok(p) => handle(p), Err(_) => sleep(T).await } } }",
             // rs-matter's mDNS browse: a zero timeout only asks.
             "async fn f() { loop { match browser.recv_timeout(Duration::ZERO) { Ok(s) => add(s), Err(_) => Timer::after(T).await } } }",
             // deadpool's `interact` runs a closure on its own thread and is awaited.

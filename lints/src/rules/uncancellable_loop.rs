@@ -6,8 +6,8 @@
 //!
 //! - a **poll that keeps answering "nothing yet"**: the path takes the failure side of a
 //!   poll-style call (`Err(TryRecvError::Empty)`, `None` from `poll_decode()`,
-//!   `Poll::Pending`, a failed `try_lock`, a `for` over `rx.try_iter()` running out) and goes
-//!   round again;
+//!   `Poll::Pending`, a failed `try_lock`, a `for` over `rx.try_iter()` running out, a failed
+//!   socket read in a function that makes its sockets non-blocking) and goes round again;
 //! - **state only something else changes**: a condition on the path reads an atomic
 //!   (`flag.load(..)`), the clock (`Instant::now()`, `elapsed()`) or a poll-style call;
 //! - **no way out**: the loop has no `break`, `return`, `?` or panic at all;
