@@ -155,7 +155,9 @@ impl<'ast> Visit<'ast> for Reads {
     // condition reads, so closures are walked.
     /// `matches!(line.last(), Some(b'\n'))` reads what its scrutinee reads.
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        if let Some((l, _)) = super::macros::matches_as_let(m) {
+        if m.path.segments.last().is_some_and(|s| s.ident == "matches")
+            && let Some((l, _)) = super::macros::matches_as_let(m)
+        {
             let mut inner = Reads(Vec::new());
             inner.visit_expr(&l.expr);
             self.0.extend(inner.0);
