@@ -38,7 +38,9 @@
 //! - `Sender::reserve` is not flagged: its usual uses (a wake-up on free capacity,
 //!   `PollSender`) lose nothing.
 //! - A loss only matters when the loop goes on: when every other branch leaves the loop
-//!   (`_ = token.cancelled() => break`), nothing is flagged, nor is a timeout wrapped around the
+//!   (`_ = token.cancelled() => break`), or yields a value that the `match` right after the
+//!   `select!` leaves on (`let r = select! { _ = &mut gone => None, .. }; match r { None =>
+//!   break, .. }`), nothing is flagged, nor is a timeout wrapped around the
 //!   future whose handler first applies `?` to its result (`let n = res??;`) or matches on it
 //!   and leaves in the timer's `Err` arm.
 //! - A message send raced only against a deadline (`sleep(d)`, a `timeout` around it) is
@@ -198,10 +200,21 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
         // Lost only if something can win over it and the loop then goes round again: another
         // branch, or a timeout wrapped around it in its own branch whose handler carries on
         // when the timer fires (not `let n = res??;`, which leaves with the timeout's error).
+        let decided = cx
+            .facts
+            .select_values
+            .iter()
+            .find(|(at, _)| *at == select_start(m))
+            .map(|(_, leave)| leave.as_slice());
+        // Another branch that wins ends the loop when its handler leaves, or when the value it
+        // yields makes the `match` after the `select!` leave.
+        let ends_loop = |j: usize, o: &macros::SelectBranch| {
+            leaves(&o.handler) || decided.is_some_and(|d| d.get(j) == Some(&true))
+        };
         let others_continue = branches
             .iter()
             .enumerate()
-            .any(|(j, o)| j != i && !leaves(&o.handler) && !(send && is_deadline(&o.future)));
+            .any(|(j, o)| j != i && !ends_loop(j, o) && !(send && is_deadline(&o.future)));
         let timer_continues = under_timeout(&b.future)
             && !send
             && !leaves(&b.handler)
@@ -384,6 +397,152 @@ fn leaves(handler: &syn::Expr) -> bool {
         syn::Expr::Macro(m) => macros::always_leaves(&m.mac.path),
         _ => false,
     }
+}
+
+/// Where a `select!` starts: the key of [`select_values`].
+fn select_start(m: &syn::Macro) -> usize {
+    m.path
+        .segments
+        .first()
+        .map_or(0, |s| s.ident.span().byte_range().start)
+}
+
+/// The `select!`s of the file whose value the next statement matches on (`let r = select! {
+/// _ = &mut stop => None, res = sink.send(x) => Some(res) }; match r { None => break, .. }`),
+/// each with whether each branch's value leaves the loop there: a branch whose handler is a
+/// value (`None`, `Some(res)`, `false`, `State::Stop`) leaves when every arm that may take that
+/// value, up to the first that surely does, leaves.
+pub(crate) fn select_values(file: &syn::File) -> Vec<(usize, Vec<bool>)> {
+    struct Blocks(Vec<(usize, Vec<bool>)>);
+    impl<'ast> Visit<'ast> for Blocks {
+        fn visit_block(&mut self, b: &'ast syn::Block) {
+            for pair in b.stmts.windows(2) {
+                let (syn::Stmt::Local(l), syn::Stmt::Expr(syn::Expr::Match(after), _)) =
+                    (&pair[0], &pair[1])
+                else {
+                    continue;
+                };
+                let name = match &l.pat {
+                    syn::Pat::Ident(i) => &i.ident,
+                    syn::Pat::Type(t) => match &*t.pat {
+                        syn::Pat::Ident(i) => &i.ident,
+                        _ => continue,
+                    },
+                    _ => continue,
+                };
+                let Some(syn::Expr::Macro(m)) = l.init.as_ref().map(|i| &*i.expr) else {
+                    continue;
+                };
+                if !matches!(&*after.expr, syn::Expr::Path(p) if p.path.is_ident(name)) {
+                    continue;
+                }
+                let Some(branches) = macros::select_branches(&m.mac) else {
+                    continue;
+                };
+                let leave = branches
+                    .iter()
+                    .map(|b| value_leaves(&b.handler, after))
+                    .collect();
+                self.0.push((select_start(&m.mac), leave));
+            }
+            visit::visit_block(self, b);
+        }
+    }
+    let mut blocks = Blocks(Vec::new());
+    blocks.visit_file(file);
+    blocks.0
+}
+
+/// Whether the value a branch's handler yields makes `after` leave the loop.
+fn value_leaves(handler: &syn::Expr, after: &syn::ExprMatch) -> bool {
+    let value = match handler {
+        syn::Expr::Block(b) => match b.block.stmts.last() {
+            Some(syn::Stmt::Expr(e, None)) => e,
+            _ => return false,
+        },
+        e => e,
+    };
+    // The value's shape: a path's last name, a constructor's, or a literal's text.
+    enum Shape {
+        Unit(String),
+        Ctor(String),
+        Lit(String),
+    }
+    let last = |p: &syn::Path| p.segments.last().map(|s| s.ident.to_string());
+    let shape = match value {
+        syn::Expr::Path(p) => match last(&p.path) {
+            Some(n) => Shape::Unit(n),
+            None => return false,
+        },
+        syn::Expr::Call(c) => match &*c.func {
+            syn::Expr::Path(p) => match last(&p.path) {
+                Some(n) => Shape::Ctor(n),
+                None => return false,
+            },
+            _ => return false,
+        },
+        syn::Expr::Lit(l) => Shape::Lit(quote::ToTokens::to_token_stream(&l.lit).to_string()),
+        _ => return false,
+    };
+    // (may take the value, surely takes it)
+    fn takes(p: &syn::Pat, shape: &Shape) -> (bool, bool) {
+        let last = |p: &syn::Path| p.segments.last().map(|s| s.ident.to_string());
+        match p {
+            syn::Pat::Wild(_) => (true, true),
+            // A lower-case name binds anything; a capitalised one is a unit variant.
+            syn::Pat::Ident(i) if i.subpat.is_none() => {
+                let n = i.ident.to_string();
+                if n.starts_with(|c: char| c.is_uppercase()) {
+                    let same = matches!(shape, Shape::Unit(u) if *u == n);
+                    (same, same)
+                } else {
+                    (true, true)
+                }
+            }
+            syn::Pat::Path(pp) => {
+                let same = matches!(shape, Shape::Unit(u) if Some(u) == last(&pp.path).as_ref());
+                (same, same)
+            }
+            syn::Pat::TupleStruct(t) => {
+                let same = matches!(shape, Shape::Ctor(c) if Some(c) == last(&t.path).as_ref());
+                let all_wild = t.elems.iter().all(|e| {
+                    matches!(
+                        e,
+                        syn::Pat::Wild(_) | syn::Pat::Ident(_) | syn::Pat::Rest(_)
+                    )
+                });
+                (same, same && all_wild)
+            }
+            syn::Pat::Lit(l) => {
+                let same = matches!(shape, Shape::Lit(t) if *t == quote::ToTokens::to_token_stream(&l.lit).to_string());
+                (same, same)
+            }
+            syn::Pat::Or(o) => o.cases.iter().fold((false, false), |(m, s), c| {
+                let (cm, cs) = takes(c, shape);
+                (m || cm, s || cs)
+            }),
+            syn::Pat::Paren(p) => takes(&p.pat, shape),
+            // Anything else might take it, but not for sure.
+            _ => (true, false),
+        }
+    }
+    for arm in &after.arms {
+        let (pat, guarded) = match &arm.pat {
+            syn::Pat::Guard(g) => (&*g.pat, true),
+            p => (p, false),
+        };
+        let (may, surely) = takes(pat, &shape);
+        if !may {
+            continue;
+        }
+        if !leaves(&arm.body) {
+            return false;
+        }
+        if surely && !guarded {
+            return true;
+        }
+    }
+    false
 }
 
 /// `&mut fut`, `fut`, `fut.as_mut()`: a future made before the loop, which keeps its progress.
@@ -706,6 +865,25 @@ mod tests {
         // A timeout whose handler carries on loses the partial read and reads on.
         let src = "async fn f() { loop { tokio::select! { res = timeout(d, r.read_exact(&mut b)) => { if let Ok(n) = res { use_it(n).await; } } _ = token.cancelled() => break } } }";
         assert_eq!(lines(src).len(), 1);
+    }
+
+    #[test]
+    fn a_branch_whose_value_the_next_match_leaves_on() {
+        // tari_comms: the disconnect branch yields `None`, and the `match` right after the
+        // `select!` breaks on it; a half-written frame goes to a sink that is dropped.
+        let src = |none_arm: &str| {
+            format!(
+                "async fn f() {{ loop {{ let q = rx.recv().await; let r = tokio::select! {{ biased; _ = &mut gone => None, res = w.write_all(&q.body) => Some(res), }}; match r {{ Some(Ok(())) => ack(q), Some(Err(e)) => {{ fail(q); break; }} {none_arm} }} }} }}"
+            )
+        };
+        assert!(lines(&src("None => { requeue(q); break; }")).is_empty());
+        assert!(lines(&src("_ => return")).is_empty());
+        // The value's arm goes on, or no arm is sure to take it first: reported.
+        assert_eq!(lines(&src("None => continue")).len(), 1);
+        assert_eq!(lines(&src("None if quiet => break, None => {}")).len(), 1);
+        // A `match` on something else, or a statement between, decides nothing.
+        let other = "async fn f() { loop { let r = tokio::select! { _ = &mut gone => None, res = w.write_all(&b) => Some(res), }; log(); match r { None => break, _ => {} } } }";
+        assert_eq!(lines(other).len(), 1);
     }
 
     #[test]

@@ -108,6 +108,10 @@ pub(crate) struct FileFacts {
     /// `cancel_unsafe_select`: async functions of the file that await a future that is not
     /// cancel-safe, with that future.
     pub(crate) unsafe_helpers: Vec<(String, cancel_unsafe_select::Op)>,
+    /// `cancel_unsafe_select`: the `select!`s whose value a `match` right after decides
+    /// (`let r = select! { _ = stop => None, .. }; match r { None => break, .. }`), by where
+    /// each starts, with whether each branch's value leaves the loop there.
+    pub(crate) select_values: Vec<(usize, Vec<bool>)>,
 }
 
 impl FileFacts {
@@ -118,6 +122,11 @@ impl FileFacts {
         FileFacts {
             unsafe_helpers: if needed {
                 cancel_unsafe_select::helpers(file, config)
+            } else {
+                Vec::new()
+            },
+            select_values: if text.contains("select") {
+                cancel_unsafe_select::select_values(file)
             } else {
                 Vec::new()
             },
