@@ -50,18 +50,20 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
         Ok(ast) => {
             let imports = Imports::of(&ast);
             let streams = streams::Streams::new(&ast);
-            let (polls, zero_consts) = if file.text.contains("poll(") {
-                (
-                    crate::analysis::observers::polling_fns(&ast),
-                    crate::analysis::observers::zero_duration_consts(&ast),
-                )
+            let polls = if file.text.contains("poll(") {
+                crate::analysis::observers::polling_fns(&ast)
             } else {
-                (Vec::new(), Vec::new())
+                Default::default()
+            };
+            let zero_consts = if file.text.contains("poll(") || file.text.contains("_timeout(") {
+                crate::analysis::observers::zero_duration_consts(&ast)
+            } else {
+                Vec::new()
             };
             let nonblocking = if file.text.contains("set_nonblocking(true)") {
                 crate::analysis::observers::nonblocking_fns(&ast)
             } else {
-                Vec::new()
+                Default::default()
             };
             let ctx = Ctx {
                 observers,

@@ -239,6 +239,9 @@ pub(crate) struct CancelWhen {
 
 impl Drop for CancelWhen {
     fn drop(&mut self) {
-        lock(&self.token).take();
+        // Dropped after the lock is released: the last handle detaches the node, which runs
+        // no user code under cancelkit's lock.
+        let token = lock(&self.token).take();
+        drop(token);
     }
 }

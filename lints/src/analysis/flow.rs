@@ -1156,7 +1156,9 @@ impl<'a> Walker<'a> {
         // `WouldBlock`.
         let nonblocking_read = super::observers::BLOCKING_READS.contains(&name.as_str())
             && self.ctx.names.in_nonblocking_fn(src.name);
-        if !names::is_poll_style(&name) && !nonblocking_read {
+        // A timed receive that came back empty (with a zero timeout it only asked).
+        let timed = name == "recv_timeout" || name == "wait_timeout";
+        if !names::is_poll_style(&name) && !nonblocking_read && !timed {
             return None;
         }
         Some(Witness {

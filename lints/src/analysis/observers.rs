@@ -214,6 +214,13 @@ impl Observers {
             // process's (zenoh's builders have a `wait()` that resolves at once).
             let blocking = match () {
                 _ if method == "recv" => args.is_empty(),
+                // With a zero timeout it only asks (a `try_recv` by another name); the
+                // duration comes last (`Condvar::wait_timeout(guard, d)`).
+                _ if (method == "recv_timeout" || method == "wait_timeout")
+                    && args.last().is_some_and(|d| is_zero_duration(names, d)) =>
+                {
+                    false
+                }
                 _ if method == "wait" => {
                     !args.is_empty()
                         || receiver_name_contains(
@@ -339,17 +346,16 @@ pub(crate) struct FileNames<'a> {
     pub(crate) zero_consts: &'a [String],
     /// The spans of the functions that call a `poll(..)`: a terminal read there may follow a
     /// poll that said an event is ready ([`blocks_waiting`], [`polling_fns`]).
-    pub(crate) polls: &'a [std::ops::Range<usize>],
+    pub(crate) polls: &'a FnMarks,
     /// The spans of the functions that put a socket in non-blocking mode
     /// ([`nonblocking_fns`]): their reads and accepts answer `WouldBlock` instead of waiting.
-    pub(crate) nonblocking: &'a [std::ops::Range<usize>],
+    pub(crate) nonblocking: &'a FnMarks,
 }
 
 impl FileNames<'_> {
     /// Whether `at` is in a function that puts its sockets in non-blocking mode.
     pub(crate) fn in_nonblocking_fn(&self, at: &Ident) -> bool {
-        let at = at.span().byte_range().start;
-        self.nonblocking.iter().any(|r| r.contains(&at))
+        self.nonblocking.at(at.span().byte_range().start)
     }
 
     /// Whether `path` names one of cancelkit's items.
@@ -427,7 +433,7 @@ pub(crate) fn blocks_waiting(
         _ if last.ident == "poll" => args.len() == 1 && !is_zero_duration(file, args[0]),
         _ if last.ident == "read" => {
             let at = last.ident.span().byte_range().start;
-            args.is_empty() && !file.polls.iter().any(|r| r.contains(&at))
+            args.is_empty() && !file.polls.at(at)
         }
         _ => false,
     };
@@ -462,7 +468,7 @@ pub(crate) fn zero_duration_consts(ast: &syn::File) -> Vec<String> {
 
 /// The spans (as `syn` reports them) of the functions of `ast` whose bodies call a function
 /// named `poll`, outside nested items.
-pub(crate) fn polling_fns(ast: &syn::File) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn polling_fns(ast: &syn::File) -> FnMarks {
     fns_where(ast, |e| match e {
         Expr::Call(c) => matches!(&*c.func, Expr::Path(p)
             if p.path.segments.last().is_some_and(|s| s.ident == "poll"))
@@ -474,7 +480,7 @@ pub(crate) fn polling_fns(ast: &syn::File) -> Vec<std::ops::Range<usize>> {
 /// The spans of the functions that put a socket in non-blocking mode
 /// (`sock.set_nonblocking(true)`) and never back (`set_nonblocking(false)`): a read there
 /// answers `WouldBlock` instead of waiting.
-pub(crate) fn nonblocking_fns(ast: &syn::File) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn nonblocking_fns(ast: &syn::File) -> FnMarks {
     fns_where(ast, |e| match e {
         Expr::MethodCall(m) if m.method == "set_nonblocking" => match m.args.first() {
             Some(Expr::Lit(syn::ExprLit {
@@ -487,23 +493,38 @@ pub(crate) fn nonblocking_fns(ast: &syn::File) -> Vec<std::ops::Range<usize>> {
     })
 }
 
-/// The body spans of the functions in which `mark` says `true` of some expression and never
-/// `false` (a function nested in another is one of its own).
-fn fns_where(ast: &syn::File, mark: impl Fn(&Expr) -> Option<bool>) -> Vec<std::ops::Range<usize>> {
+/// The body spans of a file's functions, each with whether `mark` said `true` of some
+/// expression in it and never `false`. A function nested in another is one of its own: a
+/// place belongs to the innermost function around it.
+#[derive(Debug, Default)]
+pub(crate) struct FnMarks(Vec<(std::ops::Range<usize>, bool)>);
+
+impl FnMarks {
+    /// Whether the innermost function around byte `at` is marked.
+    pub(crate) fn at(&self, at: usize) -> bool {
+        self.0
+            .iter()
+            .filter(|(r, _)| r.contains(&at))
+            .min_by_key(|(r, _)| r.len())
+            .is_some_and(|&(_, marked)| marked)
+    }
+}
+
+fn fns_where(ast: &syn::File, mark: impl Fn(&Expr) -> Option<bool>) -> FnMarks {
     use syn::visit::{self, Visit};
     struct Fns<M> {
         mark: M,
         /// The functions being visited, innermost last, and what was seen in each.
         open: Vec<(std::ops::Range<usize>, Option<bool>)>,
-        found: Vec<std::ops::Range<usize>>,
+        found: Vec<(std::ops::Range<usize>, bool)>,
     }
     impl<M: Fn(&Expr) -> Option<bool>> Fns<M> {
         fn body(&mut self, block: &syn::Block) {
             self.open
                 .push((block.brace_token.span.join().byte_range(), None));
             self.visit_block(block);
-            if let Some((r, Some(true))) = self.open.pop() {
-                self.found.push(r);
+            if let Some((r, seen)) = self.open.pop() {
+                self.found.push((r, seen == Some(true)));
             }
         }
     }
@@ -535,7 +556,7 @@ fn fns_where(ast: &syn::File, mark: impl Fn(&Expr) -> Option<bool>) -> Vec<std::
         found: Vec::new(),
     };
     fns.visit_file(ast);
-    fns.found
+    FnMarks(fns.found)
 }
 
 /// A zero duration: written as one (`Duration::ZERO`, `Duration::from_millis(0)` in any unit,

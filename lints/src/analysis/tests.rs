@@ -434,6 +434,19 @@ fn drain_loops_are_not_reported_by_default() {
     assert!(default_loops(quiet).is_empty(), "{quiet}");
     let spin = "async fn f(sock: Socket) { sock.set_nonblocking(true).unwrap(); loop { match sock.recv_from(&mut buf) { Ok((n, _)) => handle(&buf[..n]).await, Err(e) if e.kind() == WouldBlock => continue, Err(e) => return } } }";
     assert_eq!(default_loops(spin).len(), 1, "{spin}");
+    // A function nested in one that makes its sockets non-blocking is one of its own.
+    let nested = "async fn d(sock: UdpSocket) { sock.set_nonblocking(true).unwrap(); async fn inner(stream: TcpStream) { loop { stream.read(&mut buf); sleep(T).await; } } inner(other()).await; }";
+    let f = check_source("t.rs", nested, &Config::default());
+    assert!(
+        f.iter().any(|f| f.rule == Rule::BlockingInAsync),
+        "{nested}"
+    );
+    // A zero-timeout receive only asks: draining what is there is not a spin, asking again at
+    // once is.
+    let quiet = "async fn f(browser: Receiver<u32>) { loop { match browser.recv_timeout(Duration::ZERO) { Ok(s) => add(s), Err(_) => Timer::after(T).await } } }";
+    assert!(default_loops(quiet).is_empty(), "{quiet}");
+    let spin = "async fn f(rx: Receiver<u32>) { loop { match rx.recv_timeout(Duration::ZERO) { Ok(s) => add(s).await, Err(_) => continue } } }";
+    assert_eq!(default_loops(spin).len(), 1, "{spin}");
     let blocking = "fn other(s: &Socket) { s.set_nonblocking(true).unwrap(); }\nasync fn f(stream: TcpStream) { stream.set_nonblocking(true).unwrap(); stream.set_nonblocking(false).unwrap(); while !data.ends_with(END) { match stream.read(&mut buf) { Ok(0) | Err(_) => break, Ok(n) => data.extend_from_slice(&buf[..n]) } } }";
     assert_eq!(default_loops(blocking).len(), 1, "{blocking}");
     // Through iterator adapters.

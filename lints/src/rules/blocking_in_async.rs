@@ -230,15 +230,6 @@ fn method_call(cx: &Cx<'_>, m: &syn::ExprMethodCall) -> Option<Finding> {
     if !blocking && !maybe {
         return None;
     }
-    // With a zero timeout it only asks (`rx.recv_timeout(Duration::ZERO)`, a `try_recv` by
-    // another name); a loop that asks again at once is `uncancellable_loop`'s.
-    if (method == "recv_timeout" || method == "wait_timeout")
-        && args
-            .first()
-            .is_some_and(|a| crate::analysis::observers::is_zero_duration(cx.ctx.names, a))
-    {
-        return None;
-    }
     let name = method.to_string();
     let what = if blocking {
         match name.as_str() {
@@ -564,7 +555,10 @@ mod tests {
             "async fn f() { loop { rx.recv().await; } }",
             // A socket its function makes non-blocking answers `WouldBlock` instead of waiting.
             "async fn f(sock: Socket) { sock.set_nonblocking(true).unwrap(); loop { match sock.recv_from(&mut buf) { Ok(p) => handle(p), Err(_) => sleep(T).await } } }",
-            // rs-matter's mDNS browse: a zero timeout only asks.
+            // rs-matter's mDNS browse: a zero timeout only asks, also through a constant of the
+            // file, and a condvar's duration comes after its guard.
+            "const NOW: Duration = Duration::ZERO;\nasync fn f() { loop { match rx.recv_timeout(NOW) { Ok(s) => add(s), Err(_) => sleep(T).await } } }",
+            "async fn f() { loop { let _ = cvar.wait_timeout(state.guard(), Duration::ZERO); sleep(T).await; } }",
             "async fn f() { loop { match browser.recv_timeout(Duration::ZERO) { Ok(s) => add(s), Err(_) => Timer::after(T).await } } }",
             // deadpool's `interact` runs a closure on its own thread and is awaited.
             "async fn f() { loop { conn.interact(|c| c.query()).await?; } }",
