@@ -1283,7 +1283,14 @@ impl<'a> Walker<'a> {
         self.nested(it, |w, it, want_round| {
             w.targets
                 .push(Target::new(l.label.as_ref(), TargetKind::Loop));
-            let end = w.block(&l.body, it.clone());
+            // An item taken out of a poll-style iterator is progress, as `Ok(m) = rx.try_recv()`
+            // is.
+            let entry = if none_yet.is_some() {
+                it.clone().progressed()
+            } else {
+                it.clone()
+            };
+            let end = w.block(&l.body, entry);
             let target = w.pop_target();
             let round = back_edge(&end, &target.continue_flow);
             let (Some(witness), Some(before)) = (&none_yet, &before) else {

@@ -35,6 +35,9 @@
 //!   blocking one, and a read counts only when the receiver is named like a socket or stream,
 //!   or a `let` of the file builds it from one. A library's blocking read under another name
 //!   (a websocket's `receive()`, a line editor's `read_line(&prompt)`) is not seen.
+//! - A function that makes a socket non-blocking (`set_nonblocking(true)`) is taken to read
+//!   only from non-blocking sockets: a stream it accepts from a non-blocking listener is
+//!   blocking again, and its reads are not flagged.
 //! - Short blocking calls (reading a small config file at start-up) are flagged like long ones
 //!   when they sit in a loop; allow them with a comment where that is the intent.
 //! - The guard check looks at the block that takes the guard and the blocks nested in its later

@@ -71,7 +71,8 @@
 //!   `async fn` counts only where its future is awaited (or handed to a combinator), and a
 //!   path through `std::`, `core::` or `alloc::` never resolves to the checked code.
 //! - Progress is syntactic: changing any variable a condition of the loop reads counts, even
-//!   when the change cannot end the loop; so does handing it to a call (`process(&store)`,
+//!   when the change cannot end the loop (a local the body makes afresh on each pass too:
+//!   ruling those out cost two false reports on the study's corpora and found no spin); so does handing it to a call (`process(&store)`,
 //!   which may change it through interior mutability); calling a method on `self` counts as
 //!   changing every field of `self`.
 //! - Polls are known by name (`try_*`, `poll_*`, `peek*` but not `peekable`, `now_or_never`). A loop that retries
