@@ -197,13 +197,18 @@ fn a_dump_taken_while_a_cancel_is_in_flight_sees_a_consistent_prefix() {
     assert!(tree.nodes.iter().all(|node| node.cancelled.is_some()));
 
     let stop = Arc::new(AtomicBool::new(false));
+    // Both sides start together, and the dumper makes at least one full pass, however the
+    // threads are scheduled.
+    let start = Arc::new(std::sync::Barrier::new(2));
     let roots: Vec<CancelToken> = (0..4).map(|_| CancelToken::new()).collect();
     let dumper = std::thread::spawn({
         let stop = Arc::clone(&stop);
+        let start = Arc::clone(&start);
         let roots = roots.clone();
         move || {
             let mut dumps = 0u64;
-            while !stop.load(Ordering::Relaxed) {
+            start.wait();
+            loop {
                 for root in &roots {
                     let tree = root.tree();
                     // Nodes come and go during the walk; what it returns is still a tree.
@@ -215,10 +220,14 @@ fn a_dump_taken_while_a_cancel_is_in_flight_sees_a_consistent_prefix() {
                     assert!(tree.nodes[0].cancelled.is_none());
                     dumps += 1;
                 }
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
             }
             dumps
         }
     });
+    start.wait();
     for round in 0..200 {
         let root = &roots[round % roots.len()];
         let children: Vec<CancelToken> = (0..16).map(|_| root.child()).collect();
