@@ -332,15 +332,20 @@ fn timeout_arm_leaves(pat: &syn::Pat, handler: &syn::Expr) -> bool {
     let Some(syn::Expr::Match(m)) = first_expr(handler) else {
         return false;
     };
-    if !matches!(&*m.expr, syn::Expr::Path(p) if p.path.is_ident(&binding.ident)) {
-        return false;
-    }
-    for arm in &m.arms {
+    matches!(&*m.expr, syn::Expr::Path(p) if p.path.is_ident(&binding.ident))
+        && arms_leave(&m.arms, takes_err)
+}
+
+/// Whether a `match` leaves the loop for a value: every arm that may take it leaves, up to the
+/// first that surely does. `takes` says of a pattern whether it takes the value: `Some(true)`
+/// surely, `Some(false)` maybe, `None` never. A guarded arm only ever maybe takes it.
+fn arms_leave(arms: &[syn::Arm], takes: impl Fn(&syn::Pat) -> Option<bool>) -> bool {
+    for arm in arms {
         let (p, guarded) = match &arm.pat {
             syn::Pat::Guard(g) => (&*g.pat, true),
             p => (p, false),
         };
-        let Some(surely) = takes_err(p) else { continue };
+        let Some(surely) = takes(p) else { continue };
         if !leaves(&arm.body) {
             return false;
         }
@@ -468,14 +473,13 @@ fn value_leaves(handler: &syn::Expr, after: &syn::ExprMatch) -> bool {
         Ctor(String),
         Lit(String),
     }
-    let last = |p: &syn::Path| p.segments.last().map(|s| s.ident.to_string());
     let shape = match value {
-        syn::Expr::Path(p) => match last(&p.path) {
+        syn::Expr::Path(p) => match last_name(&p.path) {
             Some(n) => Shape::Unit(n),
             None => return false,
         },
         syn::Expr::Call(c) => match &*c.func {
-            syn::Expr::Path(p) => match last(&p.path) {
+            syn::Expr::Path(p) => match last_name(&p.path) {
                 Some(n) => Shape::Ctor(n),
                 None => return false,
             },
@@ -484,65 +488,52 @@ fn value_leaves(handler: &syn::Expr, after: &syn::ExprMatch) -> bool {
         syn::Expr::Lit(l) => Shape::Lit(quote::ToTokens::to_token_stream(&l.lit).to_string()),
         _ => return false,
     };
-    // (may take the value, surely takes it)
-    fn takes(p: &syn::Pat, shape: &Shape) -> (bool, bool) {
-        let last = |p: &syn::Path| p.segments.last().map(|s| s.ident.to_string());
+    // Whether a pattern takes the value: surely, maybe, or never (as `arms_leave` wants).
+    fn takes(p: &syn::Pat, shape: &Shape) -> Option<bool> {
+        let is = |same: bool| same.then_some(true);
         match p {
-            syn::Pat::Wild(_) => (true, true),
+            syn::Pat::Wild(_) => Some(true),
             // A lower-case name binds anything; a capitalised one is a unit variant.
             syn::Pat::Ident(i) if i.subpat.is_none() => {
                 let n = i.ident.to_string();
                 if n.starts_with(|c: char| c.is_uppercase()) {
-                    let same = matches!(shape, Shape::Unit(u) if *u == n);
-                    (same, same)
+                    is(matches!(shape, Shape::Unit(u) if *u == n))
                 } else {
-                    (true, true)
+                    Some(true)
                 }
             }
             syn::Pat::Path(pp) => {
-                let same = matches!(shape, Shape::Unit(u) if Some(u) == last(&pp.path).as_ref());
-                (same, same)
+                is(matches!(shape, Shape::Unit(u) if Some(u) == last_name(&pp.path).as_ref()))
             }
             syn::Pat::TupleStruct(t) => {
-                let same = matches!(shape, Shape::Ctor(c) if Some(c) == last(&t.path).as_ref());
+                let same =
+                    matches!(shape, Shape::Ctor(c) if Some(c) == last_name(&t.path).as_ref());
                 let all_wild = t.elems.iter().all(|e| {
                     matches!(
                         e,
                         syn::Pat::Wild(_) | syn::Pat::Ident(_) | syn::Pat::Rest(_)
                     )
                 });
-                (same, same && all_wild)
+                same.then_some(all_wild)
             }
-            syn::Pat::Lit(l) => {
-                let same = matches!(shape, Shape::Lit(t) if *t == quote::ToTokens::to_token_stream(&l.lit).to_string());
-                (same, same)
-            }
-            syn::Pat::Or(o) => o.cases.iter().fold((false, false), |(m, s), c| {
-                let (cm, cs) = takes(c, shape);
-                (m || cm, s || cs)
-            }),
+            syn::Pat::Lit(l) => is(matches!(shape, Shape::Lit(t)
+                if *t == quote::ToTokens::to_token_stream(&l.lit).to_string())),
+            syn::Pat::Or(o) => o
+                .cases
+                .iter()
+                .filter_map(|c| takes(c, shape))
+                .reduce(|a, b| a || b),
             syn::Pat::Paren(p) => takes(&p.pat, shape),
             // Anything else might take it, but not for sure.
-            _ => (true, false),
+            _ => Some(false),
         }
     }
-    for arm in &after.arms {
-        let (pat, guarded) = match &arm.pat {
-            syn::Pat::Guard(g) => (&*g.pat, true),
-            p => (p, false),
-        };
-        let (may, surely) = takes(pat, &shape);
-        if !may {
-            continue;
-        }
-        if !leaves(&arm.body) {
-            return false;
-        }
-        if surely && !guarded {
-            return true;
-        }
-    }
-    false
+    arms_leave(&after.arms, |p| takes(p, &shape))
+}
+
+/// A path's last name.
+fn last_name(p: &syn::Path) -> Option<String> {
+    p.segments.last().map(|s| s.ident.to_string())
 }
 
 /// `&mut fut`, `fut`, `fut.as_mut()`: a future made before the loop, which keeps its progress.
