@@ -50,12 +50,13 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
         Ok(ast) => {
             let imports = Imports::of(&ast);
             let streams = streams::Streams::new(&ast);
-            let polls = if file.text.contains("poll(") {
+            let calls_poll = file.text.contains("poll(");
+            let polls = if calls_poll {
                 crate::analysis::observers::polling_fns(&ast)
             } else {
                 Default::default()
             };
-            let zero_consts = if file.text.contains("poll(") || file.text.contains("_timeout(") {
+            let zero_consts = if calls_poll || file.text.contains("_timeout(") {
                 crate::analysis::observers::zero_duration_consts(&ast)
             } else {
                 Vec::new()

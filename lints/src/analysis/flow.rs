@@ -549,17 +549,7 @@ impl<'a> Walker<'a> {
     /// whether an integer literal is not zero, for a name the root compares with zero (other
     /// integers are not worth the walk's time).
     fn known_value(&self, name: &str, e: &Expr) -> Option<bool> {
-        let v = known_lit(e)?;
-        let int = !matches!(
-            e,
-            Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Bool(_),
-                ..
-            })
-        );
-        if int && !self.compared_with_zero(name) {
-            return None;
-        }
+        let v = bool_lit(e).or_else(|| int_nonzero(e).filter(|_| self.compared_with_zero(name)))?;
         self.trackable(name).then_some(v)
     }
 
@@ -593,7 +583,7 @@ impl<'a> Walker<'a> {
                             for (x, y) in [(&*b.left, &*b.right), (&*b.right, &*b.left)] {
                                 if let Expr::Path(p) = x
                                     && let Some(i) = p.path.get_ident()
-                                    && known_lit(y) == Some(false)
+                                    && int_nonzero(y) == Some(false)
                                 {
                                     self.0.insert(i.to_string());
                                 }
@@ -1563,38 +1553,39 @@ fn bound_name(p: &Pat) -> Option<String> {
     }
 }
 
-/// What a path knows of a local set to a literal: a boolean's value, or whether an integer
-/// is not zero (`let mut progressed = 0;`). Rust never compares one kind as the other, so one
-/// flag serves both: `if popped` reads the first, `if progressed == 0` the second.
-fn known_lit(e: &Expr) -> Option<bool> {
+/// `true` or `false`, written as a literal. What a path knows of a local set to a literal is a
+/// boolean's value, or whether an integer is not zero ([`int_nonzero`]); Rust never compares
+/// one kind as the other, so one flag serves both: `if popped` reads the first,
+/// `if progressed == 0` the second.
+fn bool_lit(e: &Expr) -> Option<bool> {
     match e {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Bool(b),
             ..
         }) => Some(b.value),
+        Expr::Paren(p) => bool_lit(&p.expr),
+        _ => None,
+    }
+}
+
+/// Whether an integer literal is not zero (`0`, `0u32`, `0x0` are zero).
+fn int_nonzero(e: &Expr) -> Option<bool> {
+    match e {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Int(i),
             ..
         }) => i.base10_parse::<u128>().ok().map(|v| v != 0),
-        Expr::Paren(p) => known_lit(&p.expr),
+        Expr::Paren(p) => int_nonzero(&p.expr),
         _ => None,
     }
 }
 
 /// `x == 0`, `0 != x`: the local compared with zero, if some path knows whether it is.
 fn zero_test(f: &Flow, b: &syn::ExprBinary) -> Option<String> {
-    let is_zero = |e: &Expr| {
-        known_lit(e) == Some(false)
-            && !matches!(
-                e,
-                Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Bool(_),
-                    ..
-                })
-            )
-    };
     match (&*b.left, &*b.right) {
-        (Expr::Path(p), z) | (z, Expr::Path(p)) if is_zero(z) => known_name(f, p),
+        (Expr::Path(p), z) | (z, Expr::Path(p)) if int_nonzero(z) == Some(false) => {
+            known_name(f, p)
+        }
         _ => None,
     }
 }
