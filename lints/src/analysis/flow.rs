@@ -38,7 +38,7 @@ use syn::spanned::Spanned;
 use syn::{Block, Expr, Ident, Macro, Pat, Stmt};
 
 use super::macros;
-use super::observers::{CallKind, FileNames, MacroKind, Observers};
+use super::observers::{self, CallKind, FileNames, MacroKind, Observers};
 use super::outcomes::{
     self as names, Outcome, Source, arm_outcome, outcome_of, outcome_test, source,
 };
@@ -1647,12 +1647,13 @@ fn operands(e: &Expr) -> Vec<&Expr> {
 }
 
 /// A read of state that only something else changes, in a condition: an atomic `load`, the
-/// clock (`Instant::now()`, `elapsed()`), a poll-style call, `is_finished()`. A function of
+/// clock (`Instant::now()`, `elapsed()`), a poll-style call, `is_finished()`, a terminal asked
+/// whether an event is there (crossterm's `event::poll(Duration::ZERO)`). A function of
 /// unknown purpose called without arguments (`op()`) is not one: it may do the work itself.
 fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
     use syn::visit::{self, Visit};
-    struct Finder(Option<(proc_macro2::Span, String)>);
-    impl<'ast> Visit<'ast> for Finder {
+    struct Finder<'c>(Option<(proc_macro2::Span, String)>, Ctx<'c>);
+    impl<'ast> Visit<'ast> for Finder<'_> {
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
             let name = m.method.to_string();
             if self.0.is_none() && names::is_outside_read(&name) {
@@ -1664,7 +1665,13 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
             if let Expr::Path(p) = &*c.func
                 && let Some(last) = p.path.segments.last()
                 && self.0.is_none()
-                && (last.ident == "now" || names::is_outside_read(&last.ident.to_string()))
+                && (last.ident == "now"
+                    || names::is_outside_read(&last.ident.to_string())
+                    || observers::asks_terminal(
+                        self.1.names,
+                        &p.path,
+                        &c.args.iter().collect::<Vec<_>>(),
+                    ))
             {
                 self.0 = Some((last.ident.span(), last.ident.to_string()));
             }
@@ -1675,11 +1682,14 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
         fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {}
         fn visit_macro(&mut self, _: &'ast syn::Macro) {}
     }
-    let mut finder = Finder(None);
+    let mut finder = Finder(None, ctx);
     finder.visit_expr(e);
     let (span, name) = finder.0?;
     let label = match name.as_str() {
         "load" => "this reads an atomic that only another thread changes".to_string(),
+        "poll" => {
+            "this asks whether a terminal event is there, and can keep answering \"no\"".to_string()
+        }
         "now" | "elapsed" => {
             "this reads the clock, which moves whether the loop does or not".to_string()
         }

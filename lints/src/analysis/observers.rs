@@ -437,13 +437,25 @@ pub(crate) fn blocks_waiting(
         }
         _ => false,
     };
-    if !waits {
-        return None;
-    }
+    (waits && is_crossterm_event(file, path))
+        .then_some("waits for a terminal event on the executor thread")
+}
+
+/// crossterm's `event::poll(timeout)` with a zero timeout: it only asks whether a terminal
+/// event is there, and can keep answering "no".
+pub(crate) fn asks_terminal(file: FileNames<'_>, path: &Path, args: &[&Expr]) -> bool {
+    path.segments.last().is_some_and(|s| s.ident == "poll")
+        && args.len() == 1
+        && is_zero_duration(file, args[0])
+        && is_crossterm_event(file, path)
+}
+
+/// Whether `path` names a function of crossterm's `event` module (also as re-exported,
+/// `ratatui::crossterm`).
+fn is_crossterm_event(file: FileNames<'_>, path: &Path) -> bool {
     let segs = file.imports.resolve_path(path);
     let n = segs.len();
-    (n >= 3 && segs[n - 3] == "crossterm" && segs[n - 2] == "event")
-        .then_some("waits for a terminal event on the executor thread")
+    n >= 3 && segs[n - 3] == "crossterm" && segs[n - 2] == "event"
 }
 
 /// The file's top-level (and module-level) constants whose value is a zero duration.

@@ -26,9 +26,22 @@ fn strict_loops(src: &str) -> Vec<usize> {
     )
 }
 
-/// The secondary label of the only finding.
+/// Every path that goes round without observing, evidence or not (`--report-bounded-loops`):
+/// what the tests of the path analysis itself look at.
+fn every_path() -> Config {
+    Config {
+        report_bounded_loops: true,
+        ..Config::default()
+    }
+}
+
+fn every_path_loops(src: &str) -> Vec<usize> {
+    loops(src, &every_path())
+}
+
+/// The secondary label of the only path found.
 fn witness(src: &str) -> Option<String> {
-    let f = check_source("t.rs", src, &Config::default());
+    let f = check_source("t.rs", src, &every_path());
     assert_eq!(f.len(), 1, "{f:#?}");
     f[0].secondary.first().and_then(|a| a.label.clone())
 }
@@ -57,7 +70,7 @@ fn await_on_every_path_is_fine() {
 #[test]
 fn if_without_else_leaves_a_path() {
     let src = "async fn f() {\n    loop {\n        if x { a().await; }\n    }\n}";
-    assert_eq!(default_loops(src), [2]);
+    assert_eq!(every_path_loops(src), [2]);
     assert_eq!(
         witness(src).as_deref(),
         Some("when this condition is false, nothing observes cancellation")
@@ -81,16 +94,16 @@ fn match_arms_are_paths() {
         Some("this arm does not observe cancellation")
     );
     assert!(
-        default_loops("async fn f() { loop { match x { A => a().await, B => b().await } } }")
+        every_path_loops("async fn f() { loop { match x { A => a().await, B => b().await } } }")
             .is_empty()
     );
     // An arm that leaves the loop is not a path back to the head.
     assert!(
-        default_loops("async fn f() { loop { match x { A => a().await, B => break } } }")
+        every_path_loops("async fn f() { loop { match x { A => a().await, B => break } } }")
             .is_empty()
     );
     assert!(
-        default_loops("async fn f() { loop { match x { A => a().await, B => return } } }")
+        every_path_loops("async fn f() { loop { match x { A => a().await, B => return } } }")
             .is_empty()
     );
 }
@@ -107,9 +120,9 @@ fn continue_before_the_await_is_a_path() {
 #[test]
 fn let_else_continue_is_a_path() {
     let src = "async fn f() { loop { let Some(x) = get() else { continue }; x.await; } }";
-    assert_eq!(default_loops(src).len(), 1);
+    assert_eq!(every_path_loops(src).len(), 1);
     assert!(
-        default_loops("async fn f() { loop { let Some(x) = get() else { return }; x.await; } }")
+        every_path_loops("async fn f() { loop { let Some(x) = get() else { return }; x.await; } }")
             .is_empty()
     );
 }
@@ -124,19 +137,19 @@ fn question_mark_and_return_leave_the_loop() {
 fn labelled_continue_to_the_outer_loop() {
     // The inner loop awaits on every path, but `continue 'outer` skips it.
     let src = "async fn f() {\n    'outer: loop {\n        loop {\n            if x { continue 'outer; }\n            a().await;\n            break;\n        }\n    }\n}";
-    assert_eq!(default_loops(src), [2]);
+    assert_eq!(every_path_loops(src), [2]);
     // `break 'outer` leaves: not a path back.
     let src = "async fn f() { 'outer: loop { loop { if x { break 'outer; } a().await; break; } } }";
-    assert!(default_loops(src).is_empty());
+    assert!(every_path_loops(src).is_empty());
 }
 
 #[test]
 fn nested_loop_body_counts_only_when_it_runs() {
     // A `loop` body always runs: its await is on the path out (via `break`).
-    assert!(default_loops("async fn f() { loop { loop { a().await; break; } } }").is_empty());
+    assert!(every_path_loops("async fn f() { loop { loop { a().await; break; } } }").is_empty());
     // A `while` body may run zero times.
     assert_eq!(
-        default_loops("async fn f() {\n    loop {\n        while c() { a().await; }\n    }\n}"),
+        every_path_loops("async fn f() {\n    loop {\n        while c() { a().await; }\n    }\n}"),
         [2]
     );
 }
@@ -163,10 +176,10 @@ fn while_condition_that_checks_or_awaits() {
 #[test]
 fn short_circuit_right_side_may_not_run() {
     assert_eq!(
-        default_loops("async fn f() { loop { if x && a().await { } } }").len(),
+        every_path_loops("async fn f() { loop { if x && a().await { } } }").len(),
         1
     );
-    assert!(default_loops("async fn f() { loop { if a().await && x { } } }").is_empty());
+    assert!(every_path_loops("async fn f() { loop { if a().await && x { } } }").is_empty());
 }
 
 #[test]
@@ -246,22 +259,48 @@ fn conditions_split_at_and_and_or() {
 #[test]
 fn an_inner_loop_on_the_same_condition() {
     // The inner `while` leaves only when `next` is `None`, and then so does the outer one.
-    let src = "async fn f() { while let Some(e) = &next { if paused { key().await; } else { while let Some(e) = &next { show(e).await; next = rx.recv().await; } } } }";
+    let src = "async fn f() { while let Some(e) = &next { if paused.load(SeqCst) { key().await; } else { while let Some(e) = &next { show(e).await; next = rx.recv().await; } } } }";
     assert!(default_loops(src).is_empty(), "{:?}", default_loops(src));
     // A different inner condition proves nothing about the outer one.
-    let src = "async fn f() { while let Some(e) = &next { if paused { key().await; } else { while let Some(e) = &other { show(e).await; other = rx.recv().await; } } } }";
+    let src = "async fn f() { while let Some(e) = &next { if paused.load(SeqCst) { key().await; } else { while let Some(e) = &other { show(e).await; other = rx.recv().await; } } } }";
     assert_eq!(default_loops(src), [1]);
 }
 
 #[test]
 fn a_macro_of_the_crate_that_always_returns_ends_the_path() {
-    let src = "macro_rules! corrupted { () => { return Err(Corrupted.into()) }; }\nasync fn f() -> R { while !data.is_empty() { match state { S::Done => { corrupted!() } S::Reading => { next().await?; } } } Ok(()) }";
+    let src = "macro_rules! corrupted { () => { return Err(Corrupted.into()) }; }\nasync fn f() -> R { while !stop.load(SeqCst) { match state { S::Done => { corrupted!() } S::Reading => { next().await?; } } } Ok(()) }";
     assert!(default_loops(src).is_empty(), "{:?}", default_loops(src));
-    let src = "macro_rules! fail { ($m:expr) => {{ log($m); panic!(\"{}\", $m) }}; }\nasync fn f() { while !data.is_empty() { if bad { fail!(\"x\") } else { next().await; } } }";
+    let src = "macro_rules! fail { ($m:expr) => {{ log($m); panic!(\"{}\", $m) }}; }\nasync fn f() { while !stop.load(SeqCst) { if bad { fail!(\"x\") } else { next().await; } } }";
     assert!(default_loops(src).is_empty(), "{:?}", default_loops(src));
     // A macro that only logs does not end the path.
-    let src = "macro_rules! note { () => { log(\"x\") }; }\nasync fn f() { while !data.is_empty() { if bad { note!() } else { next().await; } } }";
+    let src = "macro_rules! note { () => { log(\"x\") }; }\nasync fn f() { while !stop.load(SeqCst) { if bad { note!() } else { next().await; } } }";
     assert_eq!(default_loops(src), [2]);
+}
+
+#[test]
+fn the_loop_shape_is_evidence_only_where_no_path_awaits() {
+    // ironclaw's heartbeat: the pass with neither timer set cannot happen (configuration sets
+    // one), and nothing but the loop's shape says it could repeat.
+    let src = "async fn f() {\n    loop {\n        if let Some(t) = &mut a { t.tick().await; }\n        if let Some(t) = &mut b { t.tick().await; }\n    }\n}";
+    assert!(default_loops(src).is_empty(), "{:?}", default_loops(src));
+    // nodedb's coordinator: a `while` whose body awaits, with a pass that does not.
+    let src = "async fn f() { while !queue.is_empty() { let Some(q) = queue.front() else { continue }; send(q).await; } }";
+    assert!(default_loops(src).is_empty(), "{:?}", default_loops(src));
+    // The same shapes without an await anywhere spin.
+    let src = "async fn f() {\n    loop {\n        if let Some(t) = &mut a { t.tick(); }\n    }\n}";
+    assert_eq!(default_loops(src), [2]);
+    let src = "async fn f() { while !queue.is_empty() { let Some(q) = queue.front() else { continue }; send(q); } }";
+    assert_eq!(default_loops(src), [1]);
+    // An await in a closure or an async block is another scope's.
+    let src = "async fn f() {\n    loop {\n        spawn(async { x.await });\n    }\n}";
+    assert_eq!(default_loops(src), [2]);
+    // With awaits elsewhere, a poll that answers "nothing yet" still shows the spin.
+    let src = "async fn f() {\n    loop {\n        match rx.try_recv() { Ok(m) => handle(m).await, Err(_) => {} }\n    }\n}";
+    assert_eq!(default_loops(src), [2]);
+    // And in strict mode the shape of the loop does not matter.
+    let src =
+        "async fn f() {\n    loop {\n        if let Some(t) = &mut a { t.tick().await; }\n    }\n}";
+    assert_eq!(strict_loops(src), [2]);
 }
 
 #[test]
@@ -943,39 +982,27 @@ fn a_flag_set_only_where_the_path_awaits_decides_the_way_out() {
     assert!(default_loops(src).is_empty());
     // Set on a path that does not await, the flag lets that path go round (every path is
     // reported here: in the default mode, setting what a way out tests counts as progress).
-    let every_path = Config {
-        report_bounded_loops: true,
-        ..Config::default()
-    };
     let src = "async fn f() {\n    'fill: while set.len() < n {\n        let mut popped = false;\n        if flag.load(Acquire) { popped = true; }\n        if !popped { break 'fill; }\n    }\n}";
-    assert_eq!(loops(src, &every_path), [2]);
+    assert_eq!(every_path_loops(src), [2]);
     let src = "async fn f() {\n    'fill: while set.len() < n {\n        let mut popped = false;\n        if flag.load(Acquire) { popped = true; x.await; }\n        if !popped { break 'fill; }\n    }\n}";
-    assert!(loops(src, &every_path).is_empty());
+    assert!(every_path_loops(src).is_empty());
     // A flag given a value the path cannot know is not known.
     let src = "async fn f() {\n    'fill: while set.len() < n {\n        let mut popped = false;\n        popped = flag.load(Acquire);\n        if !popped { break 'fill; }\n    }\n}";
-    assert_eq!(loops(src, &every_path), [2]);
+    assert_eq!(every_path_loops(src), [2]);
 }
 
 #[test]
 fn a_flag_changed_on_the_way_round_is_forgotten_in_a_nested_loop() {
     // `done` is false when the inner loop is entered, but the pass that sets it goes round and
     // leaves next time: the break is a real way out of it, and the outer `while` goes round.
-    let every_path = Config {
-        report_bounded_loops: true,
-        ..Config::default()
-    };
     let src = "async fn f() {\n    while set.len() < n {\n        let mut done = false;\n        loop {\n            if done { break; }\n            done = true;\n        }\n    }\n}";
-    assert_eq!(loops(src, &every_path), [2, 4]);
+    assert_eq!(every_path_loops(src), [2, 4]);
 }
 
 #[test]
 fn a_name_bound_twice_is_not_tracked() {
     // `popped` in the last condition could be either binding as far as a name-based walk can
     // tell, so it prunes nothing: every path goes both ways, as without the flag.
-    let every_path = Config {
-        report_bounded_loops: true,
-        ..Config::default()
-    };
     for shadow in [
         "if let Some(popped) = flag() { log(popped); }",
         "{ let popped = true; log(popped); }",
@@ -984,11 +1011,11 @@ fn a_name_bound_twice_is_not_tracked() {
         let src = format!(
             "async fn f() {{\n    'o: while set.len() < n {{\n        let mut popped = true;\n        {shadow}\n        if popped {{ break 'o; }}\n    }}\n}}"
         );
-        assert_eq!(loops(&src, &every_path), [2], "{shadow}");
+        assert_eq!(every_path_loops(&src), [2], "{shadow}");
     }
     // Bound once, the same program is pruned: `popped` is true, so the loop always leaves.
     let src = "async fn f() {\n    'o: while set.len() < n {\n        let mut popped = true;\n        log(1);\n        if popped { break 'o; }\n    }\n}";
-    assert!(loops(src, &every_path).is_empty());
+    assert!(every_path_loops(src).is_empty());
 }
 
 #[test]

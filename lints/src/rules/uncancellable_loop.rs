@@ -9,9 +9,13 @@
 //!   `Poll::Pending`, a failed `try_lock`, a `for` over `rx.try_iter()` running out, a failed
 //!   socket read in a function that makes its sockets non-blocking) and goes round again;
 //! - **state only something else changes**: a condition on the path reads an atomic
-//!   (`flag.load(..)`), the clock (`Instant::now()`, `elapsed()`) or a poll-style call;
-//! - **no way out**: the loop has no `break`, `return`, `?` or panic at all;
-//! - a `while` whose **condition reads nothing the path changes**;
+//!   (`flag.load(..)`), the clock (`Instant::now()`, `elapsed()`), a poll-style call or a
+//!   terminal asked whether an event is there (crossterm's `event::poll(Duration::ZERO)`);
+//! - in a loop that awaits nowhere, **no way out** (no `break`, `return`, `?` or panic at
+//!   all), or a `while` whose **condition reads nothing the path changes**. Where the loop
+//!   awaits on other paths, its shape says nothing about whether the await-free one is taken
+//!   twice in a row (it is often a case that cannot happen for reasons the code does not
+//!   show), so one of the other kinds of evidence must show it;
 //! - a **blocking call** (`std::thread::sleep`, `park`, a `recv()` or `wait()` that is not
 //!   awaited, a read of a socket or of a reader built from one, `block_on`, crossterm's
 //!   `event::poll(timeout)` and `event::read()`, a line editor's `readline(prompt)`, a
@@ -78,6 +82,10 @@
 //! - Polls are known by name (`try_*`, `poll_*`, `peek*` but not `peekable`, `now_or_never`). A loop that retries
 //!   a function whose name says nothing (`op()`, `compute()`) until it answers is not reported
 //!   in the default mode: such a function may as well do the work itself.
+//! - A loop that awaits on some paths is reported only with a poll, a blocking call or state
+//!   only something else changes on the path that does not: a branch taken again and again
+//!   for another reason (`loop { if let Some(t) = &mut a { t.tick().await } }` with `a` never
+//!   set) is not reported in the default mode.
 //! - Paths are checked for feasibility only through local booleans set to a constant (a flag
 //!   set where the path awaits, tested before the loop goes round): a path that cannot happen
 //!   for another reason (all the variants are handled by inner loops that await) can still be
@@ -258,6 +266,8 @@ struct Shape {
     no_exit: bool,
     /// A `while` loop: its condition is tested again at the head.
     retests: bool,
+    /// Some path of the loop awaits: an await-free path is then one branch among others.
+    awaits: bool,
 }
 
 impl Shape {
@@ -265,13 +275,18 @@ impl Shape {
         Shape {
             no_exit: matches!(lp, LoopRef::Loop(_)) && !has_exit(lp),
             retests: matches!(lp, LoopRef::While(_)),
+            awaits: awaits(lp),
         }
     }
 
-    /// The default mode's decision for one unchecked path (see the module docs).
+    /// The default mode's decision for one unchecked path (see the module docs). The loop's
+    /// shape (no way out, a condition the path does not advance) is evidence only where no
+    /// path awaits. In a loop that awaits elsewhere, the await-free path repeats only if the
+    /// branches that chose it choose it again, and the shape says nothing about those: a poll,
+    /// a blocking call or state only something else changes must show it.
     fn spins(self, p: &UncheckedPath) -> bool {
-        p.facts.blocking
-            || ((p.facts.nothing_yet || self.no_exit || self.retests) && !p.facts.progress)
+        let stuck = !self.awaits && (self.no_exit || self.retests);
+        p.facts.blocking || ((p.facts.nothing_yet || stuck) && !p.facts.progress)
     }
 
     fn note(self, p: &UncheckedPath) -> &'static str {
@@ -438,6 +453,40 @@ fn plain_break_fits(lp: LoopRef<'_>) -> bool {
 /// Whether a loop has a way out: a `break` to it or to an enclosing label, `return`, `?`, a
 /// macro that may leave (`panic!`, `assert!`, `ready!`, one whose tokens say `return` or `?`),
 /// or `process::exit`.
+/// Whether the loop (its `while` condition included) awaits anywhere of its own: an `.await`,
+/// an awaiting macro (`select!`, `join!`, `pending!`), or a macro whose tokens await. Closures,
+/// async blocks and items are other scopes.
+fn awaits(lp: LoopRef<'_>) -> bool {
+    #[derive(Default)]
+    struct Finder {
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {
+            self.found = true;
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let awaiting = m
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| macros::AWAITING.iter().any(|a| s.ident == a));
+            if awaiting || macros::tokens_await(&m.tokens) {
+                self.found = true;
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut f = Finder::default();
+    if let LoopRef::While(l) = lp {
+        f.visit_expr(&l.cond);
+    }
+    f.visit_block(lp.body());
+    f.found
+}
+
 fn has_exit(lp: LoopRef<'_>) -> bool {
     let b = Breaks::of(lp);
     b.plain || b.with_value || b.leaves
