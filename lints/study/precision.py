@@ -2,74 +2,28 @@
 """Precision study for `cargo cancelkit check` (default mode).
 
 Runs the release binary over crates from cargo's registry cache, joins every finding with the
-hand labels (TP: the loop really can run unbounded on the executor thread without yielding; FP:
-it cannot), and prints markdown tables with Wilson 95% confidence intervals.
+hand labels, and prints markdown tables with Wilson 95% confidence intervals. A finding is a
+true positive when reading the code shows it is real (for `uncancellable_loop`: the loop can run
+unbounded on the executor thread without yielding); everything else is a false positive.
 
-Two studies:
-- the first one (labels.tsv): tokio, hyper, axum, reqwest and eight more, which the first
+What it runs on:
+- the first study (labels.tsv): tokio, hyper, axum, reqwest and eight more, which the first
   default mode was tuned on;
-- the corpus (corpus.tsv, fetched by fetch.sh): 50 crates split by a rule fixed before any run
-  into a `study` part, which the current default mode was tuned on, and a `heldback` part,
-  which was run once, with the code frozen, and then labelled (study_labels.tsv,
-  heldback_labels.tsv).
+- corpus.tsv (fetched by fetch.sh): 50 crates split by a rule fixed before any run into a
+  `study` part (tuned on) and a `heldback` part (study_labels.tsv, heldback_labels.tsv);
+- the held-back corpora corpus2.tsv, corpus3.tsv, ... (fetched by `fetch_heldback.sh N`, parts
+  `heldbackN`, labels in heldbackN_labels.tsv). Each was chosen blind by a rule written in its
+  header before any run, run once with the checker frozen, then read and labelled. RESULTS.md
+  keeps each one's first run, with the commit it was measured at, and what changed after it.
 
 Each part is run in the default mode and with --report-bounded-loops (every await-free path):
-the labels of the latter give the real spins the default mode misses.
-
-The four rules added later (unobserved_token, cancel_unsafe_select, blocking_in_async,
-unshielded_cleanup) were tuned on both parts of that corpus (rules_labels.tsv holds the labels
-of both, before and after tuning) and measured once on a second held-back corpus
-(corpus2.tsv, fetched by `fetch_heldback.sh 2` after they were written), as was uncancellable_loop again.
-
-After reading corpus 2's findings the checker was changed again, and both were measured once
-more on a third held-back corpus (corpus3.tsv, `fetch_heldback.sh 3`), fetched after the last change.
-
-Then once more on a fourth (corpus4.tsv, `fetch_heldback.sh 4`), after the changes corpus 3 prompted,
-and on a fifth (corpus5.tsv, `fetch_heldback.sh 5`) with the code unchanged since the fourth,
-and on a sixth (corpus6.tsv, `fetch_heldback.sh 6`, 1.1 million lines) after the changes that
-corpora 3 to 5 prompted, and on a seventh (corpus7.tsv, `fetch_heldback.sh 7`, 1.1 million
-lines) after the one change corpus 6 prompted, and on an eighth (corpus8.tsv, `fetch_heldback.sh 8`,
-0.73 million lines) after the changes corpus 7 prompted, and on a ninth (corpus9.tsv,
-`fetch_heldback.sh 9`) after the changes corpus 8 prompted, and on a tenth (corpus10.tsv,
-`fetch_heldback.sh 10`) after the changes corpus 9 prompted, and on an eleventh (corpus11.tsv,
-`fetch_heldback.sh 11`) after the one change corpus 10 prompted, and on a twelfth (corpus12.tsv,
-`fetch_heldback.sh 12`, 0.57 million lines) after the one change corpus 11 prompted, and on a
-thirteenth (corpus13.tsv, `fetch_heldback.sh 13`, 1.0 million lines) after the changes made
-between corpus 12 and it (a blocking helper of the crate, a `from` conversion in a condition),
-and on a fourteenth (corpus14.tsv, `fetch_heldback.sh 14`, 0.77 million lines) after the changes
-corpus 13 prompted (crossterm's `event::read()` and re-exports, a line editor's `readline`), and
-on a fifteenth (corpus15.tsv, `fetch_heldback.sh 15`, 0.81 million lines) after the change corpus 14
-prompted (local booleans set to a constant) and the fixes a review of the session's changes found,
-and on a sixteenth (corpus16.tsv, `fetch_heldback.sh 16`, 0.77 million lines) after the one change
-corpus 15 prompted (a constant of the file holding a zero duration), and on a seventeenth
-(corpus17.tsv, `fetch_heldback.sh 17`, 0.84 million lines) after the changes made since
-(`bytes::Buf` getters advance; a `send` in a crate that makes only unbounded channels), and on an
-eighteenth (corpus18.tsv, `fetch_heldback.sh 18`, 0.83 million lines) after the change corpus 17
-prompted (a blocking helper's `loop`, `stdin.lock()`), and on a nineteenth (corpus19.tsv,
-`fetch_heldback.sh 19`, 0.71 million lines) after the change corpus 18 prompted (a timeout's
-`Err` arm that leaves), and on a twentieth (corpus20.tsv, `fetch_heldback.sh 20`, 0.23 million
-lines: fresh crates ran out) after a review's fixes, and on a twenty-first (corpus21.tsv,
-`fetch_heldback.sh 21`, 0.38 million lines) of crates whose newest release is from 2022 to
-October 2024, a rule set before its run, with the code of corpus 20 (its macro-token scan for
-channel constructors narrowed to files that call one), and on a twenty-second (corpus22.tsv,
-`fetch_heldback.sh 22`, 0.53 million lines) of crates earlier headers had left out only for
-their age, size or balance, a looser rule set before its run, with the code of corpus 21, and on
-a twenty-third (corpus23.tsv, `fetch_heldback.sh 23`, 0.79 million lines) of the crates corpus
-22 had cut only to keep its parts balanced, with the same code, and on a twenty-fourth
-(corpus24.tsv, `fetch_heldback.sh 24`, 1.8 million lines) of the async crates corpus 22 had left
-out only as over its 60k-line cap, after the changes corpus 23 prompted (a terminal prompt's
-`interact()`, a `for` over `try_iter()` that runs out), and on a twenty-fifth (corpus25.tsv,
-`fetch_heldback.sh 25`, 2.7 million lines) of the crates earlier headers had left out only
-as too large, after a review's fixes to those changes, and on a twenty-sixth (corpus26.tsv,
-`fetch_heldback.sh 26`, 0.74 million lines), the two crates corpus 25 left out only for its
-total, after the changes corpus 25 prompted (a counter known to be zero, a zero timeout), and
-on a twenty-seventh (corpus27.tsv, `fetch_heldback.sh 27`, 2.5 million lines), the three crates
-corpus 25 left out as over 450,000 lines, with the same checker (only made faster).
+the labels of the latter give the real spins the default mode misses. The later rules
+(unobserved_token, cancel_unsafe_select, blocking_in_async, unshielded_cleanup) are labelled in
+rules_labels.tsv.
 
 Usage: precision.py BIN REGISTRY_SRC CORPUS_LIST [CORPUS2_LIST ...]
-where the lists are the output of fetch.sh and fetch_heldback.sh N (`name version part path` per line).
-The figures printed are for the code as it is now; RESULTS.md also keeps each held-back
-corpus's first run, with the commit it was measured at.
+where the lists are the output of fetch.sh and fetch_heldback.sh N (`name version part path` per
+line). The figures printed are for the code as it is now, not the first runs.
 """
 import json
 import math
@@ -82,7 +36,7 @@ FIRST_PRIMARY = ["tokio", "hyper", "axum", "reqwest"]
 FIRST_EXTENDED = ["tokio-util", "h2", "hyper-util", "tower", "tower-http", "quinn", "futures-util", "criterion"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Every part, in the order the corpora were made; `fetch_heldback.sh N` lists crates as heldbackN.
-PARTS = ["study", "heldback", "heldback2", "heldback3", "heldback4", "heldback5", "heldback6", "heldback7", "heldback8", "heldback9", "heldback10", "heldback11", "heldback12", "heldback13", "heldback14", "heldback15", "heldback16", "heldback17", "heldback18", "heldback19", "heldback20", "heldback21", "heldback22", "heldback23", "heldback24", "heldback25", "heldback26", "heldback27"]
+PARTS = ["study", "heldback"] + [f"heldback{n}" for n in range(2, 29)]
 
 
 def wilson(k, n, z=1.96):
