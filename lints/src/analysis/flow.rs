@@ -1148,7 +1148,7 @@ impl<'a> Walker<'a> {
             && self.ctx.names.in_nonblocking_fn(src.name);
         // A timed receive that came back empty (with a zero timeout it only asked).
         let timed = name == "recv_timeout" || name == "wait_timeout";
-        if !names::is_poll_style(&name) && !nonblocking_read && !timed {
+        if !src.polls() && !nonblocking_read && !timed {
             return None;
         }
         Some(Witness {
@@ -1656,7 +1656,8 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
     impl<'ast> Visit<'ast> for Finder<'_> {
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
             let name = m.method.to_string();
-            if self.0.is_none() && names::is_outside_read(&name) {
+            let peeks_data = name.starts_with("peek") && m.args.is_empty();
+            if self.0.is_none() && names::is_outside_read(&name) && !peeks_data {
                 self.0 = Some((m.method.span(), name));
             }
             visit::visit_expr_method_call(self, m);

@@ -86,7 +86,7 @@ impl Source<'_> {
     /// Whether its failure can be "nothing yet". A function of unknown purpose called without
     /// arguments (`op()`, `compute()`) is not taken for a poll: it may as well do the work.
     pub(crate) fn polls(&self) -> bool {
-        is_poll_style(&self.name.to_string())
+        is_poll_call(&self.name.to_string(), self.has_args)
     }
 }
 
@@ -141,6 +141,13 @@ pub(crate) fn is_poll_style(name: &str) -> bool {
         || name.starts_with("poll_")
         || (name.starts_with("peek") && name != "peekable")
         || name == "now_or_never"
+}
+
+/// [`is_poll_style`], with the call's arguments known: a `peek` that takes none looks at a
+/// collection or an iterator (`heap.peek_mut()`, `it.peek()`), which only the code changes; a
+/// socket's `peek(&mut buf)` asks the OS.
+pub(crate) fn is_poll_call(name: &str, has_args: bool) -> bool {
+    is_poll_style(name) && (has_args || !name.starts_with("peek"))
 }
 
 /// A read of state that only something else changes.

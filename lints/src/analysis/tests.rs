@@ -869,6 +869,23 @@ fn spins_found_in_real_code_are_reported() {
 }
 
 #[test]
+fn a_peek_without_arguments_looks_at_data_the_code_owns() {
+    // roadster's worker: `peek_mut()` on a heap of queues looks at memory; the pass that finds
+    // it empty could only repeat if callers passed no queue.
+    let src = "async fn f() { loop { while let Some(mut q) = queues.peek_mut() { sleep(d).await; q.next += 1; } } }";
+    assert!(default_loops(src).is_empty(), "{src}");
+    let src =
+        "async fn f() { loop { if it.peek().is_none() { continue; } send(it.next()).await; } }";
+    assert!(default_loops(src).is_empty(), "{src}");
+    // A socket's `peek(&mut buf)` asks the OS, which can keep answering "nothing yet".
+    let src = "async fn f() { loop { match sock.peek(&mut buf) { Ok(n) => handle(n).await, Err(_) => continue } } }";
+    assert_eq!(default_loops(src), [1]);
+    let src =
+        "async fn f() { loop { if sock.peek(&mut buf).is_err() { continue; } handle().await; } }";
+    assert_eq!(default_loops(src), [1]);
+}
+
+#[test]
 fn calls_resolve_only_to_code_that_runs() {
     // `std::thread::yield_now` is std's, not the crate's `yield_now` that checks.
     let src = "fn yield_now() { cancelkit::checkpoint().ok(); }\nasync fn f() {\n    while !flag.load(SeqCst) { std::thread::yield_now(); }\n}";

@@ -79,9 +79,11 @@
 //!   ruling those out cost two false reports on the study's corpora and found no spin); so does handing it to a call (`process(&store)`,
 //!   which may change it through interior mutability); calling a method on `self` counts as
 //!   changing every field of `self`.
-//! - Polls are known by name (`try_*`, `poll_*`, `peek*` but not `peekable`, `now_or_never`). A loop that retries
-//!   a function whose name says nothing (`op()`, `compute()`) until it answers is not reported
-//!   in the default mode: such a function may as well do the work itself.
+//! - Polls are known by name (`try_*`, `poll_*`, `now_or_never`, and `peek*` with an argument:
+//!   a socket's `peek(&mut buf)` asks the OS, while `peek()`, `peek_mut()` and `peekable()` look
+//!   at a collection or an iterator the code owns). A loop that retries a function whose name
+//!   says nothing (`op()`, `compute()`) until it answers is not reported in the default mode:
+//!   such a function may as well do the work itself.
 //! - A loop that awaits on some paths is reported only with a poll, a blocking call or state
 //!   only something else changes on the path that does not: a branch taken again and again
 //!   for another reason (`loop { if let Some(t) = &mut a { t.tick().await } }` with `a` never
