@@ -868,6 +868,9 @@ impl<'a> Walker<'a> {
             CallKind::Aware | CallKind::Other if std_path => {}
             CallKind::Aware | CallKind::Other => f.call_named(&last.ident.to_string(), awaited),
         }
+        if names::is_random_draw(&last.ident.to_string()) {
+            f = f.progressed();
+        }
         f
     }
 
@@ -915,6 +918,9 @@ impl<'a> Walker<'a> {
                 f = self.blocking(f, &m.method);
             }
             CallKind::Aware | CallKind::Other => f.call_named(&name, awaited),
+        }
+        if names::is_random_draw(&name) {
+            f = f.progressed();
         }
         // A poll's effect depends on its answer, which `split_outcome` weighs.
         if names::is_read_only(&name) || polls {

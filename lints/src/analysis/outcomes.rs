@@ -150,6 +150,17 @@ pub(crate) fn is_poll_call(name: &str, has_args: bool) -> bool {
     is_poll_style(name) && (has_args || !name.starts_with("peek"))
 }
 
+/// A random draw (`rand::random()`, `rng.gen_range(..)`, the crate's `rand_data(n)`): it
+/// advances a generator, and a branch on what it drew can go the other way on the next pass,
+/// so a loop that retries a draw until it is new or valid is a retry, not a spin.
+pub(crate) fn is_random_draw(name: &str) -> bool {
+    matches!(
+        name,
+        "rand" | "random" | "gen" | "gen_range" | "gen_bool" | "random_range" | "random_bool"
+    ) || name.starts_with("rand_")
+        || name.starts_with("random_")
+}
+
 /// A read of state that only something else changes.
 pub(crate) fn is_outside_read(name: &str) -> bool {
     matches!(name, "load" | "elapsed" | "is_finished") || is_poll_style(name)

@@ -886,6 +886,19 @@ fn a_peek_without_arguments_looks_at_data_the_code_owns() {
 }
 
 #[test]
+fn a_random_draw_is_progress() {
+    // ekv's example: draw keys until there are enough distinct ones.
+    let src = "async fn f() { while keys.len() < n { let key = rand_data(len); if !keys.contains(&key) { keys.push(key) } } }";
+    assert!(default_loops(src).is_empty(), "{src}");
+    let src =
+        "async fn f() { loop { let id = rng.gen_range(0..n); if !used.contains(&id) { break; } } }";
+    assert!(default_loops(src).is_empty(), "{src}");
+    // pagefind's collision walk hashes the same input each time: nothing new can come.
+    let src = "async fn f() { while let Some(c) = hashes.get(short) { if c.full == full { pages.push(c.clone()); } else { short = &full[..short.len() + 1]; } } }";
+    assert_eq!(default_loops(src), [1]);
+}
+
+#[test]
 fn calls_resolve_only_to_code_that_runs() {
     // `std::thread::yield_now` is std's, not the crate's `yield_now` that checks.
     let src = "fn yield_now() { cancelkit::checkpoint().ok(); }\nasync fn f() {\n    while !flag.load(SeqCst) { std::thread::yield_now(); }\n}";

@@ -30,9 +30,11 @@
 //! they wait out another thread's push, a few instructions long).
 //!
 //! The first four are excused when the path makes progress: it takes an item out of something
-//! (the success side of `pop`, `next`, `try_recv`, `remove_lru`...), or changes something a
-//! condition of the loop reads (`i += 1`, `queue.pop_front()`, `retries += 1`). A drain of a
-//! queue, a counting loop and a retry with a bound are not spins.
+//! (the success side of `pop`, `next`, `try_recv`, `remove_lru`...), changes something a
+//! condition of the loop reads (`i += 1`, `queue.pop_front()`, `retries += 1`), or draws a
+//! random number (`rand::random()`, `rng.gen_range(..)`, a `rand_*` helper), which can decide
+//! the other way next time. A drain of a queue, a counting loop and a retry with a bound are
+//! not spins.
 //!
 //! Strict mode keeps its meaning: it reports every path that gets back to the head without
 //! observing cancellation, counts only cancellation-aware awaits (`cancelkit::sleep`,
