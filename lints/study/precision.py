@@ -35,8 +35,15 @@ import sys
 FIRST_PRIMARY = ["tokio", "hyper", "axum", "reqwest"]
 FIRST_EXTENDED = ["tokio-util", "h2", "hyper-util", "tower", "tower-http", "quinn", "futures-util", "criterion"]
 HERE = os.path.dirname(os.path.abspath(__file__))
-# Every part, in the order the corpora were made; `fetch_heldback.sh N` lists crates as heldbackN.
-PARTS = ["study", "heldback"] + [f"heldback{n}" for n in range(2, 29)]
+
+
+def part_order(part):
+    """Parts in the order the corpora were made: study, heldback, then heldbackN by N (the part
+    `fetch_heldback.sh N` lists its crates as)."""
+    if part == "study":
+        return 0
+    n = part.removeprefix("heldback")
+    return int(n) if n else 1
 
 
 def wilson(k, n, z=1.96):
@@ -187,14 +194,15 @@ def main():
     binary, registry = sys.argv[1:3]
     unlabelled = []
     print("## The corpora: split before tuning, then two fresh held-back sets")
-    parts = {part: [] for part in PARTS}
+    parts = {}
     for lst in sys.argv[3:]:
         with open(lst) as f:
             for line in f:
                 name, _version, part, path = line.split()
-                parts[part].append((name, path))
+                parts.setdefault(part, []).append((name, path))
+    parts = dict(sorted(parts.items(), key=lambda kv: part_order(kv[0])))
     summary = []
-    loop_parts = [(p, f"{p}_labels.tsv") for p in PARTS if parts[p]]
+    loop_parts = [(p, f"{p}_labels.tsv") for p in parts]
     for part, label_file in loop_parts:
         labels = read_labels(os.path.join(HERE, label_file))
         tp, fp, found = table(f"{part}, default mode", binary, parts[part], labels, [], unlabelled)
@@ -213,7 +221,7 @@ def main():
             print(f"\nMissed in {part}: `{m}`")
 
     rule_labels = read_rule_labels(os.path.join(HERE, "rules_labels.tsv"))
-    rule_parts = [(p, parts[p]) for p in PARTS if parts[p]]
+    rule_parts = list(parts.items())
     rule_tables(binary, rule_parts, rule_labels, unlabelled)
 
     print("\n## The first study (tuned on by the first default mode)")
