@@ -94,13 +94,16 @@ impl Imports {
 
 struct Collector {
     imports: Imports,
-    /// The byte ranges of the enclosing blocks and inline modules.
-    scopes: Vec<Range<usize>>,
+    /// The spans of the enclosing blocks and inline modules. Turning a span into a byte range
+    /// counts characters, so it is done only for the few that hold a `use`.
+    scopes: Vec<proc_macro2::Span>,
 }
 
 impl Collector {
     fn scope(&self) -> Range<usize> {
-        self.scopes.last().cloned().unwrap_or(0..usize::MAX)
+        self.scopes
+            .last()
+            .map_or(0..usize::MAX, proc_macro2::Span::byte_range)
     }
 
     fn name(&mut self, local: String, full: Vec<String>) {
@@ -159,7 +162,7 @@ impl<'ast> Visit<'ast> for Collector {
     }
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
-        self.scopes.push(b.brace_token.span.join().byte_range());
+        self.scopes.push(b.brace_token.span.join());
         visit::visit_block(self, b);
         self.scopes.pop();
     }
@@ -167,7 +170,7 @@ impl<'ast> Visit<'ast> for Collector {
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
         match &m.content {
             Some((brace, _)) => {
-                self.scopes.push(brace.span.join().byte_range());
+                self.scopes.push(brace.span.join());
                 visit::visit_item_mod(self, m);
                 self.scopes.pop();
             }
@@ -177,6 +180,15 @@ impl<'ast> Visit<'ast> for Collector {
 
     // Macro bodies are not parsed.
     fn visit_macro(&mut self, _: &'ast syn::Macro) {}
+
+    // What cannot hold a block with a `use` in it is not walked: this pass runs on every file,
+    // and types, patterns, paths and attributes are much of a file's syntax tree.
+    fn visit_type(&mut self, _: &'ast syn::Type) {}
+    fn visit_pat(&mut self, _: &'ast syn::Pat) {}
+    fn visit_path(&mut self, _: &'ast syn::Path) {}
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+    fn visit_generics(&mut self, _: &'ast syn::Generics) {}
+    fn visit_lit(&mut self, _: &'ast syn::Lit) {}
 }
 
 #[cfg(test)]

@@ -527,13 +527,12 @@ fn fns_where(ast: &syn::File, mark: impl Fn(&Expr) -> Option<bool>) -> FnMarks {
     struct Fns<M> {
         mark: M,
         /// The functions being visited, innermost last, and what was seen in each.
-        open: Vec<(std::ops::Range<usize>, Option<bool>)>,
-        found: Vec<(std::ops::Range<usize>, bool)>,
+        open: Vec<(proc_macro2::Span, Option<bool>)>,
+        found: Vec<(proc_macro2::Span, bool)>,
     }
     impl<M: Fn(&Expr) -> Option<bool>> Fns<M> {
         fn body(&mut self, block: &syn::Block) {
-            self.open
-                .push((block.brace_token.span.join().byte_range(), None));
+            self.open.push((block.brace_token.span.join(), None));
             self.visit_block(block);
             if let Some((r, seen)) = self.open.pop() {
                 self.found.push((r, seen == Some(true)));
@@ -561,6 +560,11 @@ fn fns_where(ast: &syn::File, mark: impl Fn(&Expr) -> Option<bool>) -> FnMarks {
             }
             visit::visit_expr(self, e);
         }
+        // No call is made in these.
+        fn visit_type(&mut self, _: &'ast syn::Type) {}
+        fn visit_pat(&mut self, _: &'ast syn::Pat) {}
+        fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+        fn visit_generics(&mut self, _: &'ast syn::Generics) {}
     }
     let mut fns = Fns {
         mark,
@@ -568,7 +572,17 @@ fn fns_where(ast: &syn::File, mark: impl Fn(&Expr) -> Option<bool>) -> FnMarks {
         found: Vec::new(),
     };
     fns.visit_file(ast);
-    FnMarks(fns.found)
+    // Byte ranges cost a count of characters each: most files mark no function, and then
+    // none is needed.
+    if !fns.found.iter().any(|&(_, marked)| marked) {
+        return FnMarks::default();
+    }
+    FnMarks(
+        fns.found
+            .into_iter()
+            .map(|(span, marked)| (span.byte_range(), marked))
+            .collect(),
+    )
 }
 
 /// A zero duration: written as one (`Duration::ZERO`, `Duration::from_millis(0)` in any unit,

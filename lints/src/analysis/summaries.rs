@@ -104,62 +104,167 @@ impl Scopes {
     }
 }
 
+/// A call as resolution sees it: a name some definition has (by index into
+/// [`Table::by_name`]), or a name no definition of the run has, settled at once.
+#[derive(Clone, Copy)]
+enum Callee {
+    Named(usize),
+    /// No function of the checked code has this name; `true` for a macro defined elsewhere
+    /// that may await.
+    Unknown(bool),
+}
+
 struct Def {
     krate: usize,
-    paths: Vec<Vec<Sym>>,
+    paths: Vec<Vec<Callee>>,
     observes: bool,
-    blocks: Option<Blocks>,
+    /// For a sync free function: `None`, or what it blocks through (empty: by itself).
+    blocks: Option<Vec<Callee>>,
     /// Settled: it blocks on every call.
     blocking: bool,
 }
 
-type Defs = HashMap<Sym, Vec<Def>>;
+/// Every definition of the run, with names interned once, so that settling compares indices
+/// instead of hashing strings on every round.
+struct Table {
+    defs: Vec<Def>,
+    /// The definitions of each name.
+    by_name: Vec<Vec<usize>>,
+    /// Whether a name's call observes where the caller sees no definition of it (a macro
+    /// defined elsewhere may await).
+    fallback: Vec<bool>,
+    ids: HashMap<Sym, usize>,
+}
+
+impl Table {
+    fn callee(&self, name: &str) -> Callee {
+        match self.ids.get(name) {
+            Some(&id) => Callee::Named(id),
+            None => Callee::Unknown(macro_may_observe(name)),
+        }
+    }
+
+    fn callees(&self, names: &[Sym]) -> Vec<Callee> {
+        names.iter().map(|n| self.callee(n)).collect()
+    }
+
+    /// Whether every definition of `id` that crate `from` sees satisfies `holds`; `None` when
+    /// it sees none.
+    fn every_visible(
+        &self,
+        scopes: &Scopes,
+        from: usize,
+        id: usize,
+        holds: impl Fn(&Def) -> bool,
+    ) -> Option<bool> {
+        let mut seen = self.by_name[id]
+            .iter()
+            .map(|&i| &self.defs[i])
+            .filter(|d| scopes.sees(from, d.krate))
+            .peekable();
+        seen.peek()?;
+        Some(seen.all(holds))
+    }
+
+    fn observes(&self, scopes: &Scopes, from: usize, c: Callee) -> bool {
+        match c {
+            Callee::Named(id) => self
+                .every_visible(scopes, from, id, |d| d.observes)
+                .unwrap_or(self.fallback[id]),
+            Callee::Unknown(observes) => observes,
+        }
+    }
+
+    fn blocks(&self, scopes: &Scopes, from: usize, c: Callee) -> bool {
+        match c {
+            Callee::Named(id) => self
+                .every_visible(scopes, from, id, |d| d.blocking)
+                .unwrap_or(false),
+            Callee::Unknown(_) => false,
+        }
+    }
+
+    /// Raises `flag` on every definition for which `ready` holds, until none changes: a least
+    /// fixed point, so recursion alone never raises it.
+    fn settle(&mut self, flag: Flag, ready: impl Fn(&Self, &Def) -> bool) {
+        loop {
+            let changed: Vec<usize> = (0..self.defs.len())
+                .filter(|&i| !flag.get(&self.defs[i]) && ready(self, &self.defs[i]))
+                .collect();
+            if changed.is_empty() {
+                return;
+            }
+            for i in changed {
+                *flag.of(&mut self.defs[i]) = true;
+            }
+        }
+    }
+}
+
+/// A macro defined elsewhere (`name!`) may await where nobody can see it, unless it is one
+/// known not to.
+fn macro_may_observe(name: &str) -> bool {
+    name.strip_suffix('!')
+        .is_some_and(|m| !super::macros::is_quiet(m))
+}
 
 /// Resolves every crate's symbols (`(crate, symbols)` per file) and returns the findings that
 /// hold.
 pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Finding> {
-    let mut defs: Defs = HashMap::new();
+    let mut table = Table {
+        defs: Vec::new(),
+        by_name: Vec::new(),
+        fallback: Vec::new(),
+        ids: HashMap::new(),
+    };
     let mut pending = Vec::new();
     let mut channels: HashMap<usize, Channels> = HashMap::new();
+    let mut raw = Vec::new();
     for (krate, symbols) in files {
         channels.entry(krate).or_default().merge(symbols.channels);
         for d in symbols.definitions {
-            defs.entry(d.name).or_default().push(Def {
-                krate,
-                paths: d.paths,
-                observes: false,
-                blocks: d.blocks,
-                blocking: false,
-            });
+            let next = table.by_name.len();
+            let id = *table.ids.entry(d.name.clone()).or_insert(next);
+            if id == next {
+                table.by_name.push(Vec::new());
+                table.fallback.push(macro_may_observe(&d.name));
+            }
+            table.by_name[id].push(raw.len());
+            raw.push((krate, d));
         }
         pending.extend(symbols.pending.into_iter().map(|p| (krate, p)));
     }
-    let observes = |defs: &Defs, from: usize, name: &str| {
-        every_visible(defs, scopes, from, name, |d| d.observes).unwrap_or_else(|| {
-            // A macro of another crate may await where nobody can see it.
-            name.strip_suffix('!')
-                .is_some_and(|m| !super::macros::is_quiet(m))
+    // Calls are interned once every name is known (each summary is dropped as it is turned).
+    table.defs = raw
+        .into_iter()
+        .map(|(krate, d)| Def {
+            krate,
+            paths: d.paths.iter().map(|p| table.callees(p)).collect(),
+            observes: false,
+            blocks: d.blocks.as_ref().map(|b| match b {
+                Blocks::Direct => Vec::new(),
+                Blocks::Through(calls) => table.callees(calls),
+            }),
+            blocking: false,
         })
-    };
-    settle(&mut defs, Flag::Observes, |defs, d| {
+        .collect();
+    table.settle(Flag::Observes, |t, d| {
         d.paths
             .iter()
-            .all(|calls| calls.iter().any(|c| observes(defs, d.krate, c)))
+            .all(|calls| calls.iter().any(|&c| t.observes(scopes, d.krate, c)))
     });
     // A free function blocks by itself, or through a free function that does.
-    let blocks = |defs: &Defs, from: usize, name: &str| {
-        every_visible(defs, scopes, from, name, |d| d.blocking).unwrap_or(false)
-    };
-    settle(&mut defs, Flag::Blocking, |defs, d| {
-        d.blocks.as_ref().is_some_and(|b| match b {
-            Blocks::Direct => true,
-            Blocks::Through(calls) => calls.iter().any(|c| blocks(defs, d.krate, c)),
+    table.settle(Flag::Blocking, |t, d| {
+        d.blocks.as_ref().is_some_and(|through| {
+            through.is_empty() || through.iter().any(|&c| t.blocks(scopes, d.krate, c))
         })
     });
+    let table = &table;
     pending
         .into_iter()
         .filter_map(|(krate, p)| {
-            let quiet = |calls: &[Sym]| !calls.iter().any(|c| observes(&defs, krate, c));
+            let observes = |c: &Sym| table.observes(scopes, krate, table.callee(c));
+            let quiet = |calls: &[Sym]| !calls.iter().any(observes);
             let (labels, extra) = match p.unless {
                 Unless::OnlyUnboundedChannels => {
                     let unbounded = channels.get(&krate).is_some_and(|c| c.only_unbounded());
@@ -173,9 +278,9 @@ pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Find
                     paths,
                     if_blocking: Some(candidates),
                 } => paths.into_iter().find_map(|(calls, labels)| {
-                    let (_, at) = candidates
-                        .iter()
-                        .find(|(c, _)| calls.contains(c) && blocks(&defs, krate, c))?;
+                    let (_, at) = candidates.iter().find(|(c, _)| {
+                        calls.contains(c) && table.blocks(scopes, krate, table.callee(c))
+                    })?;
                     quiet(&calls).then(|| (labels, Some(at.clone())))
                 })?,
             };
@@ -186,25 +291,6 @@ pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Find
             Some(f)
         })
         .collect()
-}
-
-/// Whether every function named `name` that crate `from` can see satisfies `holds`; `None`
-/// when it sees none.
-fn every_visible(
-    defs: &Defs,
-    scopes: &Scopes,
-    from: usize,
-    name: &str,
-    holds: impl Fn(&Def) -> bool,
-) -> Option<bool> {
-    let mut seen = defs
-        .get(name)
-        .into_iter()
-        .flatten()
-        .filter(|d| scopes.sees(from, d.krate))
-        .peekable();
-    seen.peek()?;
-    Some(seen.all(holds))
 }
 
 /// What resolution settles about a definition.
@@ -226,29 +312,6 @@ impl Flag {
         match self {
             Flag::Observes => &mut d.observes,
             Flag::Blocking => &mut d.blocking,
-        }
-    }
-}
-
-/// Raises `flag` on every definition for which `ready` holds, until none changes: a least fixed
-/// point, so recursion alone never raises it.
-fn settle(defs: &mut Defs, flag: Flag, ready: impl Fn(&Defs, &Def) -> bool) {
-    loop {
-        let mut changed = Vec::new();
-        for (name, ds) in defs.iter() {
-            for (i, d) in ds.iter().enumerate() {
-                if !flag.get(d) && ready(defs, d) {
-                    changed.push((name.clone(), i));
-                }
-            }
-        }
-        if changed.is_empty() {
-            return;
-        }
-        for (name, i) in changed {
-            if let Some(ds) = defs.get_mut(&name) {
-                *flag.of(&mut ds[i]) = true;
-            }
         }
     }
 }
