@@ -91,6 +91,9 @@ pub(crate) struct Facts {
     /// Token mode: it awaited an event (a message, a connection, a tick): without consulting
     /// the token there, the loop can wait forever after the cancel.
     pub(crate) waited: bool,
+    /// It drew a random number: a branch on the draw can go the other way next time, so the
+    /// loop's shape alone does not show that the path repeats (a poll or an atomic still does).
+    pub(crate) drew: bool,
 }
 
 impl Facts {
@@ -102,6 +105,7 @@ impl Facts {
             && self.blocking >= other.blocking
             && self.progress <= other.progress
             && self.waited >= other.waited
+            && self.drew <= other.drew
     }
 }
 
@@ -124,6 +128,9 @@ pub(crate) struct UncheckedPath {
 pub(crate) struct Flow {
     pub(crate) reachable: bool,
     pub(crate) paths: Vec<UncheckedPath>,
+    /// Some path that reaches this point observed on the way (at a loop's back edge: the loop
+    /// has a path round that observes, so an unchecked one is a branch among others).
+    pub(crate) observed: bool,
 }
 
 impl Flow {
@@ -132,6 +139,7 @@ impl Flow {
         Flow {
             reachable: false,
             paths: Vec::new(),
+            observed: false,
         }
     }
 
@@ -146,6 +154,7 @@ impl Flow {
                 facts: Facts::default(),
                 known: Vec::new(),
             }],
+            observed: false,
         }
     }
 
@@ -160,6 +169,7 @@ impl Flow {
 
     fn observe(&mut self) {
         self.paths.clear();
+        self.observed = true;
     }
 
     fn call(&mut self, sym: &str) {
@@ -209,6 +219,12 @@ impl Flow {
         self
     }
 
+    fn drew(&mut self) {
+        for p in &mut self.paths {
+            p.facts.drew = true;
+        }
+    }
+
     fn progressed(mut self) -> Self {
         for p in &mut self.paths {
             p.facts.progress = true;
@@ -241,6 +257,7 @@ impl Flow {
         let side = || Flow {
             reachable: self.reachable,
             paths: Vec::new(),
+            observed: self.observed,
         };
         let (mut t, mut f) = (side(), side());
         for p in self.paths {
@@ -258,6 +275,7 @@ impl Flow {
 
     pub(crate) fn join(&mut self, other: Flow) {
         self.reachable |= other.reachable;
+        self.observed |= other.observed;
         for p in other.paths {
             self.add(p);
         }
@@ -647,9 +665,16 @@ impl<'a> Walker<'a> {
     fn block(&mut self, block: &Block, mut f: Flow) -> Flow {
         for stmt in &block.stmts {
             // Nothing turns a checked path unchecked again: once every path observed (or none
-            // is left), the rest of the block cannot matter.
+            // is left), the rest of the block matters only if it leaves (a path that observed
+            // and then returns does not go round the loop).
             if !f.is_unchecked() {
-                break;
+                if !f.reachable {
+                    break;
+                }
+                if let Stmt::Expr(e @ (Expr::Return(_) | Expr::Break(_)), _) = stmt {
+                    f = self.expr(e, f);
+                }
+                continue;
             }
             f = self.stmt(stmt, f);
         }
@@ -734,13 +759,17 @@ impl<'a> Walker<'a> {
     }
 
     fn expr(&mut self, e: &Expr, f: Flow) -> Flow {
-        if !f.is_unchecked() || self.depth > MAX_DEPTH {
+        // Once every path has observed, the rest is not walked, except a `return` or `break`:
+        // a path that observed and then leaves does not go round the loop.
+        let leaves = f.reachable && matches!(e, Expr::Return(_) | Expr::Break(_));
+        if (!f.is_unchecked() && !leaves) || self.depth > MAX_DEPTH {
             return f;
         }
         if self.ctx.names_token(e) {
             return Flow {
                 reachable: f.reachable,
                 paths: Vec::new(),
+                observed: true,
             };
         }
         self.depth += 1;
@@ -868,8 +897,8 @@ impl<'a> Walker<'a> {
             CallKind::Aware | CallKind::Other if std_path => {}
             CallKind::Aware | CallKind::Other => f.call_named(&last.ident.to_string(), awaited),
         }
-        if names::is_random_draw(&last.ident.to_string()) {
-            f = f.progressed();
+        if names::is_random_call(&p.path) {
+            f.drew();
         }
         f
     }
@@ -919,8 +948,8 @@ impl<'a> Walker<'a> {
             }
             CallKind::Aware | CallKind::Other => f.call_named(&name, awaited),
         }
-        if names::is_random_draw(&name) {
-            f = f.progressed();
+        if names::is_random_method(&m.method, &m.receiver) {
+            f.drew();
         }
         // A poll's effect depends on its answer, which `split_outcome` weighs.
         if names::is_read_only(&name) || polls {
@@ -1047,6 +1076,19 @@ impl<'a> Walker<'a> {
             }
             Expr::Binary(b) if matches!(b.op, BinOp::And(_) | BinOp::Or(_)) => {
                 self.short_circuit(b, f)
+            }
+            // A terminal asked whether an event is there: "no" can repeat; "yes" is followed by
+            // reading the event, which takes it.
+            _ if self.ctx.facts
+                && let Some(call) = terminal_asked(self.ctx.names, e) =>
+            {
+                let s = self.read(call, f);
+                let w = Witness {
+                    range: self.ctx.range(call.span()),
+                    label: LABEL_TERMINAL_ASKED.to_string(),
+                };
+                let no = s.clone().evidence(|x| x.nothing_yet = true, &w);
+                (s, no)
             }
             Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Bool(b),
@@ -1620,11 +1662,14 @@ fn carry_progress(out: Flow, end: &Flow, continued: &Flow, over_items: bool) -> 
         .iter()
         .chain(&continued.paths)
         .any(|p| p.facts.progress);
-    if observed || progressed {
+    let mut out = if observed || progressed {
         out.progressed()
     } else {
         out
-    }
+    };
+    // Read the same way, a pass of the outer loop that ran this one may have observed in it.
+    out.observed |= end.observed || continued.observed;
+    out
 }
 
 /// The operands of the expressions that only evaluate their operands in order.
@@ -1652,18 +1697,39 @@ fn operands(e: &Expr) -> Vec<&Expr> {
     }
 }
 
+/// crossterm's `event::poll(Duration::ZERO)` as a condition, also as `..?`, `..unwrap()` or
+/// `..expect(..)`: the call, if `e` is one.
+fn terminal_asked<'e>(names: FileNames<'_>, e: &'e Expr) -> Option<&'e Expr> {
+    match e {
+        Expr::Try(t) => terminal_asked(names, &t.expr),
+        Expr::Paren(p) => terminal_asked(names, &p.expr),
+        Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+            terminal_asked(names, &m.receiver)
+        }
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p)
+                if observers::asks_terminal(names, &p.path, &c.args.iter().collect::<Vec<_>>()) =>
+            {
+                Some(e)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// A read of state that only something else changes, in a condition: an atomic `load`, the
-/// clock (`Instant::now()`, `elapsed()`), a poll-style call, `is_finished()`, a terminal asked
-/// whether an event is there (crossterm's `event::poll(Duration::ZERO)`). A function of
+/// clock (`Instant::now()`, `elapsed()`), a poll-style call, `is_finished()`. A function of
 /// unknown purpose called without arguments (`op()`) is not one: it may do the work itself.
 fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
     use syn::visit::{self, Visit};
-    struct Finder<'c>(Option<(proc_macro2::Span, String)>, Ctx<'c>);
-    impl<'ast> Visit<'ast> for Finder<'_> {
+    struct Finder(Option<(proc_macro2::Span, String)>);
+    impl<'ast> Visit<'ast> for Finder {
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
             let name = m.method.to_string();
-            let peeks_data = name.starts_with("peek") && m.args.is_empty();
-            if self.0.is_none() && names::is_outside_read(&name) && !peeks_data {
+            let reads = names::is_outside_read(&name)
+                && (!names::is_poll_style(&name) || names::is_poll_call(&name, !m.args.is_empty()));
+            if self.0.is_none() && reads {
                 self.0 = Some((m.method.span(), name));
             }
             visit::visit_expr_method_call(self, m);
@@ -1672,13 +1738,7 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
             if let Expr::Path(p) = &*c.func
                 && let Some(last) = p.path.segments.last()
                 && self.0.is_none()
-                && (last.ident == "now"
-                    || names::is_outside_read(&last.ident.to_string())
-                    || observers::asks_terminal(
-                        self.1.names,
-                        &p.path,
-                        &c.args.iter().collect::<Vec<_>>(),
-                    ))
+                && (last.ident == "now" || names::is_outside_read(&last.ident.to_string()))
             {
                 self.0 = Some((last.ident.span(), last.ident.to_string()));
             }
@@ -1689,14 +1749,11 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
         fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {}
         fn visit_macro(&mut self, _: &'ast syn::Macro) {}
     }
-    let mut finder = Finder(None, ctx);
+    let mut finder = Finder(None);
     finder.visit_expr(e);
     let (span, name) = finder.0?;
     let label = match name.as_str() {
         "load" => "this reads an atomic that only another thread changes".to_string(),
-        "poll" => {
-            "this asks whether a terminal event is there, and can keep answering \"no\"".to_string()
-        }
         "now" | "elapsed" => {
             "this reads the clock, which moves whether the loop does or not".to_string()
         }
@@ -1723,6 +1780,8 @@ fn is_shield_call(base: &Expr) -> bool {
 }
 
 const LABEL_BRANCH: &str = "this branch does not observe cancellation";
+const LABEL_TERMINAL_ASKED: &str =
+    "this asks whether a terminal event is there, and can keep answering \"no\"";
 const LABEL_ARM: &str = "this arm does not observe cancellation";
 const LABEL_COND_FALSE: &str = "when this condition is false, nothing observes cancellation";
 const LABEL_CONTINUE: &str =

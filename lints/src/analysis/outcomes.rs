@@ -150,15 +150,32 @@ pub(crate) fn is_poll_call(name: &str, has_args: bool) -> bool {
     is_poll_style(name) && (has_args || !name.starts_with("peek"))
 }
 
-/// A random draw (`rand::random()`, `rng.gen_range(..)`, the crate's `rand_data(n)`): it
-/// advances a generator, and a branch on what it drew can go the other way on the next pass,
-/// so a loop that retries a draw until it is new or valid is a retry, not a spin.
-pub(crate) fn is_random_draw(name: &str) -> bool {
-    matches!(
-        name,
-        "rand" | "random" | "gen" | "gen_range" | "gen_bool" | "random_range" | "random_bool"
-    ) || name.starts_with("rand_")
-        || name.starts_with("random_")
+/// A random draw through a path: `rand::random()`, `fastrand::u32(..)`, the crate's
+/// `rand_data(n)` (a last segment `random` or `rand_*`, or a `rand`/`fastrand` segment).
+pub(crate) fn is_random_call(path: &syn::Path) -> bool {
+    path.segments
+        .iter()
+        .any(|s| s.ident == "rand" || s.ident == "fastrand")
+        || path.segments.last().is_some_and(|s| {
+            let name = s.ident.to_string();
+            name == "random" || name.starts_with("rand_")
+        })
+}
+
+/// A random draw through a method of a generator: `rng.gen_range(..)`, `rng.r#gen()`,
+/// `rand::rng().random()` (the receiver must read like one: `rng`, `rand`).
+pub(crate) fn is_random_method(method: &syn::Ident, receiver: &Expr) -> bool {
+    let name = method.to_string();
+    let draws = matches!(
+        name.trim_start_matches("r#"),
+        "gen" | "gen_range" | "gen_bool" | "random" | "random_range" | "random_bool" | "sample"
+    );
+    draws && {
+        let text = quote::ToTokens::to_token_stream(receiver)
+            .to_string()
+            .to_lowercase();
+        text.contains("rng") || text.contains("rand")
+    }
 }
 
 /// A read of state that only something else changes.

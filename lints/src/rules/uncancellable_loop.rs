@@ -9,13 +9,17 @@
 //!   `Poll::Pending`, a failed `try_lock`, a `for` over `rx.try_iter()` running out, a failed
 //!   socket read in a function that makes its sockets non-blocking) and goes round again;
 //! - **state only something else changes**: a condition on the path reads an atomic
-//!   (`flag.load(..)`), the clock (`Instant::now()`, `elapsed()`), a poll-style call or a
-//!   terminal asked whether an event is there (crossterm's `event::poll(Duration::ZERO)`);
-//! - in a loop that awaits nowhere, **no way out** (no `break`, `return`, `?` or panic at
-//!   all), or a `while` whose **condition reads nothing the path changes**. Where the loop
-//!   awaits on other paths, its shape says nothing about whether the await-free one is taken
-//!   twice in a row (it is often a case that cannot happen for reasons the code does not
-//!   show), so one of the other kinds of evidence must show it;
+//!   (`flag.load(..)`), the clock (`Instant::now()`, `elapsed()`) or a poll-style call, or
+//!   the path takes the "no" side of a terminal asked whether an event is there (crossterm's
+//!   `event::poll(Duration::ZERO)`);
+//! - in a loop with no path round that awaits, **no way out** (no `break`, `return`, `?` or
+//!   panic at all), or a `while` whose **condition reads nothing the path changes**, unless
+//!   the path draws a random number (`rand::random()`, `rng.gen_range(..)`, a `rand_*`
+//!   helper: a branch on the draw can go the other way next time). Where the loop awaits on
+//!   another path round (an await in a nested loop counts, read as having run), its shape
+//!   says nothing about whether the await-free one is taken twice in a row (it is often a
+//!   case that cannot happen for reasons the code does not show), so one of the other kinds
+//!   of evidence must show it;
 //! - a **blocking call** (`std::thread::sleep`, `park`, a `recv()` or `wait()` that is not
 //!   awaited, a read of a socket or of a reader built from one, `block_on`, crossterm's
 //!   `event::poll(timeout)` and `event::read()`, a line editor's `readline(prompt)`, a
@@ -29,12 +33,10 @@
 //! return at once, and what the loop waits for decides whether it spins (in a lock-free queue
 //! they wait out another thread's push, a few instructions long).
 //!
-//! The first four are excused when the path makes progress: it takes an item out of something
-//! (the success side of `pop`, `next`, `try_recv`, `remove_lru`...), changes something a
-//! condition of the loop reads (`i += 1`, `queue.pop_front()`, `retries += 1`), or draws a
-//! random number (`rand::random()`, `rng.gen_range(..)`, a `rand_*` helper), which can decide
-//! the other way next time. A drain of a queue, a counting loop and a retry with a bound are
-//! not spins.
+//! The first three are excused when the path makes progress: it takes an item out of something
+//! (the success side of `pop`, `next`, `try_recv`, `remove_lru`...), or changes something a
+//! condition of the loop reads (`i += 1`, `queue.pop_front()`, `retries += 1`). A drain of a
+//! queue, a counting loop and a retry with a bound are not spins.
 //!
 //! Strict mode keeps its meaning: it reports every path that gets back to the head without
 //! observing cancellation, counts only cancellation-aware awaits (`cancelkit::sleep`,
@@ -86,10 +88,17 @@
 //!   at a collection or an iterator the code owns). A loop that retries a function whose name
 //!   says nothing (`op()`, `compute()`) until it answers is not reported in the default mode:
 //!   such a function may as well do the work itself.
-//! - A loop that awaits on some paths is reported only with a poll, a blocking call or state
-//!   only something else changes on the path that does not: a branch taken again and again
-//!   for another reason (`loop { if let Some(t) = &mut a { t.tick().await } }` with `a` never
-//!   set) is not reported in the default mode.
+//! - A loop that awaits on some path round is reported only with a poll, a blocking call or
+//!   state only something else changes on the path that does not: a branch taken again and
+//!   again for another reason (`loop { if let Some(t) = &mut a { t.tick().await } }` with `a`
+//!   never set) is not reported in the default mode. An await in a nested loop counts as on a
+//!   path round even though that loop may run zero times (`loop { while c() { x.await } }` is
+//!   not reported), as progress in a nested loop does.
+//! - A `peek()` without arguments on a lock-free queue that another thread fills (`rtrb`,
+//!   `heapless`) is read as a look at the code's own data, not as a poll.
+//! - Random draws are known by name: a path through `rand::random()`, a `rand_*` function or a
+//!   generator's `gen_range` is not reported for the loop's shape alone, whatever the draw is
+//!   for.
 //! - Paths are checked for feasibility only through local booleans set to a constant (a flag
 //!   set where the path awaits, tested before the loop goes round): a path that cannot happen
 //!   for another reason (all the variants are handled by inner loops that await) can still be
@@ -152,7 +161,7 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
         ..cx.ctx
     };
     let back_edge = flow::analyse_loop(ctx, lp);
-    let shape = Shape::of(lp);
+    let shape = Shape::of(lp, &back_edge);
     let paths: Vec<&UncheckedPath> = back_edge
         .paths
         .iter()
@@ -183,7 +192,7 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
         if every_path || candidates.is_empty() {
             return None;
         }
-        let finding = build(cx, lp, &all, marked, Some(BLOCKING_NOTE));
+        let finding = build(cx, lp, &all, marked, BLOCKING_NOTE);
         return Some(Emit::Pending(Pending {
             finding,
             unless: Unless::Observes {
@@ -192,7 +201,7 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
             },
         }));
     }
-    let finding = build(cx, lp, &paths, marked, None);
+    let finding = build(cx, lp, &paths, marked, shape.note(paths[0]));
     Some(Emit::Pending(Pending {
         finding,
         unless: Unless::Observes {
@@ -270,16 +279,17 @@ struct Shape {
     no_exit: bool,
     /// A `while` loop: its condition is tested again at the head.
     retests: bool,
-    /// Some path of the loop awaits: an await-free path is then one branch among others.
+    /// Some path round the loop awaits (or otherwise observes), also in a nested loop read as
+    /// having run: an await-free one is then a branch among others.
     awaits: bool,
 }
 
 impl Shape {
-    fn of(lp: LoopRef<'_>) -> Self {
+    fn of(lp: LoopRef<'_>, back_edge: &flow::Flow) -> Self {
         Shape {
             no_exit: matches!(lp, LoopRef::Loop(_)) && !has_exit(lp),
             retests: matches!(lp, LoopRef::While(_)),
-            awaits: awaits(lp),
+            awaits: back_edge.observed,
         }
     }
 
@@ -289,7 +299,7 @@ impl Shape {
     /// branches that chose it choose it again, and the shape says nothing about those: a poll,
     /// a blocking call or state only something else changes must show it.
     fn spins(self, p: &UncheckedPath) -> bool {
-        let stuck = !self.awaits && (self.no_exit || self.retests);
+        let stuck = !self.awaits && (self.no_exit || self.retests) && !p.facts.drew;
         p.facts.blocking || ((p.facts.nothing_yet || stuck) && !p.facts.progress)
     }
 
@@ -314,7 +324,7 @@ fn build(
     lp: LoopRef<'_>,
     paths: &[&UncheckedPath],
     marked: bool,
-    note: Option<&'static str>,
+    note: &'static str,
 ) -> Finding {
     let ctx = cx.ctx;
     let file = cx.file;
@@ -352,7 +362,7 @@ fn build(
     } else if cx.config.report_bounded_loops {
         f = f.note("any `.await` counts as observing; every path without one is reported");
     } else {
-        f = f.note(note.unwrap_or_else(|| Shape::of(lp).note(paths[0])));
+        f = f.note(note);
     }
     for s in suggestions(cx, lp, head.start) {
         f = f.suggestion(s);
@@ -457,40 +467,6 @@ fn plain_break_fits(lp: LoopRef<'_>) -> bool {
 /// Whether a loop has a way out: a `break` to it or to an enclosing label, `return`, `?`, a
 /// macro that may leave (`panic!`, `assert!`, `ready!`, one whose tokens say `return` or `?`),
 /// or `process::exit`.
-/// Whether the loop (its `while` condition included) awaits anywhere of its own: an `.await`,
-/// an awaiting macro (`select!`, `join!`, `pending!`), or a macro whose tokens await. Closures,
-/// async blocks and items are other scopes.
-fn awaits(lp: LoopRef<'_>) -> bool {
-    #[derive(Default)]
-    struct Finder {
-        found: bool,
-    }
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {
-            self.found = true;
-        }
-        fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            let awaiting = m
-                .path
-                .segments
-                .last()
-                .is_some_and(|s| macros::AWAITING.iter().any(|a| s.ident == a));
-            if awaiting || macros::tokens_await(&m.tokens) {
-                self.found = true;
-            }
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
-        fn visit_item(&mut self, _: &'ast syn::Item) {}
-    }
-    let mut f = Finder::default();
-    if let LoopRef::While(l) = lp {
-        f.visit_expr(&l.cond);
-    }
-    f.visit_block(lp.body());
-    f.found
-}
-
 fn has_exit(lp: LoopRef<'_>) -> bool {
     let b = Breaks::of(lp);
     b.plain || b.with_value || b.leaves
