@@ -1727,9 +1727,7 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
     impl<'ast> Visit<'ast> for Finder {
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
             let name = m.method.to_string();
-            let reads = names::is_outside_read(&name)
-                && (!names::is_poll_style(&name) || names::is_poll_call(&name, !m.args.is_empty()));
-            if self.0.is_none() && reads {
+            if self.0.is_none() && names::is_outside_read(&name, !m.args.is_empty()) {
                 self.0 = Some((m.method.span(), name));
             }
             visit::visit_expr_method_call(self, m);
@@ -1738,7 +1736,8 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
             if let Expr::Path(p) = &*c.func
                 && let Some(last) = p.path.segments.last()
                 && self.0.is_none()
-                && (last.ident == "now" || names::is_outside_read(&last.ident.to_string()))
+                && (last.ident == "now"
+                    || names::is_outside_read(&last.ident.to_string(), !c.args.is_empty()))
             {
                 self.0 = Some((last.ident.span(), last.ident.to_string()));
             }
@@ -1780,9 +1779,9 @@ fn is_shield_call(base: &Expr) -> bool {
 }
 
 const LABEL_BRANCH: &str = "this branch does not observe cancellation";
-const LABEL_TERMINAL_ASKED: &str =
-    "this asks whether a terminal event is there, and can keep answering \"no\"";
 const LABEL_ARM: &str = "this arm does not observe cancellation";
 const LABEL_COND_FALSE: &str = "when this condition is false, nothing observes cancellation";
 const LABEL_CONTINUE: &str =
     "this `continue` goes back to the loop head without observing cancellation";
+const LABEL_TERMINAL_ASKED: &str =
+    "this asks whether a terminal event is there, and can keep answering \"no\"";

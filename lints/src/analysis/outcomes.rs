@@ -178,9 +178,9 @@ pub(crate) fn is_random_method(method: &syn::Ident, receiver: &Expr) -> bool {
     }
 }
 
-/// A read of state that only something else changes.
-pub(crate) fn is_outside_read(name: &str) -> bool {
-    matches!(name, "load" | "elapsed" | "is_finished") || is_poll_style(name)
+/// A read of state that only something else changes (`has_args`: the call takes arguments).
+pub(crate) fn is_outside_read(name: &str, has_args: bool) -> bool {
+    matches!(name, "load" | "elapsed" | "is_finished") || is_poll_call(name, has_args)
 }
 
 /// A call whose success hands out an item, so that taking the success side again and

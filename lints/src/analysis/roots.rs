@@ -193,7 +193,7 @@ pub(crate) fn does_work(cond: &Expr) -> bool {
             if (!m.args.is_empty()
                 && !super::outcomes::is_poll_style(&name)
                 && !super::outcomes::is_read_only(&name)
-                && !super::outcomes::is_outside_read(&name))
+                && !super::outcomes::is_outside_read(&name, true))
                 || super::outcomes::is_mutator(&name)
             {
                 self.0 = true;
