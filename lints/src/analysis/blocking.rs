@@ -30,11 +30,12 @@ use super::observers::CallKind;
 
 /// What one sync free function's body says about blocking (nothing, for most functions).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Blocks {
+pub(crate) enum Blocks<C = Sym> {
     /// A blocking call on the straight-line part of the body: the function blocks by itself.
     Direct,
-    /// The free functions called on the straight-line part: the function blocks if one does.
-    Through(Box<[Sym]>),
+    /// The free functions called on the straight-line part: the function blocks if one does
+    /// (by name, or interned once resolution knows every name).
+    Through(Box<[C]>),
 }
 
 /// Summarises `body` (of a sync free function).

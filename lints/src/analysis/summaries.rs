@@ -118,8 +118,9 @@ struct Def {
     krate: usize,
     paths: Vec<Vec<Callee>>,
     observes: bool,
-    /// For a sync free function: `None`, or what it blocks through (empty: by itself).
-    blocks: Option<Vec<Callee>>,
+    /// For a sync free function, what its straight-line part says about blocking, with the
+    /// calls interned.
+    blocks: Option<Blocks<Callee>>,
     /// Settled: it blocks on every call.
     blocking: bool,
 }
@@ -242,8 +243,8 @@ pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Find
             paths: d.paths.iter().map(|p| table.callees(p)).collect(),
             observes: false,
             blocks: d.blocks.as_ref().map(|b| match b {
-                Blocks::Direct => Vec::new(),
-                Blocks::Through(calls) => table.callees(calls),
+                Blocks::Direct => Blocks::Direct,
+                Blocks::Through(calls) => Blocks::Through(table.callees(calls).into()),
             }),
             blocking: false,
         })
@@ -255,8 +256,9 @@ pub(crate) fn resolve(files: Vec<(usize, Symbols)>, scopes: &Scopes) -> Vec<Find
     });
     // A free function blocks by itself, or through a free function that does.
     table.settle(Flag::Blocking, |t, d| {
-        d.blocks.as_ref().is_some_and(|through| {
-            through.is_empty() || through.iter().any(|&c| t.blocks(scopes, d.krate, c))
+        d.blocks.as_ref().is_some_and(|b| match b {
+            Blocks::Direct => true,
+            Blocks::Through(calls) => calls.iter().any(|&c| t.blocks(scopes, d.krate, c)),
         })
     });
     let table = &table;
