@@ -1648,8 +1648,9 @@ fn known_name(f: &Flow, p: &syn::ExprPath) -> Option<String> {
 }
 
 /// A nested loop whose body makes progress (`results.push(..)` in a `for` inside a
-/// `while results.len() < n`) counts as making it for the path that leaves it: the walk does
-/// not iterate, so this is the optimistic reading of "the body ran at least once".
+/// `while results.len() < n`) counts as making it for the path that leaves it, and one whose
+/// body observes on a path round counts as observed there: the walk does not iterate, so this
+/// is the optimistic reading of "the body ran at least once".
 fn carry_progress(out: Flow, end: &Flow, continued: &Flow, over_items: bool) -> Flow {
     // A `for` body that observes whenever it runs (`for size in sizes { w.write(..).await; }`)
     // leaves only the path over no items unchecked; reading the loop as run at least once,
@@ -1667,7 +1668,6 @@ fn carry_progress(out: Flow, end: &Flow, continued: &Flow, over_items: bool) -> 
     } else {
         out
     };
-    // Read the same way, a pass of the outer loop that ran this one may have observed in it.
     out.observed |= end.observed || continued.observed;
     out
 }

@@ -428,22 +428,14 @@ impl<'ast> Visit<'ast> for Held<'_> {
     }
     fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
         self.visit_expr(&i.cond);
-        let pat = match &*i.cond {
-            syn::Expr::Let(l) => Some(&*l.pat),
-            _ => None,
-        };
-        self.scoped(pat, |h| h.visit_block(&i.then_branch));
+        self.scoped(let_pat(&i.cond), |h| h.visit_block(&i.then_branch));
         if let Some((_, e)) = &i.else_branch {
             self.visit_expr(e);
         }
     }
     fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
         self.visit_expr(&w.cond);
-        let pat = match &*w.cond {
-            syn::Expr::Let(l) => Some(&*l.pat),
-            _ => None,
-        };
-        self.scoped(pat, |h| h.visit_block(&w.body));
+        self.scoped(let_pat(&w.cond), |h| h.visit_block(&w.body));
     }
     fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
         self.visit_expr(&f.expr);
@@ -452,6 +444,14 @@ impl<'ast> Visit<'ast> for Held<'_> {
     fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
     fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// The pattern an `if let` / `while let` condition binds, which the body sees.
+fn let_pat(cond: &syn::Expr) -> Option<&syn::Pat> {
+    match cond {
+        syn::Expr::Let(l) => Some(&l.pat),
+        _ => None,
+    }
 }
 
 /// Whether a pattern binds `name`.
