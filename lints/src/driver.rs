@@ -66,6 +66,14 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
             } else {
                 Default::default()
             };
+            let steps = if ["fn poll_", "fn try_", "fn peek"]
+                .iter()
+                .any(|d| file.text.contains(d))
+            {
+                crate::analysis::observers::own_steps(&ast)
+            } else {
+                Vec::new()
+            };
             let ctx = Ctx {
                 observers,
                 names: FileNames {
@@ -75,6 +83,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                     polls: &polls,
                     zero_consts: &zero_consts,
                     nonblocking: &nonblocking,
+                    steps: &steps,
                 },
                 strict: config.strict,
                 instrumented_awaits: false,

@@ -537,6 +537,9 @@ struct Walker<'a> {
     rebound: std::cell::OnceCell<std::collections::HashSet<String>>,
     /// Names the root compares with zero (`progressed == 0`): only those integers are tracked.
     zero_tested: std::cell::OnceCell<std::collections::HashSet<String>>,
+    /// Locals bound from a read of outside state (`let now = Instant::now();`), each with that
+    /// read: a condition that tests one reads the state itself.
+    outside_locals: Vec<(String, Witness)>,
 }
 
 /// The root of a walk.
@@ -558,6 +561,7 @@ impl<'a> Walker<'a> {
             reading: 0,
             root,
             rewalk_depth: 0,
+            outside_locals: Vec::new(),
             rebound: std::cell::OnceCell::new(),
             zero_tested: std::cell::OnceCell::new(),
         }
@@ -729,6 +733,14 @@ impl<'a> Walker<'a> {
             // `let mut popped = false;` is known on every path; any other `let` of that name
             // shadows what was known.
             if let Some(name) = bound_name(&local.pat) {
+                if self.ctx.facts {
+                    self.outside_locals.retain(|(n, _)| *n != name);
+                    // A poll's answer is weighed where it is matched (an item taken is
+                    // progress), not read as state.
+                    if let Some(w) = outside_read(self.ctx, &init.expr, false) {
+                        self.outside_locals.push((name.clone(), w));
+                    }
+                }
                 let value = self.known_value(&name, &init.expr);
                 if value.is_some() || f.knows_any() {
                     f.set_known(&name, value);
@@ -872,6 +884,9 @@ impl<'a> Walker<'a> {
         let Some(last) = p.path.segments.last() else {
             return f;
         };
+        if self.acts_on_outside(&last.ident.to_string(), &c.args) {
+            f = f.progressed();
+        }
         // `std::thread::yield_now()` is std's, never a function of the checked code that
         // happens to have the same name.
         let std_path = p.path.segments.len() > 1
@@ -951,12 +966,28 @@ impl<'a> Walker<'a> {
         if names::is_random_method(&m.method, &m.receiver) {
             f.drew();
         }
+        if self.acts_on_outside(&name, &m.args) {
+            f = f.progressed();
+        }
         // A poll's effect depends on its answer, which `split_outcome` weighs.
         if names::is_read_only(&name) || polls {
             f
         } else {
             self.mutated(&m.receiver, f, Some(&name))
         }
+    }
+
+    /// Whether a call of `name` is handed a local read from outside state and acts on it
+    /// (`claim(current)` after `let current = state.load(..)`: a compare-and-swap behind a
+    /// helper). When such a call fails, another thread has moved the state, so going round
+    /// again follows progress elsewhere.
+    fn acts_on_outside<'e>(&self, name: &str, args: impl IntoIterator<Item = &'e Expr>) -> bool {
+        !self.outside_locals.is_empty()
+            && !names::is_read_only(name)
+            && !names::is_poll_style(name)
+            && args.into_iter().any(|a| {
+                roots::root_of(a).is_some_and(|r| self.outside_locals.iter().any(|(n, _)| *n == r))
+            })
     }
 
     fn if_expr(&mut self, i: &syn::ExprIf, f: Flow) -> Flow {
@@ -983,10 +1014,10 @@ impl<'a> Walker<'a> {
 
     fn match_expr(&mut self, m: &syn::ExprMatch, f: Flow) -> Flow {
         let mut s = self.scrutinee(&m.expr, f);
-        let polls = source(&m.expr).filter(Source::polls);
+        let polls = source(&m.expr).filter(|s| self.polls(s));
         if self.ctx.facts
             && polls.is_none()
-            && let Some(w) = outside_read(self.ctx, &m.expr)
+            && let Some(w) = self.outside_evidence(&m.expr)
         {
             s = s.evidence(|x| x.nothing_yet = true, &w);
         }
@@ -1144,7 +1175,7 @@ impl<'a> Walker<'a> {
             _ => {
                 let mut s = self.read(e, f);
                 if self.ctx.facts
-                    && let Some(w) = outside_read(self.ctx, e)
+                    && let Some(w) = self.outside_evidence(e)
                 {
                     s = s.evidence(|x| x.nothing_yet = true, &w);
                 }
@@ -1187,6 +1218,27 @@ impl<'a> Walker<'a> {
         (success, failure)
     }
 
+    /// A read of outside state in a condition or scrutinee: made there, or made where a local
+    /// it tests was bound (`let now = Instant::now(); if now >= deadline { break }`).
+    fn outside_evidence(&self, e: &Expr) -> Option<Witness> {
+        outside_read(self.ctx, e, true).or_else(|| {
+            if self.outside_locals.is_empty() {
+                return None;
+            }
+            let read = roots::reads(e);
+            self.outside_locals
+                .iter()
+                .find(|(name, _)| read.contains(name))
+                .map(|(_, w)| w.clone())
+        })
+    }
+
+    /// Whether `src` is a poll: its name says so, and it is not one of the file's own steps
+    /// that only reads like one ([`super::observers::own_steps`]).
+    fn polls(&self, src: &Source<'_>) -> bool {
+        src.polls() && !self.ctx.names.is_own_step(src.name, src.local)
+    }
+
     /// The evidence that answering "nothing" can repeat, for a source that polls.
     fn nothing_yet(&self, src: &Source<'_>) -> Option<Witness> {
         let name = src.name.to_string();
@@ -1196,7 +1248,7 @@ impl<'a> Walker<'a> {
             && self.ctx.names.in_nonblocking_fn(src.name);
         // A timed receive that came back empty (with a zero timeout it only asked).
         let timed = name == "recv_timeout" || name == "wait_timeout";
-        if !src.polls() && !nonblocking_read && !timed {
+        if !self.polls(src) && !nonblocking_read && !timed {
             return None;
         }
         Some(Witness {
@@ -1719,27 +1771,48 @@ fn terminal_asked<'e>(names: FileNames<'_>, e: &'e Expr) -> Option<&'e Expr> {
 }
 
 /// A read of state that only something else changes, in a condition: an atomic `load`, the
-/// clock (`Instant::now()`, `elapsed()`), a poll-style call, `is_finished()`. A function of
-/// unknown purpose called without arguments (`op()`) is not one: it may do the work itself.
-fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
+/// clock (`Instant::now()`, `elapsed()`), `is_finished()`, and with `polls` a poll-style call.
+/// A function of unknown purpose called without arguments (`op()`) is not one: it may do the
+/// work itself.
+fn outside_read(ctx: Ctx<'_>, e: &Expr, polls: bool) -> Option<Witness> {
     use syn::visit::{self, Visit};
-    struct Finder(Option<(proc_macro2::Span, String)>);
-    impl<'ast> Visit<'ast> for Finder {
+    struct Finder<'a> {
+        names: super::observers::FileNames<'a>,
+        polls: bool,
+        found: Option<(proc_macro2::Span, String)>,
+    }
+    impl Finder<'_> {
+        /// Whether a call of `name` that names the code's own item or not (`local`) reads
+        /// outside state.
+        fn reads(&self, name: &Ident, has_args: bool, local: bool) -> bool {
+            let text = name.to_string();
+            names::is_outside_read(&text, has_args)
+                && (self.polls || !names::is_poll_style(&text))
+                && !self.names.is_own_step(name, local)
+        }
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
             let name = m.method.to_string();
-            if self.0.is_none() && names::is_outside_read(&name, !m.args.is_empty()) {
-                self.0 = Some((m.method.span(), name));
+            if self.found.is_none()
+                && self.reads(&m.method, !m.args.is_empty(), names::is_self(&m.receiver))
+            {
+                self.found = Some((m.method.span(), name));
             }
             visit::visit_expr_method_call(self, m);
         }
         fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
             if let Expr::Path(p) = &*c.func
                 && let Some(last) = p.path.segments.last()
-                && self.0.is_none()
+                && self.found.is_none()
                 && (last.ident == "now"
-                    || names::is_outside_read(&last.ident.to_string(), !c.args.is_empty()))
+                    || self.reads(
+                        &last.ident,
+                        !c.args.is_empty(),
+                        names::is_local_path(&p.path),
+                    ))
             {
-                self.0 = Some((last.ident.span(), last.ident.to_string()));
+                self.found = Some((last.ident.span(), last.ident.to_string()));
             }
             visit::visit_expr_call(self, c);
         }
@@ -1748,9 +1821,13 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr) -> Option<Witness> {
         fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {}
         fn visit_macro(&mut self, _: &'ast syn::Macro) {}
     }
-    let mut finder = Finder(None);
+    let mut finder = Finder {
+        names: ctx.names,
+        polls,
+        found: None,
+    };
     finder.visit_expr(e);
-    let (span, name) = finder.0?;
+    let (span, name) = finder.found?;
     let label = match name.as_str() {
         "load" => "this reads an atomic that only another thread changes".to_string(),
         "now" | "elapsed" => {

@@ -6,7 +6,8 @@ use syn::{Expr, Pat};
 
 use super::flow::LoopRef;
 
-/// `x`, `self.queue`, or `self` (a method called on `self` may change any field).
+/// `x`, `self.queue`, or `self` (a method called on `self` may change any field); not a
+/// constant.
 pub(crate) fn root_of(e: &Expr) -> Option<String> {
     let mut e = e;
     loop {
@@ -27,7 +28,15 @@ pub(crate) fn root_of(e: &Expr) -> Option<String> {
             Expr::Group(g) => e = &g.expr,
             Expr::Reference(r) => e = &r.expr,
             Expr::Try(t) => e = &t.expr,
-            Expr::Path(p) => return p.path.get_ident().map(ToString::to_string),
+            // A constant or a unit variant (`SeqCst`, `MAX`), by Rust's naming conventions,
+            // never changes.
+            Expr::Path(p) => {
+                return p
+                    .path
+                    .get_ident()
+                    .map(ToString::to_string)
+                    .filter(|name| !name.starts_with(|c: char| c.is_uppercase()));
+            }
             _ => return None,
         }
     }
@@ -135,6 +144,13 @@ impl<'ast> Visit<'ast> for Conditions {
 }
 
 /// Every variable and `self` field an expression reads.
+pub(crate) fn reads(e: &Expr) -> Vec<String> {
+    let mut r = Reads(Vec::new());
+    r.visit_expr(e);
+    r.0
+}
+
+/// The visitor behind [`reads`].
 struct Reads(Vec<String>);
 
 impl<'ast> Visit<'ast> for Reads {

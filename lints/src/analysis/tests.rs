@@ -901,6 +901,66 @@ fn a_peek_without_arguments_looks_at_data_the_code_owns() {
 }
 
 #[test]
+fn a_local_bound_from_outside_state_carries_the_read_into_the_condition() {
+    // atrium's test: a record key made from the microsecond clock, drawn again until new.
+    for spin in [
+        "async fn f(deadline: Instant) { loop { let now = Instant::now(); if now >= deadline { break; } } }",
+        "async fn f(records: Vec<Key>) { let k = loop { let rkey = RecordKey::new(Tid::now(0).to_string()).unwrap(); if !records.contains(&rkey) { break rkey; } }; }",
+        "async fn f(flag: &AtomicBool) { loop { let ready = flag.load(Acquire); if ready { break; } } }",
+    ] {
+        assert_eq!(default_loops(spin), [1], "{spin}");
+    }
+    for quiet in [
+        // Another pass awaits: the evidence is on the path that does.
+        "async fn f(deadline: Instant) { loop { let now = Instant::now(); if now >= deadline { break; } tick().await; } }",
+        // Shadowed by a local the code makes itself.
+        "async fn f(flag: &AtomicBool) { loop { let x = flag.load(Acquire); let x = next(); if x.done() { break; } } }",
+        // A fresh draw of the code's own, of unknown purpose, is not outside state.
+        "async fn f(records: Vec<Key>) { let k = loop { let rkey = fresh(); if !records.contains(&rkey) { break rkey; } }; }",
+        // A compare-and-swap retry goes round only when another thread has just moved the
+        // value (tele, tideway), also behind a helper handed the value read (rvoip's
+        // `claim_abort(current, ..)`).
+        "async fn f(max: &AtomicU64, now: u64) { loop { let seen = max.load(Relaxed); if now <= seen { break; } match max.compare_exchange(seen, now, AcqRel, Relaxed) { Ok(_) => break, Err(_) => continue } } }",
+        "async fn f(s: &Shared) { loop { let current = s.state.load(Acquire); match current { PENDING => { if s.claim(current, \"aborted\") { done().await; return; } } _ => return } } }",
+    ] {
+        assert!(default_loops(quiet).is_empty(), "{quiet}");
+    }
+}
+
+#[test]
+fn a_step_of_the_files_own_named_like_a_poll_is_not_one() {
+    // rattler's token cache: `poll_cache` is the file's own method and reads only its own
+    // state; its `Retry` answer comes after it reset that state, so the next pass acts.
+    let step = "fn poll_cache(&self) -> State { let mut g = self.cache.lock().unwrap(); match std::mem::replace(&mut *g, Empty) { Refreshing(w) if w.upgrade().is_some() => Wait(self.done.notified()), Refreshing(_) => Retry, s => { *g = s; Go } } }";
+    let looped = "async fn get(&self) { loop { match self.poll_cache() { Wait(n) => n.await, Retry => {} Go => return self.fetch().await } } }";
+    let src = format!("impl M {{ {step} {looped} }}");
+    assert!(default_loops(&src).is_empty(), "{src}");
+    // The same loop when the method asks something outside: a channel, an atomic, the clock.
+    for asks in [
+        "self.rx.try_recv().ok()",
+        "self.ready.load(Acquire)",
+        "Instant::now() > self.at",
+    ] {
+        let src = format!("impl M {{ fn poll_cache(&self) -> State {{ {asks} }} {looped} }}");
+        assert_eq!(default_loops(&src).len(), 1, "{src}");
+    }
+    // A poll that takes the task's `Context` is a real one, however simple its body.
+    let src = format!(
+        "impl M {{ fn poll_cache(&self, cx: &mut Context<'_>) -> State {{ self.state }} {looped} }}"
+    );
+    assert_eq!(default_loops(&src).len(), 1, "{src}");
+    // Another receiver's method of that name may be anyone's poll.
+    let other = looped.replace("self.poll_cache()", "cache.poll_cache()");
+    let src = format!("impl M {{ {step} {other} }}");
+    assert_eq!(default_loops(&src).len(), 1, "{src}");
+    // Two definitions, one of which asks: the name stays a poll.
+    let src = format!(
+        "impl M {{ {step} {looped} }} impl N {{ fn poll_cache(&self) -> State {{ self.rx.try_recv() }} }}"
+    );
+    assert_eq!(default_loops(&src).len(), 1, "{src}");
+}
+
+#[test]
 fn a_random_draw_excuses_only_the_loop_shape() {
     // Drawing until the draw says stop: the `while`'s condition does not change on the path
     // that goes round, but the next draw can.
