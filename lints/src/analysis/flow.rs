@@ -986,7 +986,8 @@ impl<'a> Walker<'a> {
             && !names::is_read_only(name)
             && !names::is_poll_style(name)
             && args.into_iter().any(|a| {
-                roots::root_of(a).is_some_and(|r| self.outside_locals.iter().any(|(n, _)| *n == r))
+                roots::changeable_root(a)
+                    .is_some_and(|r| self.outside_locals.iter().any(|(n, _)| *n == r))
             })
     }
 
@@ -1283,7 +1284,7 @@ impl<'a> Walker<'a> {
         {
             return f;
         }
-        match roots::root_of(place) {
+        match roots::changeable_root(place) {
             Some(root) if self.cond_roots.iter().any(|c| roots::overlap(c, &root)) => {
                 f.progressed()
             }

@@ -6,8 +6,7 @@ use syn::{Expr, Pat};
 
 use super::flow::LoopRef;
 
-/// `x`, `self.queue`, or `self` (a method called on `self` may change any field); not a
-/// constant.
+/// `x`, `self.queue`, or `self` (a method called on `self` may change any field).
 pub(crate) fn root_of(e: &Expr) -> Option<String> {
     let mut e = e;
     loop {
@@ -28,18 +27,17 @@ pub(crate) fn root_of(e: &Expr) -> Option<String> {
             Expr::Group(g) => e = &g.expr,
             Expr::Reference(r) => e = &r.expr,
             Expr::Try(t) => e = &t.expr,
-            // A constant or a unit variant (`SeqCst`, `MAX`), by Rust's naming conventions,
-            // never changes.
-            Expr::Path(p) => {
-                return p
-                    .path
-                    .get_ident()
-                    .map(ToString::to_string)
-                    .filter(|name| !name.starts_with(|c: char| c.is_uppercase()));
-            }
+            Expr::Path(p) => return p.path.get_ident().map(ToString::to_string),
             _ => return None,
         }
     }
+}
+
+/// [`root_of`], when it can change: a constant or a unit variant (`SeqCst`, `MAX`), by Rust's
+/// naming conventions, never does, so reading one is not reading loop state and handing one
+/// to a call is not progress.
+pub(crate) fn changeable_root(e: &Expr) -> Option<String> {
+    root_of(e).filter(|name| !name.starts_with(|c: char| c.is_uppercase()))
 }
 
 /// Whether macro tokens mention one of `roots` (by its first name: `self` or a variable).
@@ -157,7 +155,7 @@ impl<'ast> Visit<'ast> for Reads {
     fn visit_expr(&mut self, e: &'ast Expr) {
         match e {
             Expr::Path(_) | Expr::Field(_) => {
-                if let Some(r) = root_of(e) {
+                if let Some(r) = changeable_root(e) {
                     self.0.push(r);
                 }
                 if let Expr::Field(f) = e {
