@@ -700,6 +700,21 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
                 self.future_position = true;
                 self.visit_expr(&a.base);
             }
+            // `(tick, rx.recv()).race().await`: a tuple or array of futures raced or joined
+            // together (futures-concurrency), each in a future's position.
+            syn::Expr::Tuple(syn::ExprTuple { elems, .. })
+            | syn::Expr::Array(syn::ExprArray { elems, .. })
+                if as_future =>
+            {
+                for el in elems {
+                    self.future_position = true;
+                    self.visit_expr(el);
+                }
+            }
+            syn::Expr::Paren(p) if as_future => {
+                self.future_position = true;
+                self.visit_expr(&p.expr);
+            }
             _ => visit::visit_expr(self, e),
         }
         self.future_position = false;

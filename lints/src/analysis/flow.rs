@@ -870,6 +870,12 @@ impl<'a> Walker<'a> {
         match e {
             Expr::MethodCall(m) => self.method_call(m, f, true),
             Expr::Call(c) => self.call(c, f, true),
+            // `(tick, rx.recv()).race()`: a tuple or array of futures.
+            Expr::Tuple(syn::ExprTuple { elems, .. })
+            | Expr::Array(syn::ExprArray { elems, .. }) => {
+                elems.iter().fold(f, |f, e| self.future_operand(e, f))
+            }
+            Expr::Paren(p) => self.future_operand(&p.expr, f),
             _ => self.expr(e, f),
         }
     }

@@ -19,10 +19,12 @@ use super::names;
 use super::streams;
 
 /// Methods that block the calling thread unless their result is awaited (`std::sync::mpsc`'s
-/// and crossbeam's `recv`, `Condvar::wait`, `Handle::block_on`).
+/// and crossbeam's `recv`, `Condvar::wait`, `Handle::block_on`, ipc-channel's
+/// `try_recv_timeout`, which waits out its timeout despite its name).
 const BLOCKING_METHODS: &[&str] = &[
     "recv",
     "recv_timeout",
+    "try_recv_timeout",
     "recv_deadline",
     "wait",
     "wait_timeout",
@@ -216,7 +218,9 @@ impl Observers {
                 _ if method == "recv" => args.is_empty(),
                 // With a zero timeout it only asks (a `try_recv` by another name); the
                 // duration comes last (`Condvar::wait_timeout(guard, d)`).
-                _ if (method == "recv_timeout" || method == "wait_timeout")
+                _ if ["recv_timeout", "try_recv_timeout", "wait_timeout"]
+                    .iter()
+                    .any(|m| method == m)
                     && args.last().is_some_and(|d| is_zero_duration(names, d)) =>
                 {
                     false

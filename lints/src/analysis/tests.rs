@@ -928,6 +928,19 @@ fn a_local_bound_from_outside_state_carries_the_read_into_the_condition() {
 }
 
 #[test]
+fn a_timed_receive_waits_out_its_timeout() {
+    // swarm-discovery's test: ipc-channel's `try_recv_timeout(5s)` on a current-thread
+    // runtime, repeated until every discovery is in; with a zero timeout it only asks.
+    let spin = "async fn f(rx: IpcReceiver<Disco>) { while seen.len() < n { let Disco::Discover { host, .. } = rx.try_recv_timeout(Duration::from_secs(5)).unwrap() else { continue; }; seen.insert(host); } }";
+    assert_eq!(default_loops(spin), [1], "{spin}");
+    let quiet = "async fn f(rx: IpcReceiver<Disco>) { while seen.len() < n { match rx.try_recv_timeout(Duration::ZERO) { Ok(h) => { seen.insert(h); } Err(_) => sleep(T).await } } }";
+    assert!(default_loops(quiet).is_empty(), "{quiet}");
+    // Raced as one of a tuple of futures, a receive is awaited.
+    let quiet = "async fn f(rx: Receiver<u32>) { loop { let tick = async { sleep(d).await }; if let Ok(i) = (tick, rx.recv()).race().await { go(i).await; } } }";
+    assert!(default_loops(quiet).is_empty(), "{quiet}");
+}
+
+#[test]
 fn a_step_of_the_files_own_named_like_a_poll_is_not_one() {
     // rattler's token cache: `poll_cache` is the file's own method and reads only its own
     // state; its `Retry` answer comes after it reset that state, so the next pass acts.

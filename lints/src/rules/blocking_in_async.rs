@@ -549,6 +549,8 @@ mod tests {
             // A terminal prompt (dialoguer's), as in cargo-shuttle's and ferium's commands.
             "async fn f() { loop { let n: String = Input::new().with_prompt(\"Name\").interact_text()?; send(n).await; } }",
             "async fn f() { loop { if !Confirm::new().interact()? { break; } x.await; } }",
+            // ipc-channel's `try_recv_timeout` waits out its timeout (swarm-discovery's test).
+            "async fn f() { loop { let d = rx.try_recv_timeout(Duration::from_secs(5)).unwrap(); x.await; } }",
         ] {
             assert_eq!(lines(src, &c).len(), 1, "{src}");
         }
@@ -563,6 +565,10 @@ mod tests {
             "const NOW: Duration = Duration::ZERO;\nasync fn f() { loop { match rx.recv_timeout(NOW) { Ok(s) => add(s), Err(_) => sleep(T).await } } }",
             "async fn f() { loop { let _ = cvar.wait_timeout(state.guard(), Duration::ZERO); sleep(T).await; } }",
             "async fn f() { loop { match browser.recv_timeout(Duration::ZERO) { Ok(s) => add(s), Err(_) => Timer::after(T).await } } }",
+            "async fn f() { loop { match rx.try_recv_timeout(Duration::ZERO) { Ok(s) => add(s), Err(_) => sleep(T).await } } }",
+            // A tuple of futures raced or joined (futures-concurrency; picomux's pings).
+            "async fn f() { loop { let tick = async { sleep(d).await }; if let Ok(i) = (tick, rx.recv()).race().await { go(i).await; } } }",
+            "async fn f() { loop { let (a, b) = [rx.recv(), other.recv()].join().await; go(a, b).await; } }",
             // deadpool's `interact` runs a closure on its own thread and is awaited.
             "async fn f() { loop { conn.interact(|c| c.query()).await?; } }",
             // Kept to race in a `select!` later.
