@@ -66,14 +66,6 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
             } else {
                 Default::default()
             };
-            let steps = if ["fn poll_", "fn try_", "fn peek"]
-                .iter()
-                .any(|d| file.text.contains(d))
-            {
-                crate::analysis::observers::own_steps(&ast)
-            } else {
-                Vec::new()
-            };
             let ctx = Ctx {
                 observers,
                 names: FileNames {
@@ -83,7 +75,6 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                     polls: &polls,
                     zero_consts: &zero_consts,
                     nonblocking: &nonblocking,
-                    steps: &steps,
                 },
                 strict: config.strict,
                 instrumented_awaits: false,
@@ -691,29 +682,30 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
                 self.rules(Node::MethodCall(m, as_future), None);
                 // `x.accept().cancel_on_shutdown(s).await`: a chain that ends awaited is
                 // futures all the way down.
-                self.future_position = as_future || outcomes::is_future_adapter(&m.method);
-                self.visit_expr(&m.receiver);
+                let future_receiver = as_future || outcomes::is_future_adapter(&m.method);
+                match &*m.receiver {
+                    // `(tick, rx.recv()).race().await`: a tuple or array of futures raced or
+                    // joined (futures-concurrency), each in a future's position.
+                    syn::Expr::Tuple(syn::ExprTuple { elems, .. })
+                    | syn::Expr::Array(syn::ExprArray { elems, .. })
+                        if future_receiver =>
+                    {
+                        for el in elems {
+                            self.future_position = true;
+                            self.visit_expr(el);
+                        }
+                    }
+                    receiver => {
+                        self.future_position = future_receiver;
+                        self.visit_expr(receiver);
+                    }
+                }
                 self.visit_args(&m.args, &m.method);
             }
             syn::Expr::Await(a) => {
                 self.rules(Node::Await(a), None);
                 self.future_position = true;
                 self.visit_expr(&a.base);
-            }
-            // `(tick, rx.recv()).race().await`: a tuple or array of futures raced or joined
-            // together (futures-concurrency), each in a future's position.
-            syn::Expr::Tuple(syn::ExprTuple { elems, .. })
-            | syn::Expr::Array(syn::ExprArray { elems, .. })
-                if as_future =>
-            {
-                for el in elems {
-                    self.future_position = true;
-                    self.visit_expr(el);
-                }
-            }
-            syn::Expr::Paren(p) if as_future => {
-                self.future_position = true;
-                self.visit_expr(&p.expr);
             }
             _ => visit::visit_expr(self, e),
         }

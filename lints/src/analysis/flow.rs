@@ -537,9 +537,17 @@ struct Walker<'a> {
     rebound: std::cell::OnceCell<std::collections::HashSet<String>>,
     /// Names the root compares with zero (`progressed == 0`): only those integers are tracked.
     zero_tested: std::cell::OnceCell<std::collections::HashSet<String>>,
-    /// Locals bound from a read of outside state (`let now = Instant::now();`), each with that
-    /// read: a condition that tests one reads the state itself.
-    outside_locals: Vec<(String, Witness)>,
+    /// Locals bound from a read of outside state (`let now = Instant::now();`) in the blocks
+    /// being walked: a condition that tests one reads the state itself.
+    outside_locals: Vec<OutsideLocal>,
+}
+
+/// A local bound from a read of outside state.
+struct OutsideLocal {
+    name: String,
+    read: Witness,
+    /// For an atomic's `load`, the variable or field it was loaded from (`self.state`).
+    loaded_from: Option<String>,
 }
 
 /// The root of a walk.
@@ -667,6 +675,7 @@ impl<'a> Walker<'a> {
     }
 
     fn block(&mut self, block: &Block, mut f: Flow) -> Flow {
+        let outer_locals = self.outside_locals.len();
         for stmt in &block.stmts {
             // Nothing turns a checked path unchecked again: once every path observed (or none
             // is left), the rest of the block matters only if it leaves (a path that observed
@@ -684,6 +693,7 @@ impl<'a> Walker<'a> {
         }
         // A `let` of the block ends with it: what was known of that name (perhaps another
         // variable it shadowed) is forgotten.
+        self.outside_locals.truncate(outer_locals);
         if f.knows_any() {
             for stmt in &block.stmts {
                 if let Stmt::Local(l) = stmt
@@ -734,11 +744,18 @@ impl<'a> Walker<'a> {
             // shadows what was known.
             if let Some(name) = bound_name(&local.pat) {
                 if self.ctx.facts {
-                    self.outside_locals.retain(|(n, _)| *n != name);
+                    self.outside_locals.retain(|l| l.name != name);
                     // A poll's answer is weighed where it is matched (an item taken is
-                    // progress), not read as state.
-                    if let Some(w) = outside_read(self.ctx, &init.expr, false) {
-                        self.outside_locals.push((name.clone(), w));
+                    // progress), not read as state. A name bound more than once, or by another
+                    // pattern, may be another variable where it is tested.
+                    if let Some(read) = outside_read(self.ctx, &init.expr, false)
+                        && self.trackable(&name)
+                    {
+                        self.outside_locals.push(OutsideLocal {
+                            name: name.clone(),
+                            read,
+                            loaded_from: loaded_from(&init.expr),
+                        });
                     }
                 }
                 let value = self.known_value(&name, &init.expr);
@@ -870,12 +887,6 @@ impl<'a> Walker<'a> {
         match e {
             Expr::MethodCall(m) => self.method_call(m, f, true),
             Expr::Call(c) => self.call(c, f, true),
-            // `(tick, rx.recv()).race()`: a tuple or array of futures.
-            Expr::Tuple(syn::ExprTuple { elems, .. })
-            | Expr::Array(syn::ExprArray { elems, .. }) => {
-                elems.iter().fold(f, |f, e| self.future_operand(e, f))
-            }
-            Expr::Paren(p) => self.future_operand(&p.expr, f),
             _ => self.expr(e, f),
         }
     }
@@ -890,9 +901,6 @@ impl<'a> Walker<'a> {
         let Some(last) = p.path.segments.last() else {
             return f;
         };
-        if self.acts_on_outside(&last.ident.to_string(), &c.args) {
-            f = f.progressed();
-        }
         // `std::thread::yield_now()` is std's, never a function of the checked code that
         // happens to have the same name.
         let std_path = p.path.segments.len() > 1
@@ -926,7 +934,15 @@ impl<'a> Walker<'a> {
 
     fn method_call(&mut self, m: &syn::ExprMethodCall, f: Flow, awaited: bool) -> Flow {
         let f = if awaited || names::is_future_adapter(&m.method) {
-            self.future_operand(&m.receiver, f)
+            match &*m.receiver {
+                // `(tick, rx.recv()).race().await`: a tuple or array of futures raced or
+                // joined (futures-concurrency).
+                Expr::Tuple(syn::ExprTuple { elems, .. })
+                | Expr::Array(syn::ExprArray { elems, .. }) => {
+                    elems.iter().fold(f, |f, e| self.future_operand(e, f))
+                }
+                receiver => self.future_operand(receiver, f),
+            }
         } else {
             self.expr(&m.receiver, f)
         };
@@ -972,7 +988,7 @@ impl<'a> Walker<'a> {
         if names::is_random_method(&m.method, &m.receiver) {
             f.drew();
         }
-        if self.acts_on_outside(&name, &m.args) {
+        if self.acts_on_outside(m) {
             f = f.progressed();
         }
         // A poll's effect depends on its answer, which `split_outcome` weighs.
@@ -983,17 +999,41 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// Whether a call of `name` is handed a local read from outside state and acts on it
-    /// (`claim(current)` after `let current = state.load(..)`: a compare-and-swap behind a
-    /// helper). When such a call fails, another thread has moved the state, so going round
-    /// again follows progress elsewhere.
-    fn acts_on_outside<'e>(&self, name: &str, args: impl IntoIterator<Item = &'e Expr>) -> bool {
+    /// Whether a method call settles a read of an atomic, so that going round again follows
+    /// progress elsewhere:
+    /// - a compare-and-swap that expects a value read before (`x.compare_exchange(seen, new,
+    ///   ..)`), or that acts on an atomic a local was loaded from (`let s = self.state.load(..)`
+    ///   .. `self.state.compare_exchange(UNINIT, BUSY, ..)`): it fails only when another thread
+    ///   has just moved the value. A compare-and-swap from a constant with nothing loaded
+    ///   before is a try-lock, which waits for another thread;
+    /// - a call on the object such a local was loaded from, handed the local (`s.claim(current,
+    ///   ..)` after `let current = s.state.load(..)`: a compare-and-swap behind a helper).
+    fn acts_on_outside(&self, m: &syn::ExprMethodCall) -> bool {
+        let name = m.method.to_string();
+        let on_loaded = || {
+            roots::root_of(&m.receiver).is_some_and(|receiver| {
+                self.outside_locals.iter().any(|l| {
+                    l.loaded_from
+                        .as_ref()
+                        .is_some_and(|from| roots::overlap(from, &receiver))
+                })
+            })
+        };
+        if name.starts_with("compare_exchange") || name == "compare_and_swap" {
+            let expects_variable = m.args.first().is_some_and(|a| {
+                matches!(a, Expr::Path(p) if p.path.get_ident().is_some_and(|i| {
+                    i.to_string().starts_with(|c: char| c.is_lowercase() || c == '_')
+                }))
+            });
+            return expects_variable || on_loaded();
+        }
         !self.outside_locals.is_empty()
-            && !names::is_read_only(name)
-            && !names::is_poll_style(name)
-            && args.into_iter().any(|a| {
+            && !names::is_read_only(&name)
+            && !names::is_poll_style(&name)
+            && on_loaded()
+            && m.args.iter().any(|a| {
                 roots::changeable_root(a)
-                    .is_some_and(|r| self.outside_locals.iter().any(|(n, _)| *n == r))
+                    .is_some_and(|r| self.outside_locals.iter().any(|l| l.name == r))
             })
     }
 
@@ -1021,7 +1061,7 @@ impl<'a> Walker<'a> {
 
     fn match_expr(&mut self, m: &syn::ExprMatch, f: Flow) -> Flow {
         let mut s = self.scrutinee(&m.expr, f);
-        let polls = source(&m.expr).filter(|s| self.polls(s));
+        let polls = source(&m.expr).filter(Source::polls);
         if self.ctx.facts
             && polls.is_none()
             && let Some(w) = self.outside_evidence(&m.expr)
@@ -1139,7 +1179,10 @@ impl<'a> Walker<'a> {
                 }
             }
             Expr::Let(l) => {
-                let s = self.scrutinee(&l.expr, f);
+                let mut s = self.scrutinee(&l.expr, f);
+                if let Some(w) = self.local_evidence(&l.expr) {
+                    s = s.evidence(|x| x.nothing_yet = true, &w);
+                }
                 match outcome_of(&l.pat) {
                     Outcome::Success => self.split_outcome(&l.expr, s),
                     Outcome::Failure => {
@@ -1172,7 +1215,10 @@ impl<'a> Walker<'a> {
                 }
             }
             Expr::MethodCall(m) if outcome_test(&m.method).is_some() => {
-                let s = self.read(e, f);
+                let mut s = self.read(e, f);
+                if let Some(w) = self.local_evidence(e) {
+                    s = s.evidence(|x| x.nothing_yet = true, &w);
+                }
                 let (ok, fail) = self.split_outcome(&m.receiver, s);
                 match outcome_test(&m.method) {
                     Some(true) => (ok, fail),
@@ -1228,22 +1274,19 @@ impl<'a> Walker<'a> {
     /// A read of outside state in a condition or scrutinee: made there, or made where a local
     /// it tests was bound (`let now = Instant::now(); if now >= deadline { break }`).
     fn outside_evidence(&self, e: &Expr) -> Option<Witness> {
-        outside_read(self.ctx, e, true).or_else(|| {
-            if self.outside_locals.is_empty() {
-                return None;
-            }
-            let read = roots::reads(e);
-            self.outside_locals
-                .iter()
-                .find(|(name, _)| read.contains(name))
-                .map(|(_, w)| w.clone())
-        })
+        outside_read(self.ctx, e, true).or_else(|| self.local_evidence(e))
     }
 
-    /// Whether `src` is a poll: its name says so, and it is not one of the file's own steps
-    /// that only reads like one ([`super::observers::own_steps`]).
-    fn polls(&self, src: &Source<'_>) -> bool {
-        src.polls() && !self.ctx.names.is_own_step(src.name, src.local)
+    /// The read behind a local that `e` tests, if it was bound from outside state.
+    fn local_evidence(&self, e: &Expr) -> Option<Witness> {
+        if self.outside_locals.is_empty() {
+            return None;
+        }
+        let read = roots::reads(e);
+        self.outside_locals
+            .iter()
+            .find(|l| read.contains(&l.name))
+            .map(|l| l.read.clone())
     }
 
     /// The evidence that answering "nothing" can repeat, for a source that polls.
@@ -1255,7 +1298,7 @@ impl<'a> Walker<'a> {
             && self.ctx.names.in_nonblocking_fn(src.name);
         // A timed receive that came back empty (with a zero timeout it only asked).
         let timed = name == "recv_timeout" || name == "wait_timeout";
-        if !self.polls(src) && !nonblocking_read && !timed {
+        if !src.polls() && !nonblocking_read && !timed {
             return None;
         }
         Some(Witness {
@@ -1304,6 +1347,14 @@ impl<'a> Walker<'a> {
     /// `slice: &mut &[u8]`).
     fn handed(&self, arg: &Expr, f: Flow) -> Flow {
         match arg {
+            // A value read from outside state is a copy of it: handing it on changes nothing.
+            Expr::Path(p)
+                if p.path
+                    .get_ident()
+                    .is_some_and(|i| self.outside_locals.iter().any(|l| i == &l.name)) =>
+            {
+                f
+            }
             Expr::Path(_) => self.mutated(arg, f, None),
             Expr::Reference(r) => self.mutated(&r.expr, f, None),
             _ => f,
@@ -1777,33 +1828,38 @@ fn terminal_asked<'e>(names: FileNames<'_>, e: &'e Expr) -> Option<&'e Expr> {
     }
 }
 
+/// The variable or field an atomic was loaded from, when `e` loads one (`self.state.load(..)`
+/// → `self.state`).
+fn loaded_from(e: &Expr) -> Option<String> {
+    match e {
+        Expr::MethodCall(m) if m.method == "load" => roots::root_of(&m.receiver),
+        Expr::MethodCall(m) => loaded_from(&m.receiver),
+        Expr::Paren(p) => loaded_from(&p.expr),
+        Expr::Try(t) => loaded_from(&t.expr),
+        _ => None,
+    }
+}
+
 /// A read of state that only something else changes, in a condition: an atomic `load`, the
 /// clock (`Instant::now()`, `elapsed()`), `is_finished()`, and with `polls` a poll-style call.
 /// A function of unknown purpose called without arguments (`op()`) is not one: it may do the
 /// work itself.
 fn outside_read(ctx: Ctx<'_>, e: &Expr, polls: bool) -> Option<Witness> {
     use syn::visit::{self, Visit};
-    struct Finder<'a> {
-        names: super::observers::FileNames<'a>,
+    struct Finder {
         polls: bool,
         found: Option<(proc_macro2::Span, String)>,
     }
-    impl Finder<'_> {
-        /// Whether a call of `name` that names the code's own item or not (`local`) reads
-        /// outside state.
-        fn reads(&self, name: &Ident, has_args: bool, local: bool) -> bool {
-            let text = name.to_string();
-            names::is_outside_read(&text, has_args)
-                && (self.polls || !names::is_poll_style(&text))
-                && !self.names.is_own_step(name, local)
+    impl Finder {
+        /// Whether a call of `name` reads outside state.
+        fn reads(&self, name: &str, has_args: bool) -> bool {
+            names::is_outside_read(name, has_args) && (self.polls || !names::is_poll_style(name))
         }
     }
-    impl<'ast> Visit<'ast> for Finder<'_> {
+    impl<'ast> Visit<'ast> for Finder {
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
             let name = m.method.to_string();
-            if self.found.is_none()
-                && self.reads(&m.method, !m.args.is_empty(), names::is_self(&m.receiver))
-            {
+            if self.found.is_none() && self.reads(&name, !m.args.is_empty()) {
                 self.found = Some((m.method.span(), name));
             }
             visit::visit_expr_method_call(self, m);
@@ -1812,12 +1868,7 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr, polls: bool) -> Option<Witness> {
             if let Expr::Path(p) = &*c.func
                 && let Some(last) = p.path.segments.last()
                 && self.found.is_none()
-                && (last.ident == "now"
-                    || self.reads(
-                        &last.ident,
-                        !c.args.is_empty(),
-                        names::is_local_path(&p.path),
-                    ))
+                && (last.ident == "now" || self.reads(&last.ident.to_string(), !c.args.is_empty()))
             {
                 self.found = Some((last.ident.span(), last.ident.to_string()));
             }
@@ -1828,11 +1879,7 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr, polls: bool) -> Option<Witness> {
         fn visit_expr_await(&mut self, _: &'ast syn::ExprAwait) {}
         fn visit_macro(&mut self, _: &'ast syn::Macro) {}
     }
-    let mut finder = Finder {
-        names: ctx.names,
-        polls,
-        found: None,
-    };
+    let mut finder = Finder { polls, found: None };
     finder.visit_expr(e);
     let (span, name) = finder.found?;
     let label = match name.as_str() {

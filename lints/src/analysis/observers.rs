@@ -354,17 +354,9 @@ pub(crate) struct FileNames<'a> {
     /// The spans of the functions that put a socket in non-blocking mode
     /// ([`nonblocking_fns`]): their reads and accepts answer `WouldBlock` instead of waiting.
     pub(crate) nonblocking: &'a FnMarks,
-    /// The file's functions named like polls that only step its own state ([`own_steps`]).
-    pub(crate) steps: &'a [String],
 }
 
 impl FileNames<'_> {
-    /// Whether a call that names the code's own item (`self.poll_cache()`) reaches a function
-    /// of this file that only steps its own state.
-    pub(crate) fn is_own_step(&self, name: &Ident, local: bool) -> bool {
-        local && self.steps.iter().any(|s| name == s)
-    }
-
     /// Whether `at` is in a function that puts its sockets in non-blocking mode.
     pub(crate) fn in_nonblocking_fn(&self, at: &Ident) -> bool {
         self.nonblocking.at(at.span().byte_range().start)
@@ -515,88 +507,6 @@ pub(crate) fn nonblocking_fns(ast: &syn::File) -> FnMarks {
         },
         _ => None,
     })
-}
-
-/// The file's own functions and methods whose names read like polls (`poll_cache`,
-/// `try_step`) but whose bodies ask nothing outside the code: they are synchronous, take no
-/// task `Context`, and call nothing that polls, reads an atomic or the clock, or blocks on a
-/// read. Such a function is a step over the code's own state (rattler's token cache answers
-/// `Retry` after it has reset the state it reads), not a poll that can keep answering
-/// "nothing yet". A name the file defines more than once is a step only if every definition
-/// is one. Only calls that name the code's own item use this ([`super::outcomes::Source`]'s
-/// `local`): another receiver's `try_recv` is still a poll.
-pub(crate) fn own_steps(ast: &syn::File) -> Vec<String> {
-    use syn::visit::{self, Visit};
-    /// Whether a body asks anything outside the code.
-    struct Asks(bool);
-    impl<'ast> Visit<'ast> for Asks {
-        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-            let name = m.method.to_string();
-            self.0 |= super::outcomes::is_outside_read(&name, !m.args.is_empty())
-                || BLOCKING_READS.contains(&name.as_str());
-            visit::visit_expr_method_call(self, m);
-        }
-        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-            if let Expr::Path(p) = &*c.func
-                && let Some(last) = p.path.segments.last()
-            {
-                let name = last.ident.to_string();
-                self.0 |=
-                    name == "now" || super::outcomes::is_outside_read(&name, !c.args.is_empty());
-            }
-            visit::visit_expr_call(self, c);
-        }
-        fn visit_item(&mut self, _: &'ast syn::Item) {}
-    }
-    /// Every poll-named definition, with whether it is a step.
-    struct Defs(Vec<(String, bool)>);
-    impl Defs {
-        fn def(&mut self, sig: &syn::Signature, body: &syn::Block) {
-            let name = sig.ident.to_string();
-            if !super::outcomes::is_poll_style(&name) {
-                return;
-            }
-            let takes_context = sig.inputs.iter().any(|i| {
-                quote::ToTokens::to_token_stream(i)
-                    .to_string()
-                    .contains("Context")
-            });
-            let step = sig.asyncness.is_none() && !takes_context && {
-                let mut asks = Asks(false);
-                asks.visit_block(body);
-                !asks.0
-            };
-            self.0.push((name, step));
-        }
-    }
-    impl<'ast> Visit<'ast> for Defs {
-        fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
-            self.def(&i.sig, &i.block);
-            visit::visit_item_fn(self, i);
-        }
-        fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
-            self.def(&i.sig, &i.block);
-            visit::visit_impl_item_fn(self, i);
-        }
-        fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
-            if let Some(b) = &i.default {
-                self.def(&i.sig, b);
-            }
-            visit::visit_trait_item_fn(self, i);
-        }
-        fn visit_expr(&mut self, _: &'ast Expr) {}
-    }
-    let mut defs = Defs(Vec::new());
-    defs.visit_file(ast);
-    let mut steps: Vec<String> = defs
-        .0
-        .iter()
-        .filter(|(name, step)| *step && defs.0.iter().all(|(n, s)| n != name || *s))
-        .map(|(name, _)| name.clone())
-        .collect();
-    steps.sort();
-    steps.dedup();
-    steps
 }
 
 /// The body spans of a file's functions, each with whether `mark` said `true` of some

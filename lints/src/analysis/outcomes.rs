@@ -80,9 +80,6 @@ pub(crate) struct Source<'e> {
     pub(crate) name: &'e Ident,
     /// The call takes arguments (`write(&buf)` moves data; `lock.write()` does not).
     pub(crate) has_args: bool,
-    /// It names the code's own item: a method called on `self`, or a function by a bare name
-    /// or through `Self::` (see [`crate::analysis::observers::own_steps`]).
-    pub(crate) local: bool,
 }
 
 impl Source<'_> {
@@ -104,32 +101,15 @@ pub(crate) fn source(e: &Expr) -> Option<Source<'_>> {
         Expr::MethodCall(m) => Some(Source {
             name: &m.method,
             has_args: !m.args.is_empty(),
-            local: is_self(&m.receiver),
         }),
         Expr::Call(c) => match &*c.func {
             Expr::Path(p) => p.path.segments.last().map(|s| Source {
                 name: &s.ident,
                 has_args: !c.args.is_empty(),
-                local: is_local_path(&p.path),
             }),
             _ => None,
         },
         _ => None,
-    }
-}
-
-/// `self`, as a method's receiver.
-pub(crate) fn is_self(e: &Expr) -> bool {
-    matches!(e, Expr::Path(p) if p.path.is_ident("self"))
-}
-
-/// A function named by its bare name (`step()`) or through `Self::`: the file's own, if it
-/// defines one.
-pub(crate) fn is_local_path(path: &syn::Path) -> bool {
-    match path.segments.len() {
-        1 => path.leading_colon.is_none(),
-        2 => path.segments[0].ident == "Self",
-        _ => false,
     }
 }
 
@@ -286,9 +266,7 @@ pub(crate) fn is_read_only(name: &str) -> bool {
 }
 
 /// Methods that plainly change their receiver: in a condition, calling one on what the
-/// condition reads is progress (`while let Some(s) = servers.pop_front()`). An atomic's
-/// compare-and-swap is one too: it stores, or fails because another thread just did, so a
-/// lock-free retry goes round only while others make progress.
+/// condition reads is progress (`while let Some(s) = servers.pop_front()`).
 pub(crate) fn is_mutator(name: &str) -> bool {
     [
         "pop",
@@ -306,9 +284,6 @@ pub(crate) fn is_mutator(name: &str) -> bool {
         "extend",
         "increment",
         "decrement",
-        "compare_exchange",
-        "compare_and_swap",
-        "fetch_update",
     ]
     .iter()
     .any(|p| name.starts_with(p))

@@ -33,11 +33,13 @@ pub(crate) fn root_of(e: &Expr) -> Option<String> {
     }
 }
 
-/// [`root_of`], when it can change: a constant or a unit variant (`SeqCst`, `MAX`), by Rust's
-/// naming conventions, never does, so reading one is not reading loop state and handing one
-/// to a call is not progress.
+/// [`root_of`], unless it is a unit variant or a unit struct (`SeqCst`, `Acquire`, `Empty`):
+/// by Rust's naming conventions a `CamelCase` name is a type's, and never changes. (A
+/// `SCREAMING_CASE` name may be a `static`, which does.)
 pub(crate) fn changeable_root(e: &Expr) -> Option<String> {
-    root_of(e).filter(|name| !name.starts_with(|c: char| c.is_uppercase()))
+    root_of(e).filter(|name| {
+        !(name.starts_with(|c: char| c.is_uppercase()) && name.contains(|c: char| c.is_lowercase()))
+    })
 }
 
 /// Whether macro tokens mention one of `roots` (by its first name: `self` or a variable).

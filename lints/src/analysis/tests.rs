@@ -922,8 +922,27 @@ fn a_local_bound_from_outside_state_carries_the_read_into_the_condition() {
         // `claim_abort(current, ..)`).
         "async fn f(max: &AtomicU64, now: u64) { loop { let seen = max.load(Relaxed); if now <= seen { break; } match max.compare_exchange(seen, now, AcqRel, Relaxed) { Ok(_) => break, Err(_) => continue } } }",
         "async fn f(s: &Shared) { loop { let current = s.state.load(Acquire); match current { PENDING => { if s.claim(current, \"aborted\") { done().await; return; } } _ => return } } }",
+        // A compare-and-swap on the atomic the loop loaded settles the read, from a constant
+        // too (async-lock's `OnceCell`: a failed swap means another task moved the state).
+        "async fn f(&self) { loop { let state = self.state.load(Acquire); match state.into() { Done => return, Busy => wait().await, Uninit => { if self.state.compare_exchange(UNINIT, BUSY, AcqRel, Acquire).is_err() { continue; } init().await; } } } }",
+        // A `static` is named in capitals and changes.
+        "static COUNTER: AtomicU32 = AtomicU32::new(0);\nasync fn f() { while COUNTER.load(Relaxed) < 10 { COUNTER.fetch_add(1, Relaxed); } }",
     ] {
         assert!(default_loops(quiet).is_empty(), "{quiet}");
+    }
+    for spin in [
+        // Handed to a call on another object, or to a conversion, the value is not acted on.
+        "async fn f(done: &AtomicBool, stats: &Stats) { while !done.load(Acquire) { let now = Instant::now(); stats.record(now); } }",
+        "async fn f(flag: &AtomicU8) { loop { let s = flag.load(Acquire); if State::from(s) == State::Ready { break; } } }",
+        // Handing the value read on changes nothing.
+        "async fn f(deadline: Instant) { loop { let now = Instant::now(); if now >= deadline { break; } log_time(now); } }",
+        // A compare-and-swap from a constant is a try-lock; `fetch_update` may decline.
+        "async fn f(lock: &AtomicBool, deadline: Instant) { loop { if Instant::now() > deadline { return; } if lock.compare_exchange(false, true, Acquire, Relaxed).is_ok() { break; } } }",
+        "async fn f(p: &AtomicUsize, closed: &AtomicBool) { loop { if p.load(Acquire) == 0 { if closed.load(Acquire) { return; } } if p.fetch_update(AcqRel, Acquire, |x| x.checked_sub(1)).is_ok() { break; } } }",
+        // The local's scope ends with its block: the other arm's `n` is the parameter.
+        "async fn f(rx: &Receiver<Msg>, n: usize) { loop { match rx.try_recv() { Ok(m) => { let n = total.load(Relaxed); handle(m, n); } Err(_) => { log_empty(n); } } } }",
+    ] {
+        assert_eq!(default_loops(spin), [1], "{spin}");
     }
 }
 
@@ -938,39 +957,6 @@ fn a_timed_receive_waits_out_its_timeout() {
     // Raced as one of a tuple of futures, a receive is awaited.
     let quiet = "async fn f(rx: Receiver<u32>) { loop { let tick = async { sleep(d).await }; if let Ok(i) = (tick, rx.recv()).race().await { go(i).await; } } }";
     assert!(default_loops(quiet).is_empty(), "{quiet}");
-}
-
-#[test]
-fn a_step_of_the_files_own_named_like_a_poll_is_not_one() {
-    // rattler's token cache: `poll_cache` is the file's own method and reads only its own
-    // state; its `Retry` answer comes after it reset that state, so the next pass acts.
-    let step = "fn poll_cache(&self) -> State { let mut g = self.cache.lock().unwrap(); match std::mem::replace(&mut *g, Empty) { Refreshing(w) if w.upgrade().is_some() => Wait(self.done.notified()), Refreshing(_) => Retry, s => { *g = s; Go } } }";
-    let looped = "async fn get(&self) { loop { match self.poll_cache() { Wait(n) => n.await, Retry => {} Go => return self.fetch().await } } }";
-    let src = format!("impl M {{ {step} {looped} }}");
-    assert!(default_loops(&src).is_empty(), "{src}");
-    // The same loop when the method asks something outside: a channel, an atomic, the clock.
-    for asks in [
-        "self.rx.try_recv().ok()",
-        "self.ready.load(Acquire)",
-        "Instant::now() > self.at",
-    ] {
-        let src = format!("impl M {{ fn poll_cache(&self) -> State {{ {asks} }} {looped} }}");
-        assert_eq!(default_loops(&src).len(), 1, "{src}");
-    }
-    // A poll that takes the task's `Context` is a real one, however simple its body.
-    let src = format!(
-        "impl M {{ fn poll_cache(&self, cx: &mut Context<'_>) -> State {{ self.state }} {looped} }}"
-    );
-    assert_eq!(default_loops(&src).len(), 1, "{src}");
-    // Another receiver's method of that name may be anyone's poll.
-    let other = looped.replace("self.poll_cache()", "cache.poll_cache()");
-    let src = format!("impl M {{ {step} {other} }}");
-    assert_eq!(default_loops(&src).len(), 1, "{src}");
-    // Two definitions, one of which asks: the name stays a poll.
-    let src = format!(
-        "impl M {{ {step} {looped} }} impl N {{ fn poll_cache(&self) -> State {{ self.rx.try_recv() }} }}"
-    );
-    assert_eq!(default_loops(&src).len(), 1, "{src}");
 }
 
 #[test]

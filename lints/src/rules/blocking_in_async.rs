@@ -551,6 +551,9 @@ mod tests {
             "async fn f() { loop { if !Confirm::new().interact()? { break; } x.await; } }",
             // ipc-channel's `try_recv_timeout` waits out its timeout (swarm-discovery's test).
             "async fn f() { loop { let d = rx.try_recv_timeout(Duration::from_secs(5)).unwrap(); x.await; } }",
+            // A tuple handed to a call is a value, not futures raced together.
+            "async fn f() { loop { out.push((1, rx.recv_timeout(T).unwrap())); go().await; } }",
+            "async fn f() { loop { tx.send((id, rx.recv_timeout(T))).await; } }",
         ] {
             assert_eq!(lines(src, &c).len(), 1, "{src}");
         }

@@ -10,7 +10,8 @@
 //!   socket read in a function that makes its sockets non-blocking) and goes round again;
 //! - **state only something else changes**: a condition on the path reads an atomic
 //!   (`flag.load(..)`), the clock (`Instant::now()`, `elapsed()`) or a poll-style call, itself
-//!   or through a local bound from one (`let now = Instant::now(); if now >= deadline ..`), or
+//!   or through a local the pass binds from an atomic or the clock (`let now = Instant::now();
+//!   if now >= deadline ..`; handing such a copy to a call changes nothing), or
 //!   the path takes the "no" side of a terminal asked whether an event is there (crossterm's
 //!   `event::poll(Duration::ZERO)`);
 //! - in a loop with no path round that awaits, **no way out** (no `break`, `return`, `?` or
@@ -38,9 +39,10 @@
 //! (the success side of `pop`, `next`, `try_recv`, `remove_lru`...), or changes something a
 //! condition of the loop reads (`i += 1`, `queue.pop_front()`, `retries += 1`). A drain of a
 //! queue, a counting loop and a retry with a bound are not spins. Nor is a lock-free retry: a
-//! compare-and-swap (`compare_exchange`, `fetch_update`), or a call handed a value read from
-//! an atomic that acts on it (`claim(current)`), fails only when another thread has just
-//! moved the state.
+//! compare-and-swap that expects a value read before (`compare_exchange(seen, ..)`) or acts on
+//! the atomic the pass loaded, or a call on the object a value was loaded from that is handed
+//! it (`s.claim(current, ..)`), fails only when another thread has just moved the state. A
+//! compare-and-swap from a constant with nothing loaded before is a try-lock, and waits.
 //!
 //! Strict mode keeps its meaning: it reports every path that gets back to the head without
 //! observing cancellation, counts only cancellation-aware awaits (`cancelkit::sleep`,
@@ -89,11 +91,11 @@
 //!   changing every field of `self`.
 //! - Polls are known by name (`try_*`, `poll_*`, `now_or_never`, and `peek*` with an argument:
 //!   a socket's `peek(&mut buf)` asks the OS, while `peek()`, `peek_mut()` and `peekable()` look
-//!   at a collection or an iterator the code owns). The one exception needs the body: a method
-//!   called on `self` (or a function called by its bare name) that the same file defines,
-//!   synchronous, without a task `Context`, and asking nothing outside the code (no poll,
-//!   atomic, clock or read) is a step over the code's own state, whatever its name
-//!   (`self.poll_cache()`). A definition in another file is not read. A loop that retries a function whose name
+//!   at a collection or an iterator the code owns). A method of the code's own that only
+//!   steps a state machine under a poll-like name (rattler's `self.poll_cache()`, whose
+//!   `Retry` answer comes after it reset the state) is read as a poll. Reading its body does
+//!   not settle it: a step over state behind a lock looks the same as a `try_take()` on a
+//!   queue another thread fills. A loop that retries a function whose name
 //!   says nothing (`op()`, `compute()`) until it answers is not reported in the default mode:
 //!   such a function may as well do the work itself.
 //! - A loop that awaits on some path round is reported only with a poll, a blocking call or
@@ -104,9 +106,10 @@
 //!   not reported), as progress in a nested loop does.
 //! - A `peek()` without arguments on a lock-free queue that another thread fills (`rtrb`,
 //!   `heapless`) is read as a look at the code's own data, not as a poll.
-//! - A value read from an atomic or the clock and handed to a call that is not a read
-//!   (`limiter.admit(now)`) counts as acted on, like a compare-and-swap's: a spin that waits
-//!   through such a call is not reported.
+//! - A value read from an atomic and handed to a call on the object it was loaded from
+//!   counts as acted on, like a compare-and-swap's, whatever the call does with it. A value
+//!   that a call computes from the clock (`deadline.checked_duration_since(now)`) reads as
+//!   that call's answer, and is not followed back to the clock.
 //! - Random draws are known by name: a path through `rand::random()`, a `rand_*` function or a
 //!   generator's `gen_range` is not reported for the loop's shape alone, whatever the draw is
 //!   for.
