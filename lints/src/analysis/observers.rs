@@ -232,6 +232,12 @@ impl Observers {
                             &["child", "barrier", "cond", "cvar", "proc"],
                         )
                 }
+                // The next line of a reader's `lines()` (`let mut lines =
+                // stdin.lock().lines();`) waits for it; a stream's `next()` is awaited.
+                _ if method == "next" => {
+                    args.is_empty()
+                        && local_name(receiver).is_some_and(|n| names.streams.is_line_iter(&n))
+                }
                 // A line editor's prompt (rustyline's `editor.readline(">> ")`) waits for the
                 // user; an async editor's is awaited.
                 _ if method == "readline" => args.len() == 1,

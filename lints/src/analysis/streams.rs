@@ -25,7 +25,16 @@ pub(crate) fn is_stream_name(name: &str) -> bool {
 /// whose receiver is not named like a stream itself; the pass would cost every file).
 pub(crate) struct Streams<'f> {
     file: &'f syn::File,
-    locals: std::cell::OnceCell<Vec<String>>,
+    locals: std::cell::OnceCell<Locals>,
+}
+
+/// What [`Streams`] finds in one pass.
+#[derive(Debug, Default)]
+struct Locals {
+    streams: Vec<String>,
+    /// The stream-like locals that are a reader's line or byte iterator (`let mut lines =
+    /// stdin.lock().lines();`): their `next()` waits for the next line.
+    line_iters: Vec<String>,
 }
 
 impl std::fmt::Debug for Streams<'_> {
@@ -46,18 +55,26 @@ impl<'f> Streams<'f> {
 
     /// Whether the local `name` reads like a stream.
     pub(crate) fn contains(&self, name: &str) -> bool {
-        self.locals
-            .get_or_init(|| stream_locals(self.file))
-            .iter()
-            .any(|s| s == name)
+        self.locals().streams.iter().any(|s| s == name)
+    }
+
+    /// Whether the local `name` is a stream's line or byte iterator
+    /// (`stdin.lock().lines()`, `BufReader::new(sock).bytes()`).
+    pub(crate) fn is_line_iter(&self, name: &str) -> bool {
+        self.locals().line_iters.iter().any(|s| s == name)
+    }
+
+    fn locals(&self) -> &Locals {
+        self.locals.get_or_init(|| find(self.file))
     }
 }
 
 /// The file's locals built from a stream-like value (see the module docs).
-pub(crate) fn stream_locals(file: &syn::File) -> Vec<String> {
+fn find(file: &syn::File) -> Locals {
     #[derive(Default)]
     struct Lets {
         streams: Vec<String>,
+        line_iters: Vec<String>,
         others: Vec<String>,
     }
     impl<'ast> Visit<'ast> for Lets {
@@ -73,6 +90,13 @@ pub(crate) fn stream_locals(file: &syn::File) -> Vec<String> {
             };
             if let Some(init) = &l.init {
                 m.visit_expr(&init.expr);
+            }
+            if m.found
+                && let Some(init) = &l.init
+                && matches!(&*init.expr, syn::Expr::MethodCall(c)
+                    if c.args.is_empty() && (c.method == "lines" || c.method == "bytes"))
+            {
+                self.line_iters.push(name.clone());
             }
             let list = if m.found {
                 &mut self.streams
@@ -127,10 +151,15 @@ pub(crate) fn stream_locals(file: &syn::File) -> Vec<String> {
     lets.visit_file(file);
     let Lets {
         mut streams,
+        mut line_iters,
         others,
     } = lets;
     streams.retain(|s| !others.contains(s));
-    streams
+    line_iters.retain(|s| streams.contains(s));
+    Locals {
+        streams,
+        line_iters,
+    }
 }
 
 /// `x`, `mut x`, `x: T`.
@@ -152,18 +181,29 @@ mod tests {
             "fn f() { let out = child.stdout.take().unwrap(); let mut r = BufReader::new(out); let lines = r.lines(); let data = Cursor::new(bytes); }",
         )
         .unwrap();
-        assert_eq!(stream_locals(&file), ["out", "r", "lines"]);
+        assert_eq!(find(&file).streams, ["out", "r", "lines"]);
         // The same name bound to an in-memory reader elsewhere in the file: unknown.
         let file: syn::File = syn::parse_str(
             "fn f() { let cur = BufReader::new(tcp); } fn g() { let cur = Cursor::new(&buf); }",
         )
         .unwrap();
-        assert!(stream_locals(&file).is_empty());
+        assert!(find(&file).streams.is_empty());
         // A crate named like a stream (`rustls`) says nothing; a type does.
         let file: syn::File = syn::parse_str(
             "fn f() { let conn = rustls::ServerConnection::new(cfg); let s = std::net::TcpStream::connect(a); }",
         )
         .unwrap();
-        assert_eq!(stream_locals(&file), ["s"]);
+        assert_eq!(find(&file).streams, ["s"]);
+    }
+
+    #[test]
+    fn a_streams_lines_are_an_iterator_that_waits() {
+        let file: syn::File = syn::parse_str(
+            "fn f() { let it = text.lines(); let stdin = io::stdin(); let mut lines = stdin.lock().lines(); let words = stdin_line.split_whitespace(); }",
+        )
+        .unwrap();
+        let found = find(&file);
+        assert_eq!(found.line_iters, ["lines"]);
+        assert!(found.streams.contains(&"words".to_string()));
     }
 }

@@ -947,6 +947,14 @@ fn a_local_bound_from_outside_state_carries_the_read_into_the_condition() {
 }
 
 #[test]
+fn a_console_that_reads_stdin_through_its_lines_blocks() {
+    // adk-runner's console: an empty line goes round without awaiting, and each pass waits
+    // for the user on the executor thread.
+    let spin = "async fn run() { let stdin = io::stdin(); let mut lines = stdin.lock().lines(); loop { let line = match lines.next() { Some(Ok(l)) => l, Some(Err(_)) | None => break }; if line.trim().is_empty() { continue; } send(line).await; } }";
+    assert_eq!(default_loops(spin), [1], "{spin}");
+}
+
+#[test]
 fn a_timed_receive_waits_out_its_timeout() {
     // swarm-discovery's test: ipc-channel's `try_recv_timeout(5s)` on a current-thread
     // runtime, repeated until every discovery is in; with a zero timeout it only asks.

@@ -551,6 +551,8 @@ mod tests {
             "async fn f() { loop { if !Confirm::new().interact()? { break; } x.await; } }",
             // ipc-channel's `try_recv_timeout` waits out its timeout (swarm-discovery's test).
             "async fn f() { loop { let d = rx.try_recv_timeout(Duration::from_secs(5)).unwrap(); x.await; } }",
+            // The next line of stdin's `lines()` (adk-runner's console).
+            "async fn f() { let stdin = io::stdin(); let mut lines = stdin.lock().lines(); loop { let l = match lines.next() { Some(Ok(l)) => l, _ => break }; send(l).await; } }",
             // A tuple handed to a call is a value, not futures raced together.
             "async fn f() { loop { out.push((1, rx.recv_timeout(T).unwrap())); go().await; } }",
             "async fn f() { loop { tx.send((id, rx.recv_timeout(T))).await; } }",
@@ -569,6 +571,9 @@ mod tests {
             "async fn f() { loop { let _ = cvar.wait_timeout(state.guard(), Duration::ZERO); sleep(T).await; } }",
             "async fn f() { loop { match browser.recv_timeout(Duration::ZERO) { Ok(s) => add(s), Err(_) => Timer::after(T).await } } }",
             "async fn f() { loop { match rx.try_recv_timeout(Duration::ZERO) { Ok(s) => add(s), Err(_) => sleep(T).await } } }",
+            // A stream's `next()` is awaited; words of a line are memory.
+            "async fn f(stream: TcpStream) { let mut lines = BufReader::new(stream).lines(); loop { match lines.next().await { Some(l) => send(l).await, None => break } } }",
+            "async fn f(stdin_line: String) { let mut words = stdin_line.split_whitespace(); loop { match words.next() { Some(w) => send(w).await, None => break } } }",
             // A tuple of futures raced or joined (futures-concurrency; picomux's pings).
             "async fn f() { loop { let tick = async { sleep(d).await }; if let Ok(i) = (tick, rx.recv()).race().await { go(i).await; } } }",
             "async fn f() { loop { let (a, b) = [rx.recv(), other.recv()].join().await; go(a, b).await; } }",
