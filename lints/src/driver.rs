@@ -682,23 +682,14 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
                 self.rules(Node::MethodCall(m, as_future), None);
                 // `x.accept().cancel_on_shutdown(s).await`: a chain that ends awaited is
                 // futures all the way down.
-                let future_receiver = as_future || outcomes::is_future_adapter(&m.method);
-                match &*m.receiver {
-                    // `(tick, rx.recv()).race().await`: a tuple or array of futures raced or
-                    // joined (futures-concurrency), each in a future's position.
-                    syn::Expr::Tuple(syn::ExprTuple { elems, .. })
-                    | syn::Expr::Array(syn::ExprArray { elems, .. })
-                        if future_receiver =>
-                    {
-                        for el in elems {
-                            self.future_position = true;
-                            self.visit_expr(el);
-                        }
+                if let Some(futures) = outcomes::futures_combined(m) {
+                    for el in futures {
+                        self.future_position = true;
+                        self.visit_expr(el);
                     }
-                    receiver => {
-                        self.future_position = future_receiver;
-                        self.visit_expr(receiver);
-                    }
+                } else {
+                    self.future_position = as_future || outcomes::is_future_adapter(&m.method);
+                    self.visit_expr(&m.receiver);
                 }
                 self.visit_args(&m.args, &m.method);
             }

@@ -629,7 +629,8 @@ impl<'a> Walker<'a> {
             .contains(name)
     }
 
-    /// Whether a boolean named `name` can be tracked. Every use of the name in the root must
+    /// Whether a local named `name` can be tracked (a boolean's value, a read of outside state
+    /// it was bound from). Every use of the name in the root must
     /// be of the variable set: it is bound at most once in the root, by a `let` (a use outside
     /// that `let`'s block is of an outer variable, and its value is forgotten when the block
     /// ends), and never by another pattern (`if let Some(done) = ..`, a closure parameter).
@@ -748,7 +749,10 @@ impl<'a> Walker<'a> {
                     // A poll's answer is weighed where it is matched (an item taken is
                     // progress), not read as state. A name bound more than once, or by another
                     // pattern, may be another variable where it is tested.
+                    // A value computed from such a local (`let d = now.duration_since(t);`)
+                    // carries its read too.
                     if let Some(read) = outside_read(self.ctx, &init.expr, false)
+                        .or_else(|| self.local_evidence(&init.expr))
                         && self.trackable(&name)
                     {
                         self.outside_locals.push(OutsideLocal {
@@ -933,16 +937,10 @@ impl<'a> Walker<'a> {
     }
 
     fn method_call(&mut self, m: &syn::ExprMethodCall, f: Flow, awaited: bool) -> Flow {
-        let f = if awaited || names::is_future_adapter(&m.method) {
-            match &*m.receiver {
-                // `(tick, rx.recv()).race().await`: a tuple or array of futures raced or
-                // joined (futures-concurrency).
-                Expr::Tuple(syn::ExprTuple { elems, .. })
-                | Expr::Array(syn::ExprArray { elems, .. }) => {
-                    elems.iter().fold(f, |f, e| self.future_operand(e, f))
-                }
-                receiver => self.future_operand(receiver, f),
-            }
+        let f = if let Some(futures) = names::futures_combined(m) {
+            futures.fold(f, |f, e| self.future_operand(e, f))
+        } else if awaited || names::is_future_adapter(&m.method) {
+            self.future_operand(&m.receiver, f)
         } else {
             self.expr(&m.receiver, f)
         };
@@ -1001,23 +999,22 @@ impl<'a> Walker<'a> {
 
     /// Whether a method call settles a read of an atomic, so that going round again follows
     /// progress elsewhere:
-    /// - a compare-and-swap that expects a value read before (`x.compare_exchange(seen, new,
-    ///   ..)`), or that acts on an atomic a local was loaded from (`let s = self.state.load(..)`
-    ///   .. `self.state.compare_exchange(UNINIT, BUSY, ..)`): it fails only when another thread
-    ///   has just moved the value. A compare-and-swap from a constant with nothing loaded
-    ///   before is a try-lock, which waits for another thread;
-    /// - a call on the object such a local was loaded from, handed the local (`s.claim(current,
+    /// - a compare-and-swap that expects a variable (`x.compare_exchange(seen, new, ..)`,
+    ///   `seen` read before), or that swaps the atomic a local of the pass was loaded from
+    ///   (`let s = self.state.load(..)` .. `self.state.compare_exchange(UNINIT, BUSY, ..)`): it
+    ///   fails only when another thread has just moved the value. A compare-and-swap from a
+    ///   constant with nothing loaded from it is a try-lock, which waits for another thread;
+    /// - a call on the object a local was loaded from, handed that local (`s.claim(current,
     ///   ..)` after `let current = s.state.load(..)`: a compare-and-swap behind a helper).
     fn acts_on_outside(&self, m: &syn::ExprMethodCall) -> bool {
         let name = m.method.to_string();
-        let on_loaded = || {
-            roots::root_of(&m.receiver).is_some_and(|receiver| {
-                self.outside_locals.iter().any(|l| {
-                    l.loaded_from
-                        .as_ref()
-                        .is_some_and(|from| roots::overlap(from, &receiver))
-                })
-            })
+        let Some(receiver) = place_of(&m.receiver) else {
+            return false;
+        };
+        let loaded_here = |l: &OutsideLocal| {
+            l.loaded_from
+                .as_ref()
+                .is_some_and(|from| roots::overlap(from, &receiver))
         };
         if name.starts_with("compare_exchange") || name == "compare_and_swap" {
             let expects_variable = m.args.first().is_some_and(|a| {
@@ -1025,15 +1022,16 @@ impl<'a> Walker<'a> {
                     i.to_string().starts_with(|c: char| c.is_lowercase() || c == '_')
                 }))
             });
-            return expects_variable || on_loaded();
+            return expects_variable || self.outside_locals.iter().any(loaded_here);
         }
-        !self.outside_locals.is_empty()
-            && !names::is_read_only(&name)
+        !names::is_read_only(&name)
             && !names::is_poll_style(&name)
-            && on_loaded()
             && m.args.iter().any(|a| {
-                roots::changeable_root(a)
-                    .is_some_and(|r| self.outside_locals.iter().any(|l| l.name == r))
+                roots::changeable_root(a).is_some_and(|r| {
+                    self.outside_locals
+                        .iter()
+                        .any(|l| l.name == r && loaded_here(l))
+                })
             })
     }
 
@@ -1334,6 +1332,9 @@ impl<'a> Walker<'a> {
             return f;
         }
         match roots::changeable_root(place) {
+            // A local read from outside state is a copy of it, bound afresh on each pass:
+            // changing it or handing it on moves nothing the next pass reads.
+            Some(root) if self.outside_locals.iter().any(|l| l.name == root) => f,
             Some(root) if self.cond_roots.iter().any(|c| roots::overlap(c, &root)) => {
                 f.progressed()
             }
@@ -1347,14 +1348,6 @@ impl<'a> Walker<'a> {
     /// `slice: &mut &[u8]`).
     fn handed(&self, arg: &Expr, f: Flow) -> Flow {
         match arg {
-            // A value read from outside state is a copy of it: handing it on changes nothing.
-            Expr::Path(p)
-                if p.path
-                    .get_ident()
-                    .is_some_and(|i| self.outside_locals.iter().any(|l| i == &l.name)) =>
-            {
-                f
-            }
             Expr::Path(_) => self.mutated(arg, f, None),
             Expr::Reference(r) => self.mutated(&r.expr, f, None),
             _ => f,
@@ -1832,10 +1825,26 @@ fn terminal_asked<'e>(names: FileNames<'_>, e: &'e Expr) -> Option<&'e Expr> {
 /// → `self.state`).
 fn loaded_from(e: &Expr) -> Option<String> {
     match e {
-        Expr::MethodCall(m) if m.method == "load" => roots::root_of(&m.receiver),
+        Expr::MethodCall(m) if m.method == "load" => place_of(&m.receiver),
         Expr::MethodCall(m) => loaded_from(&m.receiver),
         Expr::Paren(p) => loaded_from(&p.expr),
         Expr::Try(t) => loaded_from(&t.expr),
+        _ => None,
+    }
+}
+
+/// The whole place a variable or a chain of fields names (`self.inner.state`, `lock`), as
+/// [`roots::overlap`] compares places.
+fn place_of(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(m) => place_of(&f.base).map(|b| format!("{b}.{m}")),
+            syn::Member::Unnamed(i) => place_of(&f.base).map(|b| format!("{b}.{}", i.index)),
+        },
+        Expr::Paren(p) => place_of(&p.expr),
+        Expr::Reference(r) => place_of(&r.expr),
+        Expr::Unary(u) => place_of(&u.expr),
         _ => None,
     }
 }

@@ -343,6 +343,23 @@ pub(crate) fn iterable_source(e: &Expr) -> Option<Source<'_>> {
     }
 }
 
+/// The futures of a tuple or an array combined as one (futures-concurrency's `(tick,
+/// rx.recv()).race()`, `[a, b].join()`, `try_join`, `race_ok`, `merge`), each in a future's
+/// position. A slice's `join(",")` takes an argument; a tuple handed to a call is a value.
+pub(crate) fn futures_combined(m: &syn::ExprMethodCall) -> Option<impl Iterator<Item = &Expr>> {
+    let combines = m.args.is_empty()
+        && matches!(
+            m.method.to_string().as_str(),
+            "race" | "race_ok" | "join" | "try_join" | "merge"
+        );
+    let elems = match &*m.receiver {
+        Expr::Tuple(t) if combines => &t.elems,
+        Expr::Array(a) if combines => &a.elems,
+        _ => return None,
+    };
+    Some(elems.iter())
+}
+
 /// Methods whose receiver is a future (futures' and tokio's adapters).
 pub(crate) fn is_future_adapter(method: &syn::Ident) -> bool {
     [

@@ -7,6 +7,9 @@
 //! found earlier) adds its binding. A name that another `let` of the file binds to something
 //! else (`let mut cur = Cursor::new(&buf)` in the next function) is left out: by name alone, it
 //! is not known which one a read goes to.
+//!
+//! The same pass finds a reader's line or byte iterator (`let mut lines =
+//! stdin.lock().lines();`, see [`is_reader_lines`]): its `next()` waits for the next line.
 
 use syn::visit::{self, Visit};
 
@@ -69,18 +72,25 @@ impl<'f> Streams<'f> {
     }
 }
 
-/// The file's locals built from a stream-like value (see the module docs).
+/// The file's stream-like locals and line iterators (see the module docs).
 fn find(file: &syn::File) -> Locals {
     #[derive(Default)]
     struct Lets {
         streams: Vec<String>,
         line_iters: Vec<String>,
         others: Vec<String>,
+        /// Names bound to something other than a reader's lines.
+        other_iters: Vec<String>,
     }
     impl<'ast> Visit<'ast> for Lets {
         fn visit_local(&mut self, l: &'ast syn::Local) {
             visit::visit_local(self, l);
             let Some(name) = binding(&l.pat) else { return };
+            if l.init.as_ref().is_some_and(|i| is_reader_lines(&i.expr)) {
+                self.line_iters.push(name.clone());
+            } else {
+                self.other_iters.push(name.clone());
+            }
             if is_stream_name(&name) {
                 return;
             }
@@ -90,13 +100,6 @@ fn find(file: &syn::File) -> Locals {
             };
             if let Some(init) = &l.init {
                 m.visit_expr(&init.expr);
-            }
-            if m.found
-                && let Some(init) = &l.init
-                && matches!(&*init.expr, syn::Expr::MethodCall(c)
-                    if c.args.is_empty() && (c.method == "lines" || c.method == "bytes"))
-            {
-                self.line_iters.push(name.clone());
             }
             let list = if m.found {
                 &mut self.streams
@@ -153,12 +156,46 @@ fn find(file: &syn::File) -> Locals {
         mut streams,
         mut line_iters,
         others,
+        other_iters,
     } = lets;
     streams.retain(|s| !others.contains(s));
-    line_iters.retain(|s| streams.contains(s));
+    line_iters.retain(|s| !other_iters.contains(s));
     Locals {
         streams,
         line_iters,
+    }
+}
+
+/// `stdin.lock().lines()`, `io::stdin().lines()`, `BufReader::new(sock).bytes()`: the line or
+/// byte iterator of a reader, whose `next()` waits for the next line. A `String`'s `lines()`
+/// (a child's captured output) walks memory; by name alone the two differ only in what the
+/// receiver is built with: a lock on stdin, `stdin()` itself, or a `BufReader`.
+fn is_reader_lines(e: &syn::Expr) -> bool {
+    struct Reader(bool);
+    impl<'ast> Visit<'ast> for Reader {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            self.0 |= m.method == "lock" && m.args.is_empty();
+            visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            if let syn::Expr::Path(p) = &*c.func {
+                self.0 |= p.path.segments.iter().any(|s| s.ident == "BufReader")
+                    || p.path.segments.last().is_some_and(|s| s.ident == "stdin");
+            }
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    }
+    match e {
+        syn::Expr::MethodCall(c)
+            if c.args.is_empty() && (c.method == "lines" || c.method == "bytes") =>
+        {
+            let mut r = Reader(false);
+            r.visit_expr(&c.receiver);
+            r.0
+        }
+        _ => false,
     }
 }
 
@@ -199,11 +236,11 @@ mod tests {
     #[test]
     fn a_streams_lines_are_an_iterator_that_waits() {
         let file: syn::File = syn::parse_str(
-            "fn f() { let it = text.lines(); let stdin = io::stdin(); let mut lines = stdin.lock().lines(); let words = stdin_line.split_whitespace(); }",
+            "fn f() { let it = text.lines(); let stdin = io::stdin(); let mut lines = stdin.lock().lines(); let words = stdin_line.split_whitespace(); let stdin_lines = io::stdin().lines(); let r = BufReader::new(sock).bytes(); } fn g() { let stdout = String::from_utf8(out.stdout)?; let mut out_lines = stdout.lines(); }",
         )
         .unwrap();
         let found = find(&file);
-        assert_eq!(found.line_iters, ["lines"]);
+        assert_eq!(found.line_iters, ["lines", "stdin_lines", "r"]);
         assert!(found.streams.contains(&"words".to_string()));
     }
 }

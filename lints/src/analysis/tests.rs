@@ -939,6 +939,11 @@ fn a_local_bound_from_outside_state_carries_the_read_into_the_condition() {
         // A compare-and-swap from a constant is a try-lock; `fetch_update` may decline.
         "async fn f(lock: &AtomicBool, deadline: Instant) { loop { if Instant::now() > deadline { return; } if lock.compare_exchange(false, true, Acquire, Relaxed).is_ok() { break; } } }",
         "async fn f(p: &AtomicUsize, closed: &AtomicBool) { loop { if p.load(Acquire) == 0 { if closed.load(Acquire) { return; } } if p.fetch_update(AcqRel, Acquire, |x| x.checked_sub(1)).is_ok() { break; } } }",
+        // A try-lock on a sibling field of the one loaded does not settle the read.
+        "async fn f(inner: &Inner) { loop { let c = inner.closed.load(Acquire); if c { return; } if inner.lock.compare_exchange(false, true, Acquire, Relaxed).is_ok() { break; } } }",
+        // A copy read from outside changes nothing when handed on or computed with.
+        "async fn f(flag: &AtomicBool) { loop { let state = flag.load(Acquire); report(&state); if state { break; } } }",
+        "async fn f(last: Instant) { loop { let now = Instant::now(); let d = now - last; if d > T { break; } } }",
         // The local's scope ends with its block: the other arm's `n` is the parameter.
         "async fn f(rx: &Receiver<Msg>, n: usize) { loop { match rx.try_recv() { Ok(m) => { let n = total.load(Relaxed); handle(m, n); } Err(_) => { log_empty(n); } } } }",
     ] {

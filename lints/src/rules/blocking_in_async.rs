@@ -556,6 +556,9 @@ mod tests {
             // A tuple handed to a call is a value, not futures raced together.
             "async fn f() { loop { out.push((1, rx.recv_timeout(T).unwrap())); go().await; } }",
             "async fn f() { loop { tx.send((id, rx.recv_timeout(T))).await; } }",
+            "async fn f() { loop { let s = [hdr, rx.recv().unwrap()].concat(); go(s).await; } }",
+            // A captured output's text is memory, but stdin's own lines wait.
+            "async fn f() { let stdin_lines = std::io::stdin().lines(); loop { match stdin_lines.next() { Some(l) => go(l).await, None => break } } }",
         ] {
             assert_eq!(lines(src, &c).len(), 1, "{src}");
         }
@@ -574,6 +577,7 @@ mod tests {
             // A stream's `next()` is awaited; words of a line are memory.
             "async fn f(stream: TcpStream) { let mut lines = BufReader::new(stream).lines(); loop { match lines.next().await { Some(l) => send(l).await, None => break } } }",
             "async fn f(stdin_line: String) { let mut words = stdin_line.split_whitespace(); loop { match words.next() { Some(w) => send(w).await, None => break } } }",
+            "async fn f() { let out = Command::new(\"git\").output().await?; let stdout = String::from_utf8(out.stdout)?; let mut lines = stdout.lines(); while let Some(l) = lines.next() { send(l).await; } }",
             // A tuple of futures raced or joined (futures-concurrency; picomux's pings).
             "async fn f() { loop { let tick = async { sleep(d).await }; if let Ok(i) = (tick, rx.recv()).race().await { go(i).await; } } }",
             "async fn f() { loop { let (a, b) = [rx.recv(), other.recv()].join().await; go(a, b).await; } }",
