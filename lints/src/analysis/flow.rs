@@ -747,10 +747,9 @@ impl<'a> Walker<'a> {
                 if self.ctx.facts {
                     self.outside_locals.retain(|l| l.name != name);
                     // A poll's answer is weighed where it is matched (an item taken is
-                    // progress), not read as state. A name bound more than once, or by another
-                    // pattern, may be another variable where it is tested.
-                    // A value computed from such a local (`let d = now.duration_since(t);`)
-                    // carries its read too.
+                    // progress), not read as state; a value computed from such a local (`let d
+                    // = now - last;`) carries its read too. A name bound more than once, or by
+                    // another pattern, may be another variable where it is tested.
                     if let Some(read) = outside_read(self.ctx, &init.expr, false)
                         .or_else(|| self.local_evidence(&init.expr))
                         && self.trackable(&name)
@@ -1008,7 +1007,7 @@ impl<'a> Walker<'a> {
     ///   ..)` after `let current = s.state.load(..)`: a compare-and-swap behind a helper).
     fn acts_on_outside(&self, m: &syn::ExprMethodCall) -> bool {
         let name = m.method.to_string();
-        let Some(receiver) = place_of(&m.receiver) else {
+        let Some(receiver) = roots::place_of(&m.receiver) else {
             return false;
         };
         let loaded_here = |l: &OutsideLocal| {
@@ -1825,26 +1824,10 @@ fn terminal_asked<'e>(names: FileNames<'_>, e: &'e Expr) -> Option<&'e Expr> {
 /// → `self.state`).
 fn loaded_from(e: &Expr) -> Option<String> {
     match e {
-        Expr::MethodCall(m) if m.method == "load" => place_of(&m.receiver),
+        Expr::MethodCall(m) if m.method == "load" => roots::place_of(&m.receiver),
         Expr::MethodCall(m) => loaded_from(&m.receiver),
         Expr::Paren(p) => loaded_from(&p.expr),
         Expr::Try(t) => loaded_from(&t.expr),
-        _ => None,
-    }
-}
-
-/// The whole place a variable or a chain of fields names (`self.inner.state`, `lock`), as
-/// [`roots::overlap`] compares places.
-fn place_of(e: &Expr) -> Option<String> {
-    match e {
-        Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
-        Expr::Field(f) => match &f.member {
-            syn::Member::Named(m) => place_of(&f.base).map(|b| format!("{b}.{m}")),
-            syn::Member::Unnamed(i) => place_of(&f.base).map(|b| format!("{b}.{}", i.index)),
-        },
-        Expr::Paren(p) => place_of(&p.expr),
-        Expr::Reference(r) => place_of(&r.expr),
-        Expr::Unary(u) => place_of(&u.expr),
         _ => None,
     }
 }

@@ -33,6 +33,22 @@ pub(crate) fn root_of(e: &Expr) -> Option<String> {
     }
 }
 
+/// The whole place a variable or a chain of fields names (`self.inner.state`, `lock`), as
+/// [`overlap`] compares places.
+pub(crate) fn place_of(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(m) => place_of(&f.base).map(|b| format!("{b}.{m}")),
+            syn::Member::Unnamed(i) => place_of(&f.base).map(|b| format!("{b}.{}", i.index)),
+        },
+        Expr::Paren(p) => place_of(&p.expr),
+        Expr::Reference(r) => place_of(&r.expr),
+        Expr::Unary(u) => place_of(&u.expr),
+        _ => None,
+    }
+}
+
 /// [`root_of`], unless it is a unit variant or a unit struct (`SeqCst`, `Acquire`, `Empty`):
 /// by Rust's naming conventions a `CamelCase` name is a type's, and never changes. (A
 /// `SCREAMING_CASE` name may be a `static`, which does.)
