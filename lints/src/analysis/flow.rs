@@ -478,6 +478,9 @@ pub(crate) fn analyse_loop<'a>(ctx: Ctx<'a>, lp: LoopRef<'a>) -> Flow {
         w.cond_roots = roots::of_conditions(lp);
         if let LoopRef::While(l) = lp {
             w.root_cond = Some(quote::ToTokens::to_token_stream(&l.cond).to_string());
+            w.root_conjuncts = conjuncts(&l.cond)
+                .map(|c| quote::ToTokens::to_token_stream(c).to_string())
+                .collect();
         }
     }
     w.targets.push(Target::new(lp.label(), TargetKind::Loop));
@@ -525,6 +528,9 @@ struct Walker<'a> {
     /// The root `while` loop's condition, as tokens: an inner `while` that tests the same
     /// condition leaves only when it is false, and then so is the root's.
     root_cond: Option<String>,
+    /// The operands of the root `while`'s `&&`s, as tokens: where the body finds one false,
+    /// the head fails next.
+    root_conjuncts: Vec<String>,
     /// Inside a condition or a scrutinee: method calls there read (`e.kind() == WouldBlock`);
     /// what they consume, the outcome says.
     reading: u32,
@@ -566,6 +572,7 @@ impl<'a> Walker<'a> {
             depth: 0,
             cond_roots: Vec::new(),
             root_cond: None,
+            root_conjuncts: Vec::new(),
             reading: 0,
             root,
             rewalk_depth: 0,
@@ -1035,7 +1042,17 @@ impl<'a> Walker<'a> {
     }
 
     fn if_expr(&mut self, i: &syn::ExprIf, f: Flow) -> Flow {
-        let (t, fl) = self.cond(&i.cond, f);
+        let (t, mut fl) = self.cond(&i.cond, f);
+        // Where a test of one of the root `while`'s `&&` conditions fails, the head fails
+        // next (or something changes what it reads, which is progress too): rustfs' brace
+        // matcher, `while end < len && depth > 0 { .. if depth > 0 { end += 1 } }`.
+        if !self.root_conjuncts.is_empty()
+            && self
+                .root_conjuncts
+                .contains(&quote::ToTokens::to_token_stream(&i.cond).to_string())
+        {
+            fl = fl.progressed();
+        }
         let mut then = self.block(&i.then_branch, t);
         let mut other = match &i.else_branch {
             Some((_, e)) => self.expr(e, fl),
@@ -1817,6 +1834,17 @@ fn terminal_asked<'e>(names: FileNames<'_>, e: &'e Expr) -> Option<&'e Expr> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// The operands of a condition's `&&`s (`a && (b && c)` → `a`, `b`, `c`).
+fn conjuncts(e: &Expr) -> Box<dyn Iterator<Item = &Expr> + '_> {
+    match e {
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+            Box::new(conjuncts(&b.left).chain(conjuncts(&b.right)))
+        }
+        Expr::Paren(p) => conjuncts(&p.expr),
+        e => Box::new(std::iter::once(e)),
     }
 }
 

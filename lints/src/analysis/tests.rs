@@ -952,6 +952,17 @@ fn a_local_bound_from_outside_state_carries_the_read_into_the_condition() {
 }
 
 #[test]
+fn a_body_that_finds_the_heads_own_condition_false_leaves() {
+    // rustfs' brace matcher: the pass that does not advance `end` has just seen `depth` reach
+    // zero, which fails the head's own `&&` condition.
+    let quiet = "async fn f(bytes: &[u8], mut end: usize) { let mut depth = 1; while end < bytes.len() && depth > 0 { match bytes[end] { b'{' => depth += 1, b'}' => depth -= 1, _ => {} } if depth > 0 { end += 1; } } x.await; }";
+    assert!(default_loops(quiet).is_empty(), "{quiet}");
+    // A test of something the head does not test says nothing.
+    let spin = "async fn f(bytes: &[u8], mut end: usize) { let mut depth = 1; while end < bytes.len() && depth > 0 { if ready.load(Acquire) { end += 1; } } x.await; }";
+    assert_eq!(default_loops(spin), [1], "{spin}");
+}
+
+#[test]
 fn a_console_that_reads_stdin_through_its_lines_blocks() {
     // adk-runner's console: an empty line goes round without awaiting, and each pass waits
     // for the user on the executor thread.

@@ -114,7 +114,9 @@
 //!   generator's `gen_range` is not reported for the loop's shape alone, whatever the draw is
 //!   for.
 //! - Paths are checked for feasibility only through local booleans set to a constant (a flag
-//!   set where the path awaits, tested before the loop goes round): a path that cannot happen
+//!   set where the path awaits, tested before the loop goes round), and through a test in
+//!   the body of one of the root `while`'s own `&&` conditions, whose false side leaves at the
+//!   head: a path that cannot happen
 //!   for another reason (all the variants are handled by inner loops that await) can still be
 //!   reported when it shows evidence. So a drain written as a `for` over `rx.try_iter()`
 //!   whose emptiness is then tested through a counter (`n += 1;` .. `if n == 0 { break }`) is
