@@ -992,7 +992,7 @@ impl<'a> Walker<'a> {
         if names::is_random_method(&m.method, &m.receiver) {
             f.drew();
         }
-        if self.acts_on_outside(m) {
+        if self.acts_on_outside(m, &name) {
             f = f.progressed();
         }
         // A poll's effect depends on its answer, which `split_outcome` weighs.
@@ -1012,8 +1012,23 @@ impl<'a> Walker<'a> {
     ///   constant with nothing loaded from it is a try-lock, which waits for another thread;
     /// - a call on the object a local was loaded from, handed that local (`s.claim(current,
     ///   ..)` after `let current = s.state.load(..)`: a compare-and-swap behind a helper).
-    fn acts_on_outside(&self, m: &syn::ExprMethodCall) -> bool {
-        let name = m.method.to_string();
+    fn acts_on_outside(&self, m: &syn::ExprMethodCall, name: &str) -> bool {
+        let cas = name.starts_with("compare_exchange") || name == "compare_and_swap";
+        if cas
+            && m.args.first().is_some_and(|a| {
+                matches!(a, Expr::Path(p) if p.path.get_ident().is_some_and(|i| {
+                    i.to_string().starts_with(|c: char| c.is_lowercase() || c == '_')
+                }))
+            })
+        {
+            return true;
+        }
+        // Most method calls of a walk get here with no local read from outside state.
+        if self.outside_locals.is_empty()
+            || (!cas && (names::is_read_only(name) || names::is_poll_style(name)))
+        {
+            return false;
+        }
         let Some(receiver) = roots::place_of(&m.receiver) else {
             return false;
         };
@@ -1022,23 +1037,16 @@ impl<'a> Walker<'a> {
                 .as_ref()
                 .is_some_and(|from| roots::overlap(from, &receiver))
         };
-        if name.starts_with("compare_exchange") || name == "compare_and_swap" {
-            let expects_variable = m.args.first().is_some_and(|a| {
-                matches!(a, Expr::Path(p) if p.path.get_ident().is_some_and(|i| {
-                    i.to_string().starts_with(|c: char| c.is_lowercase() || c == '_')
-                }))
-            });
-            return expects_variable || self.outside_locals.iter().any(loaded_here);
+        if cas {
+            return self.outside_locals.iter().any(loaded_here);
         }
-        !names::is_read_only(&name)
-            && !names::is_poll_style(&name)
-            && m.args.iter().any(|a| {
-                roots::changeable_root(a).is_some_and(|r| {
-                    self.outside_locals
-                        .iter()
-                        .any(|l| l.name == r && loaded_here(l))
-                })
+        m.args.iter().any(|a| {
+            roots::changeable_root(a).is_some_and(|r| {
+                self.outside_locals
+                    .iter()
+                    .any(|l| l.name == r && loaded_here(l))
             })
+        })
     }
 
     fn if_expr(&mut self, i: &syn::ExprIf, f: Flow) -> Flow {
