@@ -155,7 +155,7 @@ impl Rule {
             Rule::UncancellableLoop => include_str!("rules/uncancellable_loop.rs"),
             Rule::SwallowedCancellation => include_str!("rules/swallowed_cancellation.rs"),
             Rule::UnobservedToken => include_str!("rules/unobserved_token.rs"),
-            Rule::CancelUnsafeSelect => include_str!("rules/cancel_unsafe_select.rs"),
+            Rule::CancelUnsafeSelect => include_str!("rules/cancel_unsafe_select/mod.rs"),
             Rule::BlockingInAsync => include_str!("rules/blocking_in_async.rs"),
             Rule::UnshieldedCleanup => include_str!("rules/unshielded_cleanup.rs"),
             Rule::ParseError | Rule::UnknownRule | Rule::InvalidConfig => return None,

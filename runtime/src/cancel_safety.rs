@@ -32,6 +32,7 @@
 //! | `AsyncReadExt::read`, `read_buf`; `AsyncWriteExt::write`, `write_buf` | one read or write happens in the poll that returns it |
 //! | `signal::unix::Signal::recv`, `StreamExt::next` (tokio-stream, futures) | as for channels |
 //! | `JoinHandle` awaited by `&mut`, `fs::ReadDir::next_entry`, `AsyncBufReadExt::fill_buf`, `Lines::next_line` | the state lives outside the future |
+//! | `AsyncBufReadExt::read_until`, `AsyncWriteExt::write_all_buf` | the progress lives in the caller's buffer: the bytes read so far are appended to it, or it is advanced past what was written; it is lost only with the buffer (one made anew for each call) |
 //! | cancelkit's `sleep`, `yield_now`, `cancelled()`, a group's `next()` | they observe cancellation themselves |
 //!
 //! ## Not cancel-safe: dropping loses data or a place in line
@@ -39,8 +40,8 @@
 //! | operation | what an interruption loses |
 //! | --- | --- |
 //! | `AsyncReadExt::read_exact`, `read_to_end`, `read_to_string` | the bytes read so far |
-//! | `AsyncBufReadExt::read_line`, `read_until` | the part of the line read so far |
-//! | `AsyncWriteExt::write_all`, `write_all_buf`, `tokio::io::copy` | how much was written: a peer may have received half a message |
+//! | `AsyncBufReadExt::read_line` | the part of the line read so far |
+//! | `AsyncWriteExt::write_all`, `tokio::io::copy` | how much was written: a peer may have received half a message |
 //! | `mpsc::Sender::send` | the message (it was not sent, and it is dropped) |
 //! | `Mutex::lock`, `RwLock::read`/`write`, `Semaphore::acquire`, `Notify::notified` | the place in the fair queue (no data) |
 //! | `Barrier::wait` | the arrival |

@@ -112,6 +112,9 @@ pub(crate) struct FileFacts {
     /// (`let r = select! { _ = stop => None, .. }; match r { None => break, .. }`), by where
     /// each starts, with whether each branch's value leaves the loop there.
     pub(crate) select_values: Vec<(usize, Vec<bool>)>,
+    /// `cancel_unsafe_select`: for each `select!` in a loop, by where it starts, the places the
+    /// innermost loop's pass makes or resets.
+    pub(crate) pass_made: Vec<(usize, Vec<String>)>,
 }
 
 impl FileFacts {
@@ -127,6 +130,11 @@ impl FileFacts {
             },
             select_values: if text.contains("select") {
                 cancel_unsafe_select::select_values(file)
+            } else {
+                Vec::new()
+            },
+            pass_made: if text.contains("select") {
+                cancel_unsafe_select::pass_made(file)
             } else {
                 Vec::new()
             },

@@ -1,0 +1,662 @@
+//! ## What it does
+//! Flags a `select!` (tokio's or futures') inside a loop where a branch's future is created
+//! anew on each iteration and is documented as not cancel-safe: when another branch wins, that
+//! future is dropped, and whatever it had already done is lost. It also flags, in a function
+//! under `#[cancellable]`, an `.await` of such a future that the macro interrupts on
+//! cancellation (S25).
+//!
+//! The list below comes from tokio's "Cancel safety" sections, one entry per line; the
+//! configuration's `cancel_unsafe` adds names. A future created outside the loop and polled
+//! as `&mut fut` keeps its progress and is not flagged.
+//!
+//! ## Why is this bad
+//! `select!` drops the futures of the branches that lose. For a cancel-safe future
+//! (`recv()`, `read()`, `sleep()`), nothing is lost: the next iteration starts a new one. For
+//! `read_exact`, the bytes it already read vanish and the stream is out of step; for
+//! `write_all`, nobody knows how much was written; for `send`, the message moved into the
+//! future is gone. These bugs show up only under load, when the other branch (a timer, a
+//! shutdown signal) happens to win in the middle of an operation.
+//!
+//! ## Known problems
+//! - Methods are known by name, without types: a `send` or `lock` of a type whose future is
+//!   cancel-safe is flagged too.
+//! - A message `send` to an unbounded channel finishes on its first poll and loses nothing,
+//!   but the checker cannot see which channel a `send` goes to. So a `send` on something
+//!   named like a channel's sender (`tx`, `self.event_sender`) is not flagged in a crate whose
+//!   every channel constructor is unbounded (`unbounded()`, `unbounded_channel()`), and it is
+//!   flagged in a crate that makes a bounded one (`channel(8)`, `bounded(8)`), or none.
+//!   Constructors in test code, `tests/`, `examples/` and `benches/` do not count; one
+//!   renamed by `use … as`, or called in another crate, is not seen. A sink's or a
+//!   connection's `send` (`framed.send(frame)`) is flagged either way.
+//! - A future created anew and wrapped (`timeout(d, reader.read_exact(..))`) is flagged, and so
+//!   is a call to an async function of the same file that awaits one; a helper in another file
+//!   is not followed.
+//! - `Mutex::lock` and `Semaphore::acquire` lose only their place in the queue (fairness), not
+//!   data. They are flagged only where `cancel_unsafe = ["lock", "acquire"]` asks for it: on
+//!   real code their losses never mattered (a `Semaphore::new(0)` used as a close signal, a
+//!   lock raced against shutdown), and no reported bug came from one.
+//! - `Sender::reserve` is not flagged: its usual uses (a wake-up on free capacity,
+//!   `PollSender`) lose nothing.
+//! - `read_until` and `write_all_buf` keep what they did in the buffer the caller hands them
+//!   (tokio documents both), so they are flagged only when that buffer is made on each pass
+//!   (a `let` of the loop's body, the pattern of a `for` or `while let`, `&mut Vec::new()`) or
+//!   reset by a statement of the body that runs on every pass (`buf.clear()`, `buf = ..`).
+//!   A reset inside a branch or an `if` is taken to follow a whole read, and is not seen.
+//!   Under `#[cancellable]`, where the function itself is interrupted, they are always flagged.
+//! - A loss only matters when the loop goes on: when every other branch leaves the loop
+//!   (`_ = token.cancelled() => break`), or yields a value that the statement right after the
+//!   `select!` leaves on (`let r = select! { _ = &mut gone => None, .. }; match r { None =>
+//!   break, .. }`, `if !sent { return }`, `let Some(x) = r else { break }`), nothing is
+//!   flagged, nor is a timeout wrapped around the
+//!   future whose handler first applies `?` to its result (`let n = res??;`) or matches on it
+//!   and leaves in the timer's `Err` arm.
+//! - A message send raced only against a deadline (`sleep(d)`, a `timeout` around it) is
+//!   `Sender::send_timeout` by hand: dropping the message when the deadline passes is its
+//!   point, and it is not flagged. A `send()` that takes no message (reqwest's) is not flagged.
+//!
+//! ## Example
+//! ```rust,ignore
+//! loop {
+//!     tokio::select! {
+//!         r = reader.read_exact(&mut header) => handle(r?, &header).await,
+//!         _ = tick.tick() => send_ping().await,
+//!     }
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust,ignore
+//! // A cancel-safe read into a buffer that lives across iterations (or a framed codec).
+//! let mut framed = FramedRead::new(reader, HeaderCodec);
+//! loop {
+//!     tokio::select! {
+//!         header = framed.next() => handle(header).await,
+//!         _ = tick.tick() => send_ping().await,
+//!     }
+//! }
+//! ```
+
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+
+use super::{Cx, Emit, Node, Rule};
+use crate::analysis::macros;
+use crate::analysis::summaries::{Pending, Unless};
+use crate::finding::Finding;
+pub(crate) use buffers::pass_made;
+pub(crate) use leaving::select_values;
+use leaving::{leaves, propagates_error_of, select_start, timeout_arm_leaves, under_timeout};
+
+mod buffers;
+mod leaving;
+
+/// Not cancel-safe futures: (method or function name, what is lost, whether data is lost). The
+/// entries that lose only a place in a queue are reported where `cancel_unsafe` names them.
+const NOT_CANCEL_SAFE: &[(&str, &str, bool)] = &[
+    (
+        "read_exact",
+        "the bytes it already read are lost and the stream is out of step",
+        true,
+    ),
+    ("read_to_end", "the bytes it already read are lost", true),
+    ("read_to_string", "the text it already read is lost", true),
+    (
+        "read_line",
+        "the part of the line it already read is lost",
+        true,
+    ),
+    (
+        "read_until",
+        "the bytes it already read go with the buffer the pass makes or resets",
+        true,
+    ),
+    (
+        "read_u16",
+        "a partly read integer is lost and the stream is out of step",
+        true,
+    ),
+    (
+        "read_u32",
+        "a partly read integer is lost and the stream is out of step",
+        true,
+    ),
+    (
+        "read_u64",
+        "a partly read integer is lost and the stream is out of step",
+        true,
+    ),
+    (
+        "read_i32",
+        "a partly read integer is lost and the stream is out of step",
+        true,
+    ),
+    (
+        "read_i64",
+        "a partly read integer is lost and the stream is out of step",
+        true,
+    ),
+    (
+        "write_all",
+        "nobody knows how much of the buffer was written",
+        true,
+    ),
+    (
+        "write_all_buf",
+        "the rest of the buffer goes with it, and the stream holds part of a message",
+        true,
+    ),
+    ("copy", "bytes read but not yet written are lost", true),
+    ("copy_buf", "bytes read but not yet written are lost", true),
+    (
+        "copy_bidirectional",
+        "bytes read but not yet written are lost",
+        true,
+    ),
+    (
+        "send",
+        "the message moved into the future is lost (unless it is a copy)",
+        true,
+    ),
+    (
+        "send_all",
+        "the items already taken from the stream are lost",
+        true,
+    ),
+    ("feed", "the item moved into the future is lost", true),
+    (
+        "lock",
+        "its place in the lock's queue is lost, so a busy loop can starve it",
+        false,
+    ),
+    (
+        "acquire",
+        "its place in the semaphore's queue is lost",
+        false,
+    ),
+];
+
+/// Futures that keep what they did in the buffer the caller hands them, their last argument
+/// (tokio's "Cancel safety" of `AsyncBufReadExt::read_until` and `AsyncWriteExt::write_all_buf`):
+/// dropped, they lose nothing, unless that buffer is made anew or reset on each pass.
+const KEEP_PROGRESS_IN_BUFFER: &[&str] = &["read_until", "write_all_buf"];
+
+/// The rule's entry point: `select!` invocations in loops, and interrupted awaits.
+pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
+    if !cx.scope.is_async {
+        return None;
+    }
+    let (op, finding) = match node {
+        Node::Macro(m) if cx.scope.loop_depth > 0 => in_select(cx, m),
+        Node::Await(a) if cx.scope.interrupting && !cx.scope.opted_out => interrupted(cx, a),
+        _ => None,
+    }?;
+    // A channel's `send` loses its message only if it can wait for room: resolution drops the
+    // finding when every channel the crate makes is unbounded.
+    Some(if op.channel_send {
+        Emit::Pending(Pending {
+            finding,
+            unless: Unless::OnlyUnboundedChannels,
+        })
+    } else {
+        Emit::Finding(finding)
+    })
+}
+
+/// A branch of a `select!` in a loop that drops a future that is not cancel-safe: that future
+/// (through a helper: the one the helper awaits), and the finding. The first branch that
+/// loses data for sure is taken, else the first whose loss is a channel `send`'s.
+fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
+    let branches = macros::select_branches(m)?;
+    // What the loop's pass makes or resets (for a `select!` the walk of the file did not see in
+    // a loop, nothing is known to be).
+    let made = cx
+        .facts
+        .pass_made
+        .iter()
+        .find(|(at, _)| *at == select_start(m))
+        .map_or(&[][..], |(_, made)| made.as_slice());
+    // A channel `send` may yet be ruled out by resolution.
+    let mut a_send = None;
+    for (i, b) in branches.iter().enumerate() {
+        if created_outside(&b.future) {
+            continue;
+        }
+        let Some(Unsafe { call, op, lost }) = first_unsafe_call(cx, &b.future, Some(made)) else {
+            continue;
+        };
+        // A message send raced only against a deadline is a send with a deadline
+        // (`Sender::send_timeout` by hand): dropping the message when it passes is the point.
+        let send = SENDS.contains(&call.as_str());
+        // Lost only if something can win over it and the loop then goes round again: another
+        // branch, or a timeout wrapped around it in its own branch whose handler carries on
+        // when the timer fires (not `let n = res??;`, which leaves with the timeout's error).
+        let decided = cx
+            .facts
+            .select_values
+            .iter()
+            .find(|(at, _)| *at == select_start(m))
+            .map(|(_, leave)| leave.as_slice());
+        // Another branch that wins ends the loop when its handler leaves, or when the value it
+        // yields makes the `match` after the `select!` leave.
+        let ends_loop = |j: usize, o: &macros::SelectBranch| {
+            leaves(&o.handler) || decided.is_some_and(|d| d.get(j) == Some(&true))
+        };
+        let others_continue = branches
+            .iter()
+            .enumerate()
+            .any(|(j, o)| j != i && !ends_loop(j, o) && !(send && is_deadline(&o.future)));
+        let timer_continues = under_timeout(&b.future)
+            && !send
+            && !leaves(&b.handler)
+            && !propagates_error_of(&b.pat, &b.handler)
+            && !timeout_arm_leaves(&b.pat, &b.handler);
+        if !(others_continue || timer_continues) {
+            continue;
+        }
+        let select = cx.file.span(cx.ctx.range(m.path.span()));
+        let finding = Finding::new(
+                Rule::CancelUnsafeSelect,
+                &cx.file.path,
+                format!("`{call}` is not cancel-safe, and this `select!` drops it when another branch wins"),
+                cx.file.span(cx.ctx.range(b.future.span())),
+            )
+            .label(format!("created anew on every iteration: when it loses, {lost}"))
+            .secondary(select, "in a loop, this `select!` races it against the other branches")
+            .help(format!(
+                "create the future once before the loop (`let fut = ...; tokio::pin!(fut);`) and poll `&mut fut` in the branch, or use a cancel-safe alternative{}",
+                alternative(&call)
+            ));
+        if !op.channel_send {
+            return Some((op, finding));
+        }
+        a_send.get_or_insert((op, finding));
+    }
+    a_send
+}
+
+fn interrupted(cx: &Cx<'_>, a: &syn::ExprAwait) -> Option<(Op, Finding)> {
+    if is_shield(&a.base) {
+        return None;
+    }
+    let Unsafe { call, op, lost } = first_unsafe_call(cx, &a.base, None)?;
+    let finding = Finding::new(
+            Rule::CancelUnsafeSelect,
+            &cx.file.path,
+            format!("`#[cancellable]` interrupts this `{call}`, which is not cancel-safe"),
+            cx.file.span(cx.ctx.range(a.span())),
+        )
+        .label(format!("if the task is cancelled while it is pending, {lost}"))
+        .help("mark the statement `#[uninterruptible]` so it runs to the end (its checkpoint before it stays), or use a cancel-safe alternative")
+        .note("see `cancelkit::cancel_safety` for what can be interrupted safely");
+    Some((op, finding))
+}
+
+/// `x.clone()`, `x.to_vec()`, `x.to_owned()`, `Clone::clone(&x)`: a copy, whose loss leaves
+/// the original with the caller.
+fn is_copy(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::MethodCall(m) => ["clone", "to_vec", "to_owned", "to_string"]
+            .iter()
+            .any(|n| m.method == n),
+        syn::Expr::Paren(p) => is_copy(&p.expr),
+        _ => false,
+    }
+}
+
+/// The calls whose future holds a message moved into it.
+const SENDS: &[&str] = &["send", "feed", "send_all"];
+
+/// `sleep(d)`, `sleep_until(t)`, `tokio::time::sleep(d)`: a deadline, made anew each time.
+fn is_deadline(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Call(c) => matches!(&*c.func, syn::Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "sleep" || s.ident == "sleep_until")),
+        syn::Expr::Paren(p) => is_deadline(&p.expr),
+        _ => false,
+    }
+}
+
+/// `&mut fut`, `fut`, `fut.as_mut()`: a future made before the loop, which keeps its progress.
+fn created_outside(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Reference(r) => r.mutability.is_some() || created_outside(&r.expr),
+        syn::Expr::Path(_) | syn::Expr::Field(_) => true,
+        syn::Expr::MethodCall(m) if m.method == "as_mut" || m.method == "fuse" => {
+            created_outside(&m.receiver)
+        }
+        syn::Expr::Paren(p) => created_outside(&p.expr),
+        _ => false,
+    }
+}
+
+/// What is lost when a future made by a call of `name` is dropped, if the rule reports it: the
+/// entries that lose data, and every name configured under `cancel_unsafe` (an entry that loses
+/// only a place in a queue keeps its own explanation then).
+fn loss(config: &crate::Config, name: &str) -> Option<&'static str> {
+    let configured = config
+        .cancel_unsafe
+        .iter()
+        .any(|x| x.rsplit("::").next() == Some(name));
+    match NOT_CANCEL_SAFE.iter().find(|(n, ..)| *n == name) {
+        Some((_, lost, data)) if *data || configured => Some(lost),
+        _ if configured => Some("what it had done is lost"),
+        _ => None,
+    }
+}
+
+/// A future that is not cancel-safe.
+#[derive(Debug, Clone)]
+pub(crate) struct Op {
+    /// Its method or function (`read_exact`, `send`).
+    name: String,
+    /// What is lost when it is dropped (see [`loss`]).
+    lost: &'static str,
+    /// A message `send` on something named like a channel's sender (`tx`, `event_sender`): it
+    /// loses the message only if the channel is bounded. A sink's or a connection's `send`
+    /// (`framed.send(frame)`) loses it whatever channels the crate makes.
+    channel_send: bool,
+    /// For a future that keeps its progress in the caller's buffer (`read_until`), where that
+    /// buffer is.
+    buffer: Option<Buffer>,
+}
+
+/// Where the buffer of a `read_until` or `write_all_buf` is.
+#[derive(Debug, Clone)]
+enum Buffer {
+    /// A place written where the future is made (`buf`, `self.line`), or `None` for a value
+    /// made right there (`&mut Vec::new()`).
+    Place(Option<String>),
+    /// A helper's parameter, by its index among the arguments of a call to it.
+    Param(usize),
+}
+
+impl Op {
+    /// The operation `name` with `receiver` (none for a function call) and `args`, if it is
+    /// not cancel-safe.
+    fn of<'e>(
+        config: &crate::Config,
+        name: String,
+        receiver: Option<&syn::Expr>,
+        args: impl IntoIterator<Item = &'e syn::Expr>,
+    ) -> Option<Self> {
+        let lost = loss(config, &name)?;
+        let channel_send = name == "send" && receiver.is_some_and(is_channel_sender);
+        let buffer = KEEP_PROGRESS_IN_BUFFER.contains(&name.as_str()).then(|| {
+            Buffer::Place(
+                args.into_iter()
+                    .last()
+                    .and_then(crate::analysis::roots::place_of),
+            )
+        });
+        Some(Op {
+            name,
+            lost,
+            channel_send,
+            buffer,
+        })
+    }
+
+    /// Whether the buffer this future keeps its progress in outlives the loop's pass, whose
+    /// made or reset places are `made`, when the future is made by a call with `args` (a
+    /// helper's parameter is the caller's argument).
+    fn buffer_outlives_pass<'e>(
+        &self,
+        args: impl IntoIterator<Item = &'e syn::Expr>,
+        made: &[String],
+    ) -> bool {
+        let place = match &self.buffer {
+            None => return false,
+            Some(Buffer::Place(p)) => p.clone(),
+            Some(Buffer::Param(i)) => args
+                .into_iter()
+                .nth(*i)
+                .and_then(crate::analysis::roots::place_of),
+        };
+        buffers::outlives_pass(place.as_deref(), made)
+    }
+
+    /// Whether this one should stand for its future rather than `other`, found earlier: one
+    /// that loses data for sure wins over a channel `send`, and over one that keeps its
+    /// progress in a buffer that may outlive the pass.
+    fn outranks(&self, other: Option<&Self>) -> bool {
+        let maybe = |o: &Self| o.channel_send || o.buffer.is_some();
+        other.is_none_or(|o| maybe(o) && !maybe(self))
+    }
+}
+
+/// `tx`, `self.event_sender`, `out_chan`, `tx.clone()`: named like a channel's sending half.
+fn is_channel_sender(e: &syn::Expr) -> bool {
+    let name = match e {
+        syn::Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Expr::Field(f) => match &f.member {
+            syn::Member::Named(i) => Some(i.to_string()),
+            syn::Member::Unnamed(_) => None,
+        },
+        syn::Expr::MethodCall(m) if m.method == "clone" || m.method == "as_ref" => {
+            return is_channel_sender(&m.receiver);
+        }
+        syn::Expr::Reference(r) => return is_channel_sender(&r.expr),
+        syn::Expr::Paren(p) => return is_channel_sender(&p.expr),
+        _ => None,
+    };
+    name.is_some_and(|n| {
+        let n = n.to_ascii_lowercase();
+        n == "tx"
+            || n.starts_with("tx_")
+            || n.ends_with("_tx")
+            || n.contains("sender")
+            || n.contains("chan")
+    })
+}
+
+/// A future in `e` that is not cancel-safe, as written, or through a helper of the file
+/// (inside async blocks too: they are dropped with the branch).
+struct Unsafe {
+    /// The call as written (`read_exact`, or the helper `read_frame`).
+    call: String,
+    /// The future that is not cancel-safe (`read_exact`, also when a helper awaits it).
+    op: Op,
+    /// What is lost when it is dropped.
+    lost: String,
+}
+
+/// The first future in `e` that is not cancel-safe, preferring one that loses data for sure
+/// to a channel `send` (see [`Op::outranks`]). In a loop whose pass makes or resets the places
+/// `made`, a future that keeps its progress in a buffer that outlives the pass is safe.
+fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Option<Unsafe> {
+    struct Finder<'c> {
+        config: &'c crate::Config,
+        helpers: &'c [(String, Op)],
+        made: Option<&'c [String]>,
+        found: Option<Unsafe>,
+    }
+    impl Finder<'_> {
+        fn name_or_helper(
+            &mut self,
+            name: &syn::Ident,
+            receiver: Option<&syn::Expr>,
+            args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
+            helper: bool,
+        ) {
+            let name = name.to_string();
+            let found = if let Some(op) = Op::of(self.config, name.clone(), receiver, args) {
+                let lost = op.lost.to_string();
+                Unsafe {
+                    call: name,
+                    op,
+                    lost,
+                }
+            } else if let Some((_, op)) = self.helpers.iter().find(|(h, _)| helper && *h == name) {
+                let lost = format!("it awaits `{}`, and {}", op.name, op.lost);
+                Unsafe {
+                    call: name,
+                    op: op.clone(),
+                    lost,
+                }
+            } else {
+                return;
+            };
+            if self
+                .made
+                .is_some_and(|made| found.op.buffer_outlives_pass(args, made))
+            {
+                return;
+            }
+            if found.op.outranks(self.found.as_ref().map(|u| &u.op)) {
+                self.found = Some(found);
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            // `tx.send(msg.clone())`: the caller keeps the message; only a copy is dropped.
+            // `request.send()` (reqwest's) moves no message at all.
+            let sends = m.method == "send" || m.method == "feed";
+            let sends_nothing_owned = sends && m.args.first().is_none_or(is_copy);
+            if !sends_nothing_owned {
+                // A helper of the same file is known by name: only through `self` is a method
+                // call known to be one of them (`endpoint.accept()` is another type's).
+                let on_self = matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("self"));
+                self.name_or_helper(&m.method, Some(&m.receiver), &m.args, on_self);
+            }
+            visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            if let syn::Expr::Path(p) = &*c.func
+                && let Some(last) = p.path.segments.last()
+            {
+                self.name_or_helper(&last.ident, None, &c.args, true);
+            }
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut f = Finder {
+        config: cx.config,
+        helpers: &cx.facts.unsafe_helpers,
+        made,
+        found: None,
+    };
+    f.visit_expr(e);
+    f.found
+}
+
+/// The async functions and methods of a file that await a future that is not cancel-safe
+/// (outside `shield`): calling one in a `select!` branch loses what it had done, just the same.
+/// Each comes with the first such future it awaits, preferring one that loses data for sure to
+/// a channel `send`.
+pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, Op)> {
+    struct Fns<'c> {
+        config: &'c crate::Config,
+        out: Vec<(String, Op)>,
+    }
+    impl Fns<'_> {
+        fn function(&mut self, sig: &syn::Signature, body: &syn::Block) {
+            if sig.asyncness.is_none() {
+                return;
+            }
+            struct Awaits<'c> {
+                config: &'c crate::Config,
+                /// The helper's parameters, but `self`.
+                params: Vec<String>,
+                found: Option<Op>,
+            }
+            impl<'ast> Visit<'ast> for Awaits<'_> {
+                fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
+                    if !is_shield(&a.base) {
+                        let (name, receiver, args) = match &*a.base {
+                            syn::Expr::MethodCall(m) => (
+                                Some(m.method.to_string()),
+                                Some(&*m.receiver),
+                                Some(&m.args),
+                            ),
+                            syn::Expr::Call(c) => match &*c.func {
+                                syn::Expr::Path(p) => (
+                                    p.path.segments.last().map(|s| s.ident.to_string()),
+                                    None,
+                                    Some(&c.args),
+                                ),
+                                _ => (None, None, None),
+                            },
+                            _ => (None, None, None),
+                        };
+                        if let Some(mut op) = name.and_then(|n| {
+                            Op::of(self.config, n, receiver, args.into_iter().flatten())
+                        }) && op.outranks(self.found.as_ref())
+                        {
+                            // The helper's buffer, seen from its callers: a parameter is the
+                            // caller's argument; a local of the helper goes with it.
+                            if let Some(Buffer::Place(Some(place))) = &op.buffer {
+                                let var = place.split('.').next().unwrap_or(place);
+                                op.buffer = Some(match self.params.iter().position(|p| p == var) {
+                                    Some(i) => Buffer::Param(i),
+                                    None if var == "self" => Buffer::Place(Some(place.clone())),
+                                    None => Buffer::Place(None),
+                                });
+                            }
+                            self.found = Some(op);
+                        }
+                    }
+                    visit::visit_expr_await(self, a);
+                }
+                fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+                fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+                fn visit_item(&mut self, _: &'ast syn::Item) {}
+            }
+            let params = sig
+                .inputs
+                .iter()
+                .filter_map(|i| match i {
+                    syn::FnArg::Typed(t) => match &*t.pat {
+                        syn::Pat::Ident(p) => Some(p.ident.to_string()),
+                        _ => Some(String::new()),
+                    },
+                    syn::FnArg::Receiver(_) => None,
+                })
+                .collect();
+            let mut a = Awaits {
+                config: self.config,
+                params,
+                found: None,
+            };
+            a.visit_block(body);
+            if let Some(op) = a.found {
+                self.out.push((sig.ident.to_string(), op));
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Fns<'_> {
+        fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+            self.function(&f.sig, &f.block);
+        }
+        fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+            self.function(&f.sig, &f.block);
+        }
+    }
+    let mut f = Fns {
+        config,
+        out: Vec::new(),
+    };
+    f.visit_file(file);
+    f.out
+}
+
+fn is_shield(e: &syn::Expr) -> bool {
+    matches!(e, syn::Expr::Call(c) if matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "shield")))
+}
+
+fn alternative(call: &str) -> &'static str {
+    match call {
+        "read_exact" | "read_to_end" | "read_to_string" | "read_line" | "read_until" => {
+            " (`read`/`read_buf` into a buffer that lives across iterations, or a `FramedRead`)"
+        }
+        "send" => " (`reserve` first, then `permit.send(msg)` in the handler, which cannot fail)",
+        "write_all" | "write_all_buf" => {
+            " (`write`/`write_buf` and keep track of what was written)"
+        }
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests;

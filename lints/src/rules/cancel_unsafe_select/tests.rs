@@ -1,0 +1,320 @@
+use crate::{Config, Rule, check_source};
+
+fn lines(src: &str) -> Vec<usize> {
+    check_source("t.rs", src, &Config::default())
+        .into_iter()
+        .filter(|f| f.rule == Rule::CancelUnsafeSelect)
+        .map(|f| f.primary.span.line_start)
+        .collect()
+}
+
+#[test]
+fn a_read_exact_raced_against_a_timer() {
+    let src = "async fn f() {\n    loop {\n        tokio::select! {\n            r = reader.read_exact(&mut buf) => handle(r),\n            _ = tick.tick() => ping().await,\n        }\n    }\n}";
+    assert_eq!(lines(src), [4]);
+}
+
+#[test]
+fn cancel_safe_branches_and_futures_made_outside_the_loop() {
+    for src in [
+        "async fn f() { loop { tokio::select! { m = rx.recv() => work(m), _ = sleep(d) => break } } }",
+        "async fn f() { let fut = reader.read_exact(&mut buf); tokio::pin!(fut); loop { tokio::select! { r = &mut fut => break, _ = tick.tick() => {} } } }",
+        "async fn f() { tokio::select! { r = reader.read_exact(&mut buf) => {}, _ = sleep(d) => {} } }",
+        "async fn f() { loop { tokio::select! { biased; _ = token.cancelled() => break, Some(m) = rx.recv(), if open => work(m), else => break } } }",
+        // Not tokio's `select!`: does not parse as one.
+        "async fn f() { loop { select!(a, b, c); x.await; } }",
+    ] {
+        assert!(lines(src).is_empty(), "{src}");
+    }
+}
+
+#[test]
+fn sending_a_copy_loses_nothing() {
+    let src = "async fn f() { loop { tokio::select! { r = dc.send(buf.clone()) => {}, _ = tick.tick() => {} } } }";
+    assert!(lines(src).is_empty());
+    let src = "async fn f() { loop { tokio::select! { r = dc.send(buf) => {}, _ = tick.tick() => {} } } }";
+    assert_eq!(lines(src).len(), 1);
+}
+
+#[test]
+fn a_send_that_moves_nothing_or_has_a_deadline_loses_nothing_by_accident() {
+    for src in [
+        // reqwest's `RequestBuilder::send()` moves no message.
+        "async fn f() { for _ in 0..5 { tokio::select! { r = client.head(u).send() => {}, _ = sleep(d) => {} } } }",
+        // `Sender::send_timeout` by hand: the message is dropped when the deadline passes,
+        // on purpose.
+        "async fn f() { loop { tokio::select! { r = m.send(frame) => {}, _ = tokio::time::sleep(t) => { error!(\"dropped\") } } } }",
+        "async fn f() { loop { tokio::select! { r = timeout(t, m.send(frame)) => {} } } }",
+    ] {
+        assert!(lines(src).is_empty(), "{src}");
+    }
+    // Another event winning still loses the message.
+    let src =
+        "async fn f() { loop { tokio::select! { r = m.send(frame) => {}, x = rx.recv() => {} } } }";
+    assert_eq!(lines(src).len(), 1);
+}
+
+#[test]
+fn a_timeout_whose_error_leaves_the_loop() {
+    let quiet = "async fn f() { loop { tokio::select! { res = timeout(d, r.read_exact(&mut b)) => { let n = res.map_err(e)??; use_it(n).await; } _ = token.cancelled() => break } } }";
+    assert!(lines(quiet).is_empty());
+    // A timeout whose handler carries on loses the partial read and reads on.
+    let src = "async fn f() { loop { tokio::select! { res = timeout(d, r.read_exact(&mut b)) => { if let Ok(n) = res { use_it(n).await; } } _ = token.cancelled() => break } } }";
+    assert_eq!(lines(src).len(), 1);
+}
+
+#[test]
+fn a_branch_whose_value_the_next_match_leaves_on() {
+    // tari_comms: the disconnect branch yields `None`, and the `match` right after the
+    // `select!` breaks on it; a half-written frame goes to a sink that is dropped.
+    let src = |none_arm: &str| {
+        format!(
+            "async fn f() {{ loop {{ let q = rx.recv().await; let r = tokio::select! {{ biased; _ = &mut gone => None, res = w.write_all(&q.body) => Some(res), }}; match r {{ Some(Ok(())) => ack(q), Some(Err(e)) => {{ fail(q); break; }} {none_arm} }} }} }}"
+        )
+    };
+    assert!(lines(&src("None => { requeue(q); break; }")).is_empty());
+    assert!(lines(&src("_ => return")).is_empty());
+    // The value's arm goes on, or no arm is sure to take it first: reported.
+    assert_eq!(lines(&src("None => continue")).len(), 1);
+    assert_eq!(lines(&src("None if quiet => break, None => {}")).len(), 1);
+    // A `match` on something else, or a statement between, decides nothing.
+    let other = "async fn f() { loop { let r = tokio::select! { _ = &mut gone => None, res = w.write_all(&b) => Some(res), }; log(); match r { None => break, _ => {} } } }";
+    assert_eq!(lines(other).len(), 1);
+}
+
+#[test]
+fn a_timeout_whose_err_arm_leaves_the_loop() {
+    // voltage_modbus: the other branch breaks, and the timer's `Err` arm breaks too.
+    let src = |arm: &str| {
+        format!(
+            "async fn f() {{ loop {{ tokio::select! {{ _ = stop.recv() => {{ break; }} res = timeout(d, read_frame(&mut s)) => {{ match res {{ Ok(Ok(f)) => work(f).await, Ok(Err(e)) => break, {arm} }} }} }} }} }}\nasync fn read_frame(s: &mut S) -> R {{ s.read_exact(&mut h).await?; Ok(h) }}"
+        )
+    };
+    assert!(lines(&src("Err(_) => { warn!(\"timeout\"); break; }")).is_empty());
+    assert!(lines(&src("_ => return")).is_empty());
+    assert!(lines(&src("Err(_) if quiet => break, Err(_) => return")).is_empty());
+    // The timer's arm goes on, or one that may take it does: a half-read frame is dropped.
+    assert_eq!(lines(&src("Err(_) => continue")), [1]);
+    assert_eq!(lines(&src("Err(_) if quiet => break, Err(_) => {}")), [1]);
+    assert_eq!(
+        lines(&src("Err(_) if n < 3 => continue, Err(_) => break")),
+        [1]
+    );
+    assert_eq!(
+        lines(&src("e @ Err(_) if n < 3 => continue, _ => break")),
+        [1]
+    );
+    assert_eq!(
+        lines(&src(
+            "(Err(_) | Ok(Err(_))) if n < 3 => continue, _ => break"
+        )),
+        [1]
+    );
+}
+
+#[test]
+fn a_lost_place_in_a_queue_is_reported_only_when_configured() {
+    let src = "async fn f() { loop { tokio::select! { _ = closed.acquire() => {}, _ = tick.tick() => {} } } }";
+    assert!(lines(src).is_empty());
+    let config = Config {
+        cancel_unsafe: vec!["acquire".into()],
+        ..Config::default()
+    };
+    let found = check_source("t.rs", src, &config);
+    assert_eq!(found.len(), 1);
+    let label = found[0].primary.label.as_deref().unwrap_or_default();
+    assert!(
+        label.contains("its place in the semaphore's queue is lost"),
+        "{label}"
+    );
+}
+
+#[test]
+fn a_helper_of_the_same_file_that_awaits_read_exact() {
+    let src = "async fn read_frame(r: &mut R) -> io::Result<Vec<u8>> { r.read_exact(&mut b).await?; Ok(b) }\nasync fn f() { loop { tokio::select! { m = read_frame(&mut r) => {}, _ = tick.tick() => {} } } }";
+    assert_eq!(lines(src), [2]);
+}
+
+#[test]
+fn a_send_in_a_crate_that_makes_only_unbounded_channels_loses_nothing() {
+    // The channels are made in another file of the crate, as translator_sv2 does.
+    let made = |ctor: &str| {
+        crate::SourceFile::new(
+            "a.rs",
+            "a.rs",
+            format!("fn channels() {{ let (tx, rx) = async_channel::unbounded(); {ctor} }}"),
+        )
+    };
+    let select = crate::SourceFile::new(
+        "b.rs",
+        "b.rs",
+        "async fn f() { loop { tokio::select! { r = tx.send(m) => {}, _ = tick.tick() => {} } } }"
+            .to_string(),
+    );
+    let found = |ctor: &str| {
+        crate::check_files(&[made(ctor), select.clone()], &Config::default())
+            .into_iter()
+            .filter(|f| f.rule == Rule::CancelUnsafeSelect)
+            .count()
+    };
+    assert_eq!(found(""), 0);
+    assert_eq!(found("let (a, b) = tokio::sync::mpsc::channel(8);"), 1);
+    // `watch` and `oneshot` sends never wait, so they do not make a crate's sends bounded.
+    assert_eq!(
+        found("let (a, b) = watch::channel(0); let (c, d) = oneshot::channel();"),
+        0
+    );
+    // A test's bounded channel says nothing about the library's sends.
+    assert_eq!(
+        found("#[cfg(test)] mod t { #[test] fn t() { let (a, b) = async_channel::bounded(1); } }"),
+        0
+    );
+    assert_eq!(
+        found("#[tokio::test] async fn t() { let (a, b) = async_channel::bounded(1); }"),
+        0
+    );
+    // A crate that makes no channel at all says nothing about where its sends go.
+    let alone =
+        "async fn f() { loop { tokio::select! { r = tx.send(m) => {}, _ = tick.tick() => {} } } }";
+    assert_eq!(lines(alone), [1]);
+    // The same through a helper of the file that receives, then sends.
+    let helper = |ctor: &str| {
+        format!(
+            "fn c() {{ {ctor} }}\nasync fn pass(&self) {{ let m = self.rx.recv().await; self.tx.send(m).await; }}\nasync fn f() {{ loop {{ tokio::select! {{ _ = pass(&tx, &rx) => {{}}, _ = tick.tick() => {{}} }} }} }}"
+        )
+    };
+    assert!(lines(&helper("let (tx, rx) = unbounded();")).is_empty());
+    assert_eq!(lines(&helper("let (tx, rx) = mpsc::channel(1);")), [3]);
+    // A sink's or a connection's `send` loses its item whatever channels the crate makes.
+    let sink = "fn c() { let (tx, rx) = unbounded(); }\nasync fn f() { loop { tokio::select! { r = framed.send(frame) => {}, _ = tick.tick() => {} } } }";
+    assert_eq!(lines(sink), [2]);
+    // A `send` first does not hide a later await that loses data for sure.
+    for later in [
+        "async fn relay(&self, m: M) { self.tx.send(m).await; self.sock.write_all(&b).await; }\nasync fn f() { loop { tokio::select! { _ = relay(&x, m) => {}, _ = tick.tick() => {} } } }",
+        "async fn f() { loop { tokio::select! { _ = async { tx.send(m).await; sock.write_all(&b).await } => {}, _ = tick.tick() => {} } } }",
+    ] {
+        let src = format!("fn c() {{ let (tx, rx) = unbounded(); }}\n{later}");
+        assert!(!lines(&src).is_empty(), "{later}");
+    }
+    // A branch that loses data for sure is reported even if a `send` comes first.
+    let both = "fn c() { let (tx, rx) = unbounded(); }\nasync fn f() { loop { tokio::select! { r = tx.send(m) => {}, n = r.read_exact(&mut b) => {}, _ = tick.tick() => {} } } }";
+    assert_eq!(lines(both), [2]);
+}
+
+#[test]
+fn unusual_select_syntax_is_understood() {
+    let src = "async fn f() { loop { tokio::select! { biased; Some(x) = stream.next(), if ok => {}, r = tx.send(item) => {}, else => break, } } }";
+    assert_eq!(lines(src).len(), 1);
+    let src = "async fn f() { loop { futures::select! { x = a.next() => {}, y = b.send(v).fuse() => {}, complete => break, } } }";
+    assert_eq!(lines(src).len(), 1);
+}
+
+#[test]
+fn cancellable_interrupts_an_await_that_is_not_cancel_safe() {
+    let src = "#[cancellable]\nasync fn f() -> io::Result<()> {\n    stream.write_all(&buf).await?;\n    Ok(())\n}";
+    assert_eq!(lines(src), [3]);
+    for quiet in [
+        "#[cancellable(interrupt = false)]\nasync fn f() -> io::Result<()> { stream.write_all(&buf).await?; Ok(()) }",
+        "#[cancellable]\nasync fn f() -> io::Result<()> { #[uninterruptible] stream.write_all(&buf).await?; Ok(()) }",
+        "#[cancellable]\nasync fn f() -> io::Result<()> { cancelkit::shield(stream.write_all(&buf)).await?; Ok(()) }",
+        "#[cancellable]\nasync fn f() -> R { m.lock().await.push(1); Ok(()) }",
+    ] {
+        assert!(lines(quiet).is_empty(), "{quiet}");
+    }
+}
+
+#[test]
+fn a_branch_whose_value_the_next_if_or_let_else_leaves_on() {
+    // rustfs-s3select: the consumer-gone branch yields `false`, and `if !sent` returns.
+    let src = |after: &str| {
+        format!(
+            "async fn f() {{ loop {{ let item = next().await; let sent = tokio::select! {{ biased; _ = out.closed() => false, r = tx.send(item) => r.is_ok(), }}; {after} }} }}"
+        )
+    };
+    for leaving in [
+        "if !sent { return; }",
+        "if !sent { warn!(\"gone\"); break }",
+        "if sent { count += 1; } else { break }",
+    ] {
+        assert!(lines(&src(leaving)).is_empty(), "{leaving}");
+    }
+    for going_on in [
+        "if !sent { continue; }",
+        "if sent { break }",
+        "if !sent { log(); }",
+        "log(); if !sent { break }",
+    ] {
+        assert_eq!(lines(&src(going_on)).len(), 1, "{going_on}");
+    }
+    // `let … else` leaves on a value its pattern never takes.
+    let src = |after: &str| {
+        format!(
+            "async fn f() {{ loop {{ let r = tokio::select! {{ _ = gone.changed() => None, n = s.read_exact(&mut h) => Some(n), }}; {after} use_it(n).await; }} }}"
+        )
+    };
+    assert!(lines(&src("let Some(n) = r else { break };")).is_empty());
+    assert_eq!(lines(&src("let Some(n) = r else { continue };")).len(), 1);
+    assert_eq!(lines(&src("let n = r;")).len(), 1);
+}
+
+#[test]
+fn a_read_until_into_a_buffer_that_outlives_the_pass_loses_nothing() {
+    // tokio: "Any partially read bytes are appended to `buf`, and the method can be called
+    // again to continue reading until `byte`."
+    let src = |before: &str, pass: &str, buf: &str| {
+        format!(
+            "async fn f() {{ {before} loop {{ {pass} tokio::select! {{ n = r.read_until(b'\\n', {buf}) => line(n).await, _ = tick.tick() => ping().await, }} }} }}"
+        )
+    };
+    for (before, pass, buf) in [
+        ("let mut buf = Vec::new();", "", "&mut buf"),
+        ("", "", "&mut self.line"),
+        ("let mut buf = Vec::new();", "log();", "&mut buf"),
+    ] {
+        assert!(
+            lines(&src(before, pass, buf)).is_empty(),
+            "{before} {pass} {buf}"
+        );
+    }
+    // Made anew or reset on every pass: the partial line goes with it.
+    for (before, pass, buf) in [
+        ("", "let mut buf = Vec::new();", "&mut buf"),
+        ("let mut buf = Vec::new();", "buf.clear();", "&mut buf"),
+        ("", "self.line.clear();", "&mut self.line"),
+        ("", "", "&mut Vec::new()"),
+    ] {
+        assert_eq!(
+            lines(&src(before, pass, buf)).len(),
+            1,
+            "{before} {pass} {buf}"
+        );
+    }
+    // `write_all_buf` advances the caller's buffer by what it wrote.
+    let w = "async fn f() { let mut b = Bytes::from(x); loop { tokio::select! { r = s.write_all_buf(&mut b) => break, m = rx.recv() => log(m), } } }";
+    assert!(lines(w).is_empty());
+    let w = "async fn f() { loop { let mut b = next(); tokio::select! { r = s.write_all_buf(&mut b) => {}, m = rx.recv() => log(m), } } }";
+    assert_eq!(lines(w).len(), 1);
+    // A `while let` binds its pattern on every pass.
+    let w = "async fn f() { while let Some(mut b) = q.pop() { tokio::select! { r = s.write_all_buf(&mut b) => {}, m = rx.recv() => log(m), } } }";
+    assert_eq!(lines(w).len(), 1);
+}
+
+#[test]
+fn a_helper_that_reads_until_into_its_callers_buffer() {
+    // bamboo-tools: the helper's buffer is its parameter, so it is the caller's.
+    let helper = "async fn read_line_into(r: &mut R, pending: &mut Vec<u8>) -> io::Result<usize> { r.read_until(b'\\n', pending).await }\n";
+    let kept = format!(
+        "{helper}async fn f() {{ let mut out = Vec::new(); loop {{ tokio::select! {{ n = read_line_into(&mut r, &mut out) => {{}}, _ = tick.tick() => {{}} }} }} }}"
+    );
+    assert!(lines(&kept).is_empty());
+    let fresh = format!(
+        "{helper}async fn f() {{ loop {{ let mut out = Vec::new(); tokio::select! {{ n = read_line_into(&mut r, &mut out) => {{}}, _ = tick.tick() => {{}} }} }} }}"
+    );
+    assert_eq!(lines(&fresh), [2]);
+    // A helper's own buffer goes with it.
+    let own = "async fn read_line(r: &mut R) -> io::Result<Vec<u8>> { let mut b = Vec::new(); r.read_until(b'\\n', &mut b).await?; Ok(b) }\nasync fn f() { loop { tokio::select! { l = read_line(&mut r) => {}, _ = tick.tick() => {} } } }";
+    assert_eq!(lines(own), [2]);
+    // A later read that loses data for sure is not hidden by a safe `read_until` first.
+    let both = "async fn frame(r: &mut R, b: &mut Vec<u8>) -> io::Result<()> { r.read_until(0, b).await?; r.read_exact(&mut h).await?; Ok(()) }\nasync fn f() { let mut b = Vec::new(); loop { tokio::select! { l = frame(&mut r, &mut b) => {}, _ = tick.tick() => {} } } }";
+    assert_eq!(lines(both), [2]);
+}
