@@ -688,7 +688,10 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
                         self.visit_expr(el);
                     }
                 } else {
-                    self.future_position = as_future || outcomes::is_future_adapter(&m.method);
+                    // `handle(rx.recv().unwrap()).await`: what is unwrapped is a result, not a
+                    // future, whatever position the unwrapped value is in.
+                    self.future_position = !takes_a_result(&m.method)
+                        && (as_future || outcomes::is_future_adapter(&m.method));
                     self.visit_expr(&m.receiver);
                 }
                 self.visit_args(&m.args, &m.method);
@@ -838,6 +841,23 @@ fn is_one_of(name: &syn::Ident, names: &[&str]) -> bool {
 
 fn unwraps(method: &syn::Ident) -> bool {
     is_one_of(method, UNWRAPS)
+}
+
+/// `unwrap()`, `expect(..)`, `is_ok()`...: called on a result for sure. (`map_err` and
+/// `with_context` may be future adapters too: `TryFutureExt::map_err`.)
+fn takes_a_result(method: &syn::Ident) -> bool {
+    is_one_of(
+        method,
+        &[
+            "unwrap",
+            "expect",
+            "unwrap_or",
+            "unwrap_or_else",
+            "unwrap_or_default",
+            "is_ok",
+            "is_err",
+        ],
+    )
 }
 
 fn is_race(name: &syn::Ident) -> bool {

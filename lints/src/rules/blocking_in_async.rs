@@ -557,6 +557,9 @@ mod tests {
             "async fn f() { loop { out.push((1, rx.recv_timeout(T).unwrap())); go().await; } }",
             "async fn f() { loop { tx.send((id, rx.recv_timeout(T))).await; } }",
             "async fn f() { loop { let s = [hdr, rx.recv().unwrap()].concat(); go(s).await; } }",
+            // An unwrapped result is not a future, even as an awaited call's argument.
+            "async fn f() { loop { handle(rx.recv().unwrap()).await; } }",
+            "async fn f() { loop { tx.send(rx.recv_timeout(T).expect(\"gone\")).await; } }",
             // A captured output's text is memory, but stdin's own lines wait.
             "async fn f() { let stdin_lines = std::io::stdin().lines(); loop { match stdin_lines.next() { Some(l) => go(l).await, None => break } } }",
         ] {
@@ -566,6 +569,9 @@ mod tests {
             "use tokio::fs;\nasync fn f() { loop { fs::read_to_string(p).await; } }",
             "use tokio::time::sleep;\nasync fn f() { loop { sleep(D).await; } }",
             "async fn f() { loop { rx.recv().await; } }",
+            // An adapter that may be a future's keeps the future position.
+            "async fn f() { loop { let s = listener.accept().with_context(ctx.clone()).await; go(s).await; } }",
+            "async fn f() { loop { handle(rx.recv().map_err(E::from)).await; } }",
             // A socket its function makes non-blocking answers `WouldBlock` instead of waiting.
             "async fn f(sock: Socket) { sock.set_nonblocking(true).unwrap(); loop { match sock.recv_from(&mut buf) { Ok(p) => handle(p), Err(_) => sleep(T).await } } }",
             // rs-matter's mDNS browse: a zero timeout only asks, also through a constant of the
