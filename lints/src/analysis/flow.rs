@@ -1247,6 +1247,14 @@ impl<'a> Walker<'a> {
                     _ => (fail, ok),
                 }
             }
+            // A poll asked in a condition (`if m.try_lock()`, `if !self.try_advance() { .. }`)
+            // answers `true` when it did what it tried: only `false` can be "nothing yet".
+            Expr::MethodCall(_) | Expr::Call(_)
+                if self.ctx.facts && source(e).is_some_and(|src| src.polls()) =>
+            {
+                let s = self.read(e, f);
+                self.split_outcome(e, s)
+            }
             _ => {
                 let mut s = self.read(e, f);
                 if self.ctx.facts

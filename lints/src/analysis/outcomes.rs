@@ -26,6 +26,12 @@ pub(crate) fn outcome_of(p: &Pat) -> Outcome {
                 }
                 _ => Outcome::Success,
             },
+            // A broadcast receiver that fell behind (`Err(TryRecvError::Lagged(n))`, async-broadcast's
+            // `Overflowed`) skipped to the oldest message it can still get: the next call has
+            // one, so this is not "nothing yet".
+            Some("Err") if t.elems.len() == 1 && t.elems.first().is_some_and(skipped_ahead) => {
+                Outcome::Success
+            }
             Some("Err") => Outcome::Failure,
             _ => Outcome::Unknown,
         },
@@ -49,6 +55,18 @@ pub(crate) fn outcome_of(p: &Pat) -> Outcome {
         Pat::Guard(g) => outcome_of(&g.pat),
         _ => Outcome::Unknown,
     }
+}
+
+/// `Lagged(n)`, `TryRecvError::Overflowed(_)`: a receiver that was moved past messages it missed.
+fn skipped_ahead(p: &Pat) -> bool {
+    let path = match p {
+        Pat::TupleStruct(t) => &t.path,
+        Pat::Path(p) => &p.path,
+        _ => return false,
+    };
+    path.segments
+        .last()
+        .is_some_and(|s| s.ident == "Lagged" || s.ident == "Overflowed")
 }
 
 /// A match arm's outcome; `seen` says whether success and failure arms came before. A catch-all

@@ -1166,3 +1166,44 @@ fn a_buf_getter_advances_the_buffer() {
     let src = "async fn f(b: Cfg) { while b.remaining() >= 2 { out.push(b.get_limit()); } }";
     assert_eq!(default_loops(src), [1]);
 }
+
+#[test]
+fn a_poll_that_said_yes_in_a_condition_is_not_nothing_yet() {
+    // datafusion's sort-merge join: `try_advance_streamed_row()` answers `true` when it moved
+    // the cursor; only its `false` (then the pass awaits the next batch) is "nothing yet".
+    for quiet in [
+        "impl J { async fn merge(&mut self) { while !(self.a_done && self.b_done) { if !self.try_advance_row() { self.load_next().await; } } } }",
+        "async fn f(q: &Q) { while !q.is_done() { if q.try_advance() { continue; } q.wait().await; } }",
+    ] {
+        assert!(default_loops(quiet).is_empty(), "{quiet}");
+    }
+    // Its `false` repeated at once still spins.
+    for spin in [
+        "async fn f(m: &M) { loop { if m.try_lock() { break; } } }",
+        "async fn f(q: &Q) { while !q.is_done() { if !q.try_advance() { continue; } q.wait().await; } }",
+        "async fn f(m: &M) { while !stop.load(SeqCst) { if m.try_lock() { m.unlock(); } } }",
+    ] {
+        assert_eq!(default_loops(spin).len(), 1, "{spin}");
+    }
+}
+
+#[test]
+fn a_lagged_broadcast_receiver_has_a_message_next() {
+    // zeroclaw's audit tests: `Lagged` moves the receiver to the oldest message it can still
+    // get, so only `Empty` can repeat.
+    let src = |empty_arm: &str| {
+        format!(
+            "async fn f(mut rx: broadcast::Receiver<V>) {{ let mut found = None; loop {{ match rx.try_recv() {{ Ok(v) if wanted(&v) => {{ found = Some(v); break; }} Ok(_) | Err(TryRecvError::Lagged(_)) => {{}} {empty_arm} }} }} }}"
+        )
+    };
+    assert!(
+        default_loops(&src(
+            "Err(TryRecvError::Empty) => break, Err(TryRecvError::Closed) => break,"
+        ))
+        .is_empty()
+    );
+    assert!(default_loops(&src("Err(_) => tokio::task::yield_now().await,")).is_empty());
+    assert_eq!(default_loops(&src("Err(_) => {}")).len(), 1);
+    let only_lagged = "async fn f(mut rx: broadcast::Receiver<V>) { loop { match rx.try_recv() { Ok(v) => return v, Err(TryRecvError::Lagged(_)) => continue, Err(e) => panic!(\"{e}\") } } }";
+    assert!(default_loops(only_lagged).is_empty());
+}
