@@ -843,8 +843,8 @@ fn unwraps(method: &syn::Ident) -> bool {
     is_one_of(method, UNWRAPS)
 }
 
-/// `unwrap()`, `expect(..)`, `is_ok()`...: called on a result for sure. (`map_err` and
-/// `with_context` may be future adapters too: `TryFutureExt::map_err`.)
+/// `unwrap()`, `expect(..)`, `is_ok()`...: called on a result for sure. (`map_err`,
+/// `unwrap_or_else` and `with_context` may be future adapters too: `TryFutureExt::map_err`.)
 fn takes_a_result(method: &syn::Ident) -> bool {
     is_one_of(
         method,
@@ -852,7 +852,6 @@ fn takes_a_result(method: &syn::Ident) -> bool {
             "unwrap",
             "expect",
             "unwrap_or",
-            "unwrap_or_else",
             "unwrap_or_default",
             "is_ok",
             "is_err",

@@ -572,6 +572,7 @@ mod tests {
             // An adapter that may be a future's keeps the future position.
             "async fn f() { loop { let s = listener.accept().with_context(ctx.clone()).await; go(s).await; } }",
             "async fn f() { loop { handle(rx.recv().map_err(E::from)).await; } }",
+            "async fn f() { loop { let m = rx.recv().unwrap_or_else(|_| stop()).await; go(m).await; } }",
             // A socket its function makes non-blocking answers `WouldBlock` instead of waiting.
             "async fn f(sock: Socket) { sock.set_nonblocking(true).unwrap(); loop { match sock.recv_from(&mut buf) { Ok(p) => handle(p), Err(_) => sleep(T).await } } }",
             // rs-matter's mDNS browse: a zero timeout only asks, also through a constant of the

@@ -312,7 +312,14 @@ fn value_leaves(handler: &syn::Expr, after: &After<'_>) -> bool {
                 _ => false,
             }
         }
-        After::LetElse(pat, diverge) => takes(pat, &shape).is_none() && leaves(diverge),
+        // Only a variant or a literal is surely not taken: `m` or `parse(m)` may be `Some(..)`.
+        After::LetElse(pat, diverge) => {
+            let variant = match &shape {
+                Shape::Unit(n) | Shape::Ctor(n) => n.starts_with(|c: char| c.is_uppercase()),
+                Shape::Lit(_) => true,
+            };
+            variant && takes(pat, &shape).is_none() && leaves(diverge)
+        }
     }
 }
 

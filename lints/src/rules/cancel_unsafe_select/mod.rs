@@ -38,11 +38,20 @@
 //! - `Sender::reserve` is not flagged: its usual uses (a wake-up on free capacity,
 //!   `PollSender`) lose nothing.
 //! - `read_until` and `write_all_buf` keep what they did in the buffer the caller hands them
-//!   (tokio documents both), so they are flagged only when that buffer is made on each pass
-//!   (a `let` of the loop's body, the pattern of a `for` or `while let`, `&mut Vec::new()`) or
-//!   reset by a statement of the body that runs on every pass (`buf.clear()`, `buf = ..`).
-//!   A reset inside a branch or an `if` is taken to follow a whole read, and is not seen.
-//!   Under `#[cancellable]`, where the function itself is interrupted, they are always flagged.
+//!   (tokio documents both), so they are flagged only when that buffer does not outlive the
+//!   passes of the loops around the `select!`:
+//!   - it is made on a pass (a `let`, an `if let` or a `match` arm of the loop's body, the
+//!     pattern of a `for` or `while let`, `&mut Vec::new()`), also an outer loop's pass;
+//!   - or a statement of the body that runs on every pass resets it, or a place it is part of
+//!     (`buf.clear()`, `buf = ..`, `let line = mem::take(&mut buf);`, `buf.drain(..)`);
+//!   - or the branch's own future resets it (`async { buf.clear(); r.read_until(b'\n', &mut
+//!     buf).await }`).
+//!
+//!   Through a helper of the file, a buffer that is the helper's parameter is the caller's
+//!   argument, unless the helper resets it or binds the name anew. A reset inside another
+//!   branch's handler, or under an `if`, is taken to follow a whole read, and is not seen.
+//!   Under `#[cancellable]`, where the function itself is interrupted, they are always
+//!   flagged: where the buffer lives is not followed there.
 //! - A loss only matters when the loop goes on: when every other branch leaves the loop
 //!   (`_ = token.cancelled() => break`), or yields a value that the statement right after the
 //!   `select!` leaves on (`let r = select! { _ = &mut gone => None, .. }; match r { None =>
@@ -107,7 +116,7 @@ const NOT_CANCEL_SAFE: &[(&str, &str, bool)] = &[
     ),
     (
         "read_until",
-        "the bytes it already read go with the buffer the pass makes or resets",
+        "the bytes it already read are lost with a buffer that does not outlive it",
         true,
     ),
     (
@@ -142,7 +151,7 @@ const NOT_CANCEL_SAFE: &[(&str, &str, bool)] = &[
     ),
     (
         "write_all_buf",
-        "the rest of the buffer goes with it, and the stream holds part of a message",
+        "the part not yet written is lost with a buffer that does not outlive it, and the stream holds part of a message",
         true,
     ),
     ("copy", "bytes read but not yet written are lost", true),
@@ -207,21 +216,22 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
 /// loses data for sure is taken, else the first whose loss is a channel `send`'s.
 fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
     let branches = macros::select_branches(m)?;
-    // What the loop's pass makes or resets (for a `select!` the walk of the file did not see in
-    // a loop, nothing is known to be).
+    // What the passes of the loops around it make or reset (unknown for a `select!` the walk of
+    // the file did not see in a loop, such as one in an item macro: then no buffer is known to
+    // outlive them).
     let made = cx
         .facts
         .pass_made
         .iter()
         .find(|(at, _)| *at == select_start(m))
-        .map_or(&[][..], |(_, made)| made.as_slice());
+        .map(|(_, made)| made.as_slice());
     // A channel `send` may yet be ruled out by resolution.
     let mut a_send = None;
     for (i, b) in branches.iter().enumerate() {
         if created_outside(&b.future) {
             continue;
         }
-        let Some(Unsafe { call, op, lost }) = first_unsafe_call(cx, &b.future, Some(made)) else {
+        let Some(Unsafe { call, op, lost }) = first_unsafe_call(cx, &b.future, made) else {
             continue;
         };
         // A message send raced only against a deadline is a send with a deadline
@@ -366,8 +376,10 @@ enum Buffer {
     /// A place written where the future is made (`buf`, `self.line`), or `None` for a value
     /// made right there (`&mut Vec::new()`).
     Place(Option<String>),
-    /// A helper's parameter, by its index among the arguments of a call to it.
-    Param(usize),
+    /// A helper's parameter, by its index among the arguments of a method call to it;
+    /// `receiver` when the helper takes `self`, which a path call (`Self::read(self, ..)`)
+    /// passes first.
+    Param { index: usize, receiver: bool },
 }
 
 impl Op {
@@ -396,31 +408,33 @@ impl Op {
         })
     }
 
-    /// Whether the buffer this future keeps its progress in outlives the loop's pass, whose
-    /// made or reset places are `made`, when the future is made by a call with `args` (a
-    /// helper's parameter is the caller's argument).
-    fn buffer_outlives_pass<'e>(
+    /// Whether the buffer this future keeps its progress in outlives the passes, whose made
+    /// or reset places are `made`, when the future is made by a call with `args` (a helper's
+    /// parameter is the caller's argument; `path_call` for `Self::read(self, ..)`) inside the
+    /// branch future `branch`, which must not reset it either.
+    fn buffer_outlives_pass(
         &self,
-        args: impl IntoIterator<Item = &'e syn::Expr>,
+        args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
+        path_call: bool,
+        branch: &syn::Expr,
         made: &[String],
     ) -> bool {
         let place = match &self.buffer {
             None => return false,
             Some(Buffer::Place(p)) => p.clone(),
-            Some(Buffer::Param(i)) => args
-                .into_iter()
-                .nth(*i)
+            Some(Buffer::Param { index, receiver }) => args
+                .iter()
+                .nth(index + usize::from(*receiver && path_call))
                 .and_then(crate::analysis::roots::place_of),
         };
         buffers::outlives_pass(place.as_deref(), made)
+            && place.is_some_and(|p| !buffers::resets(branch, &p))
     }
 
     /// Whether this one should stand for its future rather than `other`, found earlier: one
-    /// that loses data for sure wins over a channel `send`, and over one that keeps its
-    /// progress in a buffer that may outlive the pass.
+    /// that loses data for sure wins over a channel `send`.
     fn outranks(&self, other: Option<&Self>) -> bool {
-        let maybe = |o: &Self| o.channel_send || o.buffer.is_some();
-        other.is_none_or(|o| maybe(o) && !maybe(self))
+        other.is_none_or(|o| o.channel_send && !self.channel_send)
     }
 }
 
@@ -466,8 +480,9 @@ struct Unsafe {
 fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Option<Unsafe> {
     struct Finder<'c> {
         config: &'c crate::Config,
-        helpers: &'c [(String, Op)],
+        helpers: &'c [(String, Vec<Op>)],
         made: Option<&'c [String]>,
+        branch: &'c syn::Expr,
         found: Option<Unsafe>,
     }
     impl Finder<'_> {
@@ -479,14 +494,37 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Opt
             helper: bool,
         ) {
             let name = name.to_string();
+            // A future that keeps its progress in a buffer that outlives the passes is safe.
+            let kept = |op: &Op| {
+                self.made.is_some_and(|made| {
+                    op.buffer_outlives_pass(args, receiver.is_none(), self.branch, made)
+                })
+            };
             let found = if let Some(op) = Op::of(self.config, name.clone(), receiver, args) {
+                if kept(&op) {
+                    return;
+                }
                 let lost = op.lost.to_string();
                 Unsafe {
                     call: name,
                     op,
                     lost,
                 }
-            } else if let Some((_, op)) = self.helpers.iter().find(|(h, _)| helper && *h == name) {
+            } else if let Some((_, ops)) = self.helpers.iter().find(|(h, _)| helper && *h == name) {
+                // The helper's first future that loses data here for sure, else its first
+                // channel `send`.
+                let Some(op) =
+                    ops.iter()
+                        .filter(|op| !kept(op))
+                        .fold(
+                            None,
+                            |best: Option<&Op>, op| {
+                                if op.outranks(best) { Some(op) } else { best }
+                            },
+                        )
+                else {
+                    return;
+                };
                 let lost = format!("it awaits `{}`, and {}", op.name, op.lost);
                 Unsafe {
                     call: name,
@@ -496,12 +534,6 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Opt
             } else {
                 return;
             };
-            if self
-                .made
-                .is_some_and(|made| found.op.buffer_outlives_pass(args, made))
-            {
-                return;
-            }
             if found.op.outranks(self.found.as_ref().map(|u| &u.op)) {
                 self.found = Some(found);
             }
@@ -535,6 +567,7 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Opt
         config: cx.config,
         helpers: &cx.facts.unsafe_helpers,
         made,
+        branch: e,
         found: None,
     };
     f.visit_expr(e);
@@ -543,12 +576,13 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Opt
 
 /// The async functions and methods of a file that await a future that is not cancel-safe
 /// (outside `shield`): calling one in a `select!` branch loses what it had done, just the same.
-/// Each comes with the first such future it awaits, preferring one that loses data for sure to
-/// a channel `send`.
-pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, Op)> {
+/// Each comes with every such future it awaits, in order. A `read_until` into the helper's
+/// parameter reads into its caller's buffer (unless the helper binds the name anew or resets
+/// it); into anything else of the helper's, the buffer goes with the helper.
+pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, Vec<Op>)> {
     struct Fns<'c> {
         config: &'c crate::Config,
-        out: Vec<(String, Op)>,
+        out: Vec<(String, Vec<Op>)>,
     }
     impl Fns<'_> {
         fn function(&mut self, sig: &syn::Signature, body: &syn::Block) {
@@ -559,7 +593,9 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
                 config: &'c crate::Config,
                 /// The helper's parameters, but `self`.
                 params: Vec<String>,
-                found: Option<Op>,
+                receiver: bool,
+                body: &'c syn::Block,
+                found: Vec<Op>,
             }
             impl<'ast> Visit<'ast> for Awaits<'_> {
                 fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
@@ -580,21 +616,31 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
                             },
                             _ => (None, None, None),
                         };
-                        if let Some(mut op) = name.and_then(|n| {
+                        // As in a branch: a `send` of a copy, or of nothing, loses nothing.
+                        let sends_nothing_owned = matches!(name.as_deref(), Some("send" | "feed"))
+                            && args.is_some_and(|a| a.first().is_none_or(is_copy));
+                        if let Some(mut op) = name.filter(|_| !sends_nothing_owned).and_then(|n| {
                             Op::of(self.config, n, receiver, args.into_iter().flatten())
-                        }) && op.outranks(self.found.as_ref())
-                        {
+                        }) {
                             // The helper's buffer, seen from its callers: a parameter is the
                             // caller's argument; a local of the helper goes with it.
                             if let Some(Buffer::Place(Some(place))) = &op.buffer {
                                 let var = place.split('.').next().unwrap_or(place);
+                                let reset = buffers::resets_block(self.body, place);
                                 op.buffer = Some(match self.params.iter().position(|p| p == var) {
-                                    Some(i) => Buffer::Param(i),
-                                    None if var == "self" => Buffer::Place(Some(place.clone())),
-                                    None => Buffer::Place(None),
+                                    Some(index) if !reset && !buffers::rebinds(self.body, var) => {
+                                        Buffer::Param {
+                                            index,
+                                            receiver: self.receiver,
+                                        }
+                                    }
+                                    None if var == "self" && !reset => {
+                                        Buffer::Place(Some(place.clone()))
+                                    }
+                                    _ => Buffer::Place(None),
                                 });
                             }
-                            self.found = Some(op);
+                            self.found.push(op);
                         }
                     }
                     visit::visit_expr_await(self, a);
@@ -617,11 +663,13 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
             let mut a = Awaits {
                 config: self.config,
                 params,
-                found: None,
+                receiver: sig.receiver().is_some(),
+                body,
+                found: Vec::new(),
             };
             a.visit_block(body);
-            if let Some(op) = a.found {
-                self.out.push((sig.ident.to_string(), op));
+            if !a.found.is_empty() {
+                self.out.push((sig.ident.to_string(), a.found));
             }
         }
     }

@@ -318,3 +318,54 @@ fn a_helper_that_reads_until_into_its_callers_buffer() {
     let both = "async fn frame(r: &mut R, b: &mut Vec<u8>) -> io::Result<()> { r.read_until(0, b).await?; r.read_exact(&mut h).await?; Ok(()) }\nasync fn f() { let mut b = Vec::new(); loop { tokio::select! { l = frame(&mut r, &mut b) => {}, _ = tick.tick() => {} } } }";
     assert_eq!(lines(both), [2]);
 }
+
+#[test]
+fn where_a_buffer_is_made_or_reset_is_followed() {
+    let reported = [
+        // A reset inside the helper, or inside the branch's own async block.
+        "async fn read_line_into(r: &mut R, buf: &mut Vec<u8>) -> io::Result<usize> { buf.clear(); r.read_until(b'\\n', buf).await }\nasync fn f() { let mut line = Vec::new(); loop { tokio::select! { n = read_line_into(&mut r, &mut line) => handle(&line).await, _ = tick.tick() => ping().await, } } }",
+        "async fn f() { let mut buf = Vec::new(); loop { tokio::select! { n = async { buf.clear(); r.read_until(b'\\n', &mut buf).await } => {}, _ = tick.tick() => {} } } }",
+        // Made by an `if let`, a `match` arm, a `while let` chain.
+        "async fn f() { loop { if let Some(mut b) = q.pop() { tokio::select! { r = s.write_all_buf(&mut b) => {}, m = rx.recv() => log(m), } } } }",
+        "async fn f() { loop { match q.pop() { Some(mut b) => { tokio::select! { r = s.write_all_buf(&mut b) => {}, m = rx.recv() => log(m), } } None => break } } }",
+        "async fn f() { while let Some(mut b) = q.pop() && ok { tokio::select! { r = s.write_all_buf(&mut b) => {}, m = rx.recv() => log(m), } } }",
+        // Taken away on every pass.
+        "async fn f() { let mut buf = Vec::new(); loop { tokio::select! { n = r.read_until(b'\\n', &mut buf) => {}, _ = tick.tick() => ping().await, } let line = std::mem::take(&mut buf); process(line).await; } }",
+        "async fn f() { let mut buf = Vec::new(); loop { tokio::select! { n = r.read_until(b'\\n', &mut buf) => {}, _ = tick.tick() => ping().await, } let line: Vec<u8> = buf.drain(..).collect(); process(line).await; } }",
+        // A place it is part of is reset.
+        "impl C { async fn run(&mut self) { loop { self.conn = Conn::default(); tokio::select! { n = r.read_until(b'\\n', &mut self.conn.buf) => {}, _ = tick.tick() => {} } } } }",
+        // Made by an outer loop's pass, which the inner loop ends into.
+        "async fn f() { loop { let mut buf = Vec::new(); for _ in 0..3 { tokio::select! { n = r.read_until(b'\\n', &mut buf) => {}, _ = tick.tick() => {} } } } }",
+        // A helper that takes `self`, called by its path.
+        "impl C { async fn read_into(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> { self.r.read_until(b'\\n', buf).await }\nasync fn run(&mut self) { loop { let mut line = Vec::new(); tokio::select! { n = Self::read_into(self, &mut line) => {}, _ = tick.tick() => {} } } } }",
+        // A helper that binds its parameter's name anew.
+        "async fn h(r: &mut R, buf: &mut Vec<u8>) -> io::Result<Vec<u8>> { let mut buf = Vec::new(); r.read_until(b'\\n', &mut buf).await?; Ok(buf) }\nasync fn f() { let mut b = Vec::new(); loop { tokio::select! { l = h(&mut r, &mut b) => {}, _ = tick.tick() => {} } } }",
+        // A helper whose caller's buffer is kept, but that reads into its own buffer next.
+        "async fn h(r: &mut R, out: &mut Vec<u8>) -> io::Result<()> { r.read_until(b':', out).await?; let mut rest = Vec::new(); r.read_until(b'\\n', &mut rest).await?; Ok(()) }\nasync fn f() { let mut b = Vec::new(); loop { tokio::select! { l = h(&mut r, &mut b) => {}, _ = tick.tick() => {} } } }",
+        // A `select!` in an item macro, whose loops the file's walk does not see.
+        "cfg_rt! { async fn f() { loop { let mut buf = Vec::new(); tokio::select! { n = r.read_until(b'\\n', &mut buf) => {}, _ = tick.tick() => ping().await, } } } }",
+    ];
+    for src in reported {
+        assert!(!lines(src).is_empty(), "{src}");
+    }
+    // A `send` first does not hide a `read_until` into a fresh buffer, in a crate whose
+    // channels are all unbounded.
+    let src = "fn c() { let (tx, rx) = unbounded(); }\nasync fn f() { loop { tokio::select! { _ = async { tx.send(m).await; r.read_until(b'\\n', &mut Vec::new()).await } => {}, _ = tick.tick() => {} } } }";
+    assert_eq!(lines(src), [2]);
+    // Nor a kept `read_until` a later bounded `send` through a helper.
+    let src = "fn c() { let (a, b) = mpsc::channel(8); }\nasync fn h(r: &mut R, out: &mut Vec<u8>) { r.read_until(b':', out).await; tx.send(out.clone()).await; }\nasync fn f() { let mut b = Vec::new(); loop { tokio::select! { l = h(&mut r, &mut b) => {}, _ = tick.tick() => {} } } }";
+    assert!(lines(src).is_empty(), "a copy is sent");
+    let src = "fn c() { let (a, b) = mpsc::channel(8); }\nasync fn h(r: &mut R, out: &mut Vec<u8>, m: M) { r.read_until(b':', out).await; tx.send(m).await; }\nasync fn f() { let mut b = Vec::new(); loop { tokio::select! { l = h(&mut r, &mut b, m) => {}, _ = tick.tick() => {} } } }";
+    assert_eq!(lines(src), [3]);
+}
+
+#[test]
+fn let_else_leaves_only_on_a_value_its_pattern_surely_does_not_take() {
+    // A variable or a call's value may be `Some(..)`.
+    for value in ["m", "parse(m)"] {
+        let src = format!(
+            "async fn f() {{ loop {{ let r = tokio::select! {{ m = rx.recv() => {value}, n = reader.read_exact(&mut buf) => {{ handle(n); None }} }}; let Some(m) = r else {{ break }}; work(m).await; }} }}"
+        );
+        assert_eq!(lines(&src).len(), 1, "{value}");
+    }
+}
