@@ -40,7 +40,7 @@ use syn::{Block, Expr, Ident, Macro, Pat, Stmt};
 use super::macros;
 use super::observers::{self, CallKind, FileNames, MacroKind, Observers};
 use super::outcomes::{
-    self as names, Outcome, Source, arm_outcome, outcome_of, outcome_test, source,
+    self as names, Outcome, Source, arm_outcome, only_skips_ahead, outcome_of, outcome_test, source,
 };
 use super::roots;
 use super::token_vars::TokenVar;
@@ -1104,7 +1104,8 @@ impl<'a> Walker<'a> {
         for arm in &m.arms {
             let mut a = match arm_outcome(&arm.pat, seen) {
                 Outcome::Success => {
-                    seen.0 = true;
+                    // A lagging receiver's arm leaves `Ok` to the arms after it.
+                    seen.0 |= !only_skips_ahead(&arm.pat);
                     success.clone()
                 }
                 Outcome::Failure => {
@@ -1247,10 +1248,14 @@ impl<'a> Walker<'a> {
                     _ => (fail, ok),
                 }
             }
-            // A poll asked in a condition (`if m.try_lock()`, `if !self.try_advance() { .. }`)
-            // answers `true` when it did what it tried: only `false` can be "nothing yet".
+            // A `try_` call asked in a condition (`if m.try_lock()`, `if !self.try_advance() {
+            // .. }`) answers `true` when it did what it tried: only `false` can be "nothing
+            // yet". (A `peek` or a `poll_` that says `true` did nothing, and can say it again.)
             Expr::MethodCall(_) | Expr::Call(_)
-                if self.ctx.facts && source(e).is_some_and(|src| src.polls()) =>
+                if self.ctx.facts
+                    && source(e).is_some_and(|src| {
+                        src.polls() && src.name.to_string().starts_with("try_")
+                    }) =>
             {
                 let s = self.read(e, f);
                 self.split_outcome(e, s)

@@ -57,16 +57,42 @@ pub(crate) fn outcome_of(p: &Pat) -> Outcome {
     }
 }
 
-/// `Lagged(n)`, `TryRecvError::Overflowed(_)`: a receiver that was moved past messages it missed.
+/// `Lagged(n)`, `TryRecvError::Lagged(n)`, `TryRecvError::Overflowed(_)`: a broadcast receiver
+/// that was moved past messages it missed. A variant of another error type (`PushError::
+/// Overflowed`, a full queue) is not one.
 fn skipped_ahead(p: &Pat) -> bool {
     let path = match p {
         Pat::TupleStruct(t) => &t.path,
         Pat::Path(p) => &p.path,
         _ => return false,
     };
-    path.segments
-        .last()
-        .is_some_and(|s| s.ident == "Lagged" || s.ident == "Overflowed")
+    let mut segs = path.segments.iter().rev();
+    let (Some(last), parent) = (segs.next(), segs.next()) else {
+        return false;
+    };
+    match parent {
+        None => last.ident == "Lagged",
+        Some(ty) => {
+            ty.ident.to_string().ends_with("RecvError")
+                && (last.ident == "Lagged" || last.ident == "Overflowed")
+        }
+    }
+}
+
+/// Whether a pattern takes only a lagging receiver's error (`Err(TryRecvError::Lagged(_))`):
+/// then a catch-all after it still takes `Ok`.
+pub(crate) fn only_skips_ahead(p: &Pat) -> bool {
+    match p {
+        Pat::TupleStruct(t) => {
+            t.path.segments.last().is_some_and(|s| s.ident == "Err")
+                && t.elems.len() == 1
+                && t.elems.first().is_some_and(skipped_ahead)
+        }
+        Pat::Or(o) => o.cases.iter().all(only_skips_ahead),
+        Pat::Paren(p) => only_skips_ahead(&p.pat),
+        Pat::Guard(g) => only_skips_ahead(&g.pat),
+        _ => false,
+    }
 }
 
 /// A match arm's outcome; `seen` says whether success and failure arms came before. A catch-all

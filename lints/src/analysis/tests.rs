@@ -1207,3 +1207,19 @@ fn a_lagged_broadcast_receiver_has_a_message_next() {
     let only_lagged = "async fn f(mut rx: broadcast::Receiver<V>) { loop { match rx.try_recv() { Ok(v) => return v, Err(TryRecvError::Lagged(_)) => continue, Err(e) => panic!(\"{e}\") } } }";
     assert!(default_loops(only_lagged).is_empty());
 }
+
+#[test]
+fn what_a_poll_that_said_yes_or_a_lagging_receiver_does_not_excuse() {
+    for spin in [
+        // A `peek` that says yes took nothing, and says it again.
+        "async fn f(s: &S) { loop { if s.peek(&mut b) { continue; } s.readable().await; } }",
+        // A full queue's `Overflowed` is not a lagging receiver's.
+        "async fn f(q: &Q) { loop { match q.try_push(x) { Ok(()) => break, Err(PushError::Overflowed(_)) => continue, Err(_) => return } } }",
+    ] {
+        assert_eq!(default_loops(spin).len(), 1, "{spin}");
+    }
+    // After an arm that takes only `Lagged`, a catch-all still takes `Ok`: it is not the
+    // "nothing yet" side.
+    let src = "async fn f(mut rx: broadcast::Receiver<E>) { loop { match rx.try_recv() { Err(TryRecvError::Lagged(n)) => continue, Err(TryRecvError::Empty) => break, _ => {} } } }";
+    assert!(default_loops(src).is_empty(), "{src}");
+}

@@ -106,7 +106,7 @@ pub(crate) struct Cx<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct FileFacts {
     /// `cancel_unsafe_select`: async functions of the file that await a future that is not
-    /// cancel-safe, with that future.
+    /// cancel-safe, with every such future, in order.
     pub(crate) unsafe_helpers: Vec<(String, Vec<cancel_unsafe_select::Op>)>,
     /// `cancel_unsafe_select`: the `select!`s whose value a `match` right after decides
     /// (`let r = select! { _ = stop => None, .. }; match r { None => break, .. }`), by where

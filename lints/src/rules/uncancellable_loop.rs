@@ -6,8 +6,10 @@
 //!
 //! - a **poll that keeps answering "nothing yet"**: the path takes the failure side of a
 //!   poll-style call (`Err(TryRecvError::Empty)`, `None` from `poll_decode()`,
-//!   `Poll::Pending`, a failed `try_lock`, a `for` over `rx.try_iter()` running out, a failed
-//!   socket read in a function that makes its sockets non-blocking) and goes round again;
+//!   `Poll::Pending`, a failed `try_lock`, the `false` of a `try_` call asked in a condition,
+//!   a `for` over `rx.try_iter()` running out, a failed socket read in a function that makes
+//!   its sockets non-blocking) and goes round again. A broadcast receiver's
+//!   `Err(TryRecvError::Lagged(_))` is not a failure: it skipped ahead to a message it can get;
 //! - **state only something else changes**: a condition on the path reads an atomic
 //!   (`flag.load(..)`), the clock (`Instant::now()`, `elapsed()`) or a poll-style call, itself
 //!   or through a local the pass binds from an atomic or the clock (`let now = Instant::now();
@@ -106,6 +108,13 @@
 //!   not reported), as progress in a nested loop does.
 //! - A `peek()` without arguments on a lock-free queue that another thread fills (`rtrb`,
 //!   `heapless`) is read as a look at the code's own data, not as a poll.
+//! - A `try_` call asked in a condition (`if !self.try_advance_row() { .. }`) is taken to
+//!   say `true` when it did what it tried; a `try_` whose `true` means "not yet" is misread.
+//!   A `peek` or a `poll_` asked the same way is evidence on both sides. `Lagged` is known by
+//!   name: bare, or under an error type named `*RecvError`.
+//! - Conditions that go together are not related: a pass that skips the sleep only when a
+//!   second has passed, after resetting the window that makes the next pass sleep (armature's
+//!   rate limiter), is reported.
 //! - A value read from an atomic and handed to a call on the object it was loaded from
 //!   counts as acted on, like a compare-and-swap's, whatever the call does with it. A value
 //!   that a call computes from the clock (`deadline.checked_duration_since(now)`) reads as

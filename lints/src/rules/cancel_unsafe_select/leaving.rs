@@ -315,7 +315,11 @@ fn value_leaves(handler: &syn::Expr, after: &After<'_>) -> bool {
         // Only a variant or a literal is surely not taken: `m` or `parse(m)` may be `Some(..)`.
         After::LetElse(pat, diverge) => {
             let variant = match &shape {
-                Shape::Unit(n) | Shape::Ctor(n) => n.starts_with(|c: char| c.is_uppercase()),
+                // `CamelCase`: a variant; a `SCREAMING_CASE` constant may hold anything.
+                Shape::Unit(n) | Shape::Ctor(n) => {
+                    n.starts_with(|c: char| c.is_uppercase())
+                        && n.contains(|c: char| c.is_lowercase())
+                }
                 Shape::Lit(_) => true,
             };
             variant && takes(pat, &shape).is_none() && leaves(diverge)

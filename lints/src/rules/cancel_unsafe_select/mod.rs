@@ -40,18 +40,23 @@
 //! - `read_until` and `write_all_buf` keep what they did in the buffer the caller hands them
 //!   (tokio documents both), so they are flagged only when that buffer does not outlive the
 //!   passes of the loops around the `select!`:
-//!   - it is made on a pass (a `let`, an `if let` or a `match` arm of the loop's body, the
-//!     pattern of a `for` or `while let`, `&mut Vec::new()`), also an outer loop's pass;
-//!   - or a statement of the body that runs on every pass resets it, or a place it is part of
-//!     (`buf.clear()`, `buf = ..`, `let line = mem::take(&mut buf);`, `buf.drain(..)`);
-//!   - or the branch's own future resets it (`async { buf.clear(); r.read_until(b'\n', &mut
-//!     buf).await }`).
+//!   - it is made on a pass and in scope at the `select!` (a `let` before it, the pattern of
+//!     an `if let` or a `match` arm around it, of a `for` or a `while let`, `&mut
+//!     Vec::new()`); when that loop is a `for` or a `while`, which can end by itself, a
+//!     buffer the outer loop's pass made counts too;
+//!   - or a statement of the body that runs on every pass empties it, or a place it is part
+//!     of (`buf.clear()`, `buf = ..`, `let line = mem::take(&mut buf);`, `buf.drain(..)`,
+//!     `mem::swap`); taking a prefix (`buf.drain(..k)`, `split_to(n)`) leaves the partial
+//!     line, and is not a reset;
+//!   - or the branch's own future empties it before the read (`async { buf.clear();
+//!     r.read_until(b'\n', &mut buf).await }`).
 //!
 //!   Through a helper of the file, a buffer that is the helper's parameter is the caller's
-//!   argument, unless the helper resets it or binds the name anew. A reset inside another
-//!   branch's handler, or under an `if`, is taken to follow a whole read, and is not seen.
-//!   Under `#[cancellable]`, where the function itself is interrupted, they are always
-//!   flagged: where the buffer lives is not followed there.
+//!   argument, unless the helper empties it before the read or binds the name anew with a
+//!   `let`. Emptying after the read takes a whole line, and is fine. A reset inside another
+//!   branch's handler, or under an `if` in the loop's body, is taken to follow a whole read,
+//!   and is not seen. Under `#[cancellable]`, where the function itself is interrupted, they
+//!   are always flagged: where the buffer lives is not followed there.
 //! - A loss only matters when the loop goes on: when every other branch leaves the loop
 //!   (`_ = token.cancelled() => break`), or yields a value that the statement right after the
 //!   `select!` leaves on (`let r = select! { _ = &mut gone => None, .. }; match r { None =>
@@ -417,6 +422,7 @@ impl Op {
         args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
         path_call: bool,
         branch: &syn::Expr,
+        at: usize,
         made: &[String],
     ) -> bool {
         let place = match &self.buffer {
@@ -428,7 +434,7 @@ impl Op {
                 .and_then(crate::analysis::roots::place_of),
         };
         buffers::outlives_pass(place.as_deref(), made)
-            && place.is_some_and(|p| !buffers::resets(branch, &p))
+            && place.is_some_and(|p| !buffers::resets(branch, &p, at))
     }
 
     /// Whether this one should stand for its future rather than `other`, found earlier: one
@@ -493,11 +499,12 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Opt
             args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
             helper: bool,
         ) {
+            let at = name.span().byte_range().start;
             let name = name.to_string();
             // A future that keeps its progress in a buffer that outlives the passes is safe.
             let kept = |op: &Op| {
                 self.made.is_some_and(|made| {
-                    op.buffer_outlives_pass(args, receiver.is_none(), self.branch, made)
+                    op.buffer_outlives_pass(args, receiver.is_none(), self.branch, at, made)
                 })
             };
             let found = if let Some(op) = Op::of(self.config, name.clone(), receiver, args) {
@@ -626,7 +633,8 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
                             // caller's argument; a local of the helper goes with it.
                             if let Some(Buffer::Place(Some(place))) = &op.buffer {
                                 let var = place.split('.').next().unwrap_or(place);
-                                let reset = buffers::resets_block(self.body, place);
+                                let at = a.span().byte_range().start;
+                                let reset = buffers::resets_block(self.body, place, at);
                                 op.buffer = Some(match self.params.iter().position(|p| p == var) {
                                     Some(index) if !reset && !buffers::rebinds(self.body, var) => {
                                         Buffer::Param {

@@ -369,3 +369,30 @@ fn let_else_leaves_only_on_a_value_its_pattern_surely_does_not_take() {
         assert_eq!(lines(&src).len(), 1, "{value}");
     }
 }
+
+#[test]
+fn a_buffer_emptied_after_a_whole_read_or_bound_out_of_scope_still_outlives_the_pass() {
+    for quiet in [
+        // Taken after the read completed, in a helper or in the branch's own future.
+        "impl C { async fn next_line(&mut self) -> io::Result<Vec<u8>> { self.reader.read_until(b'\\n', &mut self.buf).await?; Ok(std::mem::take(&mut self.buf)) }\nasync fn run(&mut self) { loop { tokio::select! { l = self.next_line() => {}, _ = tick.tick() => {} } } } }",
+        "async fn next_line(r: &mut R, buf: &mut Vec<u8>) -> io::Result<usize> { let n = r.read_until(b'\\n', buf).await?; if n == 0 { buf.clear(); } Ok(n) }\nasync fn f() { let mut b = Vec::new(); loop { tokio::select! { l = next_line(&mut r, &mut b) => {}, _ = tick.tick() => {} } } }",
+        "async fn f() { let mut buf = Vec::new(); loop { tokio::select! { l = async { r.read_until(b'\\n', &mut buf).await?; Ok(std::mem::take(&mut buf)) } => {}, _ = tick.tick() => {} } } }",
+        // A closure's parameter does not bind the helper's name anew.
+        "async fn next_line(r: &mut R, buf: &mut Vec<u8>) -> io::Result<usize> { log(|buf: &str| buf.len()); r.read_until(b'\\n', buf).await }\nasync fn f() { let mut b = Vec::new(); loop { tokio::select! { l = next_line(&mut r, &mut b) => {}, _ = tick.tick() => {} } } }",
+        // An inner `loop` that the outer pass's buffer outlives until the read is done.
+        "async fn f() { loop { let mut buf = Vec::new(); loop { tokio::select! { r = reader.read_until(b'\\n', &mut buf) => { break; } _ = tick.tick() => { ping().await; } } } process(buf).await; } }",
+        // Bindings of the same name that are not in scope at the `select!`.
+        "async fn f() { let mut line = Vec::new(); loop { if let Some(line) = pending.pop() { write(line).await; } tokio::select! { n = r.read_until(b'\\n', &mut line) => {}, _ = tick.tick() => {} } } }",
+        "async fn f() { let mut buf = Vec::new(); loop { tokio::select! { n = r.read_until(b'\\n', &mut buf) => {}, _ = tick.tick() => {} } match cmd() { Some(buf) => send(buf).await, None => {} } } }",
+        // Taking a whole line off the front leaves the partial one.
+        "async fn f() { let mut buf = Vec::new(); loop { tokio::select! { n = r.read_until(b'\\n', &mut buf) => {}, _ = tick.tick() => {} } let k = complete_len(&buf); let line: Vec<u8> = buf.drain(..k).collect(); process(line).await; } }",
+    ] {
+        assert!(lines(quiet).is_empty(), "{quiet}");
+    }
+    // Swapped out on every pass, by either side of `mem::swap`.
+    let src = "async fn f() { let mut buf = Vec::new(); let mut line = Vec::new(); loop { tokio::select! { n = r.read_until(b'\\n', &mut buf) => {}, _ = tick.tick() => {} } std::mem::swap(&mut line, &mut buf); process(&line).await; } }";
+    assert_eq!(lines(src).len(), 1);
+    // A constant may hold `Some(..)`: `let … else` does not surely leave on it.
+    let src = "const PING: Option<Msg> = Some(Msg::Ping);\nasync fn f() { loop { let r = tokio::select! { _ = tick.tick() => PING, n = reader.read_exact(&mut buf) => { handle(n); None } }; let Some(m) = r else { break }; work(m).await; } }";
+    assert_eq!(lines(src), [2]);
+}
