@@ -350,7 +350,7 @@ pub(crate) struct FileNames<'a> {
     pub(crate) imports: &'a Imports,
     /// The file's text mentions `cancelkit`.
     pub(crate) mentions_cancelkit: bool,
-    /// Its locals that read like streams ([`streams::stream_locals`]).
+    /// Its locals that read like streams ([`streams::Streams`]).
     pub(crate) streams: &'a streams::Streams<'a>,
     /// The file's constants that hold a zero duration (`const POLL: Duration = Duration::ZERO;`).
     pub(crate) zero_consts: &'a [String],

@@ -108,13 +108,9 @@ pub(crate) struct FileFacts {
     /// `cancel_unsafe_select`: async functions of the file that await a future that is not
     /// cancel-safe, with every such future, in order.
     pub(crate) unsafe_helpers: Vec<(String, Vec<cancel_unsafe_select::Op>)>,
-    /// `cancel_unsafe_select`: the `select!`s whose value a `match` right after decides
-    /// (`let r = select! { _ = stop => None, .. }; match r { None => break, .. }`), by where
-    /// each starts, with whether each branch's value leaves the loop there.
-    pub(crate) select_values: Vec<(usize, Vec<bool>)>,
-    /// `cancel_unsafe_select`: for each `select!` in a loop, by where it starts, the places the
-    /// innermost loop's pass makes or resets.
-    pub(crate) pass_made: Vec<(usize, Vec<String>)>,
+    /// `cancel_unsafe_select`: where each `select!` sits (the statement after it that decides
+    /// on its value; what the passes of the loops around it make or reset).
+    pub(crate) sites: cancel_unsafe_select::Sites,
 }
 
 impl FileFacts {
@@ -128,15 +124,10 @@ impl FileFacts {
             } else {
                 Vec::new()
             },
-            select_values: if text.contains("select") {
-                cancel_unsafe_select::select_values(file)
+            sites: if text.contains("select") {
+                cancel_unsafe_select::sites(file)
             } else {
-                Vec::new()
-            },
-            pass_made: if text.contains("select") {
-                cancel_unsafe_select::pass_made(file)
-            } else {
-                Vec::new()
+                cancel_unsafe_select::Sites::default()
             },
         }
     }

@@ -3,8 +3,6 @@
 //! statement right after the `select!` leave (`match r { None => break, .. }`), or a timer
 //! wrapped around the future ends the loop with its error (`let n = res??;`).
 
-use syn::visit::{self, Visit};
-
 use crate::analysis::macros;
 
 /// Whether the handler's first statement applies `?` to the branch's binding (`res?`,
@@ -130,7 +128,7 @@ fn block_leaves(b: &syn::Block) -> bool {
     })
 }
 
-/// Where a `select!` starts: the key of [`select_values`].
+/// Where a `select!` starts: the key of what [`super::sites()`] finds.
 pub(super) fn select_start(m: &syn::Macro) -> usize {
     m.path
         .segments
@@ -180,50 +178,35 @@ impl<'a> After<'a> {
     }
 }
 
-/// The `select!`s of the file whose value the next statement decides on (`let r = select! {
-/// _ = &mut stop => None, res = sink.send(x) => Some(res) }; match r { None => break, .. }`,
-/// or `if !sent { return }`, or `let Some(x) = r else { break };`), each with whether each
-/// branch's value leaves the loop there. A branch whose handler is a value (`None`,
-/// `Some(res)`, `false`, `State::Stop`) leaves when every arm that may take that value, up to
-/// the first that surely does, leaves; when the `if` that tests it takes the branch that
-/// leaves; when the `let … else` pattern never takes it and its `else` leaves.
-pub(crate) fn select_values(file: &syn::File) -> Vec<(usize, Vec<bool>)> {
-    struct Blocks(Vec<(usize, Vec<bool>)>);
-    impl<'ast> Visit<'ast> for Blocks {
-        fn visit_block(&mut self, b: &'ast syn::Block) {
-            for pair in b.stmts.windows(2) {
-                let syn::Stmt::Local(l) = &pair[0] else {
-                    continue;
-                };
-                let name = match &l.pat {
-                    syn::Pat::Ident(i) => &i.ident,
-                    syn::Pat::Type(t) => match &*t.pat {
-                        syn::Pat::Ident(i) => &i.ident,
-                        _ => continue,
-                    },
-                    _ => continue,
-                };
-                let Some(syn::Expr::Macro(m)) = l.init.as_ref().map(|i| &*i.expr) else {
-                    continue;
-                };
-                let Some(after) = After::of(&pair[1], name) else {
-                    continue;
-                };
-                let Some(branches) = macros::select_branches(&m.mac) else {
-                    continue;
-                };
-                let leave = branches
-                    .iter()
-                    .map(|b| value_leaves(&b.handler, &after))
-                    .collect();
-                self.0.push((select_start(&m.mac), leave));
-            }
-            visit::visit_block(self, b);
-        }
-    }
-    let mut blocks = Blocks(Vec::new());
-    blocks.visit_file(file);
-    blocks.0
+/// For a `let r = select! { .. };` followed by a statement that decides on `r` (`match r {
+/// None => break, .. }`, `if !sent { return }`, `let Some(x) = r else { break };`): where the
+/// `select!` starts, and whether each branch's value leaves the loop there. A branch whose
+/// handler is a value (`None`, `Some(res)`, `false`, `State::Stop`) leaves when every arm that
+/// may take that value, up to the first that surely does, leaves; when the `if` that tests it
+/// takes the branch that leaves; when the `let … else` pattern never takes it and its `else`
+/// leaves.
+pub(super) fn decided(first: &syn::Stmt, next: &syn::Stmt) -> Option<(usize, Vec<bool>)> {
+    let syn::Stmt::Local(l) = first else {
+        return None;
+    };
+    let name = match &l.pat {
+        syn::Pat::Ident(i) => &i.ident,
+        syn::Pat::Type(t) => match &*t.pat {
+            syn::Pat::Ident(i) => &i.ident,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let Some(syn::Expr::Macro(m)) = l.init.as_ref().map(|i| &*i.expr) else {
+        return None;
+    };
+    let after = After::of(next, name)?;
+    let branches = macros::select_branches(&m.mac)?;
+    let leave = branches
+        .iter()
+        .map(|b| value_leaves(&b.handler, &after))
+        .collect();
+    Some((select_start(&m.mac), leave))
 }
 
 /// Whether the value a branch's handler yields makes `after` leave the loop.

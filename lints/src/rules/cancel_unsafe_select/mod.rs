@@ -94,15 +94,15 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 
 use super::{Cx, Emit, Node, Rule};
-use crate::analysis::macros;
 use crate::analysis::summaries::{Pending, Unless};
+use crate::analysis::{macros, roots};
 use crate::finding::Finding;
-pub(crate) use buffers::pass_made;
-pub(crate) use leaving::select_values;
 use leaving::{leaves, propagates_error_of, select_start, timeout_arm_leaves, under_timeout};
+pub(crate) use sites::{Sites, sites};
 
 mod buffers;
 mod leaving;
+mod sites;
 
 /// Not cancel-safe futures: (method or function name, what is lost, whether data is lost). The
 /// entries that lose only a place in a queue are reported where `cancel_unsafe` names them.
@@ -226,7 +226,8 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
     // outlive them).
     let made = cx
         .facts
-        .pass_made
+        .sites
+        .made
         .iter()
         .find(|(at, _)| *at == select_start(m))
         .map(|(_, made)| made.as_slice());
@@ -247,7 +248,8 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
         // when the timer fires (not `let n = res??;`, which leaves with the timeout's error).
         let decided = cx
             .facts
-            .select_values
+            .sites
+            .decided
             .iter()
             .find(|(at, _)| *at == select_start(m))
             .map(|(_, leave)| leave.as_slice());
@@ -415,14 +417,13 @@ impl Op {
 
     /// Whether the buffer this future keeps its progress in outlives the passes, whose made
     /// or reset places are `made`, when the future is made by a call with `args` (a helper's
-    /// parameter is the caller's argument; `path_call` for `Self::read(self, ..)`) inside the
-    /// branch future `branch`, which must not reset it either.
+    /// parameter is the caller's argument; `path_call` for `Self::read(self, ..)`), after the
+    /// branch's own future emptied the places `emptied`.
     fn buffer_outlives_pass(
         &self,
         args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
         path_call: bool,
-        branch: &syn::Expr,
-        at: usize,
+        emptied: &[String],
         made: &[String],
     ) -> bool {
         let place = match &self.buffer {
@@ -434,7 +435,7 @@ impl Op {
                 .and_then(crate::analysis::roots::place_of),
         };
         buffers::outlives_pass(place.as_deref(), made)
-            && place.is_some_and(|p| !buffers::resets(branch, &p, at))
+            && place.is_some_and(|p| !emptied.iter().any(|e| roots::overlap(&p, e)))
     }
 
     /// Whether this one should stand for its future rather than `other`, found earlier: one
@@ -488,7 +489,8 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Opt
         config: &'c crate::Config,
         helpers: &'c [(String, Vec<Op>)],
         made: Option<&'c [String]>,
-        branch: &'c syn::Expr,
+        /// The places the branch's future emptied so far (`async { buf.clear(); .. }`).
+        emptied: Vec<String>,
         found: Option<Unsafe>,
     }
     impl Finder<'_> {
@@ -499,12 +501,11 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Opt
             args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
             helper: bool,
         ) {
-            let at = name.span().byte_range().start;
             let name = name.to_string();
             // A future that keeps its progress in a buffer that outlives the passes is safe.
             let kept = |op: &Op| {
                 self.made.is_some_and(|made| {
-                    op.buffer_outlives_pass(args, receiver.is_none(), self.branch, at, made)
+                    op.buffer_outlives_pass(args, receiver.is_none(), &self.emptied, made)
                 })
             };
             let found = if let Some(op) = Op::of(self.config, name.clone(), receiver, args) {
@@ -547,6 +548,11 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Opt
         }
     }
     impl<'ast> Visit<'ast> for Finder<'_> {
+        // The future runs in order: what it empties before a read is gone when the read starts.
+        fn visit_expr(&mut self, e: &'ast syn::Expr) {
+            self.emptied.extend(buffers::emptied_by(e));
+            visit::visit_expr(self, e);
+        }
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
             // `tx.send(msg.clone())`: the caller keeps the message; only a copy is dropped.
             // `request.send()` (reqwest's) moves no message at all.
@@ -574,7 +580,7 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Opt
         config: cx.config,
         helpers: &cx.facts.unsafe_helpers,
         made,
-        branch: e,
+        emptied: Vec::new(),
         found: None,
     };
     f.visit_expr(e);
@@ -601,7 +607,9 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
                 /// The helper's parameters, but `self`.
                 params: Vec<String>,
                 receiver: bool,
-                body: &'c syn::Block,
+                /// The names its `let`s bound so far, and the places it emptied so far.
+                lets: Vec<String>,
+                emptied: Vec<String>,
                 found: Vec<Op>,
             }
             impl<'ast> Visit<'ast> for Awaits<'_> {
@@ -633,15 +641,13 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
                             // caller's argument; a local of the helper goes with it.
                             if let Some(Buffer::Place(Some(place))) = &op.buffer {
                                 let var = place.split('.').next().unwrap_or(place);
-                                let at = a.span().byte_range().start;
-                                let reset = buffers::resets_block(self.body, place, at);
+                                let reset = self.emptied.iter().any(|e| roots::overlap(place, e));
+                                let rebound = self.lets.iter().any(|l| l == var);
                                 op.buffer = Some(match self.params.iter().position(|p| p == var) {
-                                    Some(index) if !reset && !buffers::rebinds(self.body, var) => {
-                                        Buffer::Param {
-                                            index,
-                                            receiver: self.receiver,
-                                        }
-                                    }
+                                    Some(index) if !reset && !rebound => Buffer::Param {
+                                        index,
+                                        receiver: self.receiver,
+                                    },
                                     None if var == "self" && !reset => {
                                         Buffer::Place(Some(place.clone()))
                                     }
@@ -652,6 +658,15 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
                         }
                     }
                     visit::visit_expr_await(self, a);
+                }
+                // In order: a reset or a `let` before a read is in force when it starts.
+                fn visit_expr(&mut self, e: &'ast syn::Expr) {
+                    self.emptied.extend(buffers::emptied_by(e));
+                    visit::visit_expr(self, e);
+                }
+                fn visit_local(&mut self, l: &'ast syn::Local) {
+                    visit::visit_local(self, l);
+                    buffers::bindings(&l.pat, &mut self.lets);
                 }
                 fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
                 fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
@@ -672,7 +687,8 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
                 config: self.config,
                 params,
                 receiver: sig.receiver().is_some(),
-                body,
+                lets: Vec::new(),
+                emptied: Vec::new(),
                 found: Vec::new(),
             };
             a.visit_block(body);
