@@ -46,6 +46,23 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
         );
     }
     let base = parse_offset(&file.text);
+    // The parser and the walk recurse once per level: a file nested deeper than any real code
+    // would overflow the stack and abort the whole run.
+    if let Some(at) = nested_deeper_than(&file.text, MAX_NESTING) {
+        out.findings.push(
+            Finding::new(
+                Rule::ParseError,
+                &file.path,
+                format!(
+                    "this file nests brackets more than {MAX_NESTING} levels deep, so it was not checked"
+                ),
+                file.span(at..at + 1),
+            )
+            .label(format!("level {}", MAX_NESTING + 1))
+            .note("the rest of the crate was still checked"),
+        );
+        return out;
+    }
     match syn::parse_file(&file.text) {
         Ok(ast) => {
             let imports = Imports::of(&ast);
@@ -140,6 +157,72 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
     // Spans live in a thread-local source map that would otherwise grow with every file.
     proc_macro2::extra::invalidate_current_thread_spans();
     out
+}
+
+/// How deep brackets may nest in a checked file. Real code stays under a hundred levels. The
+/// parser and the walk survived 3,000 levels of parentheses or blocks in an async loop on
+/// 16 MB stacks and aborted at 4,000; the command line's stacks are 64 MB.
+const MAX_NESTING: usize = 2_500;
+
+/// Where the text first opens a bracket (`(`, `[`, `{`) deeper than `limit` levels, outside
+/// comments, strings and character literals (a rough lexer: it only has to be right about
+/// real code, which never comes near the limit).
+fn nested_deeper_than(text: &str, limit: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut i, mut depth) = (0, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut open = 1;
+                i += 2;
+                while i < b.len() && open > 0 {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        open += 1;
+                        i += 1;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        open -= 1;
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' => {
+                // A raw string's hashes were skipped as other bytes; its closing quote needs
+                // them too, but a raw string with a `"` inside is rare enough to miscount.
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            // `'('` and `'\''`; a lifetime (`'a`) has no closing quote two bytes on.
+            b'\'' if b.get(i + 2) == Some(&b'\'') => i += 2,
+            b'\'' if b.get(i + 1) == Some(&b'\\') => {
+                i += 2;
+                while i < b.len() && b[i] != b'\'' {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The offset at which `syn::parse_file` starts parsing (after a BOM and a shebang line).

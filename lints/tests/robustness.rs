@@ -297,3 +297,35 @@ fn real_crates_from_the_registry() {
         }
     }
 }
+
+/// Nesting deeper than any real code: a diagnostic at the level that is too deep, not a stack
+/// overflow that aborts the whole run. Brackets in comments, strings and character literals
+/// do not count.
+#[test]
+fn nesting_deeper_than_real_code_is_a_diagnostic() {
+    let deep = format!(
+        "async fn f() {{ loop {{ let x = {}g(){}; }} }}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    for config in configs() {
+        let findings =
+            check_file_unguarded(&SourceFile::new("d.rs", "d.rs", deep.clone()), &config);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].rule, Rule::ParseError);
+        assert!(
+            findings[0].message.contains("levels deep"),
+            "{}",
+            findings[0].message
+        );
+    }
+    // The same brackets where they do not nest anything: the file is checked.
+    let opens = "(".repeat(5_000);
+    let quiet = format!(
+        "// {opens}\n/* {opens} /* {opens} */ */\nconst S: &str = \"{opens}\\\"{opens}\";\nconst C: [char; 2] = ['(', '\\''];\nasync fn f() {{ loop {{ work(); }} }}\n"
+    );
+    let findings =
+        check_file_unguarded(&SourceFile::new("q.rs", "q.rs", quiet), &Config::default());
+    let rules: Vec<Rule> = findings.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, [Rule::UncancellableLoop], "{findings:#?}");
+}

@@ -23,12 +23,14 @@ use units::Unit;
 
 /// Entry point of the binary.
 ///
-/// The work runs on one thread with a large stack that is itself one of rayon's workers
+/// The work runs on one thread with a 64 MB stack that is itself one of rayon's workers
 /// (`use_current_thread`), so that two threads allocate on two cores, not three: each thread
 /// that allocates gets a glibc arena of its own, and the third arena cost about 0.8 MB of
 /// the peak over tokio's sources, with no gain in speed.
 pub fn main() -> ExitCode {
-    const STACK: usize = 16 << 20;
+    // Deeply nested code recurses deeply (see `driver::MAX_NESTING`); the stacks are only
+    // reserved, and cost memory only as deep as they are used.
+    const STACK: usize = 64 << 20;
     let work = std::thread::Builder::new()
         .name("cancelkit".into())
         .stack_size(STACK)
