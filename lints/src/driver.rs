@@ -169,6 +169,29 @@ const MAX_NESTING: usize = 2_500;
 /// real code, which never comes near the limit).
 fn nested_deeper_than(text: &str, limit: usize) -> Option<usize> {
     let b = text.as_bytes();
+    let ident = |i: usize| i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+    // The end of a string whose opening quote is at `i`, closed by a quote and `hashes` `#`s
+    // (none and escapes for a plain string).
+    let string_end = |mut i: usize, hashes: usize| {
+        i += 1;
+        while i < b.len() {
+            match b[i] {
+                b'\\' if hashes == 0 => i += 1,
+                b'"' if b[i + 1..]
+                    .iter()
+                    .take(hashes)
+                    .filter(|&&c| c == b'#')
+                    .count()
+                    == hashes =>
+                {
+                    return i + hashes;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        i
+    };
     let (mut i, mut depth) = (0, 0usize);
     while i < b.len() {
         match b[i] {
@@ -199,21 +222,19 @@ fn nested_deeper_than(text: &str, limit: usize) -> Option<usize> {
                 }
                 continue;
             }
-            b'"' => {
-                // A raw string's hashes were skipped as other bytes; its closing quote needs
-                // them too, but a raw string with a `"` inside is rare enough to miscount.
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
+            // `r"..."`, `r#"..."#`, `br##"..."##`: quotes inside do not end it.
+            b'r' if !ident(i) || (i >= 1 && matches!(b[i - 1], b'b' | b'c') && !ident(i - 1)) => {
+                let hashes = b[i + 1..].iter().take_while(|&&c| c == b'#').count();
+                if b.get(i + 1 + hashes) == Some(&b'"') {
+                    i = string_end(i + 1 + hashes, hashes);
                 }
             }
-            // `'('` and `'\''`; a lifetime (`'a`) has no closing quote two bytes on.
+            b'"' => i = string_end(i, 0),
+            // `'('`, `'"'`; a lifetime (`'a`, `'static`) has no closing quote two bytes on.
             b'\'' if b.get(i + 2) == Some(&b'\'') => i += 2,
+            // `'\''`, `'\u{28}'`: past the escaped character, to the closing quote.
             b'\'' if b.get(i + 1) == Some(&b'\\') => {
-                i += 2;
+                i += 3;
                 while i < b.len() && b[i] != b'\'' {
                     i += 1;
                 }

@@ -322,7 +322,7 @@ fn nesting_deeper_than_real_code_is_a_diagnostic() {
     // The same brackets where they do not nest anything: the file is checked.
     let opens = "(".repeat(5_000);
     let quiet = format!(
-        "// {opens}\n/* {opens} /* {opens} */ */\nconst S: &str = \"{opens}\\\"{opens}\";\nconst C: [char; 2] = ['(', '\\''];\nasync fn f() {{ loop {{ work(); }} }}\n"
+        "// {opens}\n/* {opens} /* {opens} */ */\nconst S: &str = \"{opens}\\\"{opens}\";\nconst C: [char; 4] = ['(', '\\'', '\\u{{28}}', '\"'];\nconst R: &str = r#\"a \"quote\" {opens}\"#;\nconst B: &[u8] = br\"{opens}\";\nfn l<'a>(x: &'a str) -> &'static str {{ x }}\nasync fn f() {{ loop {{ work(); }} }}\n"
     );
     let findings =
         check_file_unguarded(&SourceFile::new("q.rs", "q.rs", quiet), &Config::default());
