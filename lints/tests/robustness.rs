@@ -187,9 +187,9 @@ fn macro_heavy_files() {
         text.push_str(&format!("            m{i} = rx.recv() => work(m{i}),\n"));
     }
     text.push_str("        }\n    }\n}\nasync fn g() { loop { ");
-    text.push_str(&"nest!(".repeat(2_000));
+    text.push_str(&"nest!(".repeat(200));
     text.push_str("work()");
-    text.push_str(&")".repeat(2_000));
+    text.push_str(&")".repeat(200));
     text.push_str("; } }\n");
     for config in configs() {
         let findings =
@@ -319,8 +319,46 @@ fn nesting_deeper_than_real_code_is_a_diagnostic() {
             findings[0].message
         );
     }
+    // Just under the limit, the parser and the walk fit in the 16 MB stack the command line
+    // gives its threads, for each way of nesting, in a debug build too.
+    let n = 250;
+    let cases = [
+        ("parentheses", "(", ")"),
+        ("blocks", "{ work(); ", "}"),
+        ("async blocks", "async { work(); ", "}.await;"),
+        ("closures", "(|| ", ")()"),
+        ("matches", "match g() { Some(x) => ", ", None => {} }"),
+        ("loops", "loop { if done() { break } ", "}"),
+        ("calls", "f(", ")"),
+        ("arrays", "[", "]"),
+    ];
+    let deep_checks = move || {
+        for (what, open, close) in cases {
+            let text = format!(
+                "async fn f() {{ loop {{ let x = {}g(){}; x.await; }} }}\n",
+                open.repeat(n),
+                close.repeat(n)
+            );
+            for config in configs() {
+                let findings =
+                    check_file_unguarded(&SourceFile::new("n.rs", "n.rs", text.clone()), &config);
+                assert!(
+                    findings
+                        .iter()
+                        .all(|f| f.rule != Rule::ParseError || !f.message.contains("deep")),
+                    "{what}: {findings:#?}"
+                );
+            }
+        }
+    };
+    std::thread::Builder::new()
+        .stack_size(16 << 20)
+        .spawn(deep_checks)
+        .expect("a test thread")
+        .join()
+        .expect("no panic");
     // The same brackets where they do not nest anything: the file is checked.
-    let opens = "(".repeat(5_000);
+    let opens = "(".repeat(1_000);
     let quiet = format!(
         "// {opens}\n/* {opens} /* {opens} */ */\nconst S: &str = \"{opens}\\\"{opens}\";\nconst C: [char; 4] = ['(', '\\'', '\\u{{28}}', '\"'];\nconst R: &str = r#\"a \"quote\" {opens}\"#;\nconst B: &[u8] = br\"{opens}\";\nfn l<'a>(x: &'a str) -> &'static str {{ x }}\nasync fn f() {{ loop {{ work(); }} }}\n"
     );

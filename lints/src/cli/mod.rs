@@ -23,14 +23,13 @@ use units::Unit;
 
 /// Entry point of the binary.
 ///
-/// The work runs on one thread with a 64 MB stack that is itself one of rayon's workers
+/// The work runs on one thread with a 16 MB stack that is itself one of rayon's workers
 /// (`use_current_thread`), so that two threads allocate on two cores, not three: each thread
 /// that allocates gets a glibc arena of its own, and the third arena cost about 0.8 MB of
-/// the peak over tokio's sources, with no gain in speed.
+/// the peak over tokio's sources, with no gain in speed. Where that thread cannot start (a
+/// tight `ulimit -v`), the work runs here, with rayon's own threads.
 pub fn main() -> ExitCode {
-    // Deeply nested code recurses deeply (see `driver::MAX_NESTING`); the stacks are only
-    // reserved, and cost memory only as deep as they are used.
-    const STACK: usize = 64 << 20;
+    const STACK: usize = 16 << 20;
     let work = std::thread::Builder::new()
         .name("cancelkit".into())
         .stack_size(STACK)
@@ -41,10 +40,15 @@ pub fn main() -> ExitCode {
                 .build_global();
             main_on_worker()
         });
-    match work.map(std::thread::JoinHandle::join) {
-        Ok(Ok(code)) => code,
-        // The work thread could not start, or panicked (the panic message is already out).
-        Ok(Err(_)) | Err(_) => ExitCode::from(101),
+    match work {
+        // A panic's message is already out; exit as the runtime does after one.
+        Ok(handle) => handle.join().unwrap_or(ExitCode::from(101)),
+        Err(_) => {
+            let _ = rayon::ThreadPoolBuilder::new()
+                .stack_size(STACK)
+                .build_global();
+            main_on_worker()
+        }
     }
 }
 
