@@ -29,9 +29,7 @@ pub(crate) fn outcome_of(p: &Pat) -> Outcome {
             // A broadcast receiver that fell behind (`Err(TryRecvError::Lagged(n))`, async-broadcast's
             // `Overflowed`) skipped to the oldest message it can still get: the next call has
             // one, so this is not "nothing yet".
-            Some("Err") if t.elems.len() == 1 && t.elems.first().is_some_and(skipped_ahead) => {
-                Outcome::Success
-            }
+            Some("Err") if err_skipped_ahead(t) => Outcome::Success,
             Some("Err") => Outcome::Failure,
             _ => Outcome::Unknown,
         },
@@ -79,15 +77,18 @@ fn skipped_ahead(p: &Pat) -> bool {
     }
 }
 
+/// `Err(TryRecvError::Lagged(_))`.
+fn err_skipped_ahead(t: &syn::PatTupleStruct) -> bool {
+    t.path.segments.last().is_some_and(|s| s.ident == "Err")
+        && t.elems.len() == 1
+        && t.elems.first().is_some_and(skipped_ahead)
+}
+
 /// Whether a pattern takes only a lagging receiver's error (`Err(TryRecvError::Lagged(_))`):
 /// then a catch-all after it still takes `Ok`.
 pub(crate) fn only_skips_ahead(p: &Pat) -> bool {
     match p {
-        Pat::TupleStruct(t) => {
-            t.path.segments.last().is_some_and(|s| s.ident == "Err")
-                && t.elems.len() == 1
-                && t.elems.first().is_some_and(skipped_ahead)
-        }
+        Pat::TupleStruct(t) => err_skipped_ahead(t),
         Pat::Or(o) => o.cases.iter().all(only_skips_ahead),
         Pat::Paren(p) => only_skips_ahead(&p.pat),
         Pat::Guard(g) => only_skips_ahead(&g.pat),

@@ -30,23 +30,19 @@ use units::Unit;
 /// tight `ulimit -v`), the work runs here, with rayon's own threads.
 pub fn main() -> ExitCode {
     const STACK: usize = 16 << 20;
+    let pool = || rayon::ThreadPoolBuilder::new().stack_size(STACK);
     let work = std::thread::Builder::new()
         .name("cancelkit".into())
         .stack_size(STACK)
-        .spawn(|| {
-            let _ = rayon::ThreadPoolBuilder::new()
-                .stack_size(STACK)
-                .use_current_thread()
-                .build_global();
+        .spawn(move || {
+            let _ = pool().use_current_thread().build_global();
             main_on_worker()
         });
     match work {
         // A panic's message is already out; exit as the runtime does after one.
         Ok(handle) => handle.join().unwrap_or(ExitCode::from(101)),
         Err(_) => {
-            let _ = rayon::ThreadPoolBuilder::new()
-                .stack_size(STACK)
-                .build_global();
+            let _ = pool().build_global();
             main_on_worker()
         }
     }

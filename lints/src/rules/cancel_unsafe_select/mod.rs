@@ -308,6 +308,15 @@ fn interrupted(cx: &Cx<'_>, a: &syn::ExprAwait) -> Option<(Op, Finding)> {
     Some((op, finding))
 }
 
+/// `tx.send(msg.clone())`: the caller keeps the message, and only a copy is dropped;
+/// `request.send()` (reqwest's) moves no message at all.
+fn sends_nothing_owned(
+    name: &str,
+    args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
+) -> bool {
+    (name == "send" || name == "feed") && args.first().is_none_or(is_copy)
+}
+
 /// `x.clone()`, `x.to_vec()`, `x.to_owned()`, `Clone::clone(&x)`: a copy, whose loss leaves
 /// the original with the caller.
 fn is_copy(e: &syn::Expr) -> bool {
@@ -554,11 +563,7 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Opt
             visit::visit_expr(self, e);
         }
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-            // `tx.send(msg.clone())`: the caller keeps the message; only a copy is dropped.
-            // `request.send()` (reqwest's) moves no message at all.
-            let sends = m.method == "send" || m.method == "feed";
-            let sends_nothing_owned = sends && m.args.first().is_none_or(is_copy);
-            if !sends_nothing_owned {
+            if !sends_nothing_owned(&m.method.to_string(), &m.args) {
                 // A helper of the same file is known by name: only through `self` is a method
                 // call known to be one of them (`endpoint.accept()` is another type's).
                 let on_self = matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("self"));
@@ -631,10 +636,11 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
                             },
                             _ => (None, None, None),
                         };
-                        // As in a branch: a `send` of a copy, or of nothing, loses nothing.
-                        let sends_nothing_owned = matches!(name.as_deref(), Some("send" | "feed"))
-                            && args.is_some_and(|a| a.first().is_none_or(is_copy));
-                        if let Some(mut op) = name.filter(|_| !sends_nothing_owned).and_then(|n| {
+                        let copy_sent = name
+                            .as_deref()
+                            .zip(args)
+                            .is_some_and(|(n, a)| sends_nothing_owned(n, a));
+                        if let Some(mut op) = name.filter(|_| !copy_sent).and_then(|n| {
                             Op::of(self.config, n, receiver, args.into_iter().flatten())
                         }) {
                             // The helper's buffer, seen from its callers: a parameter is the
