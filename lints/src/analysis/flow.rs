@@ -966,7 +966,11 @@ impl<'a> Walker<'a> {
         if polls {
             self.cond_roots = roots;
         }
-        if self.ctx.self_call_consults(&m.receiver, &m.method) {
+        // Token mode: a loop that consults some token (a parent, a per-connection child) has
+        // a stop signal, whichever token the design meant.
+        if self.ctx.self_call_consults(&m.receiver, &m.method)
+            || (self.ctx.consults.is_some() && super::names::consults_a_token(&m.method))
+        {
             f.observe();
             return f;
         }
@@ -1585,7 +1589,9 @@ impl<'a> Walker<'a> {
     fn mac(&mut self, mac: &Macro, mut f: Flow) -> Flow {
         Self::forget_mentioned(&mut f, &mac.tokens);
         if self.ctx.consults.is_some() {
-            if self.ctx.tokens_mention_token(&mac.tokens) {
+            if self.ctx.tokens_mention_token(&mac.tokens)
+                || super::tokens::call_a_token_method(mac.tokens.clone())
+            {
                 f.observe();
             } else if self.ctx.observers.classify_macro(&mac.path) == MacroKind::Awaiting
                 && names::tokens_name_event(&mac.tokens)

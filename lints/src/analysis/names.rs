@@ -23,6 +23,15 @@ macro_rules! runtime_names {
 
 include!("runtime_names.in");
 
+/// A method that consults whatever cancellation token it is called on (`is_cancelled`,
+/// `cancelled`, `run_until_cancelled`...): the checker matches methods by name.
+pub(crate) fn consults_a_token(method: &proc_macro2::Ident) -> bool {
+    CHECK_METHODS
+        .iter()
+        .chain(AWARE_METHODS)
+        .any(|m| method == m && method != "check")
+}
+
 /// `a :: b` (as `stringify!` spells a path) → `["a", "b"]`.
 pub(crate) fn segments(path: &str) -> Vec<String> {
     path.split("::")
@@ -50,5 +59,22 @@ mod tests {
         );
         assert!(CHECK_METHODS.contains(&"is_cancelled"));
         assert!(AWARE_METHODS.contains(&"run_until_cancelled"));
+    }
+
+    #[test]
+    fn a_token_is_consulted_by_its_cancellation_methods_not_by_check() {
+        let ident = |s: &str| proc_macro2::Ident::new(s, proc_macro2::Span::call_site());
+        for m in [
+            "is_cancelled",
+            "cancelled",
+            "cancelled_owned",
+            "run_until_cancelled",
+        ] {
+            assert!(consults_a_token(&ident(m)), "{m}");
+        }
+        // `check` is too common a name to say what its receiver is.
+        for m in ["check", "cancel", "recv", "sleep"] {
+            assert!(!consults_a_token(&ident(m)), "{m}");
+        }
     }
 }

@@ -64,3 +64,37 @@ fn scan_into(observers: &Observers, tokens: TokenStream, scan: &mut TokenScan, d
         }
     }
 }
+
+/// Token mode: whether the tokens call a method that consults the token it is called on
+/// (`. is_cancelled (`, `. cancelled (`), whatever the receiver.
+pub(crate) fn call_a_token_method(tokens: TokenStream) -> bool {
+    let mut prev_dot = false;
+    let mut method: Option<proc_macro2::Ident> = None;
+    for tt in tokens {
+        match tt {
+            TokenTree::Ident(i) => {
+                method = (prev_dot && super::names::consults_a_token(&i)).then_some(i);
+                prev_dot = false;
+            }
+            TokenTree::Punct(p) => {
+                prev_dot = p.as_char() == '.';
+                method = None;
+            }
+            TokenTree::Group(g) => {
+                if g.delimiter() == Delimiter::Parenthesis && method.is_some() {
+                    return true;
+                }
+                if call_a_token_method(g.stream()) {
+                    return true;
+                }
+                prev_dot = false;
+                method = None;
+            }
+            TokenTree::Literal(_) => {
+                prev_dot = false;
+                method = None;
+            }
+        }
+    }
+    false
+}

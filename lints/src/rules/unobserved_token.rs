@@ -16,7 +16,10 @@
 //! Consulting means naming the token on the path: `token.is_cancelled()`,
 //! `token.cancelled()` (also as a `select!` branch), `run_until_cancelled`, passing it on to a
 //! callee, cloning it into a child, or waiting on something built by handing it on (`let s =
-//! browse.token(token.clone()).run()`; then `s.next().await` ends when the token fires). A
+//! browse.token(token.clone()).run()`; then `s.next().await` ends when the token fires).
+//! Calling one of those methods on another token counts too (`parent.is_cancelled()`, a
+//! `select!` branch on `conn.cancel.cancelled()`): a loop that looks at some token has a stop
+//! signal, and which token is the right one is the design's choice. A
 //! method called on `self` counts when the token is a field (the callee may consult it),
 //! unless it is a method of the same `impl` that never names the field. Only loops that await
 //! somewhere are looked at: a loop that never awaits is `uncancellable_loop`'s. A loop that
@@ -336,6 +339,10 @@ mod tests {
             "async fn f(token: CancellationToken) { let s = browse().token(token.clone()).run(); while let Some(x) = s.try_next().await? { use_it(x); } }",
             // `for` loops are bounded by what they iterate.
             "async fn f(token: CancellationToken) { for h in hosts { probe(h).await; } }",
+            // Another token consulted on every path: the loop has a stop signal (open-net's
+            // writer checks its connection's token, vtcode's driver its parent's).
+            "async fn f(retire: CancellationToken, conn: Conn) { loop { tokio::select! { biased; _ = conn.cancel.cancelled() => break, m = rx.recv() => work(m).await } } }",
+            "struct W { stop: CancellationToken, m: M }\nimpl W { async fn run(&self, rx: Rx) { if self.stop.is_cancelled() { return } loop { if self.m.cancellation.is_cancelled() { break } rx.recv().await; } } }",
         ] {
             assert!(lines(src).is_empty(), "{src}");
         }
@@ -375,6 +382,8 @@ mod tests {
             "fn f(cancel: CancellationToken) { spawn(async move { while let Some(s) = signals.next().await { log(s); } cancel.cancel(); }); }",
             "fn f() { let token = CancellationToken::new(); spawn(async move { let _g = token.drop_guard(); loop { listener.accept().await; } }); }",
             "async fn f(token: CancellationToken) { loop { if x { token.cancelled().await; } else { rx.recv().await; } } }",
+            // Another token consulted on some paths only.
+            "async fn f(token: CancellationToken) { loop { if x { other.cancelled().await; } else { rx.recv().await; } } }",
         ] {
             assert_eq!(lines(src).len(), 1, "{src}");
         }
