@@ -267,9 +267,12 @@ impl Observers {
                     receiver_name_contains(e, streams::STREAM_NAMES)
                         || local_name(e).is_some_and(|n| names.streams.contains(&n))
                 };
+                // rustls's `conn.read_tls(&mut rd)` reads from `rd`: the connection itself is
+                // a state machine in memory, whatever its name (`guest_tls`).
+                let receiver_reads = method != "read_tls";
                 BLOCKING_READS.iter().any(|m| method == m)
                     && !args.is_empty()
-                    && (stream(receiver) || args.iter().any(|a| stream(a)))
+                    && ((receiver_reads && stream(receiver)) || args.iter().any(|a| stream(a)))
             };
             if blocking || (read && !names.in_nonblocking_fn(method)) {
                 return CallKind::Blocking;
