@@ -215,7 +215,9 @@ impl Observers {
             // processes a packet in memory); `wait()` is a condvar's, a barrier's or a child
             // process's (zenoh's builders have a `wait()` that resolves at once).
             let blocking = match () {
-                _ if method == "recv" => args.is_empty(),
+                // A socket's argument-less `recv()` is not std's (whose sockets receive into a
+                // buffer): smoltcp's returns at once, with `Err` when nothing is there.
+                _ if method == "recv" => args.is_empty() && !names_a_socket(receiver),
                 // With a zero timeout it only asks (a `try_recv` by another name); the
                 // duration comes last (`Condvar::wait_timeout(guard, d)`).
                 _ if ["recv_timeout", "try_recv_timeout", "wait_timeout"]
@@ -405,6 +407,25 @@ fn local_name(e: &Expr) -> Option<String> {
         Expr::Paren(p) => local_name(&p.expr),
         _ => None,
     }
+}
+
+/// A receiver whose name ends like a socket's (`socket`, `udp_sock`), not a channel of socket
+/// events (`socket_rx`).
+fn names_a_socket(receiver: &Expr) -> bool {
+    let name = match receiver {
+        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(i) => Some(i.to_string()),
+            syn::Member::Unnamed(_) => None,
+        },
+        Expr::Reference(r) => return names_a_socket(&r.expr),
+        Expr::Paren(p) => return names_a_socket(&p.expr),
+        _ => None,
+    };
+    name.is_some_and(|n| {
+        let n = n.to_ascii_lowercase();
+        n.ends_with("socket") || n.ends_with("sock")
+    })
 }
 
 fn receiver_name_contains(receiver: &Expr, needles: &[&str]) -> bool {

@@ -34,7 +34,11 @@
 //! - Methods are known by name, without types: a `recv()` that is not awaited is taken for a
 //!   blocking one, and a read counts only when the receiver is named like a socket or stream,
 //!   or a `let` of the file builds it from one. A library's blocking read under another name
-//!   (a websocket's `receive()`, a line editor's `read_line(&prompt)`) is not seen.
+//!   (a websocket's `receive()`, a line editor's `read_line(&prompt)`) is not seen. An
+//!   argument-less `recv()` on something named like a socket (`socket`, `udp_sock`) is taken
+//!   for a non-blocking socket's, as smoltcp's is, because std's sockets receive into a
+//!   buffer: a library socket whose `recv()` blocks (nng's) is missed. rustls's `read_tls`
+//!   counts only by the reader handed to it.
 //! - A function that makes a socket non-blocking (`set_nonblocking(true)`) is taken to read
 //!   only from non-blocking sockets: a stream it accepts from a non-blocking listener is
 //!   blocking again, and its reads are not flagged.
@@ -559,6 +563,7 @@ mod tests {
             "async fn f() { loop { let s = [hdr, rx.recv().unwrap()].concat(); go(s).await; } }",
             // An unwrapped result is not a future, even as an awaited call's argument.
             "async fn f() { loop { handle(rx.recv().unwrap()).await; } }",
+            "async fn f() { loop { let e = socket_rx.recv().unwrap(); go(e).await; } }",
             "async fn f() { loop { tx.send(rx.recv_timeout(T).expect(\"gone\")).await; } }",
             // A captured output's text is memory, but stdin's own lines wait.
             "async fn f() { let stdin_lines = std::io::stdin().lines(); loop { match stdin_lines.next() { Some(l) => go(l).await, None => break } } }",
@@ -573,6 +578,9 @@ mod tests {
             "async fn f() { loop { let s = listener.accept().with_context(ctx.clone()).await; go(s).await; } }",
             "async fn f() { loop { handle(rx.recv().map_err(E::from)).await; } }",
             "async fn f() { loop { let m = rx.recv().unwrap_or_else(|_| stop()).await; go(m).await; } }",
+            // A socket's argument-less `recv()` is not std's (smoltcp's, in microsandbox's
+            // tests, returns at once); a channel of socket events still blocks (above).
+            "async fn f() { loop { let socket = sockets.get_mut::<udp::Socket>(h); if socket.can_recv() { let (b, p) = socket.recv().unwrap(); reply(b, p); } sleep(T).await; } }",
             // A socket its function makes non-blocking answers `WouldBlock` instead of waiting.
             "async fn f(sock: Socket) { sock.set_nonblocking(true).unwrap(); loop { match sock.recv_from(&mut buf) { Ok(p) => handle(p), Err(_) => sleep(T).await } } }",
             // rs-matter's mDNS browse: a zero timeout only asks, also through a constant of the
