@@ -74,7 +74,8 @@
 //! ## Known problems
 //! - There is no type information. Names resolve through the file's `use` items, but a method
 //!   is known by its name alone: any `is_cancelled()` counts as a check, any `try_*` or
-//!   `poll_*` as a poll, any `recv()` that is not awaited as blocking. A library's blocking
+//!   `poll_*` as a poll, any `recv()` that is not awaited as blocking (but an argument-less
+//!   one on something named like a socket, as smoltcp's is). A library's blocking
 //!   call under another name (inquire's `prompt()`, a `flock` behind a helper) is
 //!   not seen, so a loop around one is not reported. A helper of the checked code is taken to
 //!   block only when it is a free function that blocks before any branch or `return`, and no
