@@ -969,7 +969,9 @@ impl<'a> Walker<'a> {
         // Token mode: a loop that consults some token (a parent, a per-connection child) has
         // a stop signal, whichever token the design meant.
         if self.ctx.self_call_consults(&m.receiver, &m.method)
-            || (self.ctx.consults.is_some() && super::names::consults_a_token(&m.method))
+            || (self.ctx.consults.is_some()
+                && super::names::consults_a_token(&m.method)
+                && !(m.method == "is_cancelled" && names_an_error(&m.receiver)))
         {
             f.observe();
             return f;
@@ -1941,6 +1943,20 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr, polls: bool) -> Option<Witness> {
         range: ctx.range(span),
         label,
     })
+}
+
+/// A value named like an error (`e`, `err`, `join_error`): its `is_cancelled()` is a
+/// `JoinError`'s, which says how a task ended, not whether a token fired.
+fn names_an_error(e: &Expr) -> bool {
+    match e {
+        Expr::Path(p) => p.path.get_ident().is_some_and(|i| {
+            let n = i.to_string().to_ascii_lowercase();
+            n == "e" || n.starts_with("err") || n.ends_with("err") || n.ends_with("error")
+        }),
+        Expr::Reference(r) => names_an_error(&r.expr),
+        Expr::Paren(p) => names_an_error(&p.expr),
+        _ => false,
+    }
 }
 
 /// `shield(..)` under any path, as `#[cancellable]` recognises it.

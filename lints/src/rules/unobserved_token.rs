@@ -384,6 +384,8 @@ mod tests {
             "async fn f(token: CancellationToken) { loop { if x { token.cancelled().await; } else { rx.recv().await; } } }",
             // Another token consulted on some paths only.
             "async fn f(token: CancellationToken) { loop { if x { other.cancelled().await; } else { rx.recv().await; } } }",
+            // A `JoinError`'s `is_cancelled()` says how a task ended, not whether a token fired.
+            "async fn f(token: CancellationToken) { loop { let e = rx.recv().await.unwrap(); if e.is_cancelled() { log(); } } }",
         ] {
             assert_eq!(lines(src).len(), 1, "{src}");
         }
