@@ -19,7 +19,8 @@
 //! browse.token(token.clone()).run()`; then `s.next().await` ends when the token fires).
 //! Calling one of those methods on another token counts too (`parent.is_cancelled()`, a
 //! `select!` branch on `conn.cancel.cancelled()`): a loop that looks at some token has a stop
-//! signal, and which token is the right one is the design's choice. A
+//! signal, and which token is the right one is the design's choice. An error's
+//! `is_cancelled()` (`e`, `err`: a `JoinError`'s) is not one: it says how a task ended. A
 //! method called on `self` counts when the token is a field (the callee may consult it),
 //! unless it is a method of the same `impl` that never names the field. Only loops that await
 //! somewhere are looked at: a loop that never awaits is `uncancellable_loop`'s. A loop that
