@@ -340,7 +340,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) base: usize,
     /// Token mode (`unobserved_token`): a path "observes" when it consults one of these tokens
     /// (names it: calls a method on it, passes it on, clones it, mentions it in a macro, or
-    /// calls a method on `self` when one is a field); awaits and cancelkit's checks do not.
+    /// calls a method on `self` when one is a field), or calls a cancellation method on another
+    /// token (`parent.is_cancelled()`); other awaits and cancelkit's free checks do not.
     pub(crate) consults: Option<Consults<'a>>,
 }
 
@@ -1591,8 +1592,7 @@ impl<'a> Walker<'a> {
     fn mac(&mut self, mac: &Macro, mut f: Flow) -> Flow {
         Self::forget_mentioned(&mut f, &mac.tokens);
         if self.ctx.consults.is_some() {
-            if self.ctx.tokens_mention_token(&mac.tokens)
-                || super::tokens::call_a_token_method(mac.tokens.clone())
+            if self.ctx.tokens_mention_token(&mac.tokens) || super::tokens::call_a_token_method(mac)
             {
                 f.observe();
             } else if self.ctx.observers.classify_macro(&mac.path) == MacroKind::Awaiting
@@ -1945,14 +1945,13 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr, polls: bool) -> Option<Witness> {
     })
 }
 
-/// A value named like an error (`e`, `err`, `join_error`): its `is_cancelled()` is a
-/// `JoinError`'s, which says how a task ended, not whether a token fired.
+/// [`super::names::names_an_error`], for an expression.
 fn names_an_error(e: &Expr) -> bool {
     match e {
-        Expr::Path(p) => p.path.get_ident().is_some_and(|i| {
-            let n = i.to_string().to_ascii_lowercase();
-            n == "e" || n.starts_with("err") || n.ends_with("err") || n.ends_with("error")
-        }),
+        Expr::Path(p) => p
+            .path
+            .get_ident()
+            .is_some_and(|i| super::names::names_an_error(&i.to_string())),
         Expr::Reference(r) => names_an_error(&r.expr),
         Expr::Paren(p) => names_an_error(&p.expr),
         _ => false,

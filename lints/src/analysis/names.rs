@@ -25,11 +25,21 @@ include!("runtime_names.in");
 
 /// A method that consults whatever cancellation token it is called on (`is_cancelled`,
 /// `cancelled`, `run_until_cancelled`...): the checker matches methods by name.
+/// `check` is too common a name to say what its receiver is, and `until_cancelled` is a
+/// future's adapter that watches cancelkit's current task, not a token.
 pub(crate) fn consults_a_token(method: &proc_macro2::Ident) -> bool {
     CHECK_METHODS
         .iter()
         .chain(AWARE_METHODS)
-        .any(|m| method == m && method != "check")
+        .filter(|m| !matches!(**m, "check" | "until_cancelled" | "until_token_cancelled"))
+        .any(|m| method == m)
+}
+
+/// A value named like an error (`e`, `err`, `join_error`): its `is_cancelled()` is a
+/// `JoinError`'s, which says how a task ended, not whether a token fired.
+pub(crate) fn names_an_error(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "e" || n.starts_with("err") || n.ends_with("err") || n.ends_with("error")
 }
 
 /// `a :: b` (as `stringify!` spells a path) → `["a", "b"]`.
@@ -72,8 +82,7 @@ mod tests {
         ] {
             assert!(consults_a_token(&ident(m)), "{m}");
         }
-        // `check` is too common a name to say what its receiver is.
-        for m in ["check", "cancel", "recv", "sleep"] {
+        for m in ["check", "until_cancelled", "cancel", "recv", "sleep"] {
             assert!(!consults_a_token(&ident(m)), "{m}");
         }
     }

@@ -65,34 +65,97 @@ fn scan_into(observers: &Observers, tokens: TokenStream, scan: &mut TokenScan, d
     }
 }
 
-/// Token mode: whether the tokens call a method that consults the token it is called on
-/// (`. is_cancelled (`, `. cancelled (`), whatever the receiver.
-pub(crate) fn call_a_token_method(tokens: TokenStream) -> bool {
+/// Token mode: whether a macro's tokens consult a token by calling one of its cancellation
+/// methods (`. is_cancelled (`, `. cancelled (`), whatever the receiver, where the call is
+/// part of the invocation's own path:
+/// - in a `select!`, only in the branches' futures (between `=` and `=>`): a branch's body
+///   runs when that branch wins, not on every pass;
+/// - never inside an `async` block or a closure's braced body, which runs later or elsewhere (a task the
+///   loop spawns watching a token of its own);
+/// - not an error's `is_cancelled()` (`e`, `err`: a `JoinError`'s says how a task ended).
+pub(crate) fn call_a_token_method(mac: &syn::Macro) -> bool {
+    let select = mac
+        .path
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "select" || s.ident == "select_biased");
+    if !select {
+        return calls_token_method(mac.tokens.clone());
+    }
+    // `pattern = future =>`: a lone `=` opens a future, the `=` of `=>` closes it.
+    let mut future: Option<Vec<TokenTree>> = None;
+    let mut tokens = mac.tokens.clone().into_iter().peekable();
+    while let Some(tt) = tokens.next() {
+        if let TokenTree::Punct(p) = &tt
+            && p.as_char() == '='
+        {
+            let arrow = matches!(tokens.peek(), Some(TokenTree::Punct(n)) if n.as_char() == '>');
+            if arrow {
+                if let Some(f) = future.take()
+                    && calls_token_method(f.into_iter().collect())
+                {
+                    return true;
+                }
+            } else if p.spacing() == proc_macro2::Spacing::Alone && future.is_none() {
+                future = Some(Vec::new());
+                continue;
+            }
+        }
+        if let Some(f) = &mut future {
+            f.push(tt);
+        }
+    }
+    false
+}
+
+fn calls_token_method(tokens: TokenStream) -> bool {
+    // The identifier before the last `.` (the receiver, when it is one word), and the method
+    // after it.
+    let mut receiver: Option<proc_macro2::Ident> = None;
+    let mut last_ident: Option<proc_macro2::Ident> = None;
     let mut prev_dot = false;
     let mut method: Option<proc_macro2::Ident> = None;
+    // An `async` block or a closure's body comes next.
+    let mut deferred = false;
     for tt in tokens {
         match tt {
             TokenTree::Ident(i) => {
-                method = (prev_dot && super::names::consults_a_token(&i)).then_some(i);
+                method = (prev_dot
+                    && super::names::consults_a_token(&i)
+                    && !(i == "is_cancelled"
+                        && receiver
+                            .as_ref()
+                            .is_some_and(|r| super::names::names_an_error(&r.to_string()))))
+                .then(|| i.clone());
+                deferred |= i == "async" || i == "move";
                 prev_dot = false;
+                last_ident = Some(i);
             }
             TokenTree::Punct(p) => {
                 prev_dot = p.as_char() == '.';
+                receiver = if prev_dot { last_ident.take() } else { None };
+                deferred |= p.as_char() == '|';
                 method = None;
             }
             TokenTree::Group(g) => {
                 if g.delimiter() == Delimiter::Parenthesis && method.is_some() {
                     return true;
                 }
-                if call_a_token_method(g.stream()) {
+                let skip = deferred && g.delimiter() == Delimiter::Brace;
+                if !skip && calls_token_method(g.stream()) {
                     return true;
+                }
+                if g.delimiter() == Delimiter::Brace {
+                    deferred = false;
                 }
                 prev_dot = false;
                 method = None;
+                last_ident = None;
             }
             TokenTree::Literal(_) => {
                 prev_dot = false;
                 method = None;
+                last_ident = None;
             }
         }
     }

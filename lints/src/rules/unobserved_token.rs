@@ -344,6 +344,8 @@ mod tests {
             // writer checks its connection's token, vtcode's driver its parent's).
             "async fn f(retire: CancellationToken, conn: Conn) { loop { tokio::select! { biased; _ = conn.cancel.cancelled() => break, m = rx.recv() => work(m).await } } }",
             "struct W { stop: CancellationToken, m: M }\nimpl W { async fn run(&self, rx: Rx) { if self.stop.is_cancelled() { return } loop { if self.m.cancellation.is_cancelled() { break } rx.recv().await; } } }",
+            "async fn f(retire: CancellationToken) { loop { tokio::select! { Some(m) = rx.recv(), if !closing => go(m).await, _ = conn.cancel.run_until_cancelled(tick.tick()) => {} } } }",
+            "async fn f(retire: CancellationToken) { loop { log_unless!(conn.cancel.is_cancelled()); rx.recv().await; } }",
         ] {
             assert!(lines(src).is_empty(), "{src}");
         }
@@ -385,6 +387,14 @@ mod tests {
             "async fn f(token: CancellationToken) { loop { if x { token.cancelled().await; } else { rx.recv().await; } } }",
             // Another token consulted on some paths only.
             "async fn f(token: CancellationToken) { loop { if x { other.cancelled().await; } else { rx.recv().await; } } }",
+            // Calls that do not run on the loop's own path each pass (a review's cases): a
+            // branch's body, a task it spawns, a closure; an error's `is_cancelled()` in a
+            // `select!`; cancelkit's `until_cancelled()`, which watches the current task.
+            "async fn f(token: CancellationToken) { loop { tokio::select! { r = listener.accept() => { let conn = CancellationToken::new(); tokio::spawn(async move { tokio::select! { _ = conn.cancelled() => {}, _ = serve(r) => {} } }); } m = ctl.recv() => handle(m).await } } }",
+            "async fn f(token: CancellationToken) { loop { tokio::select! { m = rx.recv() => { workers.retain(|w| !w.cancel.is_cancelled()); go(m); } _ = tick.tick() => {} } } }",
+            "async fn f(token: CancellationToken) { loop { tokio::select! { Some(r) = set.join_next() => { if let Err(e) = r { if !e.is_cancelled() { log(e); } } } Some(j) = rx.recv() => { set.spawn(run(j)); } } } }",
+            "async fn f(token: CancellationToken) { loop { let m = rx.recv().until_cancelled().await; go(m).await; } }",
+            "async fn f(token: CancellationToken) { loop { watch!(async move { other.cancelled().await }); rx.recv().await; } }",
             // A `JoinError`'s `is_cancelled()` says how a task ended, not whether a token fired.
             "async fn f(token: CancellationToken) { loop { let e = rx.recv().await.unwrap(); if e.is_cancelled() { log(); } } }",
         ] {
