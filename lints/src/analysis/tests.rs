@@ -784,6 +784,14 @@ fn drains_bounds_and_impossible_paths_found_in_real_code_are_not_reported() {
             "async fn f() { while results.len() < n { let batch = fetch(); for r in batch { results.push(r); } } }",
         ),
         (
+            "a `macro_rules!` helper, defined in the function, whose body is a `select!` (mtorrent-dht)",
+            "async fn f() { macro_rules! next_event { ($q:expr) => { select! { biased; e = rx.recv() => step(e), q = $q.next() => step(q) } }; } while next_event!(queries).is_continue() {} }",
+        ),
+        (
+            "a `select!` inside another macro",
+            "async fn f() { loop { if !log_errors!(select! { e = rx.recv() => step(e), _ = tick.tick() => true }) { break } } }",
+        ),
+        (
             "an await in a `macro_rules!` helper",
             "macro_rules! assert_let_timeout { ($p:pat = $e:expr) => { let $p = timeout(D, $e).await.unwrap() else { panic!() }; } }\nasync fn f() { loop { assert_let_timeout!(Some(x) = rx.recv()); if x.done { break } } }",
         ),

@@ -16,7 +16,8 @@ pub(crate) struct TokenScan {
     pub(crate) aware: bool,
 }
 
-/// Scans tokens for `.await`, calls to checks and mentions of cancellation-aware futures.
+/// Scans tokens for `.await` (or a `select!`/`join!`, which awaits), calls to checks and
+/// mentions of cancellation-aware futures.
 pub(crate) fn scan_tokens(observers: &Observers, tokens: TokenStream) -> TokenScan {
     let mut scan = TokenScan::default();
     scan_into(observers, tokens, &mut scan, 0);
@@ -42,6 +43,14 @@ fn scan_into(observers: &Observers, tokens: TokenStream, scan: &mut TokenScan, d
                 prev_dot = false;
             }
             TokenTree::Punct(p) => {
+                // A `select!` or `join!` in the tokens awaits its futures.
+                if p.as_char() == '!'
+                    && pending_ident
+                        .as_ref()
+                        .is_some_and(|i| super::macros::AWAITING.iter().any(|m| i == m))
+                {
+                    scan.await_ = true;
+                }
                 prev_dot = p.as_char() == '.';
                 pending_ident = None;
             }
