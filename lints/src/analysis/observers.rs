@@ -412,29 +412,30 @@ fn local_name(e: &Expr) -> Option<String> {
 /// A receiver whose name ends like a socket's (`socket`, `udp_sock`), not a channel of socket
 /// events (`socket_rx`).
 fn names_a_socket(receiver: &Expr) -> bool {
-    let name = match receiver {
-        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        Expr::Field(f) => match &f.member {
-            syn::Member::Named(i) => Some(i.to_string()),
-            syn::Member::Unnamed(_) => None,
-        },
-        Expr::Reference(r) => return names_a_socket(&r.expr),
-        Expr::Paren(p) => return names_a_socket(&p.expr),
-        _ => None,
-    };
-    name.is_some_and(|n| {
+    value_name(receiver).is_some_and(|n| {
         let n = n.to_ascii_lowercase();
         n.ends_with("socket") || n.ends_with("sock")
     })
 }
 
-fn receiver_name_contains(receiver: &Expr, needles: &[&str]) -> bool {
-    let name = match receiver {
+/// The name a value goes by: a variable's (the last segment of a path) or a named field's,
+/// through `&` and parentheses.
+fn value_name(e: &Expr) -> Option<String> {
+    match e {
         Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         Expr::Field(f) => match &f.member {
             syn::Member::Named(i) => Some(i.to_string()),
             syn::Member::Unnamed(_) => None,
         },
+        Expr::Reference(r) => value_name(&r.expr),
+        Expr::Paren(p) => value_name(&p.expr),
+        _ => None,
+    }
+}
+
+fn receiver_name_contains(receiver: &Expr, needles: &[&str]) -> bool {
+    let name = match receiver {
+        Expr::Path(_) | Expr::Field(_) => value_name(receiver),
         Expr::MethodCall(m) => Some(m.method.to_string()),
         // What a function returns is named by the function: `std::io::stdin().read_line(..)`.
         Expr::Call(c) => match &*c.func {

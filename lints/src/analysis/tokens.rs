@@ -79,8 +79,8 @@ fn scan_into(observers: &Observers, tokens: TokenStream, scan: &mut TokenScan, d
 /// part of the invocation's own path:
 /// - in a `select!`, only in the branches' futures (between `=` and `=>`): a branch's body
 ///   runs when that branch wins, not on every pass;
-/// - never inside an `async` block or a closure's braced body, which runs later or elsewhere (a task the
-///   loop spawns watching a token of its own);
+/// - never inside an `async` block or a closure's braced body, which runs later or elsewhere
+///   (a task the loop spawns watching a token of its own);
 /// - not an error's `is_cancelled()` (`e`, `err`: a `JoinError`'s says how a task ended).
 pub(crate) fn call_a_token_method(mac: &syn::Macro) -> bool {
     let select = mac
