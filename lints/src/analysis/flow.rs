@@ -972,7 +972,9 @@ impl<'a> Walker<'a> {
         if self.ctx.self_call_consults(&m.receiver, &m.method)
             || (self.ctx.consults.is_some()
                 && super::names::consults_a_token(&m.method)
-                && !(m.method == "is_cancelled" && names_an_error(&m.receiver)))
+                && !(m.method == "is_cancelled"
+                    && observers::local_name(&m.receiver)
+                        .is_some_and(|n| super::names::names_an_error(&n))))
         {
             f.observe();
             return f;
@@ -1943,19 +1945,6 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr, polls: bool) -> Option<Witness> {
         range: ctx.range(span),
         label,
     })
-}
-
-/// [`super::names::names_an_error`], for an expression.
-fn names_an_error(e: &Expr) -> bool {
-    match e {
-        Expr::Path(p) => p
-            .path
-            .get_ident()
-            .is_some_and(|i| super::names::names_an_error(&i.to_string())),
-        Expr::Reference(r) => names_an_error(&r.expr),
-        Expr::Paren(p) => names_an_error(&p.expr),
-        _ => false,
-    }
 }
 
 /// `shield(..)` under any path, as `#[cancellable]` recognises it.

@@ -397,10 +397,8 @@ fn suffix_match(observer: &[String], call: &[String]) -> bool {
     n > 0 && observer[observer.len() - n..] == call[call.len() - n..]
 }
 
-/// The name of a receiver expression (`self.token` → `token`, `group` → `group`), lowercased
-/// containment test.
 /// `x` or `&mut x`: the local a plain path names.
-fn local_name(e: &Expr) -> Option<String> {
+pub(crate) fn local_name(e: &Expr) -> Option<String> {
     match e {
         Expr::Path(p) if p.path.segments.len() == 1 => Some(p.path.segments[0].ident.to_string()),
         Expr::Reference(r) => local_name(&r.expr),
@@ -433,6 +431,8 @@ fn value_name(e: &Expr) -> Option<String> {
     }
 }
 
+/// Whether the name of a receiver expression (`self.token` → `token`, `group` → `group`,
+/// `stdin()` → `stdin`), lowercased, contains one of `needles`.
 fn receiver_name_contains(receiver: &Expr, needles: &[&str]) -> bool {
     let name = match receiver {
         Expr::Path(_) | Expr::Field(_) => value_name(receiver),
