@@ -739,11 +739,29 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
                 scope.carriers.push(c);
             }
         }
+        // `token.cancel();` and `rx.close();` hold for the rest of the block.
+        if let syn::Stmt::Expr(syn::Expr::MethodCall(m), _) = i
+            && m.args.is_empty()
+            && (m.method == "cancel" || m.method == "close")
+            && let Some(root) = crate::analysis::roots::root_of(&m.receiver)
+            && let Some(scope) = self.scopes.last_mut()
+        {
+            if m.method == "cancel" {
+                scope.fired.push(root);
+            } else {
+                scope.closed.push(root);
+            }
+        }
     }
 
     fn visit_block(&mut self, i: &'ast syn::Block) {
         self.rules(Node::Block(i), None);
+        let (fired, closed) = (self.scope().fired.len(), self.scope().closed.len());
         visit::visit_block(self, i);
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.fired.truncate(fired);
+            scope.closed.truncate(closed);
+        }
     }
 
     /// Calls, method calls and awaits are walked here, to know which method calls are in a

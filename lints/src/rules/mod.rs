@@ -90,6 +90,12 @@ pub(crate) struct Scope {
     /// An async block or closure handed to `timeout(..)` or `run_until_cancelled(..)`: it is
     /// bounded, or raced against a token, from outside.
     pub(crate) raced: bool,
+    /// Tokens this code cancelled before this point (`token.cancel();` as a statement of an
+    /// enclosing block): code after it runs once the token has fired, so it is no stop signal.
+    pub(crate) fired: Vec<String>,
+    /// Receivers closed before this point (`rx.close();` as a statement of an enclosing
+    /// block): receiving from one drains what is already queued, then ends.
+    pub(crate) closed: Vec<String>,
 }
 
 /// What a rule gets with each node.

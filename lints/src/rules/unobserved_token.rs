@@ -25,7 +25,9 @@
 //! unless it is a method of the same `impl` that never names the field. Only loops that await
 //! somewhere are looked at: a loop that never awaits is `uncancellable_loop`'s. A loop that
 //! cancels the token itself (a signal watcher, a supervisor) holds it to stop others, and is
-//! not looked at for that token.
+//! not looked at for that token; nor is a loop after the code's own `token.cancel();` (a
+//! shutdown that cancels, then waits for the work to drain), or one that drains a receiver
+//! closed before it (`rx.close(); while let Some(m) = rx.recv().await { .. }`).
 //!
 //! ## Why is this bad
 //! The token is how the caller asks this code to stop: graceful shutdown cancels it and waits.
@@ -94,18 +96,20 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
         || cx.scope.raced
         || !cx.scope.tokens.iter().any(|t| received(&t))
         || matches!(lp, LoopRef::For(_))
+        || drains_closed(lp, &cx.scope.closed)
         || !waits_for_events(lp)
     {
         return None;
     }
-    // A loop that cancels the token (a signal watcher, a supervisor) holds it to stop others.
+    // A loop that cancels the token (a signal watcher, a supervisor) holds it to stop others;
+    // one after the code's own `token.cancel()` runs once the token has fired.
     let cancelled_here = cancels(lp);
     let tokens: Vec<TokenVar> = cx
         .scope
         .tokens
         .iter()
         .filter(received)
-        .filter(|t| !cancelled_here.contains(&t.name))
+        .filter(|t| !cancelled_here.contains(&t.name) && !cx.scope.fired.contains(&t.name))
         .cloned()
         .collect();
     if tokens.is_empty() {
@@ -218,6 +222,22 @@ fn waits_for_events(lp: LoopRef<'_>) -> bool {
     }
     f.visit_block(lp.body());
     f.0
+}
+
+/// `while let Some(m) = rx.recv().await` (or `while rx.recv().await.is_some()`) after
+/// `rx.close()`: it drains what is already queued, then ends by itself.
+fn drains_closed(lp: LoopRef<'_>, closed: &[String]) -> bool {
+    let LoopRef::While(w) = lp else { return false };
+    let mut e = match &*w.cond {
+        syn::Expr::Let(l) => &*l.expr,
+        cond => cond,
+    };
+    while let syn::Expr::MethodCall(m) = e {
+        e = &m.receiver;
+    }
+    matches!(e, syn::Expr::Await(a)
+        if matches!(&*a.base, syn::Expr::MethodCall(m) if m.method == "recv")
+            && crate::analysis::roots::root_of(&a.base).is_some_and(|r| closed.contains(&r)))
 }
 
 /// The tokens the loop cancels (`token.cancel()`, `self.token.cancel()`, a clone's `cancel()`),
@@ -334,6 +354,12 @@ mod tests {
             "struct W { token: CancellationToken }\nimpl W { async fn run(&self) { let t = self.token.clone(); spawn(async move { loop { rx.recv().await; } }); t.cancelled().await; } }",
             // A loop that cancels the token holds it to stop others (a signal watcher).
             "fn watch(cancel: CancellationToken) { spawn(async move { loop { let code = signals.next().await; if first { cancel.cancel(); } } }); }",
+            // After the code's own cancel, the token has fired: the loop waits for the drain
+            // (sockudo's and smg-mcp's shutdowns).
+            "struct S { stop: CancellationToken }\nimpl S { async fn shutdown(&self) { self.stop.cancel(); while busy() { sleep(d).await; } } }",
+            "async fn f(token: CancellationToken) { token.cancel(); if mem { loop { if idle().await { break } sleep(d).await; } } }",
+            // A closed receiver drains what is queued, then ends (kcp-rs's stream).
+            "async fn f(token: CancellationToken) { rx.close(); while rx.recv().await.is_some() {} while let Some(m) = rx.recv().await { go(m); } }",
             // `_token` says it is not used.
             "async fn f(_token: CancellationToken) { loop { rx.recv().await; } }",
             // Draining what the token was handed to: the stream ends when the token fires.
@@ -385,6 +411,11 @@ mod tests {
             "fn f(cancel: CancellationToken) { spawn(async move { while let Some(s) = signals.next().await { log(s); } cancel.cancel(); }); }",
             "fn f() { let token = CancellationToken::new(); spawn(async move { let _g = token.drop_guard(); loop { listener.accept().await; } }); }",
             "async fn f(token: CancellationToken) { loop { if x { token.cancelled().await; } else { rx.recv().await; } } }",
+            // A cancel in a block the loop is not in, or on another token, says nothing of it.
+            "async fn f(token: CancellationToken) { if x { token.cancel(); } loop { rx.recv().await; } }",
+            "async fn f(token: CancellationToken) { other.cancel(); loop { rx.recv().await; } }",
+            // Closing another receiver says nothing of this one.
+            "async fn f(token: CancellationToken) { tx.close(); while let Some(m) = rx.recv().await { go(m); } }",
             // Another token consulted on some paths only.
             "async fn f(token: CancellationToken) { loop { if x { other.cancelled().await; } else { rx.recv().await; } } }",
             // Calls that do not run on the loop's own path each pass (a review's cases): a
