@@ -126,6 +126,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 future_position: false,
                 spawning: false,
                 racing: false,
+                raced_locals: Vec::new(),
                 facts: rules::FileFacts::of(&ast, &file.text, config),
                 levels: [false, true]
                     .map(|in_loop| rules::CHECKS.map(|(rule, ..)| config.level_in(rule, in_loop))),
@@ -295,6 +296,9 @@ struct FileVisitor<'a, 'o> {
     spawning: bool,
     /// ... or to something that bounds it from outside (`timeout`, `run_until_cancelled`).
     racing: bool,
+    /// Locals that a `select!` of an enclosing block races against a token (see
+    /// [`tokens::raced_against_a_token`]): an async block stored in one is raced from outside.
+    raced_locals: Vec<String>,
     /// Inside a `#[cfg(test)]` module or a test function.
     in_test: bool,
     /// The file's channel constructors count for its crate: it is not a test, example or
@@ -457,8 +461,13 @@ impl FileVisitor<'_, '_> {
             outer
                 .iter()
                 .filter_map(|t| {
-                    let captured =
-                        crate::analysis::roots::mentioned(&body, &[t.ident().to_string()]);
+                    // A field is reached through `self` or a clone named like it; a local
+                    // only by its own name (`cancel_c.cancel()` does not capture `cancel`).
+                    let captured = if t.name.starts_with("self.") {
+                        crate::analysis::roots::mentioned(&body, &[t.ident().to_string()])
+                    } else {
+                        crate::analysis::roots::names_variable(&body, &t.name)
+                    };
                     (captured || !(spawned && t.own)).then(|| TokenVar {
                         own: t.own && !spawned,
                         unnamed: t.unnamed || !captured,
@@ -724,7 +733,17 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
                 v.visit_expr(&init.expr);
             });
         } else {
+            // `let writer = async move { .. };` raced against a token further down.
+            if let syn::Stmt::Local(l) = i
+                && let syn::Pat::Ident(p) = &l.pat
+                && let Some(init) = &l.init
+                && matches!(&*init.expr, syn::Expr::Async(_))
+                && self.raced_locals.iter().any(|r| p.ident == r)
+            {
+                self.racing = true;
+            }
             self.maybe_opted_out(stmt_marked(i), |v| visit::visit_stmt(v, i));
+            self.racing = false;
         }
         // A token declared here is in scope for what follows, and so is a carrier of one.
         if let syn::Stmt::Local(l) = i {
@@ -757,7 +776,20 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
     fn visit_block(&mut self, i: &'ast syn::Block) {
         self.rules(Node::Block(i), None);
         let (fired, closed) = (self.scope().fired.len(), self.scope().closed.len());
+        let raced = self.raced_locals.len();
+        for stmt in &i.stmts {
+            let mac = match stmt {
+                syn::Stmt::Macro(m) => &m.mac,
+                syn::Stmt::Expr(syn::Expr::Macro(m), _) => &m.mac,
+                syn::Stmt::Local(syn::Local {
+                    init: Some(init), ..
+                }) if let syn::Expr::Macro(m) = &*init.expr => &m.mac,
+                _ => continue,
+            };
+            self.raced_locals.extend(tokens::raced_against_a_token(mac));
+        }
         visit::visit_block(self, i);
+        self.raced_locals.truncate(raced);
         if let Some(scope) = self.scopes.last_mut() {
             scope.fired.truncate(fired);
             scope.closed.truncate(closed);

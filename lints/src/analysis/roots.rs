@@ -69,6 +69,21 @@ pub(crate) fn mentioned(tokens: &proc_macro2::TokenStream, roots: &[String]) -> 
     })
 }
 
+/// Whether `tokens` name the variable `name`: as an identifier of its own, not as a field or
+/// a method after a `.` (`cancel_c.cancel()` does not name a variable `cancel`).
+pub(crate) fn names_variable(tokens: &proc_macro2::TokenStream, name: &str) -> bool {
+    let mut after_dot = false;
+    tokens.clone().into_iter().any(|tt| {
+        let named = match &tt {
+            proc_macro2::TokenTree::Ident(i) => !after_dot && i == name,
+            proc_macro2::TokenTree::Group(g) => names_variable(&g.stream(), name),
+            proc_macro2::TokenTree::Punct(_) | proc_macro2::TokenTree::Literal(_) => false,
+        };
+        after_dot = matches!(&tt, proc_macro2::TokenTree::Punct(p) if p.as_char() == '.');
+        named
+    })
+}
+
 /// Whether changing `changed` may change what `read` names.
 pub(crate) fn overlap(read: &str, changed: &str) -> bool {
     let nested = |a: &str, b: &str| a.strip_prefix(b).is_some_and(|r| r.starts_with('.'));

@@ -83,15 +83,56 @@ fn scan_into(observers: &Observers, tokens: TokenStream, scan: &mut TokenScan, d
 ///   (a task the loop spawns watching a token of its own);
 /// - not an error's `is_cancelled()` (`e`, `err`: a `JoinError`'s says how a task ended).
 pub(crate) fn call_a_token_method(mac: &syn::Macro) -> bool {
+    match select_futures(mac) {
+        None => calls_token_method(mac.tokens.clone()),
+        Some(futures) => futures.into_iter().any(calls_token_method),
+    }
+}
+
+/// The locals a `select!` races against a token: the branches whose future is a plain
+/// variable (`result = writer_loop =>`, or `&mut writer_loop`), when another branch's future
+/// calls a cancellation method (`_ = token.cancelled() =>`). Whatever such a local holds is
+/// dropped when the token fires.
+pub(crate) fn raced_against_a_token(mac: &syn::Macro) -> Vec<String> {
+    let Some(futures) = select_futures(mac) else {
+        return Vec::new();
+    };
+    let futures: Vec<Vec<TokenTree>> = futures
+        .into_iter()
+        .map(|f| f.into_iter().collect())
+        .collect();
+    if !futures
+        .iter()
+        .any(|f| calls_token_method(f.iter().cloned().collect()))
+    {
+        return Vec::new();
+    }
+    futures
+        .iter()
+        .filter_map(|f| match f.as_slice() {
+            [TokenTree::Ident(i)] => Some(i.to_string()),
+            [
+                TokenTree::Punct(p),
+                TokenTree::Ident(m),
+                TokenTree::Ident(i),
+            ] if p.as_char() == '&' && m == "mut" => Some(i.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A `select!`'s branch futures, each `pattern = future =>` (a lone `=` opens a future, the
+/// `=` of `=>` closes it); `None` for any other macro.
+fn select_futures(mac: &syn::Macro) -> Option<Vec<TokenStream>> {
     let select = mac
         .path
         .segments
         .last()
         .is_some_and(|s| s.ident == "select" || s.ident == "select_biased");
     if !select {
-        return calls_token_method(mac.tokens.clone());
+        return None;
     }
-    // `pattern = future =>`: a lone `=` opens a future, the `=` of `=>` closes it.
+    let mut out = Vec::new();
     let mut future: Option<Vec<TokenTree>> = None;
     let mut tokens = mac.tokens.clone().into_iter().peekable();
     while let Some(tt) = tokens.next() {
@@ -100,10 +141,8 @@ pub(crate) fn call_a_token_method(mac: &syn::Macro) -> bool {
         {
             let arrow = matches!(tokens.peek(), Some(TokenTree::Punct(n)) if n.as_char() == '>');
             if arrow {
-                if let Some(f) = future.take()
-                    && calls_token_method(f.into_iter().collect())
-                {
-                    return true;
+                if let Some(f) = future.take() {
+                    out.push(f.into_iter().collect());
                 }
             } else if p.spacing() == proc_macro2::Spacing::Alone && future.is_none() {
                 future = Some(Vec::new());
@@ -114,7 +153,7 @@ pub(crate) fn call_a_token_method(mac: &syn::Macro) -> bool {
             f.push(tt);
         }
     }
-    false
+    Some(out)
 }
 
 fn calls_token_method(tokens: TokenStream) -> bool {

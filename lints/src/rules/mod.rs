@@ -87,8 +87,9 @@ pub(crate) struct Scope {
     pub(crate) carriers: Vec<String>,
     /// Methods of `self` that never name a token field (from the enclosing `impl`).
     pub(crate) quiet_self_methods: Vec<String>,
-    /// An async block or closure handed to `timeout(..)` or `run_until_cancelled(..)`: it is
-    /// bounded, or raced against a token, from outside.
+    /// An async block or closure handed to `timeout(..)` or `run_until_cancelled(..)`, or an
+    /// async block stored in a local that a `select!` races against a token: it is bounded,
+    /// or raced against a token, from outside.
     pub(crate) raced: bool,
     /// Tokens this code cancelled before this point (`token.cancel();` as a statement of an
     /// enclosing block): code after it runs once the token has fired, so it is no stop signal.

@@ -27,7 +27,11 @@
 //! cancels the token itself (a signal watcher, a supervisor) holds it to stop others, and is
 //! not looked at for that token; nor is a loop after the code's own `token.cancel();` (a
 //! shutdown that cancels, then waits for the work to drain), or one that drains a receiver
-//! closed before it (`rx.close(); while let Some(m) = rx.recv().await { .. }`).
+//! closed before it (`rx.close(); while let Some(m) = rx.recv().await { .. }`). A loop in an
+//! async block raced against a token from outside is not looked at either: one handed to
+//! `run_until_cancelled(..)`, or one stored in a local that a `select!` of the same block races
+//! against a branch on a token (`let writer = async { .. }; select! { r = writer => r, _ =
+//! token.cancelled() => .. }`): the token's firing drops it wherever it waits.
 //!
 //! ## Why is this bad
 //! The token is how the caller asks this code to stop: graceful shutdown cancels it and waits.
@@ -360,6 +364,13 @@ mod tests {
             "async fn f(token: CancellationToken) { token.cancel(); if mem { loop { if idle().await { break } sleep(d).await; } } }",
             // A closed receiver drains what is queued, then ends (kcp-rs's stream).
             "async fn f(token: CancellationToken) { rx.close(); while rx.recv().await.is_some() {} while let Some(m) = rx.recv().await { go(m); } }",
+            // A watcher that cancels a clone: `cancel()` the method does not capture the
+            // token `cancel` (synaps's test driver).
+            "async fn f() { let cancel = CancellationToken::new(); let cancel_c = cancel.clone(); tokio::spawn(async move { while let Some(ev) = rx.recv().await { if first { cancel_c.cancel(); } } }); go(&cancel).await; }",
+            // An async block stored in a local that a `select!` below races against a token
+            // (mavrouter's writer loop).
+            "async fn f(token: CancellationToken) { let w = token.clone(); let writer = async move { loop { let m = rx.recv().await; go(m).await; } drop(w); }; tokio::select! { r = writer => r, _ = token.cancelled() => {} } }",
+            "async fn f(token: CancellationToken) { let writer = async { loop { rx.recv().await; } drop(&token); }; tokio::pin!(writer); let r = tokio::select! { r = &mut writer => r, _ = token.cancelled() => {} }; }",
             // `_token` says it is not used.
             "async fn f(_token: CancellationToken) { loop { rx.recv().await; } }",
             // Draining what the token was handed to: the stream ends when the token fires.
@@ -416,6 +427,9 @@ mod tests {
             "async fn f(token: CancellationToken) { other.cancel(); loop { rx.recv().await; } }",
             // Closing another receiver says nothing of this one.
             "async fn f(token: CancellationToken) { tx.close(); while let Some(m) = rx.recv().await { go(m); } }",
+            // Raced against a timer, or against a token in another block, it still runs on.
+            "async fn f(token: CancellationToken) { let writer = async move { loop { rx.recv().await; } drop(token); }; tokio::select! { r = writer => r, _ = sleep(d) => {} } }",
+            "async fn f(token: CancellationToken) { let writer = async { loop { rx.recv().await; } drop(&token); }; { let writer = 1; tokio::select! { r = writer => r, _ = token.cancelled() => {} } } writer.await; }",
             // Another token consulted on some paths only.
             "async fn f(token: CancellationToken) { loop { if x { other.cancelled().await; } else { rx.recv().await; } } }",
             // Calls that do not run on the loop's own path each pass (a review's cases): a
