@@ -40,7 +40,8 @@ use syn::{Block, Expr, Ident, Macro, Pat, Stmt};
 use super::macros;
 use super::observers::{self, CallKind, FileNames, MacroKind, Observers};
 use super::outcomes::{
-    self as names, Outcome, Source, arm_outcome, only_skips_ahead, outcome_of, outcome_test, source,
+    self as names, Outcome, Seen, Source, arm_outcome, only_skips_ahead, outcome_of, outcome_test,
+    source,
 };
 use super::roots;
 use super::token_vars::TokenVar;
@@ -1108,17 +1109,17 @@ impl<'a> Walker<'a> {
             },
             _ => s.clone(),
         };
-        let mut seen = (false, false);
+        let mut seen = Seen::default();
         let mut arms: Vec<Flow> = Vec::with_capacity(m.arms.len());
         for arm in &m.arms {
             let mut a = match arm_outcome(&arm.pat, seen) {
                 Outcome::Success => {
                     // A lagging receiver's arm leaves `Ok` to the arms after it.
-                    seen.0 |= !only_skips_ahead(&arm.pat);
+                    seen.success |= !only_skips_ahead(&arm.pat);
                     success.clone()
                 }
                 Outcome::Failure => {
-                    seen.1 = true;
+                    seen.failure_arm(&arm.pat);
                     failure.clone()
                 }
                 Outcome::Unknown => unknown.clone(),

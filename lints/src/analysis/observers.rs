@@ -339,8 +339,11 @@ impl Observers {
                 _ => false,
             },
             Expr::Call(c) => cancelkit_fn(&c.func, &["checkpoint"]),
+            // cancelkit's `token.check()` takes nothing: a rate limiter's `check(key)` or a
+            // validator's `check(input)` answers something else.
             Expr::MethodCall(m) => {
                 m.method == "check"
+                    && m.args.is_empty()
                     && self.classify_method(file, &m.method, &m.receiver, &[], false)
                         == CallKind::Check
             }

@@ -96,13 +96,58 @@ pub(crate) fn only_skips_ahead(p: &Pat) -> bool {
     }
 }
 
-/// A match arm's outcome; `seen` says whether success and failure arms came before. A catch-all
-/// after only success arms is the failure side (and the other way round).
-pub(crate) fn arm_outcome(p: &Pat, seen: (bool, bool)) -> Outcome {
+/// What the arms before this one of a `match` took.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Seen {
+    /// Some success arm.
+    pub(crate) success: bool,
+    /// Some failure arm.
+    pub(crate) failure: bool,
+    /// ... and together they take every failure: an `Err(_)`, `None` or `Pending` arm, or
+    /// arms for both a channel's "nothing yet" and its "closed" (`Err(TryRecvError::Empty)`
+    /// and `Err(TryRecvError::Disconnected)`).
+    pub(crate) every_failure: bool,
+    nothing_yet: bool,
+    closed: bool,
+}
+
+impl Seen {
+    /// Notes a failure arm's pattern.
+    pub(crate) fn failure_arm(&mut self, p: &Pat) {
+        self.failure = true;
+        match p {
+            Pat::Or(o) => o.cases.iter().for_each(|c| self.failure_arm(c)),
+            Pat::Paren(p) => self.failure_arm(&p.pat),
+            // A guard may let the value through to a later arm.
+            Pat::Guard(_) => {}
+            Pat::Ident(_) | Pat::Path(_) => self.every_failure = true,
+            Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Err") => {
+                let variant = match t.elems.first() {
+                    Some(Pat::Wild(_)) => return self.every_failure = true,
+                    Some(Pat::Ident(i)) if i.subpat.is_none() => return self.every_failure = true,
+                    Some(Pat::Path(v)) => &v.path,
+                    Some(Pat::TupleStruct(v)) => &v.path,
+                    _ => return,
+                };
+                let v = variant.segments.last().map(|s| s.ident.to_string());
+                self.nothing_yet |= matches!(v.as_deref(), Some("Empty" | "WouldBlock"));
+                self.closed |= matches!(v.as_deref(), Some("Disconnected" | "Closed"));
+                self.every_failure |= self.nothing_yet && self.closed;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A match arm's outcome, given what the arms before it took. A catch-all after only success
+/// arms is the failure side (and the other way round); after arms that took every failure, it
+/// is the success side.
+pub(crate) fn arm_outcome(p: &Pat, seen: Seen) -> Outcome {
     match (outcome_of(p), p) {
-        (Outcome::Unknown, Pat::Wild(_) | Pat::Ident(_)) => match seen {
+        (Outcome::Unknown, Pat::Wild(_) | Pat::Ident(_)) => match (seen.success, seen.failure) {
             (true, false) => Outcome::Failure,
             (false, true) => Outcome::Success,
+            _ if seen.every_failure => Outcome::Success,
             _ => Outcome::Unknown,
         },
         (o, _) => o,

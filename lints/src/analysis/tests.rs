@@ -591,6 +591,16 @@ fn swallowed_cancellation() {
     // Outside a loop, or another crate's `sleep`: not this rule.
     assert!(rules("async fn f() { let _ = cancelkit::sleep(d).await; }").is_empty());
     assert!(rules("async fn f() { loop { let _ = tokio::time::sleep(d).await; } }").is_empty());
+    // A token's `check()` takes nothing; a rate limiter's `check(key)` answers something else
+    // (tokio-rate-limit's tests, furnace-server's limiter).
+    assert_eq!(
+        rules("fn f(token: CancelToken) { loop { let _ = token.check(); work(); } }"),
+        [(sw, 1)]
+    );
+    assert!(rules("async fn f() { for _ in 0..10 { let _ = bucket.check(\"key\"); } }").is_empty());
+    assert!(
+        rules("fn f(cancel_limit: L) { loop { let _ = cancel_limit.check(ip, now); } }").is_empty()
+    );
 }
 
 #[test]
@@ -1234,4 +1244,30 @@ fn what_a_poll_that_said_yes_or_a_lagging_receiver_does_not_excuse() {
     // "nothing yet" side.
     let src = "async fn f(mut rx: broadcast::Receiver<E>) { loop { match rx.try_recv() { Err(TryRecvError::Lagged(n)) => continue, Err(TryRecvError::Empty) => break, _ => {} } } }";
     assert!(default_loops(src).is_empty(), "{src}");
+}
+
+#[test]
+fn a_catch_all_after_arms_that_took_every_failure_has_a_message() {
+    // streamling's failure drain: `Empty` awaits, `Disconnected` leaves, and the catch-all can
+    // only take a message that was there (one that did not decode).
+    let drain = |arms: &str| {
+        format!(
+            "async fn f(rx: Receiver<M>) {{ loop {{ beat(); match rx.try_recv().map(|m| m.into_enum()) {{ Ok(Ok(Msg::Batch)) => {{ n += 1; }} {arms} }} }} }}"
+        )
+    };
+    for arms in [
+        "Err(TryRecvError::Empty) => { yield_now().await; } Err(TryRecvError::Disconnected) => break, _ => {}",
+        "Err(TryRecvError::Empty) | Err(TryRecvError::Closed) => { sleep(d).await; } _ => {}",
+        "Err(_) => { yield_now().await; } _ => {}",
+    ] {
+        assert!(default_loops(&drain(arms)).is_empty(), "{arms}");
+    }
+    // A catch-all that may still take a closed channel's answer spins on it, and so does a
+    // failure arm with a guard that can let `Empty` through.
+    for arms in [
+        "Err(TryRecvError::Empty) => { yield_now().await; } _ => {}",
+        "Err(TryRecvError::Empty) if slow => { yield_now().await; } Err(TryRecvError::Disconnected) => break, _ => {}",
+    ] {
+        assert_eq!(default_loops(&drain(arms)).len(), 1, "{arms}");
+    }
 }

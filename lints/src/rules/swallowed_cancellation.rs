@@ -11,7 +11,8 @@
 //!
 //! ## Known problems
 //! - Only cancelkit's fallible checks are recognised (`checkpoint`, `sleep(..).await`,
-//!   `yield_now().await`, `token.check()`). Function names resolve through the file's `use`
+//!   `yield_now().await`, `token.check()`; a `check(..)` that takes arguments is another API's,
+//!   such as a rate limiter's `check(key)`). Function names resolve through the file's `use`
 //!   items (`sleep` imported from tokio is not cancelkit's); a bare name the file does not
 //!   import counts when the file glob-imports cancelkit, or mentions it and glob-imports no
 //!   other crate. Errors from group results that wrap a cancellation are not followed.

@@ -9,7 +9,9 @@
 //!   `Poll::Pending`, a failed `try_lock`, the `false` of a `try_` call asked in a condition,
 //!   a `for` over `rx.try_iter()` running out, a failed socket read in a function that makes
 //!   its sockets non-blocking) and goes round again. A broadcast receiver's
-//!   `Err(TryRecvError::Lagged(_))` is not a failure: it skipped ahead to a message it can get;
+//!   `Err(TryRecvError::Lagged(_))` is not a failure: it skipped ahead to a message it can get.
+//!   A catch-all arm after arms that took every failure (`Err(_)`, or both
+//!   `Err(TryRecvError::Empty)` and `Err(TryRecvError::Disconnected)`) takes a message;
 //! - **state only something else changes**: a condition on the path reads an atomic
 //!   (`flag.load(..)`), the clock (`Instant::now()`, `elapsed()`) or a poll-style call, itself
 //!   or through a local the pass binds from an atomic or the clock (`let now = Instant::now();
