@@ -127,6 +127,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 spawning: false,
                 racing: false,
                 raced_locals: Vec::new(),
+                macro_rules: Vec::new(),
                 facts: rules::FileFacts::of(&ast, &file.text, config),
                 levels: [false, true]
                     .map(|in_loop| rules::CHECKS.map(|(rule, ..)| config.level_in(rule, in_loop))),
@@ -140,6 +141,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 out: &mut out,
             };
             v.visit_file(&ast);
+            v.finish();
         }
         Err(e) => {
             let r = e.span().byte_range();
@@ -299,6 +301,9 @@ struct FileVisitor<'a, 'o> {
     /// Locals that a `select!` of an enclosing block races against a token (see
     /// [`tokens::raced_against_a_token`]): an async block stored in one is raced from outside.
     raced_locals: Vec<String>,
+    /// The file's `macro_rules!`: name, whether its body observes by itself, and the macros it
+    /// invokes.
+    macro_rules: Vec<(String, bool, Vec<String>)>,
     /// Inside a `#[cfg(test)]` module or a test function.
     in_test: bool,
     /// The file's channel constructors count for its crate: it is not a test, example or
@@ -584,22 +589,57 @@ impl FileVisitor<'_, '_> {
 
     /// A `macro_rules!` definition: a summary named `name!` that observes when its body
     /// awaits or checks (then invocations elsewhere in the crate observe).
+    /// Summarises a `macro_rules!` once the whole file is walked (see [`Self::finish`]).
     fn macro_rules(&mut self, name: &syn::Ident, tokens: &proc_macro2::TokenStream) {
         let scan = tokens::scan_tokens(self.ctx.observers, tokens.clone());
         // A macro that always leaves ends the path it is on: no path goes on past it.
         let observes = scan.check
             || (scan.await_ && (!self.config.strict || scan.aware))
             || macros::rules_always_leave(tokens);
-        let paths = if observes {
+        let nested = if observes {
             Vec::new()
         } else {
-            vec![Vec::new()]
+            macros::invoked(tokens)
         };
-        self.out.symbols.definitions.push(Definition {
-            name: format!("{name}!").into(),
-            paths,
-            blocks: None,
-        });
+        self.macro_rules.push((name.to_string(), observes, nested));
+    }
+
+    /// The file's `macro_rules!` summaries. A macro that invokes another of the same file that
+    /// observes observes too (framez's `next!` loops on `$crate::maybe_next!`, which awaits);
+    /// one defined elsewhere is not followed from a macro's body.
+    fn finish(&mut self) {
+        let mut observes: Vec<bool> = self.macro_rules.iter().map(|m| m.1).collect();
+        loop {
+            let changed: Vec<usize> = (0..observes.len())
+                .filter(|&i| {
+                    !observes[i]
+                        && self.macro_rules[i].2.iter().any(|n| {
+                            self.macro_rules
+                                .iter()
+                                .zip(&observes)
+                                .any(|(m, &o)| o && &m.0 == n)
+                        })
+                })
+                .collect();
+            if changed.is_empty() {
+                break;
+            }
+            changed.into_iter().for_each(|i| observes[i] = true);
+        }
+        for ((name, ..), observes) in std::mem::take(&mut self.macro_rules)
+            .into_iter()
+            .zip(observes)
+        {
+            self.out.symbols.definitions.push(Definition {
+                name: format!("{name}!").into(),
+                paths: if observes {
+                    Vec::new()
+                } else {
+                    vec![Vec::new()]
+                },
+                blocks: None,
+            });
+        }
     }
 }
 

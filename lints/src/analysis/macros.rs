@@ -147,6 +147,34 @@ pub(crate) fn tokens_leave(tokens: &proc_macro2::TokenStream) -> bool {
 }
 
 /// Whether tokens contain `.await`.
+/// The macros a `macro_rules!` body invokes (`name!(..)`, `$crate::name!(..)`), by name;
+/// not its metavariables (`$name`) nor `macro_rules!` itself.
+pub(crate) fn invoked(tokens: &proc_macro2::TokenStream) -> Vec<String> {
+    use proc_macro2::TokenTree;
+    let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut out = Vec::new();
+    for (k, tt) in tts.iter().enumerate() {
+        match tt {
+            // `name ! (..)`: not `a != b` (a joint `!`), nor `if !done { .. }` (no group next).
+            TokenTree::Ident(i)
+                if matches!(tts.get(k + 1), Some(TokenTree::Punct(p))
+                    if p.as_char() == '!' && p.spacing() == proc_macro2::Spacing::Alone)
+                    && matches!(tts.get(k + 2), Some(TokenTree::Group(_)))
+                    && !matches!(k.checked_sub(1).and_then(|j| tts.get(j)),
+                        Some(TokenTree::Punct(p)) if p.as_char() == '$')
+                    && i != "macro_rules" =>
+            {
+                out.push(i.to_string());
+            }
+            TokenTree::Group(g) => out.extend(invoked(&g.stream())),
+            _ => {}
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 pub(crate) fn tokens_await(tokens: &proc_macro2::TokenStream) -> bool {
     let mut prev_dot = false;
     tokens.clone().into_iter().any(|tt| match tt {

@@ -385,6 +385,13 @@ fn awaits_inside_macro_rules_bodies_count() {
         "macro_rules! quiet { ($e:expr) => { $e } }\nasync fn f() { loop { quiet!(work()); } }";
     assert_eq!(default_loops(src).len(), 1);
     assert!(default_loops("async fn f() { loop { futures::pending!(); } }").is_empty());
+    // A macro that invokes another macro of the file that awaits (framez's `next!`, which
+    // loops on `$crate::maybe_next!`), wherever in the file that one is defined.
+    let src = "macro_rules! next { ($f:expr) => {{ 'n: loop { match $crate::maybe_next!($f) { Some(None) => continue 'n, x => break 'n x } } }}; }\nmacro_rules! maybe_next { ($f:expr) => {{ read(&mut $f).await }}; }\nasync fn f() { while let Some(_) = next!(framed) {} }";
+    assert!(default_loops(src).is_empty());
+    // One that invokes only quiet macros, or compares with `!=`, still does not observe.
+    let src = "macro_rules! show { ($f:expr) => {{ if $f != 0 { log!(\"{}\", $f) } }}; }\nmacro_rules! log { ($($t:tt)*) => { eprintln!($($t)*) }; }\nasync fn f() { while !stop.load(SeqCst) { show!(n); } }";
+    assert_eq!(default_loops(src).len(), 1);
 }
 
 #[test]

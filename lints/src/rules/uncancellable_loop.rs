@@ -56,7 +56,7 @@
 //! tokio-util's `CancellationToken::is_cancelled`, any path configured under `observers`),
 //! awaiting (in the default mode any `.await`), a loop condition that does one of these, a
 //! macro whose tokens (or, for a `macro_rules!` of the checked code, whose body) await or
-//! check, or calling a function of the checked code that itself observes on every path from
+//! check or invoke another `macro_rules!` of the same file that does, or calling a function of the checked code that itself observes on every path from
 //! its entry to its exits.
 //!
 //! Functions under `#[cancellable]` (or in a `#[cancellable] impl` block) are instrumented at
