@@ -1174,6 +1174,17 @@ impl<'a> Walker<'a> {
 
     /// Splits the state at a condition into (holds, does not hold).
     fn cond(&mut self, e: &Expr, f: Flow) -> (Flow, Flow) {
+        let (t, fl) = self.cond_sides(e, f);
+        // An interrupted system call (`e.kind() == ErrorKind::Interrupted`, EINTR) is retried
+        // at once by design: a signal interrupts one call, it does not recur by itself.
+        if self.ctx.facts && tests_interrupted(e) {
+            (t.progressed(), fl)
+        } else {
+            (t, fl)
+        }
+    }
+
+    fn cond_sides(&mut self, e: &Expr, f: Flow) -> (Flow, Flow) {
         use syn::{BinOp, UnOp};
         if !f.is_unchecked() || self.depth > MAX_DEPTH {
             return (f.clone(), f);
@@ -1968,3 +1979,20 @@ const LABEL_CONTINUE: &str =
     "this `continue` goes back to the loop head without observing cancellation";
 const LABEL_TERMINAL_ASKED: &str =
     "this asks whether a terminal event is there, and can keep answering \"no\"";
+
+/// `x.kind() == ErrorKind::Interrupted` (either way round) or `matches!(.., ErrorKind::Interrupted)`.
+fn tests_interrupted(e: &Expr) -> bool {
+    let interrupted = |e: &Expr| matches!(e, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Interrupted"));
+    match e {
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::Eq(_)) => {
+            interrupted(&b.left) || interrupted(&b.right)
+        }
+        Expr::Macro(m) if m.mac.path.is_ident("matches") => m
+            .mac
+            .tokens
+            .clone()
+            .into_iter()
+            .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == "Interrupted")),
+        _ => false,
+    }
+}

@@ -1278,3 +1278,28 @@ fn a_catch_all_after_arms_that_took_every_failure_has_a_message() {
         assert_eq!(default_loops(&drain(arms)).len(), 1, "{arms}");
     }
 }
+
+#[test]
+fn an_interrupted_call_is_retried_by_design() {
+    // commonware's io_uring listener: EINTR is retried at once, `WouldBlock` awaits readiness.
+    let accept = |interrupted_arm: &str| {
+        format!(
+            "async fn accept(l: &L) -> R {{ loop {{ match l.inner.try_accept() {{ Ok(a) => break a, {interrupted_arm} Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {{}} Err(_) => return Err(E) }} l.readable().await; }} }}"
+        )
+    };
+    for arm in [
+        "Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,",
+        "Err(e) if ErrorKind::Interrupted == e.kind() => continue,",
+        "Err(e) if matches!(e.kind(), ErrorKind::Interrupted) => continue,",
+    ] {
+        assert!(default_loops(&accept(arm)).is_empty(), "{arm}");
+    }
+    // Retrying `WouldBlock` at once is the spin.
+    assert_eq!(
+        default_loops(&accept(
+            "Err(e) if e.kind() == ErrorKind::WouldBlock => continue,"
+        ))
+        .len(),
+        1
+    );
+}

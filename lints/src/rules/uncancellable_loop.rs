@@ -41,7 +41,8 @@
 //!
 //! The first three are excused when the path makes progress: it takes an item out of something
 //! (the success side of `pop`, `next`, `try_recv`, `remove_lru`...), or changes something a
-//! condition of the loop reads (`i += 1`, `queue.pop_front()`, `retries += 1`). A drain of a
+//! condition of the loop reads (`i += 1`, `queue.pop_front()`, `retries += 1`), or retries a
+//! call a signal interrupted (`e.kind() == ErrorKind::Interrupted`, EINTR). A drain of a
 //! queue, a counting loop and a retry with a bound are not spins. Nor is a lock-free retry: a
 //! compare-and-swap that expects a value read before (`compare_exchange(seen, ..)`) or acts on
 //! the atomic the pass loaded, or a call on the object a value was loaded from that is handed
