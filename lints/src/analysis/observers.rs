@@ -266,8 +266,11 @@ impl Observers {
                         }
                         e => e,
                     };
-                    receiver_name_contains(e, streams::STREAM_NAMES)
-                        || local_name(e).is_some_and(|n| names.streams.contains(&n))
+                    let local = local_name(e);
+                    // A decoder over a `Cursor` reads memory, whatever it is called.
+                    !local.as_ref().is_some_and(|n| names.streams.in_memory(n))
+                        && (receiver_name_contains(e, streams::STREAM_NAMES)
+                            || local.is_some_and(|n| names.streams.contains(&n)))
                 };
                 // rustls's `conn.read_tls(&mut rd)` reads from `rd`: the connection itself is
                 // a state machine in memory, whatever its name (`guest_tls`).

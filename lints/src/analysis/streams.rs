@@ -8,6 +8,10 @@
 //! else (`let mut cur = Cursor::new(&buf)` in the next function) is left out: by name alone, it
 //! is not known which one a read goes to.
 //!
+//! It also finds the opposite: a local built only from an in-memory reader (`let cursor =
+//! Cursor::new(data); let mut stream = decoder(cursor);`). A read of one returns what memory
+//! holds, whatever the local is called.
+//!
 //! The same pass finds a reader's line or byte iterator (`let mut lines =
 //! stdin.lock().lines();`, see [`is_reader_lines`]): its `next()` waits for the next line.
 
@@ -38,6 +42,9 @@ struct Locals {
     /// The stream-like locals that are a reader's line or byte iterator (`let mut lines =
     /// stdin.lock().lines();`): their `next()` waits for the next line.
     line_iters: Vec<String>,
+    /// Locals built only from an in-memory reader (`Cursor::new(..)`, or such a local), in every
+    /// `let` of the file that binds the name.
+    in_memory: Vec<String>,
 }
 
 impl std::fmt::Debug for Streams<'_> {
@@ -61,6 +68,11 @@ impl<'f> Streams<'f> {
         self.locals().streams.iter().any(|s| s == name)
     }
 
+    /// Whether the local `name` is built only from an in-memory reader (`Cursor::new(..)`).
+    pub(crate) fn in_memory(&self, name: &str) -> bool {
+        self.locals().in_memory.iter().any(|s| s == name)
+    }
+
     /// Whether the local `name` is a stream's line or byte iterator
     /// (`stdin.lock().lines()`, `BufReader::new(sock).bytes()`).
     pub(crate) fn is_line_iter(&self, name: &str) -> bool {
@@ -81,6 +93,9 @@ fn find(file: &syn::File) -> Locals {
         others: Vec<String>,
         /// Names bound to something other than a reader's lines.
         other_iters: Vec<String>,
+        in_memory: Vec<String>,
+        /// Names bound, somewhere, to something not known to be in memory.
+        not_in_memory: Vec<String>,
     }
     impl<'ast> Visit<'ast> for Lets {
         fn visit_local(&mut self, l: &'ast syn::Local) {
@@ -91,17 +106,28 @@ fn find(file: &syn::File) -> Locals {
             } else {
                 self.other_iters.push(name.clone());
             }
-            if is_stream_name(&name) {
-                return;
-            }
             let mut m = Mentions {
                 known: &self.streams,
+                in_memory: &self.in_memory,
                 found: false,
+                memory: false,
             };
             if let Some(init) = &l.init {
                 m.visit_expr(&init.expr);
             }
-            let list = if m.found {
+            let (found, memory) = (m.found, m.memory);
+            if memory && !found && !self.not_in_memory.contains(&name) {
+                if !self.in_memory.contains(&name) {
+                    self.in_memory.push(name.clone());
+                }
+            } else {
+                self.in_memory.retain(|n| *n != name);
+                self.not_in_memory.push(name.clone());
+            }
+            if is_stream_name(&name) {
+                return;
+            }
+            let list = if found {
                 &mut self.streams
             } else {
                 &mut self.others
@@ -113,12 +139,17 @@ fn find(file: &syn::File) -> Locals {
     }
     struct Mentions<'k> {
         known: &'k [String],
+        in_memory: &'k [String],
+        /// A stream-like name, or a local found to be one.
         found: bool,
+        /// `Cursor`, or a local found to be in memory.
+        memory: bool,
     }
     impl Mentions<'_> {
         fn name(&mut self, i: &syn::Ident) {
+            let s = i.to_string();
+            self.memory |= s == "Cursor" || self.in_memory.contains(&s);
             if !self.found {
-                let s = i.to_string();
                 self.found = is_stream_name(&s) || self.known.contains(&s);
             }
         }
@@ -157,12 +188,15 @@ fn find(file: &syn::File) -> Locals {
         mut line_iters,
         others,
         other_iters,
+        in_memory,
+        ..
     } = lets;
     streams.retain(|s| !others.contains(s));
     line_iters.retain(|s| !other_iters.contains(s));
     Locals {
         streams,
         line_iters,
+        in_memory,
     }
 }
 
@@ -231,6 +265,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(find(&file).streams, ["s"]);
+    }
+
+    #[test]
+    fn readers_built_only_from_memory() {
+        // casc-storage's BLTE decoder over a `Cursor`: named `stream`, reads memory.
+        let file: syn::File = syn::parse_str(
+            "fn f() { let cursor = Cursor::new(data); let mut stream = blte::create_streaming_reader(cursor, None)?; let mixed = Chain::new(Cursor::new(h), tcp); let r = BufReader::new(Cursor::new(b)); }",
+        )
+        .unwrap();
+        assert_eq!(find(&file).in_memory, ["cursor", "stream", "r"]);
+        // Bound elsewhere to something else: unknown.
+        let file: syn::File = syn::parse_str(
+            "fn f() { let stream = Cursor::new(d); } fn g() { let stream = connect(a); }",
+        )
+        .unwrap();
+        assert!(find(&file).in_memory.is_empty());
     }
 
     #[test]

@@ -1303,3 +1303,25 @@ fn an_interrupted_call_is_retried_by_design() {
         1
     );
 }
+
+#[test]
+fn a_decoder_over_a_cursor_reads_memory() {
+    // casc-storage: skipping `offset` bytes of a BLTE stream decoded from a `Cursor`.
+    let src = |init: &str| {
+        format!(
+            "async fn f(raw: Vec<u8>, mut offset: u64) {{ let cursor = Cursor::new(raw); let mut stream = {init}; while offset > 0 {{ let n = stream.read(&mut buf)?; if n == 0 {{ break; }} offset -= n as u64; }} }}"
+        )
+    };
+    let found = |init: &str| {
+        check_source("t.rs", &src(init), &Config::default())
+            .into_iter()
+            .map(|f| f.rule)
+            .collect::<Vec<_>>()
+    };
+    assert!(found("blte::create_streaming_reader(cursor, None)?").is_empty());
+    // Over a socket it blocks, in the loop and as a call.
+    assert_eq!(
+        found("BufReader::new(TcpStream::connect(addr)?)"),
+        [Rule::UncancellableLoop, Rule::BlockingInAsync]
+    );
+}

@@ -27,7 +27,8 @@
 //!   case that cannot happen for reasons the code does not show), so one of the other kinds
 //!   of evidence must show it;
 //! - a **blocking call** (`std::thread::sleep`, `park`, a `recv()` or `wait()` that is not
-//!   awaited, a read of a socket or of a reader built from one, `block_on`, crossterm's
+//!   awaited, a read of a socket or of a reader built from one (not of one built only from a
+//!   `Cursor`, whatever it is called), `block_on`, crossterm's
 //!   `event::poll(timeout)` and `event::read()`, a line editor's `readline(prompt)`, a
 //!   terminal prompt's `interact()`, `interact_opt()` or `interact_text()`): the
 //!   executor thread is held, whatever the loop does. A call
