@@ -7,7 +7,8 @@
 //! - a read (`read`, `read_exact`, `read_line`, `accept`...) that is not awaited on something
 //!   named like a socket, a stream or a child's pipe (`std::io::stdin()`), or built in the
 //!   same file from one (`let r = BufReader::new(stdout)`), unless its function makes sockets
-//!   non-blocking (`set_nonblocking(true)`, and never `false`);
+//!   non-blocking (`set_nonblocking(true)`, and never `false`) or the file builds it only from
+//!   a `Cursor` (a decoder over bytes in memory, whatever it is called);
 //! - `std::fs::*` (and `std::fs::File::open`/`create`), `std::net::TcpStream::connect`;
 //! - `output()` and `status()` of a `std::process::Command`;
 //! - `reqwest::blocking::*`;
