@@ -108,12 +108,19 @@ pub(super) fn under_timeout(e: &syn::Expr) -> bool {
     }
 }
 
-/// Whether a branch's handler always leaves the loop: `break`, `return`, or a block ending in
-/// one.
+/// Whether a branch's handler always leaves the loop: `break`, `return`, a block ending in
+/// one, a `match` whose every arm does, or an `if` whose both branches do.
 pub(super) fn leaves(handler: &syn::Expr) -> bool {
     match handler {
         syn::Expr::Break(_) | syn::Expr::Return(_) => true,
         syn::Expr::Block(b) => block_leaves(&b.block),
+        // Every arm, or both branches, leave (linebased's control branch: `match msg {
+        // Ok(Shutdown) => break, Err(e) => { log(e); break } }`).
+        syn::Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| leaves(&a.body)),
+        syn::Expr::If(i) => i
+            .else_branch
+            .as_ref()
+            .is_some_and(|(_, e)| block_leaves(&i.then_branch) && leaves(e)),
         syn::Expr::Macro(m) => macros::always_leaves(&m.mac.path),
         _ => false,
     }

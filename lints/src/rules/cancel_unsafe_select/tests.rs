@@ -396,3 +396,21 @@ fn a_buffer_emptied_after_a_whole_read_or_bound_out_of_scope_still_outlives_the_
     let src = "const PING: Option<Msg> = Some(Msg::Ping);\nasync fn f() { loop { let r = tokio::select! { _ = tick.tick() => PING, n = reader.read_exact(&mut buf) => { handle(n); None } }; let Some(m) = r else { break }; work(m).await; } }";
     assert_eq!(lines(src), [2]);
 }
+
+#[test]
+fn a_branch_whose_every_arm_leaves() {
+    // linebased: the control branch breaks on every message and every error.
+    let src = |control: &str| {
+        format!(
+            "async fn f() {{ loop {{ futures::select! {{ r = s.reader.read_line(&mut line).fuse() => {{ if r.is_err() {{ break; }} line.clear(); }} m = ctl.recv().fuse() => {control} }} }} }}"
+        )
+    };
+    assert!(lines(&src("match m { Ok(Msg::Shutdown) => { info!(\"bye\"); break; } Err(e) => { error!(\"{e:?}\"); break; } }")).is_empty());
+    assert!(lines(&src("{ if m.is_ok() { break } else { return } }")).is_empty());
+    // One arm, or one branch, that goes on loses the partial line.
+    assert_eq!(
+        lines(&src("match m { Ok(Msg::Shutdown) => break, Err(_) => {} }")).len(),
+        1
+    );
+    assert_eq!(lines(&src("{ if m.is_ok() { break } }")).len(), 1);
+}
