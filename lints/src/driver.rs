@@ -587,9 +587,8 @@ impl FileVisitor<'_, '_> {
         });
     }
 
-    /// A `macro_rules!` definition: a summary named `name!` that observes when its body
-    /// awaits or checks (then invocations elsewhere in the crate observe).
-    /// Summarises a `macro_rules!` once the whole file is walked (see [`Self::finish`]).
+    /// A `macro_rules!` definition: it observes when its body awaits or checks, or (once the
+    /// whole file is walked, see [`Self::finish`]) invokes a macro of the file that does.
     fn macro_rules(&mut self, name: &syn::Ident, tokens: &proc_macro2::TokenStream) {
         let scan = tokens::scan_tokens(self.ctx.observers, tokens.clone());
         // A macro that always leaves ends the path it is on: no path goes on past it.
@@ -604,7 +603,8 @@ impl FileVisitor<'_, '_> {
         self.macro_rules.push((name.to_string(), observes, nested));
     }
 
-    /// The file's `macro_rules!` summaries. A macro that invokes another of the same file that
+    /// The file's `macro_rules!` summaries, each named `name!` (then invocations elsewhere in
+    /// the crate observe when it does). A macro that invokes another of the same file that
     /// observes observes too (framez's `next!` loops on `$crate::maybe_next!`, which awaits);
     /// one defined elsewhere is not followed from a macro's body.
     fn finish(&mut self) {

@@ -122,14 +122,21 @@ impl Seen {
             Pat::Guard(_) => {}
             Pat::Ident(_) | Pat::Path(_) => self.every_failure = true,
             Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Err") => {
-                let variant = match t.elems.first() {
+                let last = |p: &syn::Path| p.segments.last().map(|s| s.ident.to_string());
+                let v = match t.elems.first() {
                     Some(Pat::Wild(_)) => return self.every_failure = true,
-                    Some(Pat::Ident(i)) if i.subpat.is_none() => return self.every_failure = true,
-                    Some(Pat::Path(v)) => &v.path,
-                    Some(Pat::TupleStruct(v)) => &v.path,
+                    // `Err(e)` binds every error; `Err(Empty)` names an imported variant.
+                    Some(Pat::Ident(i))
+                        if i.subpat.is_none()
+                            && !i.ident.to_string().starts_with(char::is_uppercase) =>
+                    {
+                        return self.every_failure = true;
+                    }
+                    Some(Pat::Ident(i)) => Some(i.ident.to_string()),
+                    Some(Pat::Path(v)) => last(&v.path),
+                    Some(Pat::TupleStruct(v)) => last(&v.path),
                     _ => return,
                 };
-                let v = variant.segments.last().map(|s| s.ident.to_string());
                 self.nothing_yet |= matches!(v.as_deref(), Some("Empty" | "WouldBlock"));
                 self.closed |= matches!(v.as_deref(), Some("Disconnected" | "Closed"));
                 self.every_failure |= self.nothing_yet && self.closed;
