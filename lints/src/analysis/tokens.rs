@@ -94,29 +94,25 @@ pub(crate) fn call_a_token_method(mac: &syn::Macro) -> bool {
 /// calls a cancellation method (`_ = token.cancelled() =>`). Whatever such a local holds is
 /// dropped when the token fires.
 pub(crate) fn raced_against_a_token(mac: &syn::Macro) -> Vec<String> {
-    let Some(futures) = select_futures(mac) else {
+    use quote::ToTokens;
+    let Some(branches) = super::macros::select_branches(mac) else {
         return Vec::new();
     };
-    let futures: Vec<Vec<TokenTree>> = futures
-        .into_iter()
-        .map(|f| f.into_iter().collect())
-        .collect();
-    if !futures
+    if !branches
         .iter()
-        .any(|f| calls_token_method(f.iter().cloned().collect()))
+        .any(|b| calls_token_method(b.future.to_token_stream()))
     {
         return Vec::new();
     }
-    futures
+    let local = |e: &syn::Expr| match e {
+        syn::Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+        _ => None,
+    };
+    branches
         .iter()
-        .filter_map(|f| match f.as_slice() {
-            [TokenTree::Ident(i)] => Some(i.to_string()),
-            [
-                TokenTree::Punct(p),
-                TokenTree::Ident(m),
-                TokenTree::Ident(i),
-            ] if p.as_char() == '&' && m == "mut" => Some(i.to_string()),
-            _ => None,
+        .filter_map(|b| match &b.future {
+            syn::Expr::Reference(r) if r.mutability.is_some() => local(&r.expr),
+            f => local(f),
         })
         .collect()
 }
