@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetch the crates of held-back corpus N (corpusN.tsv, exact pinned versions, N = 2 to 61) into
+# Fetch the crates of held-back corpus N (corpusN.tsv, exact pinned versions, N = 2 to 64) into
 # cargo's registry cache; build nothing.
 # Usage: fetch_heldback.sh N [SCRATCH_DIR]   (default /tmp/cancelkit-corpusN)
 # The pinned versions of a corpus do not always resolve in one manifest (two crates may pin
