@@ -126,6 +126,45 @@ pub(super) fn leaves(handler: &syn::Expr) -> bool {
     }
 }
 
+/// Whether a branch on a watch leaves when the value it watches is set: `_ = stop.changed() =>
+/// if *stop.borrow() { break }`. Such a watch is a stop flag, only ever set, so the branch
+/// leaves whenever it wins; the loop goes on only if the flag is cleared.
+pub(super) fn leaves_on_flag(future: &syn::Expr, handler: &syn::Expr) -> bool {
+    let syn::Expr::MethodCall(m) = future else {
+        return false;
+    };
+    let Some(watch) = crate::analysis::roots::root_of(&m.receiver) else {
+        return false;
+    };
+    if m.method != "changed" || !m.args.is_empty() {
+        return false;
+    }
+    let stmts = match handler {
+        syn::Expr::Block(b) => &b.block.stmts[..],
+        syn::Expr::If(i) => return flag_if_leaves(i, &watch),
+        _ => return false,
+    };
+    stmts
+        .iter()
+        .any(|s| matches!(s, syn::Stmt::Expr(syn::Expr::If(i), _) if flag_if_leaves(i, &watch)))
+}
+
+/// `if *watch.borrow() { break }` (the condition may say more: `closed || *watch.borrow()`).
+fn flag_if_leaves(i: &syn::ExprIf, watch: &str) -> bool {
+    fn reads(e: &syn::Expr, watch: &str) -> bool {
+        match e {
+            syn::Expr::MethodCall(m) if m.method == "borrow" || m.method == "borrow_and_update" => {
+                crate::analysis::roots::root_of(&m.receiver).is_some_and(|r| r == watch)
+            }
+            syn::Expr::Unary(u) => reads(&u.expr, watch),
+            syn::Expr::Binary(b) => reads(&b.left, watch) || reads(&b.right, watch),
+            syn::Expr::Paren(p) => reads(&p.expr, watch),
+            _ => false,
+        }
+    }
+    reads(&i.cond, watch) && block_leaves(&i.then_branch)
+}
+
 /// Whether a block always leaves the loop: its last statement does.
 fn block_leaves(b: &syn::Block) -> bool {
     b.stmts.last().is_some_and(|s| match s {

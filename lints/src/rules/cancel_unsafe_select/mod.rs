@@ -63,7 +63,13 @@
 //!   break, .. }`, `if !sent { return }`, `let Some(x) = r else { break }`), nothing is
 //!   flagged, nor is a timeout wrapped around the
 //!   future whose handler first applies `?` to its result (`let n = res??;`) or matches on it
-//!   and leaves in the timer's `Err` arm.
+//!   and leaves in the timer's `Err` arm. A branch on a watch that leaves when the flag it
+//!   watches is set (`_ = stop.changed() => if *stop.borrow() { break }`) counts as leaving:
+//!   a stop flag is taken to be only ever set, so one that is cleared and set again is missed.
+//! - A helper handed by value something the loop's pass made (`serve(&tls, stream, &reply)`
+//!   after `let (stream, _) = listener.accept().await?`), and nothing by `&mut`, owns the
+//!   connection it reads and writes: when its future is dropped the connection goes with it,
+//!   and nothing is left out of step, so it is not flagged.
 //! - A message send raced only against a deadline (`sleep(d)`, a `timeout` around it) is
 //!   `Sender::send_timeout` by hand: dropping the message when the deadline passes is its
 //!   point, and it is not flagged. A `send()` that takes no message (reqwest's) is not flagged.
@@ -97,7 +103,9 @@ use super::{Cx, Emit, Node, Rule};
 use crate::analysis::summaries::{Pending, Unless};
 use crate::analysis::{macros, roots};
 use crate::finding::Finding;
-use leaving::{leaves, propagates_error_of, select_start, timeout_arm_leaves, under_timeout};
+use leaving::{
+    leaves, leaves_on_flag, propagates_error_of, select_start, timeout_arm_leaves, under_timeout,
+};
 pub(crate) use sites::{Sites, sites};
 
 mod buffers;
@@ -256,7 +264,9 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
         // Another branch that wins ends the loop when its handler leaves, or when the value it
         // yields makes the `match` after the `select!` leave.
         let ends_loop = |j: usize, o: &macros::SelectBranch| {
-            leaves(&o.handler) || decided.is_some_and(|d| d.get(j) == Some(&true))
+            leaves(&o.handler)
+                || leaves_on_flag(&o.future, &o.handler)
+                || decided.is_some_and(|d| d.get(j) == Some(&true))
         };
         let others_continue = branches
             .iter()
@@ -528,6 +538,12 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Opt
                     lost,
                 }
             } else if let Some((_, ops)) = self.helpers.iter().find(|(h, _)| helper && *h == name) {
+                // A helper handed by value something this pass made (a connection it just
+                // accepted), and nothing by `&mut`, owns what it reads and writes: dropped,
+                // it takes them with it, and the next pass makes new ones.
+                if receiver.is_none() && self.made.is_some_and(|made| owns_its_io(args, made)) {
+                    return;
+                }
                 // The helper's first future that loses data here for sure, else its first
                 // channel `send`.
                 let Some(op) =
@@ -590,6 +606,17 @@ fn first_unsafe_call(cx: &Cx<'_>, e: &syn::Expr, made: Option<&[String]>) -> Opt
     };
     f.visit_expr(e);
     f.found
+}
+
+/// `serve(&acceptor, stream, &reply)` where this pass made `stream`: a call handed something
+/// the pass made by value, and nothing by `&mut`.
+fn owns_its_io(
+    args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
+    made: &[String],
+) -> bool {
+    let lends_mut = |a: &syn::Expr| matches!(a, syn::Expr::Reference(r) if r.mutability.is_some());
+    let moves_made = |a: &syn::Expr| matches!(a, syn::Expr::Path(p) if p.path.get_ident().is_some_and(|i| made.iter().any(|m| i == m)));
+    !args.iter().any(lends_mut) && args.iter().any(moves_made)
 }
 
 /// The async functions and methods of a file that await a future that is not cancel-safe
