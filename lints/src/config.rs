@@ -8,6 +8,7 @@
 //! skip = ["src/generated/**"]
 //! levels = { uncancellable_loop = "deny", swallowed_cancellation = "warn" }
 //! outside_loops = { blocking_in_async = "warn" }     # levels for code outside loops
+//! timer_loops = { unobserved_token = "deny" }        # levels for loops paced by a timer
 //! token_types = ["ShutdownSignal"]                   # also cancellation tokens
 //! cancel_unsafe = ["read_frame", "lock"]             # also not cancel-safe (`lock`, `acquire`: fairness)
 //! blocking = ["my_crate::db::query_sync"]            # also blocking
@@ -34,6 +35,10 @@ pub struct Config {
     /// Rule levels for code outside loops (`outside_loops` in the table); rules not present
     /// use [`Rule::default_level_outside_loops`], then their level in loops.
     pub outside_loops: BTreeMap<Rule, Level>,
+    /// Rule levels for loops paced by a timer (`timer_loops` in the table); rules not present
+    /// use their `levels` entry, then [`Rule::default_level_in_timer_loops`], then their
+    /// default level.
+    pub timer_loops: BTreeMap<Rule, Level>,
     /// Type names that make a parameter, a field or a `let` a cancellation token for
     /// `unobserved_token`, besides `CancellationToken` and `CancelToken`.
     pub token_types: Vec<String>,
@@ -71,6 +76,17 @@ impl Config {
             .unwrap_or_else(|| self.level(rule))
     }
 
+    /// The level of `rule` for a loop paced by a timer. A `levels` entry the user wrote
+    /// applies here too: it says how the rule should treat every loop.
+    pub fn level_in_timer_loops(&self, rule: Rule) -> Level {
+        self.timer_loops
+            .get(&rule)
+            .or_else(|| self.levels.get(&rule))
+            .copied()
+            .or_else(|| rule.default_level_in_timer_loops())
+            .unwrap_or_else(|| rule.default_level())
+    }
+
     /// Applies one `metadata.cancelkit` table over `self`; problems (unknown rule names, bad
     /// values, unknown keys) are returned as messages, the rest of the table still applies.
     pub fn apply_metadata(&mut self, table: &serde_json::Value) -> Vec<String> {
@@ -97,6 +113,7 @@ impl Config {
                 },
                 "levels" => level_table(key, value, &mut self.levels, &mut problems),
                 "outside_loops" => level_table(key, value, &mut self.outside_loops, &mut problems),
+                "timer_loops" => level_table(key, value, &mut self.timer_loops, &mut problems),
                 "token_types" | "cancel_unsafe" | "blocking" => match string_list(value) {
                     Some(list) => match key.as_str() {
                         "token_types" => self.token_types.extend(list),
@@ -107,7 +124,8 @@ impl Config {
                 },
                 other => problems.push(format!(
                     "unknown key `{other}` in `metadata.cancelkit` (expected strict, observers, \
-                     skip, levels, outside_loops, token_types, cancel_unsafe, blocking)"
+                     skip, levels, outside_loops, timer_loops, token_types, cancel_unsafe, \
+                     blocking)"
                 )),
             }
         }

@@ -129,13 +129,17 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 raced_locals: Vec::new(),
                 macro_rules: Vec::new(),
                 facts: rules::FileFacts::of(&ast, &file.text, config),
-                levels: [false, true]
-                    .map(|in_loop| rules::CHECKS.map(|(rule, ..)| config.level_in(rule, in_loop))),
+                levels: [
+                    rules::CHECKS.map(|(rule, ..)| config.level_in(rule, false)),
+                    rules::CHECKS.map(|(rule, ..)| config.level_in(rule, true)),
+                    rules::CHECKS.map(|(rule, ..)| config.level_in_timer_loops(rule)),
+                ],
                 wanted: rules::CHECKS
                     .iter()
                     .filter(|(rule, ..)| {
                         config.level_in(*rule, true) != Level::Allow
                             || config.level_in(*rule, false) != Level::Allow
+                            || config.level_in_timer_loops(*rule) != Level::Allow
                     })
                     .fold(0, |m, (.., kinds)| m | kinds),
                 out: &mut out,
@@ -314,8 +318,9 @@ struct FileVisitor<'a, 'o> {
     channel_macros: bool,
     /// What the rules computed over the whole file.
     facts: rules::FileFacts,
-    /// Each rule's level outside (`[0]`) and inside (`[1]`) loops, in `rules::CHECKS` order.
-    levels: [[Level; rules::CHECKS.len()]; 2],
+    /// Each rule's level outside loops (`[0]`), inside them (`[1]`) and for a loop paced by
+    /// a timer (`[2]`), in `rules::CHECKS` order.
+    levels: [[Level; rules::CHECKS.len()]; 3],
     /// The node kinds some enabled rule looks at.
     wanted: u8,
     out: &'a mut FileResult,
@@ -530,7 +535,10 @@ impl FileVisitor<'_, '_> {
                 continue;
             }
             let level = self.levels[usize::from(in_loop)][i];
-            if level == Level::Allow || self.scope().allowed.contains(&rule) {
+            let timer_level = self.levels[2][i];
+            let may_report = level != Level::Allow
+                || (kind == rules::kinds::LOOP && timer_level != Level::Allow);
+            if !may_report || self.scope().allowed.contains(&rule) {
                 continue;
             }
             if let Some((first, head)) = lines
@@ -544,6 +552,7 @@ impl FileVisitor<'_, '_> {
                 config: self.config,
                 scope: self.scope(),
                 facts: &self.facts,
+                level,
             };
             let Some(mut emit) = check(&cx, node) else {
                 continue;
@@ -555,9 +564,16 @@ impl FileVisitor<'_, '_> {
                     continue;
                 }
             }
-            finding.level = level;
+            let level = match emit {
+                Emit::InTimerLoop(_) => timer_level,
+                _ => level,
+            };
+            if level == Level::Allow {
+                continue;
+            }
+            emit.finding_mut().level = level;
             match emit {
-                Emit::Finding(f) => self.out.findings.push(f),
+                Emit::Finding(f) | Emit::InTimerLoop(f) => self.out.findings.push(f),
                 Emit::Pending(p) => self.out.symbols.pending.push(p),
             }
         }
@@ -799,13 +815,10 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
             }
         }
         // `token.cancel();` and `rx.close();` hold for the rest of the block.
-        if let syn::Stmt::Expr(syn::Expr::MethodCall(m), _) = i
-            && m.args.is_empty()
-            && (m.method == "cancel" || m.method == "close")
-            && let Some(root) = crate::analysis::roots::root_of(&m.receiver)
+        if let Some((method, root)) = closes(i)
             && let Some(scope) = self.scopes.last_mut()
         {
-            if m.method == "cancel" {
+            if method == "cancel" {
                 scope.fired.push(root);
             } else {
                 scope.closed.push(root);
@@ -828,11 +841,27 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
             };
             self.raced_locals.extend(tokens::raced_against_a_token(mac));
         }
-        visit::visit_block(self, i);
+        // Each statement sees the tokens that the block's later statements cancel.
+        let mut later: Vec<Vec<String>> = vec![Vec::new(); i.stmts.len()];
+        for n in (0..i.stmts.len().saturating_sub(1)).rev() {
+            later[n] = later[n + 1].clone();
+            if let Some(("cancel", root)) = closes(&i.stmts[n + 1]) {
+                later[n].push(root);
+            }
+        }
+        let cancelled_after = self.scope().cancelled_after.len();
+        for (stmt, later) in i.stmts.iter().zip(later) {
+            if let Some(scope) = self.scopes.last_mut() {
+                scope.cancelled_after.truncate(cancelled_after);
+                scope.cancelled_after.extend(later);
+            }
+            self.visit_stmt(stmt);
+        }
         self.raced_locals.truncate(raced);
         if let Some(scope) = self.scopes.last_mut() {
             scope.fired.truncate(fired);
             scope.closed.truncate(closed);
+            scope.cancelled_after.truncate(cancelled_after);
         }
     }
 
@@ -1080,4 +1109,20 @@ fn mentions(tokens: &proc_macro2::TokenStream, names: &[&str]) -> bool {
         proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), names),
         _ => false,
     })
+}
+
+/// `token.cancel();` or `rx.close();` as a statement: the method and the receiver's root.
+fn closes(stmt: &syn::Stmt) -> Option<(&'static str, String)> {
+    let syn::Stmt::Expr(syn::Expr::MethodCall(m), _) = stmt else {
+        return None;
+    };
+    let method = match m.method.to_string().as_str() {
+        "cancel" => "cancel",
+        "close" => "close",
+        _ => return None,
+    };
+    if !m.args.is_empty() {
+        return None;
+    }
+    crate::analysis::roots::root_of(&m.receiver).map(|root| (method, root))
 }

@@ -128,8 +128,10 @@ impl Rule {
     }
 
     /// The level when the configuration says nothing. `unobserved_token` is allowed by
-    /// default: on fresh real code its findings have mostly been false (see
-    /// `lints/study/RESULTS.md`); turn it on with `levels = { unobserved_token = "warn" }`.
+    /// default, except in loops paced by a timer ([`Rule::default_level_in_timer_loops`]): on
+    /// fresh real code its other findings have mostly been false (see
+    /// `lints/study/RESULTS.md`); turn it on everywhere with
+    /// `levels = { unobserved_token = "warn" }`.
     pub fn default_level(self) -> Level {
         match self {
             Rule::UnobservedToken => Level::Allow,
@@ -143,6 +145,17 @@ impl Rule {
     pub fn default_level_outside_loops(self) -> Option<Level> {
         match self {
             Rule::BlockingInAsync => Some(Level::Allow),
+            _ => None,
+        }
+    }
+
+    /// The level in a loop paced by a timer (a retry with a pause, a periodic task) when the
+    /// configuration says nothing (its `timer_loops` table and its `levels` entry):
+    /// `unobserved_token` warns there, because nothing but its own code or the token stops
+    /// such a loop. Every other rule has one level.
+    pub fn default_level_in_timer_loops(self) -> Option<Level> {
+        match self {
+            Rule::UnobservedToken => Some(Level::Warn),
             _ => None,
         }
     }

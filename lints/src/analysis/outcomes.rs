@@ -507,31 +507,61 @@ const EVENT_WAITS: &[&str] = &[
     "delay_for",
 ];
 
+/// Awaits that wait for time to pass: a pause, an interval's tick. A subset of
+/// [`EVENT_WAITS`]: time never ends, so a loop paced by a timer stops only when its own code
+/// says so.
+const TIMER_WAITS: &[&str] = &["tick", "sleep", "sleep_until", "delay_for"];
+
 /// Whether `name` is one of [`EVENT_WAITS`].
 pub(crate) fn is_event_wait(name: &Ident) -> bool {
     EVENT_WAITS.iter().any(|w| name == w)
 }
 
+/// Whether `name` is one of [`TIMER_WAITS`].
+fn is_timer_wait(name: &Ident) -> bool {
+    TIMER_WAITS.iter().any(|w| name == w)
+}
+
 /// Whether awaiting `e` waits for an event: an event-wait call, or one wrapped
 /// (`timeout(d, rx.recv())`, `rx.recv().fuse()`).
 pub(crate) fn awaits_event(e: &Expr) -> bool {
+    awaits(e, is_event_wait)
+}
+
+/// Whether awaiting `e` waits for a timer (`sleep(d)`, `interval.tick()`), wrapped or not.
+pub(crate) fn awaits_timer(e: &Expr) -> bool {
+    awaits(e, is_timer_wait)
+}
+
+/// Whether awaiting `e` waits on a call that `wait` names, or on one wrapped in a call or an
+/// adapter.
+fn awaits(e: &Expr, wait: fn(&Ident) -> bool) -> bool {
     match e {
-        Expr::MethodCall(m) => is_event_wait(&m.method) || awaits_event(&m.receiver),
+        Expr::MethodCall(m) => wait(&m.method) || awaits(&m.receiver, wait),
         Expr::Call(c) => {
-            matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| is_event_wait(&s.ident)))
-                || c.args.iter().any(awaits_event)
+            matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| wait(&s.ident)))
+                || c.args.iter().any(|a| awaits(a, wait))
         }
-        Expr::Paren(p) => awaits_event(&p.expr),
-        Expr::Reference(r) => awaits_event(&r.expr),
+        Expr::Paren(p) => awaits(&p.expr, wait),
+        Expr::Reference(r) => awaits(&r.expr, wait),
         _ => false,
     }
 }
 
 /// Whether macro tokens name an event wait (a `select!` racing `rx.recv()`).
 pub(crate) fn tokens_name_event(tokens: &proc_macro2::TokenStream) -> bool {
+    tokens_name(tokens, is_event_wait)
+}
+
+/// Whether macro tokens name a timer wait (a `select!` with an `interval.tick()` branch).
+pub(crate) fn tokens_name_timer(tokens: &proc_macro2::TokenStream) -> bool {
+    tokens_name(tokens, is_timer_wait)
+}
+
+fn tokens_name(tokens: &proc_macro2::TokenStream, wait: fn(&Ident) -> bool) -> bool {
     tokens.clone().into_iter().any(|tt| match tt {
-        proc_macro2::TokenTree::Ident(i) => is_event_wait(&i),
-        proc_macro2::TokenTree::Group(g) => tokens_name_event(&g.stream()),
+        proc_macro2::TokenTree::Ident(i) => wait(&i),
+        proc_macro2::TokenTree::Group(g) => tokens_name(&g.stream(), wait),
         _ => false,
     })
 }

@@ -97,6 +97,10 @@ pub(crate) struct Scope {
     /// Receivers closed before this point (`rx.close();` as a statement of an enclosing
     /// block): receiving from one drains what is already queued, then ends.
     pub(crate) closed: Vec<String>,
+    /// Tokens that a later statement of an enclosing block cancels (`token.cancel();` after
+    /// this point): the code here waits for the moment to cancel, so the token is not its
+    /// stop signal.
+    pub(crate) cancelled_after: Vec<String>,
 }
 
 /// What a rule gets with each node.
@@ -107,6 +111,10 @@ pub(crate) struct Cx<'a> {
     pub(crate) config: &'a Config,
     pub(crate) scope: &'a Scope,
     pub(crate) facts: &'a FileFacts,
+    /// The rule's level where the node sits (in a loop or not). A rule with a level of its
+    /// own for timer-paced loops also runs where this is `Allow`, and must then return only
+    /// [`Emit::InTimerLoop`].
+    pub(crate) level: crate::Level,
 }
 
 /// What rules computed over the whole file before the walk (see [`FileFacts::of`]).
@@ -145,6 +153,9 @@ impl FileFacts {
 pub(crate) enum Emit {
     /// A finding that holds.
     Finding(Finding),
+    /// A finding about a loop paced by a timer: it takes the rule's level for such loops
+    /// ([`crate::Config::level_in_timer_loops`]).
+    InTimerLoop(Finding),
     /// A finding that holds unless what resolution learns about the crate rules it out (calls
     /// on its paths turn out to observe; every channel the crate makes is unbounded).
     Pending(Pending),
@@ -153,7 +164,7 @@ pub(crate) enum Emit {
 impl Emit {
     pub(crate) fn finding_mut(&mut self) -> &mut Finding {
         match self {
-            Emit::Finding(f) => f,
+            Emit::Finding(f) | Emit::InTimerLoop(f) => f,
             Emit::Pending(p) => &mut p.finding,
         }
     }

@@ -26,8 +26,11 @@
 //! somewhere are looked at: a loop that never awaits is `uncancellable_loop`'s. A loop that
 //! cancels the token itself (a signal watcher, a supervisor) holds it to stop others, and is
 //! not looked at for that token; nor is a loop after the code's own `token.cancel();` (a
-//! shutdown that cancels, then waits for the work to drain), or one that drains a receiver
-//! closed before it (`rx.close(); while let Some(m) = rx.recv().await { .. }`). A loop in an
+//! shutdown that cancels, then waits for the work to drain), one before it (`while !ready() {
+//! sleep(d).await } token.cancel();`: it waits for the moment to cancel), or one that drains
+//! a receiver closed before it (`rx.close(); while let Some(m) = rx.recv().await { .. }`).
+//! `while let Some(x) = it.next()` with no await in its condition is a `for` loop written by
+//! hand, and is not looked at either. A loop in an
 //! async block raced against a token from outside is not looked at either: one handed to
 //! `run_until_cancelled(..)`, or one stored in a local that a `select!` of the same block races
 //! against a branch on a token (`let writer = async { .. }; select! { r = writer => r, _ =
@@ -39,12 +42,23 @@
 //! after the cancel, so the shutdown waits until its grace period runs out, or forever. This
 //! is the shape behind most "graceful shutdown hangs" reports.
 //!
-//! The rule is allowed by default: on real code nobody tuned it on, most of its findings were
-//! loops that a caller races against the token, or that end on the same shutdown by other means
-//! (see `lints/study/RESULTS.md`). Turn it on with `levels = { unobserved_token = "warn" }`
-//! where tokens are how your tasks stop.
+//! By default the rule warns only about loops paced by a timer: a retry with a pause
+//! (`loop { match connect().await { Ok(c) => break c, Err(_) => sleep(d).await } }`), a
+//! periodic task (`loop { tick.tick().await; .. }`), a poll for a condition. Time never ends,
+//! so nothing but the loop's own code, or the token, stops such a loop: a retry against a peer
+//! that is gone goes on for ever after the cancel. A loop that waits only for messages or
+//! connections usually ends when its source closes, and on real code that source was mostly
+//! closed by the same shutdown, or the caller raced the whole loop against the token (see
+//! `lints/study/RESULTS.md`), so there the rule is allowed by default. Turn it on for every
+//! loop with `levels = { unobserved_token = "warn" }` where tokens are how your tasks stop;
+//! `timer_loops = { unobserved_token = ".." }` sets its level for timer-paced loops alone.
 //!
 //! ## Known problems
+//! - Timers are known by name (`sleep`, `sleep_until`, `tick`, `delay_for`): a loop paced by a
+//!   helper of your own that sleeps, or by a `timeout` that ends each pass, is taken for one
+//!   that waits for events, and is allowed by default.
+//! - A timer-paced loop whose caller races the whole function against the token, or whose
+//!   pass calls something that cancels the token (a retry of a stop), is reported.
 //! - Tokens are recognised by the type written in the code; a token behind a type alias or
 //!   returned by a function without an annotated `let` is not seen (add the type name to
 //!   `token_types`).
@@ -100,9 +114,15 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
         || cx.scope.raced
         || !cx.scope.tokens.iter().any(|t| received(&t))
         || matches!(lp, LoopRef::For(_))
+        || walks_an_iterator(lp)
         || drains_closed(lp, &cx.scope.closed)
         || !waits_for_events(lp)
     {
+        return None;
+    }
+    // Outside loops paced by a timer the rule is allowed by default (see the module's doc).
+    let paced = paced_by_a_timer(lp);
+    if !paced && cx.level == crate::Level::Allow {
         return None;
     }
     // A loop that cancels the token (a signal watcher, a supervisor) holds it to stop others;
@@ -113,7 +133,11 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
         .tokens
         .iter()
         .filter(received)
-        .filter(|t| !cancelled_here.contains(&t.name) && !cx.scope.fired.contains(&t.name))
+        .filter(|t| {
+            !cancelled_here.contains(&t.name)
+                && !cx.scope.fired.contains(&t.name)
+                && !cx.scope.cancelled_after.contains(&t.name)
+        })
         .cloned()
         .collect();
     if tokens.is_empty() {
@@ -191,18 +215,45 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
             ));
         }
     }
-    Some(Emit::Finding(f))
+    Some(if paced {
+        Emit::InTimerLoop(f)
+    } else {
+        Emit::Finding(f)
+    })
 }
 
 /// Whether the loop awaits an event (outside closures and async blocks), or races one in a
 /// `select!`/`join!`.
 fn waits_for_events(lp: LoopRef<'_>) -> bool {
     use crate::analysis::outcomes::{awaits_event, tokens_name_event};
-    struct Finder(bool);
+    waits_for(lp, awaits_event, tokens_name_event)
+}
+
+/// Whether the loop is paced by a timer: it awaits a pause or an interval's tick, or races
+/// one in a `select!`. Time never ends, so such a loop stops only when its own code says so;
+/// one that waits only for messages usually ends when their senders go, often on the same
+/// shutdown.
+fn paced_by_a_timer(lp: LoopRef<'_>) -> bool {
+    use crate::analysis::outcomes::{awaits_timer, tokens_name_timer};
+    waits_for(lp, awaits_timer, tokens_name_timer)
+}
+
+/// Whether the loop's own path (its condition and body, outside closures, async blocks and
+/// items) awaits what `awaits` recognises, or names it in a racing or awaiting macro.
+fn waits_for(
+    lp: LoopRef<'_>,
+    awaits: fn(&syn::Expr) -> bool,
+    tokens_name: fn(&proc_macro2::TokenStream) -> bool,
+) -> bool {
+    struct Finder {
+        awaits: fn(&syn::Expr) -> bool,
+        tokens_name: fn(&proc_macro2::TokenStream) -> bool,
+        found: bool,
+    }
     impl<'ast> Visit<'ast> for Finder {
         fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
-            if awaits_event(&a.base) {
-                self.0 = true;
+            if (self.awaits)(&a.base) {
+                self.found = true;
             }
             syn::visit::visit_expr_await(self, a);
         }
@@ -211,21 +262,33 @@ fn waits_for_events(lp: LoopRef<'_>) -> bool {
                 s.ident == "select" || s.ident == "join" || s.ident == "select_biased"
             });
             if (racing || crate::analysis::macros::tokens_await(&m.tokens))
-                && tokens_name_event(&m.tokens)
+                && (self.tokens_name)(&m.tokens)
             {
-                self.0 = true;
+                self.found = true;
             }
         }
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
         fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
         fn visit_item(&mut self, _: &'ast syn::Item) {}
     }
-    let mut f = Finder(false);
+    let mut f = Finder {
+        awaits,
+        tokens_name,
+        found: false,
+    };
     if let LoopRef::While(w) = lp {
         f.visit_expr(&w.cond);
     }
     f.visit_block(lp.body());
-    f.0
+    f.found
+}
+
+/// `while let Some(x) = items.next()`, with no await in the condition: a `for` loop written
+/// by hand, bounded by what it iterates.
+fn walks_an_iterator(lp: LoopRef<'_>) -> bool {
+    let LoopRef::While(w) = lp else { return false };
+    matches!(&*w.cond, syn::Expr::Let(l)
+        if matches!(&*l.expr, syn::Expr::MethodCall(m) if m.method == "next" && m.args.is_empty()))
 }
 
 /// `while let Some(m) = rx.recv().await` (or `while rx.recv().await.is_some()`) after
@@ -323,9 +386,66 @@ mod tests {
     }
 
     #[test]
-    fn allowed_by_default() {
+    fn allowed_by_default_outside_loops_paced_by_a_timer() {
         let src = "async fn worker(token: CancellationToken, mut rx: Receiver<Job>) { while let Some(job) = rx.recv().await { run(job).await; } }";
         assert!(check_source("t.rs", src, &Config::default()).is_empty());
+    }
+
+    /// Levels of the rule's findings under `config`, in order.
+    fn levels(src: &str, config: &Config) -> Vec<Level> {
+        check_source("t.rs", src, config)
+            .into_iter()
+            .filter(|f| f.rule == Rule::UnobservedToken)
+            .map(|f| f.level)
+            .collect()
+    }
+
+    #[test]
+    fn warns_by_default_in_loops_paced_by_a_timer() {
+        for src in [
+            // A retry with a pause (nym-sdk's connect loop, zenoh's session-open test).
+            "async fn start(&self, token: CancellationToken) { let c = loop { match connect().await { Ok(c) => break c, Err(e) => { warn(e); sleep(ms(100)).await; } } }; }",
+            // A periodic task (underway's heartbeat).
+            "async fn beat(token: CancellationToken) { let mut t = interval(d); loop { t.tick().await; send_heartbeat().await; } }",
+            // A join raced against a heartbeat tick (aidaemon's task lead).
+            "async fn lead(token: CancellationToken) { loop { tokio::select! { r = &mut join => break r, _ = heartbeat.tick() => renew().await } } }",
+            // A poll for a condition.
+            "async fn wait(token: CancellationToken) { while !ready() { tokio::time::sleep(d).await; } }",
+        ] {
+            assert_eq!(levels(src, &Config::default()), [Level::Warn], "{src}");
+        }
+    }
+
+    #[test]
+    fn levels_in_timer_loops_and_elsewhere_are_configurable() {
+        let paced = "async fn beat(token: CancellationToken) { loop { interval.tick().await; go().await; } }";
+        let events = "async fn worker(token: CancellationToken) { loop { rx.recv().await; } }";
+        let with = |levels: &[(Rule, Level)], timer: &[(Rule, Level)]| Config {
+            levels: levels.iter().copied().collect(),
+            timer_loops: timer.iter().copied().collect(),
+            ..Config::default()
+        };
+        let ut = Rule::UnobservedToken;
+        // `levels` sets every loop, timer-paced ones included.
+        let c = with(&[(ut, Level::Allow)], &[]);
+        assert!(levels(paced, &c).is_empty());
+        let c = with(&[(ut, Level::Deny)], &[]);
+        assert_eq!(levels(paced, &c), [Level::Deny]);
+        assert_eq!(levels(events, &c), [Level::Deny]);
+        // `timer_loops` wins for timer-paced loops only.
+        let c = with(&[(ut, Level::Warn)], &[(ut, Level::Deny)]);
+        assert_eq!(levels(paced, &c), [Level::Deny]);
+        assert_eq!(levels(events, &c), [Level::Warn]);
+        let c = with(&[], &[(ut, Level::Allow)]);
+        assert!(levels(paced, &c).is_empty());
+        // And from a manifest.
+        let mut c = Config::default();
+        let problems = c.apply_metadata(&serde_json::json!({
+            "timer_loops": { "unobserved_token": "deny" }
+        }));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(levels(paced, &c), [Level::Deny]);
+        assert!(levels(events, &c).is_empty());
     }
 
     #[test]
@@ -362,6 +482,14 @@ mod tests {
             // (sockudo's and smg-mcp's shutdowns).
             "struct S { stop: CancellationToken }\nimpl S { async fn shutdown(&self) { self.stop.cancel(); while busy() { sleep(d).await; } } }",
             "async fn f(token: CancellationToken) { token.cancel(); if mem { loop { if idle().await { break } sleep(d).await; } } }",
+            // A loop that the code's own `token.cancel();` follows waits for the moment to
+            // cancel: the token is what it fires, not its stop signal (camel's test drivers,
+            // a signal watcher that cancels when the signals end).
+            "fn f(cancel: CancellationToken) { spawn(async move { while !ran.load(SeqCst) { sleep(d).await; } cancel.cancel(); }); }",
+            "fn f(cancel: CancellationToken) { spawn(async move { while let Some(s) = signals.next().await { log(s); } cancel.cancel(); }); }",
+            // `while let Some(x) = it.next()` with no await in its condition is a `for` loop
+            // written by hand (dial9's segment walk).
+            "async fn f(token: CancellationToken) { let mut it = segs.into_iter(); while let Some(s) = it.next() { wait_live().await; sleep(d).await; } }",
             // A closed receiver drains what is queued, then ends (kcp-rs's stream).
             "async fn f(token: CancellationToken) { rx.close(); while rx.recv().await.is_some() {} while let Some(m) = rx.recv().await { go(m); } }",
             // A watcher that cancels a clone: `cancel()` the method does not capture the
@@ -418,8 +546,8 @@ mod tests {
             "struct W { token: CancellationToken }\nimpl W { async fn run(&self, rx: Rx) { if self.token.is_cancelled() { return } loop { rx.recv().await; } } }",
             "struct W { token: CancellationToken }\nimpl W { async fn run(&self) { if self.token.is_cancelled() { return } loop { sleep(d).await; self.retry().await; } } async fn retry(&self) {} }",
             "fn f(token: CancellationToken) { spawn(async move { loop { rx.recv().await; } drop(token); }); }",
-            // Cancelling after the loop is not the loop's doing.
-            "fn f(cancel: CancellationToken) { spawn(async move { while let Some(s) = signals.next().await { log(s); } cancel.cancel(); }); }",
+            // A cancel that may not run after the loop says nothing of the loop.
+            "fn f(cancel: CancellationToken) { spawn(async move { while let Some(s) = signals.next().await { log(s); } if last { cancel.cancel(); } }); }",
             "fn f() { let token = CancellationToken::new(); spawn(async move { let _g = token.drop_guard(); loop { listener.accept().await; } }); }",
             "async fn f(token: CancellationToken) { loop { if x { token.cancelled().await; } else { rx.recv().await; } } }",
             // A cancel in a block the loop is not in, or on another token, says nothing of it.
