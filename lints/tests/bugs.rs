@@ -72,7 +72,7 @@ fn config() -> Config {
         ..Config::default()
     };
     // Several blocking bugs are outside loops, where the rule is allowed by default, and
-    // `unobserved_token` is allowed by default everywhere.
+    // `unobserved_token` is allowed by default outside loops paced by a timer.
     c.outside_loops.insert(Rule::BlockingInAsync, Level::Warn);
     c.levels.insert(Rule::UnobservedToken, Level::Warn);
     c
