@@ -842,18 +842,25 @@ impl<'ast> Visit<'ast> for FileVisitor<'_, '_> {
             self.raced_locals.extend(tokens::raced_against_a_token(mac));
         }
         // Each statement sees the tokens that the block's later statements cancel.
-        let mut later: Vec<Vec<String>> = vec![Vec::new(); i.stmts.len()];
-        for n in (0..i.stmts.len().saturating_sub(1)).rev() {
-            later[n] = later[n + 1].clone();
-            if let Some(("cancel", root)) = closes(&i.stmts[n + 1]) {
-                later[n].push(root);
-            }
-        }
+        let cancels: Vec<(usize, String)> = i
+            .stmts
+            .iter()
+            .enumerate()
+            .filter_map(|(n, s)| match closes(s) {
+                Some(("cancel", root)) => Some((n, root)),
+                _ => None,
+            })
+            .collect();
         let cancelled_after = self.scope().cancelled_after.len();
-        for (stmt, later) in i.stmts.iter().zip(later) {
-            if let Some(scope) = self.scopes.last_mut() {
+        for (n, stmt) in i.stmts.iter().enumerate() {
+            if !cancels.is_empty()
+                && let Some(scope) = self.scopes.last_mut()
+            {
                 scope.cancelled_after.truncate(cancelled_after);
-                scope.cancelled_after.extend(later);
+                let later = cancels.iter().filter(|(at, _)| *at > n);
+                scope
+                    .cancelled_after
+                    .extend(later.map(|(_, root)| root.clone()));
             }
             self.visit_stmt(stmt);
         }
@@ -1116,10 +1123,12 @@ fn closes(stmt: &syn::Stmt) -> Option<(&'static str, String)> {
     let syn::Stmt::Expr(syn::Expr::MethodCall(m), _) = stmt else {
         return None;
     };
-    let method = match m.method.to_string().as_str() {
-        "cancel" => "cancel",
-        "close" => "close",
-        _ => return None,
+    let method = if m.method == "cancel" {
+        "cancel"
+    } else if m.method == "close" {
+        "close"
+    } else {
+        return None;
     };
     if !m.args.is_empty() {
         return None;
