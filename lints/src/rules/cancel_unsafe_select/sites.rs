@@ -15,6 +15,10 @@ pub(crate) struct Sites {
     pub(crate) decided: Vec<(usize, Vec<bool>)>,
     /// The `select!`s in a loop, with the places the loops' passes make or reset.
     pub(crate) made: Vec<(usize, Vec<String>)>,
+    /// The `select!`s in a loop, with the one-byte buffers in scope there (`let mut b = [0u8;
+    /// 1];`): a `read_exact` into one reads its byte in the poll that sees it, like `read_u8`,
+    /// which tokio documents as cancel-safe.
+    pub(crate) one_byte: Vec<(usize, Vec<String>)>,
 }
 
 /// Walks the file once. For each `select!` whose value the next statement decides on, whether
@@ -41,6 +45,8 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
     struct Loops {
         /// The bindings in scope, innermost last.
         bound: Vec<String>,
+        /// Those of them that are one-byte arrays, by their index in `bound`.
+        one_byte: Vec<(usize, String)>,
         /// The loops around this point, up to the function, closure or async block.
         passes: Vec<Pass>,
         out: Sites,
@@ -64,7 +70,13 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
             });
             walk(self);
             self.passes.pop();
-            self.bound.truncate(outer);
+            self.unbind(outer);
+        }
+
+        /// Takes the bindings from `len` on out of scope.
+        fn unbind(&mut self, len: usize) {
+            self.bound.truncate(len);
+            self.one_byte.retain(|(i, _)| *i < len);
         }
 
         /// Runs `walk` with `pats`' bindings in scope.
@@ -74,7 +86,7 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
                 buffers::bindings(p, &mut self.bound);
             }
             walk(self);
-            self.bound.truncate(len);
+            self.unbind(len);
         }
 
         /// Runs `walk` outside every loop (a closure or an async block is polled elsewhere).
@@ -95,10 +107,17 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
             for stmt in &b.stmts {
                 self.visit_stmt(stmt);
                 if let syn::Stmt::Local(l) = stmt {
+                    let before = self.bound.len();
                     buffers::bindings(&l.pat, &mut self.bound);
+                    // A name bound anew is no longer the one-byte buffer it was.
+                    let bound = &self.bound[before..];
+                    self.one_byte.retain(|(_, n)| !bound.contains(n));
+                    if let Some(name) = buffers::one_byte_array(l) {
+                        self.one_byte.push((self.bound.len() - 1, name));
+                    }
                 }
             }
-            self.bound.truncate(len);
+            self.unbind(len);
         }
         fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
             self.pass(&[], &l.body, false, |s| s.visit_block(&l.body));
@@ -152,6 +171,8 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
             }
             made.extend(self.bound[outer..].iter().cloned());
             self.out.made.push((select_start(m), made));
+            let one_byte = self.one_byte.iter().map(|(_, n)| n.clone()).collect();
+            self.out.one_byte.push((select_start(m), one_byte));
         }
     }
     let mut loops = Loops::default();
