@@ -1,9 +1,85 @@
 //! Whether a loop goes on after a `select!` branch wins: only then is what the other branches
 //! dropped lost. A branch's handler leaves (`break`, `return`), or the value it yields makes the
 //! statement right after the `select!` leave (`match r { None => break, .. }`), or a timer
-//! wrapped around the future ends the loop with its error (`let n = res??;`).
+//! wrapped around the future ends the loop with its error (`let n = res??;`), or the branch
+//! makes a condition the `select!` runs under false for good (`done = true` under `while
+//! !done`).
 
 use crate::analysis::macros;
+
+/// A condition a `select!` in a loop runs under: a conjunct of the loop's `while` condition or
+/// of an `if` around the `select!` inside the loop.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Guard {
+    /// `!done` (holds while `done` is false) or `running` (while it is true).
+    Flag { name: String, holds_when: bool },
+    /// `!token.is_cancelled()`, by the token's text: a token stays cancelled, so once it is,
+    /// the guard never holds again.
+    NotCancelled(String),
+}
+
+/// The guards of a condition: its `&&` conjuncts of the forms [`Guard`] knows.
+pub(super) fn guards_of(cond: &syn::Expr, out: &mut Vec<Guard>) {
+    let flag = |e: &syn::Expr| match e {
+        syn::Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+        _ => None,
+    };
+    match cond {
+        syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+            guards_of(&b.left, out);
+            guards_of(&b.right, out);
+        }
+        syn::Expr::Paren(p) => guards_of(&p.expr, out),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => match &*u.expr {
+            syn::Expr::MethodCall(m) if m.method == "is_cancelled" && m.args.is_empty() => {
+                out.push(Guard::NotCancelled(text(&m.receiver)));
+            }
+            e => out.extend(flag(e).map(|name| Guard::Flag {
+                name,
+                holds_when: false,
+            })),
+        },
+        e => out.extend(flag(e).map(|name| Guard::Flag {
+            name,
+            holds_when: true,
+        })),
+    }
+}
+
+/// Whether a branch that wins makes one of its `select!`'s `guards` false for good, so that
+/// the `select!` does not run again and what the other futures had done is not wanted: its
+/// handler sets the flag (`done = true` under `while !done`), or it is the token's
+/// `cancelled()` under `!token.is_cancelled()`.
+pub(super) fn ends_guard(future: &syn::Expr, handler: &syn::Expr, guards: &[Guard]) -> bool {
+    guards.iter().any(|g| match g {
+        Guard::Flag { name, holds_when } => sets(handler, name, !holds_when),
+        Guard::NotCancelled(token) => matches!(future, syn::Expr::MethodCall(m)
+            if m.method == "cancelled" && m.args.is_empty() && text(&m.receiver) == *token),
+    })
+}
+
+/// Whether a handler sets `name` to `value` unconditionally: itself, or a statement of its
+/// block, is `name = value`.
+fn sets(handler: &syn::Expr, name: &str, value: bool) -> bool {
+    let assigns = |e: &syn::Expr| {
+        matches!(e, syn::Expr::Assign(a)
+            if matches!(&*a.left, syn::Expr::Path(p) if p.path.is_ident(name))
+                && matches!(&*a.right, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value == value))
+    };
+    match handler {
+        syn::Expr::Block(b) => b
+            .block
+            .stmts
+            .iter()
+            .any(|s| matches!(s, syn::Stmt::Expr(e, _) if assigns(e))),
+        e => assigns(e),
+    }
+}
+
+/// An expression's tokens as text (`self . token`), to tell one token from another.
+fn text(e: &syn::Expr) -> String {
+    quote::ToTokens::to_token_stream(e).to_string()
+}
 
 /// Whether the handler's first statement applies `?` to the branch's binding (`res?`,
 /// `res.map_err(..)??`): when the timer wrapped around the future fires, the handler leaves

@@ -78,6 +78,10 @@
 //!   and leaves in the timer's `Err` arm. A branch on a watch that leaves when the flag it
 //!   watches is set (`_ = stop.changed() => if *stop.borrow() { break }`) counts as leaving:
 //!   a stop flag is taken to be only ever set, so one that is cleared and set again is missed.
+//!   Nor is anything flagged when the branch that wins makes a condition the `select!` runs
+//!   under, inside its loop, false for good: it sets the flag (`done = true` in its handler,
+//!   under `while !done`), or it is `token.cancelled()` under `if !token.is_cancelled()` (a
+//!   token stays cancelled). A flag the rest of the pass sets back is missed.
 //!   A value the loop leaves on further down (`let failed = r.is_err(); reply(r); if failed {
 //!   break }`), or that a branch stores in a variable (`result = w.ok()`) instead of yielding
 //!   it, is not followed, and the `select!` is flagged.
@@ -119,7 +123,8 @@ use crate::analysis::summaries::{Pending, Unless};
 use crate::analysis::{macros, roots};
 use crate::finding::Finding;
 use leaving::{
-    leaves, leaves_on_flag, propagates_error_of, select_start, timeout_arm_leaves, under_timeout,
+    ends_guard, leaves, leaves_on_flag, propagates_error_of, select_start, timeout_arm_leaves,
+    under_timeout,
 };
 pub(crate) use sites::{Sites, sites};
 
@@ -267,6 +272,13 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
         .iter()
         .find(|(at, _)| *at == select_start(m))
         .map_or(&[][..], |(_, b)| b.as_slice());
+    let guards = cx
+        .facts
+        .sites
+        .guards
+        .iter()
+        .find(|(at, _)| *at == select_start(m))
+        .map_or(&[][..], |(_, g)| g.as_slice());
     // A channel `send` may yet be ruled out by resolution.
     let mut a_send = None;
     for (i, b) in branches.iter().enumerate() {
@@ -290,11 +302,13 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
             .iter()
             .find(|(at, _)| *at == select_start(m))
             .map(|(_, leave)| leave.as_slice());
-        // Another branch that wins ends the loop when its handler leaves, or when the value it
-        // yields makes the `match` after the `select!` leave.
+        // Another branch that wins ends the loop when its handler leaves, when the value it
+        // yields makes the `match` after the `select!` leave, or when it makes a condition the
+        // `select!` runs under false for good.
         let ends_loop = |j: usize, o: &macros::SelectBranch| {
             leaves(&o.handler)
                 || leaves_on_flag(&o.future, &o.handler)
+                || ends_guard(&o.future, &o.handler, guards)
                 || decided.is_some_and(|d| d.get(j) == Some(&true))
         };
         let others_continue = branches

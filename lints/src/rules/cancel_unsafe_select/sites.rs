@@ -4,7 +4,8 @@
 
 use syn::visit::{self, Visit};
 
-use super::{buffers, leaving, leaving::select_start};
+use super::buffers;
+use super::leaving::{self, Guard, select_start};
 use crate::analysis::macros;
 
 /// What [`sites`] finds, each keyed by where the `select!` starts.
@@ -19,6 +20,9 @@ pub(crate) struct Sites {
     /// 1];`): a `read_exact` into one reads its byte in the poll that sees it, like `read_u8`,
     /// which tokio documents as cancel-safe.
     pub(crate) one_byte: Vec<(usize, Vec<String>)>,
+    /// The `select!`s in a loop, with the conditions they run under inside the innermost loop
+    /// (its `while` condition and the `if`s around them).
+    pub(crate) guards: Vec<(usize, Vec<Guard>)>,
 }
 
 /// Walks the file once. For each `select!` whose value the next statement decides on, whether
@@ -47,6 +51,8 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
         bound: Vec<String>,
         /// Those of them that are one-byte arrays, by their index in `bound`.
         one_byte: Vec<(usize, String)>,
+        /// The conditions this point runs under, inside the innermost loop.
+        guards: Vec<Guard>,
         /// The loops around this point, up to the function, closure or async block.
         passes: Vec<Pass>,
         out: Sites,
@@ -57,8 +63,13 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
             head: &[&syn::Pat],
             body: &syn::Block,
             ends_by_itself: bool,
+            cond: Option<&syn::Expr>,
             walk: impl FnOnce(&mut Self),
         ) {
+            let guards = std::mem::take(&mut self.guards);
+            if let Some(c) = cond {
+                leaving::guards_of(c, &mut self.guards);
+            }
             let outer = self.bound.len();
             for p in head {
                 buffers::bindings(p, &mut self.bound);
@@ -71,6 +82,7 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
             walk(self);
             self.passes.pop();
             self.unbind(outer);
+            self.guards = guards;
         }
 
         /// Takes the bindings from `len` on out of scope.
@@ -92,8 +104,10 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
         /// Runs `walk` outside every loop (a closure or an async block is polled elsewhere).
         fn detached(&mut self, walk: impl FnOnce(&mut Self)) {
             let passes = std::mem::take(&mut self.passes);
+            let guards = std::mem::take(&mut self.guards);
             walk(self);
             self.passes = passes;
+            self.guards = guards;
         }
     }
     impl<'ast> Visit<'ast> for Loops {
@@ -120,21 +134,26 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
             self.unbind(len);
         }
         fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
-            self.pass(&[], &l.body, false, |s| s.visit_block(&l.body));
+            self.pass(&[], &l.body, false, None, |s| s.visit_block(&l.body));
         }
         fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
             self.visit_expr(&w.cond);
             let heads = let_patterns(&w.cond);
-            self.pass(&heads, &w.body, true, |s| s.visit_block(&w.body));
+            self.pass(&heads, &w.body, true, Some(&w.cond), |s| {
+                s.visit_block(&w.body)
+            });
         }
         fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
             self.visit_expr(&f.expr);
-            self.pass(&[&f.pat], &f.body, true, |s| s.visit_block(&f.body));
+            self.pass(&[&f.pat], &f.body, true, None, |s| s.visit_block(&f.body));
         }
         fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
             self.visit_expr(&i.cond);
             let pats = let_patterns(&i.cond);
+            let len = self.guards.len();
+            leaving::guards_of(&i.cond, &mut self.guards);
             self.scoped(&pats, |s| s.visit_block(&i.then_branch));
+            self.guards.truncate(len);
             if let Some((_, e)) = &i.else_branch {
                 self.visit_expr(e);
             }
@@ -173,6 +192,7 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
             self.out.made.push((select_start(m), made));
             let one_byte = self.one_byte.iter().map(|(_, n)| n.clone()).collect();
             self.out.one_byte.push((select_start(m), one_byte));
+            self.out.guards.push((select_start(m), self.guards.clone()));
         }
     }
     let mut loops = Loops::default();

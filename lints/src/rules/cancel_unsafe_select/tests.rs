@@ -524,3 +524,32 @@ fn a_helper_that_owns_the_connection_this_pass_made() {
         assert_eq!(lines(&src).len(), 1, "{src}");
     }
 }
+
+#[test]
+fn a_branch_that_makes_the_condition_the_select_runs_under_false_for_good() {
+    // github3: `while !done` and a branch that sets `done = true`; a `select!` under
+    // `!token.is_cancelled()` raced against that token, which stays cancelled.
+    for quiet in [
+        "async fn f() { let mut done = false; while !done { let mut l = String::new(); futures::select! { _ = stop.wait().fuse() => { done = true; } n = r.read_line(&mut l).fuse() => {} } } }",
+        "async fn f() { let mut running = true; while running && ok() { tokio::select! { _ = stop.recv() => running = false, n = r.read_line(&mut l) => {} } } }",
+        "async fn f() { while let Some(e) = events.recv().await { if asks(&e) && !token.is_cancelled() { let mut l = String::new(); let n = tokio::select! { _ = token.cancelled() => 0, n = stdin.read_line(&mut l) => n? }; } } }",
+    ] {
+        assert!(lines(quiet).is_empty(), "{quiet}");
+    }
+    for reported in [
+        // The flag is set only on one path of the handler.
+        "async fn f() { let mut done = false; while !done { futures::select! { m = stop.recv().fuse() => { if m.is_none() { done = true; } } n = r.read_line(&mut l).fuse() => {} } } }",
+        // The flag set to the value the loop goes on with.
+        "async fn f() { let mut done = false; while !done { futures::select! { _ = tick.tick().fuse() => { done = false; } n = r.read_line(&mut l).fuse() => {} } } }",
+        // A flag the `select!` does not run under.
+        "async fn f() { let mut done = false; loop { tokio::select! { _ = stop.recv() => { done = true; } n = r.read_line(&mut l) => {} } } }",
+        // Another token than the one the guard asks.
+        "async fn f() { while let Some(e) = events.recv().await { if !token.is_cancelled() { tokio::select! { _ = request.cancelled() => {}, n = stdin.read_line(&mut l) => {} } } } }",
+        // Not under the guard: the `if` has ended.
+        "async fn f() { loop { if !token.is_cancelled() { step().await; } tokio::select! { _ = token.cancelled() => {}, n = stdin.read_line(&mut l) => {} } } }",
+        // The guard of a loop outside the innermost one.
+        "async fn f() { while !done { loop { tokio::select! { _ = stop.recv() => { done = true; } n = r.read_line(&mut l) => {} } } } }",
+    ] {
+        assert_eq!(lines(reported).len(), 1, "{reported}");
+    }
+}
