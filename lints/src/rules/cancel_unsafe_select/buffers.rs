@@ -28,28 +28,6 @@ pub(super) fn bindings(p: &syn::Pat, out: &mut Vec<String>) {
     }
 }
 
-/// The variable a `let` binds to a one-element array: `let mut b = [0u8; 1];`, `let b: [u8;
-/// 1] = ..;`, `let mut b = [0];`.
-pub(super) fn one_byte_array(l: &syn::Local) -> Option<String> {
-    let one = |e: &syn::Expr| matches!(e, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_digits() == "1");
-    let (pat, typed) = match &l.pat {
-        syn::Pat::Type(t) => (
-            &*t.pat,
-            matches!(&*t.ty, syn::Type::Array(a) if one(&a.len)),
-        ),
-        p => (p, false),
-    };
-    let init = l.init.as_ref().is_some_and(|i| match &*i.expr {
-        syn::Expr::Repeat(r) => one(&r.len),
-        syn::Expr::Array(a) => a.elems.len() == 1,
-        _ => false,
-    });
-    match pat {
-        syn::Pat::Ident(i) if typed || init => Some(i.ident.to_string()),
-        _ => None,
-    }
-}
-
 /// The place a statement of the pass's own block resets: `buf.clear()`, `buf = ..`, `let line
 /// = mem::take(&mut buf);`.
 pub(super) fn reset(s: &syn::Stmt) -> Vec<String> {

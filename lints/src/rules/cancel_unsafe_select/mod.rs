@@ -18,9 +18,11 @@
 //! shutdown signal) happens to win in the middle of an operation.
 //!
 //! ## Known problems
-//! - Methods are known by name, without types: a `read_line` of a type whose future is
-//!   cancel-safe (async-std's `Stdin` keeps the line it read in itself) is flagged too, and so
-//!   are a configured `send` or `lock` of such a type.
+//! - Methods are known by name, without types: a method of another type whose future is
+//!   cancel-safe is flagged too, and so is a configured `send` or `lock` of such a type. One is
+//!   known: async-std's `Stdin` keeps the line its `read_line` read in itself, so a
+//!   `read_line` on a variable bound to `async_std::io::stdin()` (or `io::stdin()` in a file
+//!   that uses async-std) is not flagged.
 //! - A message `send` (`Sender::send`, a sink's `send`, `feed` and `send_all`) is flagged only
 //!   where `cancel_unsafe = ["send"]` (and `"feed"`, `"send_all"`) asks for it. The message it
 //!   moved in is lost, as tokio documents, but on real code that loss almost never mattered:
@@ -126,7 +128,7 @@ use leaving::{
     ends_guard, leaves, leaves_on_flag, propagates_error_of, select_start, timeout_arm_leaves,
     under_timeout,
 };
-pub(crate) use sites::{Sites, sites};
+pub(crate) use sites::{Safe, Sites, sites};
 
 mod buffers;
 mod leaving;
@@ -265,10 +267,10 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
         .iter()
         .find(|(at, _)| *at == select_start(m))
         .map(|(_, made)| made.as_slice());
-    let one_byte = cx
+    let safe = cx
         .facts
         .sites
-        .one_byte
+        .safe
         .iter()
         .find(|(at, _)| *at == select_start(m))
         .map_or(&[][..], |(_, b)| b.as_slice());
@@ -285,8 +287,7 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
         if created_outside(&b.future) {
             continue;
         }
-        let Some(Unsafe { call, op, lost }) = first_unsafe_call(cx, &b.future, made, one_byte)
-        else {
+        let Some(Unsafe { call, op, lost }) = first_unsafe_call(cx, &b.future, made, safe) else {
             continue;
         };
         // A message send raced only against a deadline is a send with a deadline
@@ -546,18 +547,18 @@ struct Unsafe {
 /// The first future in `e` that is not cancel-safe, preferring one that loses data for sure
 /// to a channel `send` (see [`Op::outranks`]). In a loop whose pass makes or resets the places
 /// `made`, a future that keeps its progress in a buffer that outlives the pass is safe, and so
-/// is a `read_exact` into one of the one-byte buffers `one_byte`.
+/// is a read of one of the variables `safe` whose reads lose nothing.
 fn first_unsafe_call(
     cx: &Cx<'_>,
     e: &syn::Expr,
     made: Option<&[String]>,
-    one_byte: &[String],
+    safe: &[(String, Safe)],
 ) -> Option<Unsafe> {
     struct Finder<'c> {
         config: &'c crate::Config,
         helpers: &'c [(String, Vec<Op>)],
         made: Option<&'c [String]>,
-        one_byte: &'c [String],
+        safe: &'c [(String, Safe)],
         /// The places the branch's future emptied so far (`async { buf.clear(); .. }`).
         emptied: Vec<String>,
         found: Option<Unsafe>,
@@ -571,11 +572,7 @@ fn first_unsafe_call(
             helper: bool,
         ) {
             let name = name.to_string();
-            if name == "read_exact"
-                && args
-                    .first()
-                    .is_some_and(|a| reads_one_byte(a, self.one_byte))
-            {
+            if reads_losing_nothing(&name, receiver, args, self.safe) {
                 return;
             }
             // A future that keeps its progress in a buffer that outlives the passes is safe.
@@ -658,7 +655,7 @@ fn first_unsafe_call(
         config: cx.config,
         helpers: &cx.facts.unsafe_helpers,
         made,
-        one_byte,
+        safe,
         emptied: Vec::new(),
         found: None,
     };
@@ -666,20 +663,27 @@ fn first_unsafe_call(
     f.found
 }
 
-/// `&mut b` where `b` is one of the one-byte buffers `one_byte`, or `&mut [0u8; 1]`: a read of
-/// one byte, which cannot stop half-way.
-fn reads_one_byte(arg: &syn::Expr, one_byte: &[String]) -> bool {
-    let syn::Expr::Reference(r) = arg else {
-        return false;
-    };
-    match &*r.expr {
-        syn::Expr::Path(p) => p
-            .path
-            .get_ident()
-            .is_some_and(|i| one_byte.iter().any(|b| i == b)),
-        syn::Expr::Repeat(a) => {
-            matches!(&*a.len, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_digits() == "1")
-        }
+/// A read that cannot lose what it read: a `read_exact` into `&mut b` where `b` is a one-byte
+/// buffer of `safe`, or into `&mut [0u8; 1]` (one byte cannot be read half-way); a `read_line`
+/// on async-std's stdin, a variable of `safe` (it keeps the line in the `Stdin`).
+fn reads_losing_nothing(
+    name: &str,
+    receiver: Option<&syn::Expr>,
+    args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
+    safe: &[(String, Safe)],
+) -> bool {
+    let is = |e: &syn::Expr, kind: Safe| matches!(e, syn::Expr::Path(p) if p.path.get_ident().is_some_and(|i| safe.iter().any(|(n, k)| i == n && *k == kind)));
+    match name {
+        "read_exact" => match args.first() {
+            Some(syn::Expr::Reference(r)) => match &*r.expr {
+                syn::Expr::Repeat(a) => {
+                    matches!(&*a.len, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_digits() == "1")
+                }
+                e => is(e, Safe::OneByte),
+            },
+            _ => false,
+        },
+        "read_line" => receiver.is_some_and(|r| is(r, Safe::AsyncStdStdin)),
         _ => false,
     }
 }

@@ -16,13 +16,71 @@ pub(crate) struct Sites {
     pub(crate) decided: Vec<(usize, Vec<bool>)>,
     /// The `select!`s in a loop, with the places the loops' passes make or reset.
     pub(crate) made: Vec<(usize, Vec<String>)>,
-    /// The `select!`s in a loop, with the one-byte buffers in scope there (`let mut b = [0u8;
-    /// 1];`): a `read_exact` into one reads its byte in the poll that sees it, like `read_u8`,
-    /// which tokio documents as cancel-safe.
-    pub(crate) one_byte: Vec<(usize, Vec<String>)>,
+    /// The `select!`s in a loop, with the variables in scope there whose reads lose nothing
+    /// (see [`Safe`]).
+    pub(crate) safe: Vec<(usize, Vec<(String, Safe)>)>,
     /// The `select!`s in a loop, with the conditions they run under inside the innermost loop
     /// (its `while` condition and the `if`s around them).
     pub(crate) guards: Vec<(usize, Vec<Guard>)>,
+}
+
+/// A variable whose reads lose nothing when dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Safe {
+    /// A one-byte buffer (`let mut b = [0u8; 1];`): a `read_exact` into it reads its byte in
+    /// the poll that sees it, like `read_u8`, which tokio documents as cancel-safe.
+    OneByte,
+    /// async-std's `Stdin` (`let input = async_std::io::stdin();`): its `read_line` keeps the
+    /// line it read in the `Stdin`, and the next call returns it.
+    AsyncStdStdin,
+}
+
+/// The variable a `let` binds to something whose reads lose nothing: a one-element array
+/// (`let mut b = [0u8; 1];`, `let b: [u8; 1] = ..;`, `let mut b = [0];`), or async-std's
+/// stdin (`async_std::io::stdin()`, or `io::stdin()` in a file that uses async-std).
+fn safe_binding(l: &syn::Local, async_std: bool) -> Option<(String, Safe)> {
+    let one = |e: &syn::Expr| matches!(e, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_digits() == "1");
+    let (pat, typed) = match &l.pat {
+        syn::Pat::Type(t) => (
+            &*t.pat,
+            matches!(&*t.ty, syn::Type::Array(a) if one(&a.len)),
+        ),
+        p => (p, false),
+    };
+    let syn::Pat::Ident(name) = pat else {
+        return None;
+    };
+    let init = l.init.as_ref().map(|i| &*i.expr);
+    let safe = match init {
+        _ if typed => Safe::OneByte,
+        Some(syn::Expr::Repeat(r)) if one(&r.len) => Safe::OneByte,
+        Some(syn::Expr::Array(a)) if a.elems.len() == 1 => Safe::OneByte,
+        Some(syn::Expr::Call(c)) if c.args.is_empty() => {
+            let syn::Expr::Path(p) = &*c.func else {
+                return None;
+            };
+            let names: Vec<String> = p
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            match names.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+                ["async_std", "io", "stdin"] => Safe::AsyncStdStdin,
+                ["io", "stdin"] | ["stdin"] if async_std => Safe::AsyncStdStdin,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some((name.ident.to_string(), safe))
+}
+
+/// Whether a file uses async-std (a `use async_std::…` item at its top).
+fn uses_async_std(file: &syn::File) -> bool {
+    file.items.iter().any(|i| {
+        matches!(i, syn::Item::Use(u) if matches!(&u.tree, syn::UseTree::Path(p) if p.ident == "async_std"))
+    })
 }
 
 /// Walks the file once. For each `select!` whose value the next statement decides on, whether
@@ -49,8 +107,10 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
     struct Loops {
         /// The bindings in scope, innermost last.
         bound: Vec<String>,
-        /// Those of them that are one-byte arrays, by their index in `bound`.
-        one_byte: Vec<(usize, String)>,
+        /// Those of them whose reads lose nothing, by their index in `bound`.
+        safe: Vec<(usize, String, Safe)>,
+        /// Whether the file uses async-std.
+        async_std: bool,
         /// The conditions this point runs under, inside the innermost loop.
         guards: Vec<Guard>,
         /// The loops around this point, up to the function, closure or async block.
@@ -88,7 +148,7 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
         /// Takes the bindings from `len` on out of scope.
         fn unbind(&mut self, len: usize) {
             self.bound.truncate(len);
-            self.one_byte.retain(|(i, _)| *i < len);
+            self.safe.retain(|(i, ..)| *i < len);
         }
 
         /// Runs `walk` with `pats`' bindings in scope.
@@ -125,9 +185,9 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
                     buffers::bindings(&l.pat, &mut self.bound);
                     // A name bound anew is no longer the one-byte buffer it was.
                     let bound = &self.bound[before..];
-                    self.one_byte.retain(|(_, n)| !bound.contains(n));
-                    if let Some(name) = buffers::one_byte_array(l) {
-                        self.one_byte.push((self.bound.len() - 1, name));
+                    self.safe.retain(|(_, n, _)| !bound.contains(n));
+                    if let Some((name, safe)) = safe_binding(l, self.async_std) {
+                        self.safe.push((self.bound.len() - 1, name, safe));
                     }
                 }
             }
@@ -190,12 +250,15 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
             }
             made.extend(self.bound[outer..].iter().cloned());
             self.out.made.push((select_start(m), made));
-            let one_byte = self.one_byte.iter().map(|(_, n)| n.clone()).collect();
-            self.out.one_byte.push((select_start(m), one_byte));
+            let safe = self.safe.iter().map(|(_, n, s)| (n.clone(), *s)).collect();
+            self.out.safe.push((select_start(m), safe));
             self.out.guards.push((select_start(m), self.guards.clone()));
         }
     }
-    let mut loops = Loops::default();
+    let mut loops = Loops {
+        async_std: uses_async_std(file),
+        ..Loops::default()
+    };
     loops.visit_file(file);
     loops.out
 }

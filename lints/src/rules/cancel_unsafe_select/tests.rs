@@ -553,3 +553,23 @@ fn a_branch_that_makes_the_condition_the_select_runs_under_false_for_good() {
         assert_eq!(lines(reported).len(), 1, "{reported}");
     }
 }
+
+#[test]
+fn async_std_stdin_keeps_the_line_it_read() {
+    // github1 and github3: async-std's `Stdin::read_line` runs the read in a task the `Stdin`
+    // keeps, and the next call returns its line, so a losing branch loses nothing.
+    for quiet in [
+        "use async_std::io;\nasync fn f() { let input = io::stdin(); loop { futures::select! { _ = input.read_line(&mut line).fuse() => {} m = rx.next().fuse() => {} } } }",
+        "async fn f() { let mut stdin = async_std::io::stdin(); loop { futures::select! { r = stdin.read_line(&mut l).fuse() => {} m = s.read(&mut b).fuse() => {} } } }",
+    ] {
+        assert!(lines(quiet).is_empty(), "{quiet}");
+    }
+    for reported in [
+        // tokio's stdin, behind a `BufReader`, loses the part of the line it read.
+        "use tokio::io;\nasync fn f() { let mut input = io::BufReader::new(io::stdin()); loop { tokio::select! { _ = input.read_line(&mut line) => {} m = rx.recv() => {} } } }",
+        // A `BufReader` around async-std's stdin is a reader like any other.
+        "use async_std::io;\nasync fn f() { let mut input = io::BufReader::new(io::stdin()); loop { futures::select! { _ = input.read_line(&mut line).fuse() => {} m = rx.next().fuse() => {} } } }",
+    ] {
+        assert_eq!(lines(reported).len(), 1, "{reported}");
+    }
+}
