@@ -10,7 +10,7 @@
 //! outside_loops = { blocking_in_async = "warn" }     # levels for code outside loops
 //! timer_loops = { unobserved_token = "deny" }        # levels for loops paced by a timer
 //! token_types = ["ShutdownSignal"]                   # also cancellation tokens
-//! cancel_unsafe = ["read_frame", "send"]             # also not cancel-safe (`send`, `feed`, `lock`, `acquire` only when named)
+//! cancel_unsafe = ["read_frame", "send"]             # also not cancel-safe (`send`, `feed`, `send_all`, `lock`, `acquire` only when named)
 //! blocking = ["my_crate::db::query_sync"]            # also blocking
 //! ```
 

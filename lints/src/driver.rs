@@ -128,7 +128,7 @@ pub(crate) fn check_file(file: &SourceFile, config: &Config, observers: &Observe
                 racing: false,
                 raced_locals: Vec::new(),
                 macro_rules: Vec::new(),
-                facts: rules::FileFacts::of(&ast, &file.text, config),
+                facts: rules::FileFacts::of(&ast, &imports, &file.text, config),
                 levels: [
                     rules::CHECKS.map(|(rule, ..)| config.level_in(rule, false)),
                     rules::CHECKS.map(|(rule, ..)| config.level_in(rule, true)),

@@ -124,14 +124,20 @@ pub(crate) struct FileFacts {
     /// cancel-safe, with every such future, in order.
     pub(crate) unsafe_helpers: Vec<(String, Vec<cancel_unsafe_select::Op>)>,
     /// `cancel_unsafe_select`: where each `select!` sits (the statement after it that decides
-    /// on its value; what the passes of the loops around it make or reset).
+    /// on its value; in a loop, what the passes make or reset, the variables whose reads lose
+    /// nothing, the conditions it runs under).
     pub(crate) sites: cancel_unsafe_select::Sites,
 }
 
 impl FileFacts {
     /// `text` is the file's text: a file that never says `select` or `cancellable` needs no
     /// helpers (and most files do not).
-    pub(crate) fn of(file: &syn::File, text: &str, config: &Config) -> Self {
+    pub(crate) fn of(
+        file: &syn::File,
+        imports: &crate::analysis::imports::Imports,
+        text: &str,
+        config: &Config,
+    ) -> Self {
         let needed = text.contains("select") || text.contains("cancellable");
         FileFacts {
             unsafe_helpers: if needed {
@@ -140,7 +146,7 @@ impl FileFacts {
                 Vec::new()
             },
             sites: if text.contains("select") {
-                cancel_unsafe_select::sites(file)
+                cancel_unsafe_select::sites(file, imports)
             } else {
                 cancel_unsafe_select::Sites::default()
             },

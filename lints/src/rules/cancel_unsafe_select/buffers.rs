@@ -1,7 +1,8 @@
-//! Which buffers outlive a pass of the loops around a `select!`. `read_until` and
-//! `write_all_buf` keep what they did in the buffer the caller hands them (tokio's "Cancel
-//! safety" of each), so dropping one loses nothing, unless that buffer is made anew on each
-//! pass or reset on every pass.
+//! Which buffers outlive a pass of the loops around a `select!`. `read_until`, `read_to_end`
+//! and `write_all_buf` keep what they did in the buffer the caller hands them (tokio's "Cancel
+//! safety" of the first and last; `read_to_end` appends each read to the caller's `Vec`), so
+//! dropping one loses nothing, unless that buffer is made anew on each pass or reset on every
+//! pass.
 
 use crate::analysis::roots;
 

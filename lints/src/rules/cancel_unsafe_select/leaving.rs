@@ -1,20 +1,22 @@
-//! Whether a loop goes on after a `select!` branch wins: only then is what the other branches
-//! dropped lost. A branch's handler leaves (`break`, `return`), or the value it yields makes the
-//! statement right after the `select!` leave (`match r { None => break, .. }`), or a timer
-//! wrapped around the future ends the loop with its error (`let n = res??;`), or the branch
-//! makes a condition the `select!` runs under false for good (`done = true` under `while
-//! !done`).
+//! Whether the race goes on after a `select!` branch wins: only if the loop runs the `select!`
+//! again is what the other branches dropped lost. A branch's handler leaves (`break`,
+//! `return`), or the value it yields makes the statement right after the `select!` leave
+//! (`match r { None => break, .. }`), or a timer wrapped around the future ends the loop with
+//! its error (`let n = res??;`), or the branch makes a condition the `select!` runs under false
+//! for good (`done = true` under `while !done`).
 
-use crate::analysis::macros;
+use syn::visit::Visit;
+
+use crate::analysis::{macros, roots};
 
 /// A condition a `select!` in a loop runs under: a conjunct of the loop's `while` condition or
 /// of an `if` around the `select!` inside the loop.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Guard {
+pub(super) enum Guard {
     /// `!done` (holds while `done` is false) or `running` (while it is true).
     Flag { name: String, holds_when: bool },
-    /// `!token.is_cancelled()`, by the token's text: a token stays cancelled, so once it is,
-    /// the guard never holds again.
+    /// `!token.is_cancelled()`, by the token's place (`token`, `self.token`): a token stays
+    /// cancelled, so once it is, the guard never holds again.
     NotCancelled(String),
 }
 
@@ -32,7 +34,7 @@ pub(super) fn guards_of(cond: &syn::Expr, out: &mut Vec<Guard>) {
         syn::Expr::Paren(p) => guards_of(&p.expr, out),
         syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => match &*u.expr {
             syn::Expr::MethodCall(m) if m.method == "is_cancelled" && m.args.is_empty() => {
-                out.push(Guard::NotCancelled(text(&m.receiver)));
+                out.extend(roots::place_of(&m.receiver).map(Guard::NotCancelled));
             }
             e => out.extend(flag(e).map(|name| Guard::Flag {
                 name,
@@ -53,32 +55,69 @@ pub(super) fn guards_of(cond: &syn::Expr, out: &mut Vec<Guard>) {
 pub(super) fn ends_guard(future: &syn::Expr, handler: &syn::Expr, guards: &[Guard]) -> bool {
     guards.iter().any(|g| match g {
         Guard::Flag { name, holds_when } => sets(handler, name, !holds_when),
-        Guard::NotCancelled(token) => matches!(future, syn::Expr::MethodCall(m)
-            if m.method == "cancelled" && m.args.is_empty() && text(&m.receiver) == *token),
+        Guard::NotCancelled(token) => cancelled_of(future).is_some_and(|t| t == *token),
     })
 }
 
-/// Whether a handler sets `name` to `value` unconditionally: itself, or a statement of its
-/// block, is `name = value`.
-fn sets(handler: &syn::Expr, name: &str, value: bool) -> bool {
-    let assigns = |e: &syn::Expr| {
-        matches!(e, syn::Expr::Assign(a)
-            if matches!(&*a.left, syn::Expr::Path(p) if p.path.is_ident(name))
-                && matches!(&*a.right, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value == value))
-    };
-    match handler {
-        syn::Expr::Block(b) => b
-            .block
-            .stmts
-            .iter()
-            .any(|s| matches!(s, syn::Stmt::Expr(e, _) if assigns(e))),
-        e => assigns(e),
+/// The token `token.cancelled()` (also `.fuse()`d, for `futures::select!`) waits on.
+fn cancelled_of(future: &syn::Expr) -> Option<String> {
+    match future {
+        syn::Expr::MethodCall(m) if m.method == "fuse" && m.args.is_empty() => {
+            cancelled_of(&m.receiver)
+        }
+        syn::Expr::MethodCall(m) if m.method == "cancelled" && m.args.is_empty() => {
+            roots::place_of(&m.receiver)
+        }
+        _ => None,
     }
 }
 
-/// An expression's tokens as text (`self . token`), to tell one token from another.
-fn text(e: &syn::Expr) -> String {
-    quote::ToTokens::to_token_stream(e).to_string()
+/// Whether a handler sets `name` to `value` on every path: it is `name = value`, or a
+/// statement of its block is, and no statement before it can `continue` (which would skip it).
+fn sets(handler: &syn::Expr, name: &str, value: bool) -> bool {
+    let assigns = |e: &syn::Expr| match e {
+        syn::Expr::Assign(a) => {
+            let is_value = |e: &syn::Expr| match e {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Bool(b),
+                    ..
+                }) => b.value == value,
+                _ => false,
+            };
+            matches!(&*a.left, syn::Expr::Path(p) if p.path.is_ident(name)) && is_value(&a.right)
+        }
+        _ => false,
+    };
+    let syn::Expr::Block(b) = handler else {
+        return assigns(handler);
+    };
+    for s in &b.block.stmts {
+        match s {
+            syn::Stmt::Expr(e, _) if assigns(e) => return true,
+            s if may_continue(s) => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether a statement can `continue` the loop around the `select!` (a `continue` in a loop,
+/// closure or async block of its own does not).
+fn may_continue(s: &syn::Stmt) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
+            self.0 = true;
+        }
+        fn visit_expr_loop(&mut self, _: &'ast syn::ExprLoop) {}
+        fn visit_expr_while(&mut self, _: &'ast syn::ExprWhile) {}
+        fn visit_expr_for_loop(&mut self, _: &'ast syn::ExprForLoop) {}
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    }
+    let mut f = Finder(false);
+    f.visit_stmt(s);
+    f.0
 }
 
 /// Whether the handler's first statement applies `?` to the branch's binding (`res?`,

@@ -21,8 +21,9 @@
 //! - Methods are known by name, without types: a method of another type whose future is
 //!   cancel-safe is flagged too, and so is a configured `send` or `lock` of such a type. One is
 //!   known: async-std's `Stdin` keeps the line its `read_line` read in itself, so a
-//!   `read_line` on a variable bound to `async_std::io::stdin()` (or `io::stdin()` in a file
-//!   that uses async-std) is not flagged.
+//!   `read_line` on a variable bound, outside the loop's pass, to `async_std::io::stdin()` (or
+//!   to `io::stdin()` or `stdin()` that the file's `use` items make async-std's) is not
+//!   flagged.
 //! - A message `send` (`Sender::send`, a sink's `send`, `feed` and `send_all`) is flagged only
 //!   where `cancel_unsafe = ["send"]` (and `"feed"`, `"send_all"`) asks for it. The message it
 //!   moved in is lost, as tokio documents, but on real code that loss almost never mattered:
@@ -128,10 +129,12 @@ use leaving::{
     ends_guard, leaves, leaves_on_flag, propagates_error_of, select_start, timeout_arm_leaves,
     under_timeout,
 };
-pub(crate) use sites::{Safe, Sites, sites};
+use safe_reads::Safe;
+pub(crate) use sites::{Sites, sites};
 
 mod buffers;
 mod leaving;
+mod safe_reads;
 mod sites;
 
 /// Not cancel-safe futures: (method or function name, what is lost, whether it is reported by
@@ -257,30 +260,15 @@ pub(crate) fn check(cx: &Cx<'_>, node: Node<'_>) -> Option<Emit> {
 /// loses data for sure is taken, else the first whose loss is a channel `send`'s.
 fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
     let branches = macros::select_branches(m)?;
-    // What the passes of the loops around it make or reset (unknown for a `select!` the walk of
-    // the file did not see in a loop, such as one in an item macro: then no buffer is known to
-    // outlive them).
-    let made = cx
-        .facts
-        .sites
-        .made
-        .iter()
-        .find(|(at, _)| *at == select_start(m))
-        .map(|(_, made)| made.as_slice());
-    let safe = cx
-        .facts
-        .sites
-        .safe
-        .iter()
-        .find(|(at, _)| *at == select_start(m))
-        .map_or(&[][..], |(_, b)| b.as_slice());
-    let guards = cx
-        .facts
-        .sites
-        .guards
-        .iter()
-        .find(|(at, _)| *at == select_start(m))
-        .map_or(&[][..], |(_, g)| g.as_slice());
+    // Where it sits: what the passes of the loops around it make or reset (unknown for a
+    // `select!` the walk of the file did not see in a loop: then no buffer is known to outlive
+    // them), the variables whose reads lose nothing, the conditions it runs under, and the
+    // statement after it that decides on its value.
+    let site = cx.facts.sites.at(select_start(m));
+    let made = site.and_then(|s| s.made.as_deref());
+    let safe = site.map_or(&[][..], |s| s.safe.as_slice());
+    let guards = site.map_or(&[][..], |s| s.guards.as_slice());
+    let decided = site.and_then(|s| s.decided.as_deref());
     // A channel `send` may yet be ruled out by resolution.
     let mut a_send = None;
     for (i, b) in branches.iter().enumerate() {
@@ -296,17 +284,10 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
         // Lost only if something can win over it and the loop then goes round again: another
         // branch, or a timeout wrapped around it in its own branch whose handler carries on
         // when the timer fires (not `let n = res??;`, which leaves with the timeout's error).
-        let decided = cx
-            .facts
-            .sites
-            .decided
-            .iter()
-            .find(|(at, _)| *at == select_start(m))
-            .map(|(_, leave)| leave.as_slice());
-        // Another branch that wins ends the loop when its handler leaves, when the value it
-        // yields makes the `match` after the `select!` leave, or when it makes a condition the
-        // `select!` runs under false for good.
-        let ends_loop = |j: usize, o: &macros::SelectBranch| {
+        // Another branch that wins ends the race for good when its handler leaves the loop,
+        // when the value it yields makes the `match` after the `select!` leave, or when it
+        // makes a condition the `select!` runs under false for good.
+        let ends_the_race = |j: usize, o: &macros::SelectBranch| {
             leaves(&o.handler)
                 || leaves_on_flag(&o.future, &o.handler)
                 || ends_guard(&o.future, &o.handler, guards)
@@ -315,7 +296,7 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
         let others_continue = branches
             .iter()
             .enumerate()
-            .any(|(j, o)| j != i && !ends_loop(j, o) && !(send && is_deadline(&o.future)));
+            .any(|(j, o)| j != i && !ends_the_race(j, o) && !(send && is_deadline(&o.future)));
         let timer_continues = under_timeout(&b.future)
             && !send
             && !leaves(&b.handler)
@@ -440,7 +421,7 @@ pub(crate) struct Op {
     buffer: Option<Buffer>,
 }
 
-/// Where the buffer of a `read_until` or `write_all_buf` is.
+/// Where the buffer of a `read_until`, `read_to_end` or `write_all_buf` is.
 #[derive(Debug, Clone)]
 enum Buffer {
     /// A place written where the future is made (`buf`, `self.line`), or `None` for a value
@@ -462,12 +443,15 @@ impl Op {
         args: impl IntoIterator<Item = &'e syn::Expr>,
     ) -> Option<Self> {
         let lost = loss(config, &name)?;
+        let args: Vec<&syn::Expr> = args.into_iter().collect();
+        if safe_reads::reads_a_literal_byte(&name, args.first().copied()) {
+            return None;
+        }
         let channel_send = name == "send" && receiver.is_some_and(is_channel_sender);
         let buffer = KEEP_PROGRESS_IN_BUFFER.contains(&name.as_str()).then(|| {
             Buffer::Place(
-                args.into_iter()
-                    .last()
-                    .and_then(crate::analysis::roots::place_of),
+                args.last()
+                    .and_then(|a| crate::analysis::roots::place_of(a)),
             )
         });
         Some(Op {
@@ -572,7 +556,7 @@ fn first_unsafe_call(
             helper: bool,
         ) {
             let name = name.to_string();
-            if reads_losing_nothing(&name, receiver, args, self.safe) {
+            if safe_reads::reads_a_safe_variable(&name, receiver, args.first(), self.safe) {
                 return;
             }
             // A future that keeps its progress in a buffer that outlives the passes is safe.
@@ -661,31 +645,6 @@ fn first_unsafe_call(
     };
     f.visit_expr(e);
     f.found
-}
-
-/// A read that cannot lose what it read: a `read_exact` into `&mut b` where `b` is a one-byte
-/// buffer of `safe`, or into `&mut [0u8; 1]` (one byte cannot be read half-way); a `read_line`
-/// on async-std's stdin, a variable of `safe` (it keeps the line in the `Stdin`).
-fn reads_losing_nothing(
-    name: &str,
-    receiver: Option<&syn::Expr>,
-    args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>,
-    safe: &[(String, Safe)],
-) -> bool {
-    let is = |e: &syn::Expr, kind: Safe| matches!(e, syn::Expr::Path(p) if p.path.get_ident().is_some_and(|i| safe.iter().any(|(n, k)| i == n && *k == kind)));
-    match name {
-        "read_exact" => match args.first() {
-            Some(syn::Expr::Reference(r)) => match &*r.expr {
-                syn::Expr::Repeat(a) => {
-                    matches!(&*a.len, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_digits() == "1")
-                }
-                e => is(e, Safe::OneByte),
-            },
-            _ => false,
-        },
-        "read_line" => receiver.is_some_and(|r| is(r, Safe::AsyncStdStdin)),
-        _ => false,
-    }
 }
 
 /// `serve(&acceptor, stream, &reply)` where this pass made `stream`: a call handed something

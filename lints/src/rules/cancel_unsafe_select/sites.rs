@@ -1,99 +1,69 @@
 //! Where each `select!` of a file sits, found in one walk of the file: the statement after it
-//! that decides on its value (see [`leaving::decided`]), and what the passes of the loops
-//! around it make or reset (which buffers do not outlive them, see [`buffers`]).
+//! that decides on its value (see [`leaving::decided`]); for one in a loop, what the passes of
+//! the loops around it make or reset (which buffers do not outlive them, see [`buffers`]), the
+//! variables in scope whose reads lose nothing (see [`safe_reads`]), and the conditions it runs
+//! under inside its loop (see [`Guard`]).
 
 use syn::visit::{self, Visit};
 
 use super::buffers;
 use super::leaving::{self, Guard, select_start};
+use super::safe_reads::{self, Safe};
+use crate::analysis::imports::Imports;
 use crate::analysis::macros;
 
-/// What [`sites`] finds, each keyed by where the `select!` starts.
+/// What [`sites`] finds, by where each `select!` starts.
 #[derive(Debug, Default)]
-pub(crate) struct Sites {
-    /// The `select!`s whose value the statement after them decides on, with whether each
-    /// branch's value leaves the loop there.
-    pub(crate) decided: Vec<(usize, Vec<bool>)>,
-    /// The `select!`s in a loop, with the places the loops' passes make or reset.
-    pub(crate) made: Vec<(usize, Vec<String>)>,
-    /// The `select!`s in a loop, with the variables in scope there whose reads lose nothing
-    /// (see [`Safe`]).
-    pub(crate) safe: Vec<(usize, Vec<(String, Safe)>)>,
-    /// The `select!`s in a loop, with the conditions they run under inside the innermost loop
-    /// (its `while` condition and the `if`s around them).
-    pub(crate) guards: Vec<(usize, Vec<Guard>)>,
-}
+pub(crate) struct Sites(Vec<(usize, Site)>);
 
-/// A variable whose reads lose nothing when dropped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Safe {
-    /// A one-byte buffer (`let mut b = [0u8; 1];`): a `read_exact` into it reads its byte in
-    /// the poll that sees it, like `read_u8`, which tokio documents as cancel-safe.
-    OneByte,
-    /// async-std's `Stdin` (`let input = async_std::io::stdin();`): its `read_line` keeps the
-    /// line it read in the `Stdin`, and the next call returns it.
-    AsyncStdStdin,
-}
+impl Sites {
+    /// The `select!` that starts at `start`, if the walk found something about it.
+    pub(super) fn at(&self, start: usize) -> Option<&Site> {
+        self.0.iter().find(|(at, _)| *at == start).map(|(_, s)| s)
+    }
 
-/// The variable a `let` binds to something whose reads lose nothing: a one-element array
-/// (`let mut b = [0u8; 1];`, `let b: [u8; 1] = ..;`, `let mut b = [0];`), or async-std's
-/// stdin (`async_std::io::stdin()`, or `io::stdin()` in a file that uses async-std).
-fn safe_binding(l: &syn::Local, async_std: bool) -> Option<(String, Safe)> {
-    let one = |e: &syn::Expr| matches!(e, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_digits() == "1");
-    let (pat, typed) = match &l.pat {
-        syn::Pat::Type(t) => (
-            &*t.pat,
-            matches!(&*t.ty, syn::Type::Array(a) if one(&a.len)),
-        ),
-        p => (p, false),
-    };
-    let syn::Pat::Ident(name) = pat else {
-        return None;
-    };
-    let init = l.init.as_ref().map(|i| &*i.expr);
-    let safe = match init {
-        _ if typed => Safe::OneByte,
-        Some(syn::Expr::Repeat(r)) if one(&r.len) => Safe::OneByte,
-        Some(syn::Expr::Array(a)) if a.elems.len() == 1 => Safe::OneByte,
-        Some(syn::Expr::Call(c)) if c.args.is_empty() => {
-            let syn::Expr::Path(p) = &*c.func else {
-                return None;
-            };
-            let names: Vec<String> = p
-                .path
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect();
-            match names.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-                ["async_std", "io", "stdin"] => Safe::AsyncStdStdin,
-                ["io", "stdin"] | ["stdin"] if async_std => Safe::AsyncStdStdin,
-                _ => return None,
+    fn entry(&mut self, start: usize) -> &mut Site {
+        let i = match self.0.iter().position(|(at, _)| *at == start) {
+            Some(i) => i,
+            None => {
+                self.0.push((start, Site::default()));
+                self.0.len() - 1
             }
-        }
-        _ => return None,
-    };
-    Some((name.ident.to_string(), safe))
+        };
+        &mut self.0[i].1
+    }
 }
 
-/// Whether a file uses async-std (a `use async_std::…` item at its top).
-fn uses_async_std(file: &syn::File) -> bool {
-    file.items.iter().any(|i| {
-        matches!(i, syn::Item::Use(u) if matches!(&u.tree, syn::UseTree::Path(p) if p.ident == "async_std"))
-    })
+/// Where one `select!` sits.
+#[derive(Debug, Default)]
+pub(super) struct Site {
+    /// When the statement after it decides on its value: whether each branch's value leaves
+    /// the loop there.
+    pub(super) decided: Option<Vec<bool>>,
+    /// In a loop: the places the loops' passes make or reset (`None` for a `select!` the walk
+    /// did not see in a loop, such as one in an item macro: then no buffer is known to outlive
+    /// them).
+    pub(super) made: Option<Vec<String>>,
+    /// In a loop: the variables in scope whose reads lose nothing.
+    pub(super) safe: Vec<(String, Safe)>,
+    /// In a loop: the conditions it runs under inside the innermost loop (the loop's `while`
+    /// condition and the `if`s around it), but for flags the pass makes or resets.
+    pub(super) guards: Vec<Guard>,
 }
 
 /// Walks the file once. For each `select!` whose value the next statement decides on, whether
 /// each branch's value leaves the loop ([`leaving::decided`]). For each `select!` inside a
-/// loop, by where it starts: the places the loop's pass makes or resets. A pass makes the variables bound inside it that are in scope at the
-/// `select!` (its `let`s before it, the patterns of the `if let`s and `match` arms around it,
-/// the pattern of a `for` or `while let`), and resets a place with a statement of its own
-/// block that runs on every pass (`buf.clear()`, `buf = Vec::new()`, `let line =
-/// mem::take(&mut buf);`). Where the loop is a `for` or a `while`, which can end on its own,
-/// the pass of the loop around it counts too: when the inner loop ends, the buffer the outer
-/// pass made goes with it. (An inner `loop` ends only where the code says, often when the read
-/// is done.)
-pub(crate) fn sites(file: &syn::File) -> Sites {
+/// loop, by where it starts: the places the loop's pass makes or resets. A pass makes the
+/// variables bound inside it that are in scope at the `select!` (its `let`s before it, the
+/// patterns of the `if let`s and `match` arms around it, the pattern of a `for` or `while
+/// let`), and resets a place with a statement of its own block that runs on every pass
+/// (`buf.clear()`, `buf = Vec::new()`, `let line = mem::take(&mut buf);`). Where the loop is a
+/// `for` or a `while`, which can end on its own, the pass of the loop around it counts too: when
+/// the inner loop ends, the buffer the outer pass made goes with it. (An inner `loop` ends only
+/// where the code says, often when the read is done.) Each variable in scope comes with what it is,
+/// if its reads lose nothing ([`safe_reads::safe_binding`]); a name bound anew hides what it was
+/// until that scope ends.
+pub(crate) fn sites(file: &syn::File, imports: &Imports) -> Sites {
     /// A loop being walked.
     struct Pass {
         /// How many bindings were in scope where it starts.
@@ -103,21 +73,29 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
         /// A `for` or a `while`: it can end on its own.
         ends_by_itself: bool,
     }
-    #[derive(Default)]
-    struct Loops {
+    struct Loops<'i> {
+        imports: &'i Imports,
         /// The bindings in scope, innermost last.
         bound: Vec<String>,
-        /// Those of them whose reads lose nothing, by their index in `bound`.
-        safe: Vec<(usize, String, Safe)>,
-        /// Whether the file uses async-std.
-        async_std: bool,
+        /// What each of them is, if its reads lose nothing (as long as `bound`).
+        safe: Vec<Option<Safe>>,
         /// The conditions this point runs under, inside the innermost loop.
         guards: Vec<Guard>,
         /// The loops around this point, up to the function, closure or async block.
         passes: Vec<Pass>,
         out: Sites,
     }
-    impl Loops {
+    impl Loops<'_> {
+        /// Brings `p`'s bindings into scope; a `let` of a single name says what it is.
+        fn bind(&mut self, p: &syn::Pat, safe: Option<Safe>) {
+            buffers::bindings(p, &mut self.bound);
+            self.safe.resize(self.bound.len(), None);
+            if let (Some(last), syn::Pat::Ident(_) | syn::Pat::Type(_)) = (self.safe.last_mut(), p)
+            {
+                *last = safe;
+            }
+        }
+
         fn pass(
             &mut self,
             head: &[&syn::Pat],
@@ -132,7 +110,7 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
             }
             let outer = self.bound.len();
             for p in head {
-                buffers::bindings(p, &mut self.bound);
+                self.bind(p, None);
             }
             self.passes.push(Pass {
                 outer,
@@ -148,14 +126,14 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
         /// Takes the bindings from `len` on out of scope.
         fn unbind(&mut self, len: usize) {
             self.bound.truncate(len);
-            self.safe.retain(|(i, ..)| *i < len);
+            self.safe.truncate(len);
         }
 
         /// Runs `walk` with `pats`' bindings in scope.
         fn scoped(&mut self, pats: &[&syn::Pat], walk: impl FnOnce(&mut Self)) {
             let len = self.bound.len();
             for p in pats {
-                buffers::bindings(p, &mut self.bound);
+                self.bind(p, None);
             }
             walk(self);
             self.unbind(len);
@@ -170,25 +148,21 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
             self.guards = guards;
         }
     }
-    impl<'ast> Visit<'ast> for Loops {
+    impl<'ast> Visit<'ast> for Loops<'_> {
         fn visit_block(&mut self, b: &'ast syn::Block) {
-            self.out.decided.extend(
-                b.stmts
-                    .windows(2)
-                    .filter_map(|p| leaving::decided(&p[0], &p[1])),
-            );
+            for (start, leave) in b
+                .stmts
+                .windows(2)
+                .filter_map(|p| leaving::decided(&p[0], &p[1]))
+            {
+                self.out.entry(start).decided = Some(leave);
+            }
             let len = self.bound.len();
             for stmt in &b.stmts {
                 self.visit_stmt(stmt);
                 if let syn::Stmt::Local(l) = stmt {
-                    let before = self.bound.len();
-                    buffers::bindings(&l.pat, &mut self.bound);
-                    // A name bound anew is no longer the one-byte buffer it was.
-                    let bound = &self.bound[before..];
-                    self.safe.retain(|(_, n, _)| !bound.contains(n));
-                    if let Some((name, safe)) = safe_binding(l, self.async_std) {
-                        self.safe.push((self.bound.len() - 1, name, safe));
-                    }
+                    let safe = safe_reads::safe_binding(l, self.imports);
+                    self.bind(&l.pat, safe);
                 }
             }
             self.unbind(len);
@@ -225,7 +199,8 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
             });
         }
         fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
-            self.detached(|s| visit::visit_expr_closure(s, c));
+            let params: Vec<&syn::Pat> = c.inputs.iter().collect();
+            self.detached(|s| s.scoped(&params, |s| visit::visit_expr_closure(s, c)));
         }
         fn visit_expr_async(&mut self, a: &'ast syn::ExprAsync) {
             self.detached(|s| visit::visit_expr_async(s, a));
@@ -249,15 +224,41 @@ pub(crate) fn sites(file: &syn::File) -> Sites {
                 }
             }
             made.extend(self.bound[outer..].iter().cloned());
-            self.out.made.push((select_start(m), made));
-            let safe = self.safe.iter().map(|(_, n, s)| (n.clone(), *s)).collect();
-            self.out.safe.push((select_start(m), safe));
-            self.out.guards.push((select_start(m), self.guards.clone()));
+            // The innermost binding of each name says what it is. async-std's `Stdin` keeps
+            // the line only while it lives: one the pass makes goes with the pass.
+            let mut safe: Vec<(String, Safe)> = Vec::new();
+            let mut seen: Vec<&String> = Vec::new();
+            for (name, kind) in self.bound.iter().zip(&self.safe).rev() {
+                if seen.contains(&name) {
+                    continue;
+                }
+                seen.push(name);
+                match kind {
+                    Some(Safe::AsyncStdStdin) if made.contains(name) => {}
+                    Some(k) => safe.push((name.clone(), *k)),
+                    None => {}
+                }
+            }
+            // A flag the pass makes or resets holds again on the next pass.
+            let guards = self
+                .guards
+                .iter()
+                .filter(|g| !matches!(g, Guard::Flag { name, .. } if made.contains(name)))
+                .cloned()
+                .collect();
+            let site = self.out.entry(select_start(m));
+            site.made = Some(made);
+            site.safe = safe;
+            site.guards = guards;
         }
     }
     let mut loops = Loops {
-        async_std: uses_async_std(file),
-        ..Loops::default()
+        imports,
+        bound: Vec::new(),
+        safe: Vec::new(),
+        guards: Vec::new(),
+        passes: Vec::new(),
+        out: Sites::default(),
     };
     loops.visit_file(file);
     loops.out

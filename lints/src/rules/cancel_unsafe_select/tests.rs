@@ -573,3 +573,58 @@ fn async_std_stdin_keeps_the_line_it_read() {
         assert_eq!(lines(reported).len(), 1, "{reported}");
     }
 }
+
+#[test]
+fn what_a_variable_is_follows_its_innermost_binding() {
+    for reported in [
+        // A one-byte name bound anew by a `for`, an `if let`, a `match` arm, a closure.
+        "async fn f() { let mut buf = [0u8; 1]; for mut buf in bufs { loop { tokio::select! { r = s.read_exact(&mut buf) => {}, m = rx.recv() => {} } } } }",
+        "async fn f() { let mut buf = [0u8; 1]; loop { if let Some(mut buf) = pool.pop() { tokio::select! { r = s.read_exact(&mut buf) => {}, m = rx.recv() => {} } } } }",
+        "async fn f() { let mut buf = [0u8; 1]; loop { match pool.pop() { Some(mut buf) => { tokio::select! { r = s.read_exact(&mut buf) => {}, m = rx.recv() => {} } } None => {} } } }",
+        "async fn f() { let mut buf = [0u8; 1]; let g = |mut buf: Vec<u8>| async move { loop { tokio::select! { r = s.read_exact(&mut buf) => {}, m = rx.recv() => {} } } }; }",
+        // async-std's `Stdin` made on each pass goes with the pass, and its line with it.
+        "use async_std::io;\nasync fn f() { loop { let input = io::stdin(); futures::select! { _ = input.read_line(&mut line).fuse() => {} m = rx.next().fuse() => {} } } }",
+        // tokio's `io::stdin()`, as the imports say.
+        "use tokio::io;\nasync fn f() { let input = io::stdin(); loop { tokio::select! { _ = input.read_line(&mut line) => {} m = rx.recv() => {} } } }",
+    ] {
+        assert_eq!(lines(reported).len(), 1, "{reported}");
+    }
+    for quiet in [
+        // A name bound anew in an inner block is the one-byte buffer again after it.
+        "async fn f() { let mut b = [0u8; 1]; loop { { let b = vec![0u8; 64]; use_it(b); } tokio::select! { r = s.read_exact(&mut b) => {}, m = rx.recv() => {} } } }",
+        // `stdin()` imported from async-std.
+        "use async_std::io::stdin;\nasync fn f() { let input = stdin(); loop { futures::select! { _ = input.read_line(&mut line).fuse() => {} m = rx.next().fuse() => {} } } }",
+        // One byte written at the call, also through a helper.
+        "async fn f() { loop { tokio::select! { r = s.read_exact(&mut [0u8]) => {}, m = rx.recv() => {} } } }",
+        "async fn one(s: &mut S) -> io::Result<u8> { let n = s.read_exact(&mut [0u8; 1]).await?; Ok(0) }\nasync fn f() { loop { tokio::select! { r = one(&mut s) => {}, m = rx.recv() => {} } } }",
+    ] {
+        assert!(lines(quiet).is_empty(), "{quiet}");
+    }
+}
+
+#[test]
+fn a_guard_holds_again_when_the_pass_makes_or_resets_its_flag() {
+    for reported in [
+        // The outer pass makes the flag anew: the `select!` runs again.
+        "async fn f() { loop { let mut reading = true; while reading { tokio::select! { _ = tick.tick() => reading = false, r = s.read_exact(&mut h) => {} } } flush().await; } }",
+        "async fn f() { let mut done = false; while !done { done = false; futures::select! { _ = stop.wait().fuse() => { done = true; } n = r.read_line(&mut l).fuse() => {} } } }",
+        // A `continue` before the flag is set skips it.
+        "async fn f() { let mut done = false; while !done { futures::select! { m = stop.recv().fuse() => { if m.is_none() { continue; } done = true; } n = r.read_line(&mut l).fuse() => {} } } }",
+    ] {
+        assert_eq!(lines(reported).len(), 1, "{reported}");
+    }
+    // `futures::select!`'s `.fuse()`d `cancelled()` under the guard.
+    let quiet = "async fn f() { while let Some(e) = events.next().await { if !token.is_cancelled() { futures::select! { _ = token.cancelled().fuse() => {}, n = stdin.read_line(&mut l).fuse() => {} } } } }";
+    assert!(lines(quiet).is_empty());
+}
+
+#[test]
+fn sends_through_a_helper_or_send_all_are_reported_only_where_configured() {
+    for src in [
+        "async fn relay(&self, m: M) { self.tx.send(m).await; }\nasync fn f() { loop { tokio::select! { _ = relay(&x, m) => {}, n = rx.recv() => {} } } }",
+        "async fn f() { loop { futures::select! { r = sink.send_all(&mut items).fuse() => {}, n = rx.next() => {} } } }",
+    ] {
+        assert!(lines(src).is_empty(), "{src}");
+        assert_eq!(sends(src).len(), 1, "{src}");
+    }
+}
