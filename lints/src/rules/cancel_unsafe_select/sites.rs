@@ -88,11 +88,11 @@ pub(crate) fn sites(file: &syn::File, imports: &Imports) -> Sites {
     impl Loops<'_> {
         /// Brings `p`'s bindings into scope; a `let` of a single name says what it is.
         fn bind(&mut self, p: &syn::Pat, safe: Option<Safe>) {
+            let before = self.bound.len();
             buffers::bindings(p, &mut self.bound);
             self.safe.resize(self.bound.len(), None);
-            if let (Some(last), syn::Pat::Ident(_) | syn::Pat::Type(_)) = (self.safe.last_mut(), p)
-            {
-                *last = safe;
+            if self.bound.len() == before + 1 {
+                self.safe[before] = safe;
             }
         }
 

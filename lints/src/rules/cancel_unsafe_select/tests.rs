@@ -628,3 +628,9 @@ fn sends_through_a_helper_or_send_all_are_reported_only_where_configured() {
         assert_eq!(sends(src).len(), 1, "{src}");
     }
 }
+
+#[test]
+fn a_let_that_binds_nothing_leaves_the_names_before_it_alone() {
+    let src = "async fn f() { let mut b = [0u8; 1]; let _: [u8; 4] = [0; 4]; loop { tokio::select! { r = s.read_exact(&mut b) => {}, m = rx.recv() => {} } } }";
+    assert!(lines(src).is_empty());
+}
