@@ -1767,7 +1767,7 @@ fn bound_name(p: &Pat) -> Option<String> {
 /// boolean's value, or whether an integer is not zero ([`int_nonzero`]); Rust never compares
 /// one kind as the other, so one flag serves both: `if popped` reads the first,
 /// `if progressed == 0` the second.
-fn bool_lit(e: &Expr) -> Option<bool> {
+pub(crate) fn bool_lit(e: &Expr) -> Option<bool> {
     match e {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Bool(b),

@@ -7,7 +7,7 @@
 
 use syn::visit::Visit;
 
-use crate::analysis::{macros, roots};
+use crate::analysis::{flow, macros, roots};
 
 /// A condition a `select!` in a loop runs under: a conjunct of the loop's `while` condition or
 /// of an `if` around the `select!` inside the loop.
@@ -77,14 +77,8 @@ fn cancelled_of(future: &syn::Expr) -> Option<String> {
 fn sets(handler: &syn::Expr, name: &str, value: bool) -> bool {
     let assigns = |e: &syn::Expr| match e {
         syn::Expr::Assign(a) => {
-            let is_value = |e: &syn::Expr| match e {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Bool(b),
-                    ..
-                }) => b.value == value,
-                _ => false,
-            };
-            matches!(&*a.left, syn::Expr::Path(p) if p.path.is_ident(name)) && is_value(&a.right)
+            matches!(&*a.left, syn::Expr::Path(p) if p.path.is_ident(name))
+                && flow::bool_lit(&a.right) == Some(value)
         }
         _ => false,
     };
@@ -132,8 +126,7 @@ pub(super) fn propagates_error_of(pat: &syn::Pat, handler: &syn::Expr) -> bool {
     while let Some(x) = e {
         match x {
             syn::Expr::Try(t) => {
-                return crate::analysis::roots::root_of(&t.expr)
-                    .is_some_and(|r| binding.ident == r);
+                return roots::root_of(&t.expr).is_some_and(|r| binding.ident == r);
             }
             syn::Expr::MethodCall(m) => e = Some(&m.receiver),
             syn::Expr::Paren(p) => e = Some(&p.expr),
@@ -248,7 +241,7 @@ pub(super) fn leaves_on_flag(future: &syn::Expr, handler: &syn::Expr) -> bool {
     let syn::Expr::MethodCall(m) = future else {
         return false;
     };
-    let Some(watch) = crate::analysis::roots::root_of(&m.receiver) else {
+    let Some(watch) = roots::root_of(&m.receiver) else {
         return false;
     };
     if m.method != "changed" || !m.args.is_empty() {
@@ -269,7 +262,7 @@ fn flag_if_leaves(i: &syn::ExprIf, watch: &str) -> bool {
     fn reads(e: &syn::Expr, watch: &str) -> bool {
         match e {
             syn::Expr::MethodCall(m) if m.method == "borrow" || m.method == "borrow_and_update" => {
-                crate::analysis::roots::root_of(&m.receiver).is_some_and(|r| r == watch)
+                roots::root_of(&m.receiver).is_some_and(|r| r == watch)
             }
             syn::Expr::Unary(u) => reads(&u.expr, watch),
             syn::Expr::Binary(b) => reads(&b.left, watch) || reads(&b.right, watch),

@@ -448,12 +448,9 @@ impl Op {
             return None;
         }
         let channel_send = name == "send" && receiver.is_some_and(is_channel_sender);
-        let buffer = KEEP_PROGRESS_IN_BUFFER.contains(&name.as_str()).then(|| {
-            Buffer::Place(
-                args.last()
-                    .and_then(|a| crate::analysis::roots::place_of(a)),
-            )
-        });
+        let buffer = KEEP_PROGRESS_IN_BUFFER
+            .contains(&name.as_str())
+            .then(|| Buffer::Place(args.last().copied().and_then(roots::place_of)));
         Some(Op {
             name,
             lost,
