@@ -37,6 +37,7 @@ use proc_macro2::TokenStream;
 use syn::spanned::Spanned;
 use syn::{Block, Expr, Ident, Macro, Pat, Stmt};
 
+use super::literals;
 use super::macros;
 use super::observers::{self, CallKind, FileNames, MacroKind, Observers};
 use super::outcomes::{
@@ -586,9 +587,14 @@ impl<'a> Walker<'a> {
 
     /// What `name` is known to hold after it is set to `e`: a boolean literal's value, or
     /// whether an integer literal is not zero, for a name the root compares with zero (other
-    /// integers are not worth the walk's time).
+    /// integers are not worth the walk's time). Rust never compares one kind as the other, so
+    /// one flag serves both: `if popped` reads the first, `if progressed == 0` the second.
     fn known_value(&self, name: &str, e: &Expr) -> Option<bool> {
-        let v = bool_lit(e).or_else(|| int_nonzero(e).filter(|_| self.compared_with_zero(name)))?;
+        let v = literals::bool_lit(e).or_else(|| {
+            literals::int_lit(e)
+                .map(|v| v != 0)
+                .filter(|_| self.compared_with_zero(name))
+        })?;
         self.trackable(name).then_some(v)
     }
 
@@ -622,7 +628,7 @@ impl<'a> Walker<'a> {
                             for (x, y) in [(&*b.left, &*b.right), (&*b.right, &*b.left)] {
                                 if let Expr::Path(p) = x
                                     && let Some(i) = p.path.get_ident()
-                                    && int_nonzero(y) == Some(false)
+                                    && literals::int_lit(y) == Some(0)
                                 {
                                     self.0.insert(i.to_string());
                                 }
@@ -1763,37 +1769,10 @@ fn bound_name(p: &Pat) -> Option<String> {
     }
 }
 
-/// `true` or `false`, written as a literal. What a path knows of a local set to a literal is a
-/// boolean's value, or whether an integer is not zero ([`int_nonzero`]); Rust never compares
-/// one kind as the other, so one flag serves both: `if popped` reads the first,
-/// `if progressed == 0` the second.
-pub(crate) fn bool_lit(e: &Expr) -> Option<bool> {
-    match e {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Bool(b),
-            ..
-        }) => Some(b.value),
-        Expr::Paren(p) => bool_lit(&p.expr),
-        _ => None,
-    }
-}
-
-/// Whether an integer literal is not zero (`0`, `0u32`, `0x0` are zero).
-fn int_nonzero(e: &Expr) -> Option<bool> {
-    match e {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        }) => i.base10_parse::<u128>().ok().map(|v| v != 0),
-        Expr::Paren(p) => int_nonzero(&p.expr),
-        _ => None,
-    }
-}
-
 /// `x == 0`, `0 != x`: the local compared with zero, if some path knows whether it is.
 fn zero_test(f: &Flow, b: &syn::ExprBinary) -> Option<String> {
     match (&*b.left, &*b.right) {
-        (Expr::Path(p), z) | (z, Expr::Path(p)) if int_nonzero(z) == Some(false) => {
+        (Expr::Path(p), z) | (z, Expr::Path(p)) if literals::int_lit(z) == Some(0) => {
             known_name(f, p)
         }
         _ => None,

@@ -1,13 +1,20 @@
-//! What the rules build on: the path-sensitive walk ([`flow`]), what values and calls say about
-//! a loop ([`outcomes`], [`roots`]), name resolution through `use` items ([`imports`]) and the
-//! runtime's names ([`names`]), what a call means for cancellation ([`observers`]), macro names and tokens
-//! ([`macros`], [`tokens`]), cancellation-token variables ([`token_vars`]), locals that read like streams ([`streams`]), allow comments ([`suppress`]), the free functions that block on every call ([`blocking`]) and the resolution of calls across files
-//! ([`summaries`]). Nothing here knows about rules or the driver.
+//! What the rules build on:
+//! - the path-sensitive walk ([`flow`]), and what values and calls say about a loop
+//!   ([`outcomes`], [`roots`]);
+//! - name resolution through `use` items ([`imports`]), the runtime's names ([`names`]),
+//!   literal values ([`literals`]), macro names and tokens ([`macros`], [`tokens`]);
+//! - what a call means for cancellation ([`observers`]), cancellation-token variables
+//!   ([`token_vars`]), locals that read like streams ([`streams`]), channels ([`channels`]),
+//!   the free functions that block on every call ([`blocking`]);
+//! - allow comments ([`suppress`]), and the resolution of calls across files ([`summaries`]).
+//!
+//! Nothing here knows about rules or the driver.
 
 pub(crate) mod blocking;
 pub(crate) mod channels;
 pub(crate) mod flow;
 pub(crate) mod imports;
+pub(crate) mod literals;
 pub(crate) mod macros;
 pub(crate) mod names;
 pub(crate) mod observers;

@@ -14,6 +14,7 @@
 use syn::{Expr, Ident, Path};
 
 use super::imports::Imports;
+use super::literals;
 use super::macros;
 use super::names;
 use super::streams;
@@ -648,8 +649,7 @@ fn is_literal_zero(e: &Expr) -> bool {
             (name == "default" && c.args.is_empty())
                 || (name.starts_with("from_")
                     && c.args.len() == 1
-                    && matches!(&c.args[0], Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })
-                        if i.base10_digits() == "0"))
+                    && literals::int_lit(&c.args[0]) == Some(0))
         }
         Expr::Paren(p) => is_literal_zero(&p.expr),
         Expr::Reference(r) => is_literal_zero(&r.expr),

@@ -4,7 +4,7 @@
 //! dropping one loses nothing, unless that buffer is made anew on each pass or reset on every
 //! pass.
 
-use crate::analysis::roots;
+use crate::analysis::{literals, roots};
 
 /// The variables a pattern binds (a plain walk: a `Visit` impl for this would add a whole
 /// visitor to the binary).
@@ -70,7 +70,7 @@ fn reset_by(e: &syn::Expr) -> Option<String> {
 /// Whether a method call empties its receiver: `clear()`, `split()`, `truncate(0)`,
 /// `split_off(0)`, `drain(..)`.
 fn empties(m: &syn::ExprMethodCall) -> bool {
-    let zero = || matches!(m.args.first(), Some(syn::Expr::Lit(l)) if matches!(&l.lit, syn::Lit::Int(i) if i.base10_digits() == "0"));
+    let zero = || m.args.first().and_then(literals::int_lit) == Some(0);
     let whole = || matches!(m.args.first(), Some(syn::Expr::Range(r)) if r.start.is_none() && r.end.is_none());
     match m.method.to_string().as_str() {
         "clear" | "split" => m.args.is_empty(),

@@ -7,7 +7,7 @@
 
 use syn::visit::Visit;
 
-use crate::analysis::{flow, macros, roots};
+use crate::analysis::{literals, macros, roots};
 
 /// A condition a `select!` in a loop runs under: a conjunct of the loop's `while` condition or
 /// of an `if` around the `select!` inside the loop.
@@ -78,7 +78,7 @@ fn sets(handler: &syn::Expr, name: &str, value: bool) -> bool {
     let assigns = |e: &syn::Expr| match e {
         syn::Expr::Assign(a) => {
             matches!(&*a.left, syn::Expr::Path(p) if p.path.is_ident(name))
-                && flow::bool_lit(&a.right) == Some(value)
+                && literals::bool_lit(&a.right) == Some(value)
         }
         _ => false,
     };

@@ -11,6 +11,7 @@
 //! ([`safe_binding`]) and hands to [`reads_a_safe_variable`].
 
 use crate::analysis::imports::Imports;
+use crate::analysis::literals;
 
 /// What a variable is, when its reads lose nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub(super) fn safe_binding(l: &syn::Local, imports: &Imports) -> Option<Safe> {
     let (pat, typed) = match &l.pat {
         syn::Pat::Type(t) => (
             &*t.pat,
-            matches!(&*t.ty, syn::Type::Array(a) if is_one(&a.len)),
+            matches!(&*t.ty, syn::Type::Array(a) if literals::int_lit(&a.len) == Some(1)),
         ),
         p => (p, false),
     };
@@ -53,19 +54,8 @@ pub(super) fn safe_binding(l: &syn::Local, imports: &Imports) -> Option<Safe> {
 /// `[0u8; 1]`, `[0]`: an array of one element.
 fn one_element_array(e: &syn::Expr) -> bool {
     match e {
-        syn::Expr::Repeat(r) => is_one(&r.len),
+        syn::Expr::Repeat(r) => literals::int_lit(&r.len) == Some(1),
         syn::Expr::Array(a) => a.elems.len() == 1,
-        _ => false,
-    }
-}
-
-/// The integer literal `1`.
-fn is_one(e: &syn::Expr) -> bool {
-    match e {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        }) => i.base10_digits() == "1",
         _ => false,
     }
 }
