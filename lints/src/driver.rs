@@ -11,6 +11,7 @@ use crate::analysis::flow::{self, Ctx, LoopRef};
 use crate::analysis::has_attr;
 use crate::analysis::imports::Imports;
 use crate::analysis::macros;
+use crate::analysis::names;
 use crate::analysis::observers::{FileNames, Observers};
 use crate::analysis::outcomes;
 use crate::analysis::streams;
@@ -986,7 +987,7 @@ enum FnKind {
 /// `#[test]`, `#[tokio::test]` and the like, or `#[cfg(test)]`.
 fn is_test(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
-        a.path().segments.last().is_some_and(|s| s.ident == "test")
+        names::path_ends_in(a.path(), &["test"])
             || (a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test"))
     })
 }

@@ -39,10 +39,10 @@ use syn::{Block, Expr, Ident, Macro, Pat, Stmt};
 
 use super::literals;
 use super::macros;
+use super::names;
 use super::observers::{self, CallKind, FileNames, MacroKind, Observers};
 use super::outcomes::{
-    self as names, Outcome, Seen, Source, arm_outcome, only_skips_ahead, outcome_of, outcome_test,
-    source,
+    self, Outcome, Seen, Source, arm_outcome, only_skips_ahead, outcome_of, outcome_test, source,
 };
 use super::roots;
 use super::token_vars::TokenVar;
@@ -890,7 +890,7 @@ impl<'a> Walker<'a> {
             Expr::Call(c) => self.call(c, f, true),
             base => self.expr(base, f),
         };
-        if self.ctx.consults.is_some() && names::awaits_event(&a.base) {
+        if self.ctx.consults.is_some() && outcomes::awaits_event(&a.base) {
             f = f.waited();
         }
         if self.await_observes(&a.base) {
@@ -944,23 +944,23 @@ impl<'a> Walker<'a> {
             CallKind::Aware | CallKind::Other if std_path => {}
             CallKind::Aware | CallKind::Other => f.call_named(&last.ident.to_string(), awaited),
         }
-        if names::is_random_call(&p.path) {
+        if outcomes::is_random_call(&p.path) {
             f.drew();
         }
         f
     }
 
     fn method_call(&mut self, m: &syn::ExprMethodCall, f: Flow, awaited: bool) -> Flow {
-        let f = if let Some(futures) = names::futures_combined(m) {
+        let f = if let Some(futures) = outcomes::futures_combined(m) {
             futures.fold(f, |f, e| self.future_operand(e, f))
-        } else if awaited || names::is_future_adapter(&m.method) {
+        } else if awaited || outcomes::is_future_adapter(&m.method) {
             self.future_operand(&m.receiver, f)
         } else {
             self.expr(&m.receiver, f)
         };
         let name = m.method.to_string();
         // A poll's `&mut buf` is where an answer would go, not progress.
-        let polls = names::is_poll_style(&name);
+        let polls = outcomes::is_poll_style(&name);
         let roots = if polls {
             std::mem::take(&mut self.cond_roots)
         } else {
@@ -978,10 +978,10 @@ impl<'a> Walker<'a> {
         // a stop signal, whichever token the design meant.
         if self.ctx.self_call_consults(&m.receiver, &m.method)
             || (self.ctx.consults.is_some()
-                && super::names::consults_a_token(&m.method)
+                && names::consults_a_token(&m.method)
                 && !(m.method == "is_cancelled"
                     && observers::local_name(&m.receiver)
-                        .is_some_and(|n| super::names::names_an_error(&n))))
+                        .is_some_and(|n| names::names_an_error(&n))))
         {
             f.observe();
             return f;
@@ -1005,14 +1005,14 @@ impl<'a> Walker<'a> {
             }
             CallKind::Aware | CallKind::Other => f.call_named(&name, awaited),
         }
-        if names::is_random_method(&m.method, &m.receiver) {
+        if outcomes::is_random_method(&m.method, &m.receiver) {
             f.drew();
         }
         if self.acts_on_outside(m, &name) {
             f = f.progressed();
         }
         // A poll's effect depends on its answer, which `split_outcome` weighs.
-        if names::is_read_only(&name) || polls {
+        if outcomes::is_read_only(&name) || polls {
             f
         } else {
             self.mutated(&m.receiver, f, Some(&name))
@@ -1041,7 +1041,7 @@ impl<'a> Walker<'a> {
         }
         // Most method calls of a walk get here with no local read from outside state.
         if self.outside_locals.is_empty()
-            || (!cas && (names::is_read_only(name) || names::is_poll_style(name)))
+            || (!cas && (outcomes::is_read_only(name) || outcomes::is_poll_style(name)))
         {
             return false;
         }
@@ -1321,7 +1321,7 @@ impl<'a> Walker<'a> {
             return (s.clone(), s);
         };
         let name = src.name.to_string();
-        let success = if names::is_consuming(&name, src.has_args) {
+        let success = if outcomes::is_consuming(&name, src.has_args) {
             s.clone().progressed()
         } else {
             s.clone()
@@ -1391,7 +1391,7 @@ impl<'a> Walker<'a> {
             f.set_known(&root, None);
         }
         if self.cond_roots.is_empty()
-            || (self.reading > 0 && !method.is_some_and(names::is_mutator))
+            || (self.reading > 0 && !method.is_some_and(outcomes::is_mutator))
         {
             return f;
         }
@@ -1481,7 +1481,7 @@ impl<'a> Walker<'a> {
         let it = self.expr(&l.expr, f);
         // Running out of a poll-style iterator (`rx.try_iter()`) is its "nothing yet": an
         // outer loop that comes round to it again waits on whatever has not arrived.
-        let none_yet = names::iterable_source(&l.expr)
+        let none_yet = outcomes::iterable_source(&l.expr)
             .filter(|_| self.ctx.facts)
             .and_then(|src| self.nothing_yet(&src));
         let before = none_yet.as_ref().map(|_| it.clone());
@@ -1616,7 +1616,7 @@ impl<'a> Walker<'a> {
             {
                 f.observe();
             } else if self.ctx.observers.classify_macro(&mac.path) == MacroKind::Awaiting
-                && names::tokens_name_event(&mac.tokens)
+                && outcomes::tokens_name_event(&mac.tokens)
             {
                 f = f.waited();
             }
@@ -1671,7 +1671,7 @@ impl<'a> Walker<'a> {
         if !self.ctx.strict {
             return true;
         }
-        self.is_aware(base) || (self.ctx.instrumented_awaits && !is_shield_call(base))
+        self.is_aware(base) || (self.ctx.instrumented_awaits && !names::is_shield_call(base))
     }
 
     /// Strict mode: whether awaiting `base` observes cancellation.
@@ -1895,7 +1895,8 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr, polls: bool) -> Option<Witness> {
     impl Finder {
         /// Whether a call of `name` reads outside state.
         fn reads(&self, name: &str, has_args: bool) -> bool {
-            names::is_outside_read(name, has_args) && (self.polls || !names::is_poll_style(name))
+            outcomes::is_outside_read(name, has_args)
+                && (self.polls || !outcomes::is_poll_style(name))
         }
     }
     impl<'ast> Visit<'ast> for Finder {
@@ -1929,26 +1930,13 @@ fn outside_read(ctx: Ctx<'_>, e: &Expr, polls: bool) -> Option<Witness> {
         "now" | "elapsed" => {
             "this reads the clock, which moves whether the loop does or not".to_string()
         }
-        n if names::is_poll_style(n) => format!("`{name}` can keep answering \"nothing yet\""),
+        n if outcomes::is_poll_style(n) => format!("`{name}` can keep answering \"nothing yet\""),
         _ => format!("`{name}()` reads state that nothing in this loop changes"),
     };
     Some(Witness {
         range: ctx.range(span),
         label,
     })
-}
-
-/// `shield(..)` under any path, as `#[cancellable]` recognises it.
-fn is_shield_call(base: &Expr) -> bool {
-    match base {
-        Expr::Call(c) => matches!(
-            &*c.func,
-            Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "shield")
-        ),
-        Expr::Paren(p) => is_shield_call(&p.expr),
-        Expr::Group(g) => is_shield_call(&g.expr),
-        _ => false,
-    }
 }
 
 const LABEL_BRANCH: &str = "this branch does not observe cancellation";
@@ -1961,7 +1949,8 @@ const LABEL_TERMINAL_ASKED: &str =
 
 /// `x.kind() == ErrorKind::Interrupted` (either way round) or `matches!(.., ErrorKind::Interrupted)`.
 fn tests_interrupted(e: &Expr) -> bool {
-    let interrupted = |e: &Expr| matches!(e, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Interrupted"));
+    let interrupted =
+        |e: &Expr| matches!(e, Expr::Path(p) if names::path_ends_in(&p.path, &["Interrupted"]));
     match e {
         Expr::Binary(b) if matches!(b.op, syn::BinOp::Eq(_)) => {
             interrupted(&b.left) || interrupted(&b.right)

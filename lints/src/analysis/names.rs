@@ -42,6 +42,29 @@ pub(crate) fn names_an_error(name: &str) -> bool {
     n == "e" || n.starts_with("err") || n.ends_with("err") || n.ends_with("error")
 }
 
+/// Whether a path's last segment is one of `names`, whatever comes before it: `shield`,
+/// `cancelkit::shield` and `crate::rt::shield` all end in `shield`. The checker has no types,
+/// so this is how it recognises a function, a variant or an attribute wherever it was imported
+/// from.
+pub(crate) fn path_ends_in(path: &syn::Path, names: &[&str]) -> bool {
+    path.segments
+        .last()
+        .is_some_and(|s| names.iter().any(|n| s.ident == n))
+}
+
+/// `shield(..)` under any path (through parentheses), as `#[cancellable]` recognises it: a
+/// future that runs as if its task were not cancelled.
+pub(crate) fn is_shield_call(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Call(c) => {
+            matches!(&*c.func, syn::Expr::Path(p) if path_ends_in(&p.path, &["shield"]))
+        }
+        syn::Expr::Paren(p) => is_shield_call(&p.expr),
+        syn::Expr::Group(g) => is_shield_call(&g.expr),
+        _ => false,
+    }
+}
+
 /// `a :: b` (as `stringify!` spells a path) → `["a", "b"]`.
 pub(crate) fn segments(path: &str) -> Vec<String> {
     path.split("::")
@@ -69,6 +92,22 @@ mod tests {
         );
         assert!(CHECK_METHODS.contains(&"is_cancelled"));
         assert!(AWARE_METHODS.contains(&"run_until_cancelled"));
+    }
+
+    #[test]
+    fn a_path_is_known_by_its_last_segment() {
+        let path = |s: &str| syn::parse_str::<syn::Path>(s).expect("path");
+        assert!(path_ends_in(&path("shield"), &["shield"]));
+        assert!(path_ends_in(&path("cancelkit::shield"), &["shield"]));
+        assert!(path_ends_in(
+            &path("tokio::time::sleep_until"),
+            &["sleep", "sleep_until"]
+        ));
+        assert!(!path_ends_in(&path("shield::run"), &["shield"]));
+        let expr = |s: &str| syn::parse_str::<syn::Expr>(s).expect("expr");
+        assert!(is_shield_call(&expr("(cancelkit::shield(flush()))")));
+        assert!(!is_shield_call(&expr("shield")));
+        assert!(!is_shield_call(&expr("guard.shield()")));
     }
 
     #[test]

@@ -486,7 +486,7 @@ pub(crate) fn blocks_waiting(
 /// crossterm's `event::poll(timeout)` with a zero timeout: it only asks whether a terminal
 /// event is there, and can keep answering "no".
 pub(crate) fn asks_terminal(file: FileNames<'_>, path: &Path, args: &[&Expr]) -> bool {
-    path.segments.last().is_some_and(|s| s.ident == "poll")
+    names::path_ends_in(path, &["poll"])
         && args.len() == 1
         && is_zero_duration(file, args[0])
         && is_crossterm_event(file, path)
@@ -525,7 +525,7 @@ pub(crate) fn zero_duration_consts(ast: &syn::File) -> Vec<String> {
 pub(crate) fn polling_fns(ast: &syn::File) -> FnMarks {
     fns_where(ast, |e| match e {
         Expr::Call(c) => matches!(&*c.func, Expr::Path(p)
-            if p.path.segments.last().is_some_and(|s| s.ident == "poll"))
+            if names::path_ends_in(&p.path, &["poll"]))
         .then_some(true),
         _ => None,
     })
@@ -638,7 +638,7 @@ pub(crate) fn is_zero_duration(file: FileNames<'_>, e: &Expr) -> bool {
 /// `Duration::ZERO`, `Duration::from_millis(0)` (any unit), `Duration::default()`.
 fn is_literal_zero(e: &Expr) -> bool {
     match e {
-        Expr::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "ZERO"),
+        Expr::Path(p) => names::path_ends_in(&p.path, &["ZERO"]),
         Expr::Call(c) => {
             let Expr::Path(f) = &*c.func else {
                 return false;

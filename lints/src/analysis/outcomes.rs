@@ -5,6 +5,8 @@
 
 use syn::{Expr, Ident, Pat};
 
+use super::names;
+
 /// What a pattern says about the value it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -79,7 +81,7 @@ fn skipped_ahead(p: &Pat) -> bool {
 
 /// `Err(TryRecvError::Lagged(_))`.
 fn err_skipped_ahead(t: &syn::PatTupleStruct) -> bool {
-    t.path.segments.last().is_some_and(|s| s.ident == "Err")
+    names::path_ends_in(&t.path, &["Err"])
         && t.elems.len() == 1
         && t.elems.first().is_some_and(skipped_ahead)
 }
@@ -121,7 +123,7 @@ impl Seen {
             // A guard may let the value through to a later arm.
             Pat::Guard(_) => {}
             Pat::Ident(_) | Pat::Path(_) => self.every_failure = true,
-            Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Err") => {
+            Pat::TupleStruct(t) if names::path_ends_in(&t.path, &["Err"]) => {
                 let last = |p: &syn::Path| p.segments.last().map(|s| s.ident.to_string());
                 let v = match t.elems.first() {
                     Some(Pat::Wild(_)) => return self.every_failure = true,

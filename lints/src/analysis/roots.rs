@@ -5,6 +5,7 @@ use syn::visit::{self, Visit};
 use syn::{Expr, Pat};
 
 use super::flow::LoopRef;
+use super::names;
 
 /// `x`, `self.queue`, or `self` (a method called on `self` may change any field).
 pub(crate) fn root_of(e: &Expr) -> Option<String> {
@@ -202,7 +203,7 @@ impl<'ast> Visit<'ast> for Reads {
     // condition reads, so closures are walked.
     /// `matches!(line.last(), Some(b'\n'))` reads what its scrutinee reads.
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        if m.path.segments.last().is_some_and(|s| s.ident == "matches")
+        if names::path_ends_in(&m.path, &["matches"])
             && let Some((l, _)) = super::macros::matches_as_let(m)
         {
             let mut inner = Reads(Vec::new());

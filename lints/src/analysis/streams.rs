@@ -17,6 +17,8 @@
 
 use syn::visit::{self, Visit};
 
+use super::names;
+
 /// What sockets, streams and a child process's pipes are called.
 pub(crate) const STREAM_NAMES: &[&str] = &[
     "sock", "stream", "tcp", "tls", "listener", "pipe", "stdin", "stdout", "stderr",
@@ -214,7 +216,7 @@ fn is_reader_lines(e: &syn::Expr) -> bool {
         fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
             if let syn::Expr::Path(p) = &*c.func {
                 self.0 |= p.path.segments.iter().any(|s| s.ident == "BufReader")
-                    || p.path.segments.last().is_some_and(|s| s.ident == "stdin");
+                    || names::path_ends_in(&p.path, &["stdin"]);
             }
             visit::visit_expr_call(self, c);
         }

@@ -41,6 +41,7 @@ use syn::{Expr, Pat, Stmt};
 
 use super::{Cx, Emit, Node, Rule};
 use crate::analysis::macros;
+use crate::analysis::names;
 use crate::finding::{Applicability, Edit, Finding, Suggestion};
 
 /// The rule's entry point: statements, `if`s and `match`es inside a loop.
@@ -160,7 +161,7 @@ fn check_match(cx: &Cx<'_>, m: &syn::ExprMatch) -> Option<Finding> {
 
 fn is_err_pat(p: &Pat) -> bool {
     match p {
-        Pat::TupleStruct(t) => t.path.segments.last().is_some_and(|s| s.ident == "Err"),
+        Pat::TupleStruct(t) => names::path_ends_in(&t.path, &["Err"]),
         Pat::Paren(p) => is_err_pat(&p.pat),
         Pat::Guard(g) => is_err_pat(&g.pat),
         _ => false,

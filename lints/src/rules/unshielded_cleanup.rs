@@ -86,6 +86,7 @@ use syn::visit::{self, Visit};
 
 use super::{Cx, Emit, Node, Rule};
 use crate::analysis::macros;
+use crate::analysis::names;
 use crate::analysis::observers::CallKind;
 use crate::finding::{Applicability, Edit, Finding, Suggestion};
 
@@ -314,7 +315,7 @@ fn after_cancelled<'b>(
 /// `cancelkit::cancelled()` (as the imports resolve it).
 fn is_cancelled_call(cx: &Cx<'_>, e: &syn::Expr) -> bool {
     matches!(e, syn::Expr::Call(c) if matches!(&*c.func, syn::Expr::Path(p)
-        if p.path.segments.last().is_some_and(|s| s.ident == "cancelled")
+        if names::path_ends_in(&p.path, &["cancelled"])
             && cx.ctx.names.is_cancelkit(&p.path)))
 }
 
@@ -325,7 +326,7 @@ fn fallible(cx: &Cx<'_>, e: &syn::Expr) -> bool {
 
 fn is_err_pat(p: &syn::Pat) -> bool {
     match p {
-        syn::Pat::TupleStruct(t) => t.path.segments.last().is_some_and(|s| s.ident == "Err"),
+        syn::Pat::TupleStruct(t) => names::path_ends_in(&t.path, &["Err"]),
         syn::Pat::Paren(p) => is_err_pat(&p.pat),
         syn::Pat::Guard(g) => is_err_pat(&g.pat),
         _ => false,

@@ -4,7 +4,7 @@
 //! dropping one loses nothing, unless that buffer is made anew on each pass or reset on every
 //! pass.
 
-use crate::analysis::{literals, roots};
+use crate::analysis::{literals, names, roots};
 
 /// The variables a pattern binds (a plain walk: a `Visit` impl for this would add a whole
 /// visitor to the binary).
@@ -84,7 +84,7 @@ fn empties(m: &syn::ExprMethodCall) -> bool {
 fn is_mem_move(func: &syn::Expr) -> bool {
     matches!(func, syn::Expr::Path(p)
         if p.path.segments.len() >= 2
-            && p.path.segments.last().is_some_and(|s| s.ident == "take" || s.ident == "replace" || s.ident == "swap"))
+            && names::path_ends_in(&p.path, &["take", "replace", "swap"]))
 }
 
 /// The places a `mem::swap(&mut a, &mut b)` empties: both.
@@ -92,7 +92,7 @@ fn swapped(e: &syn::Expr) -> Vec<String> {
     match e {
         syn::Expr::Call(c)
             if is_mem_move(&c.func)
-                && matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "swap")) =>
+                && matches!(&*c.func, syn::Expr::Path(p) if names::path_ends_in(&p.path, &["swap"])) =>
         {
             c.args.iter().filter_map(roots::place_of).collect()
         }

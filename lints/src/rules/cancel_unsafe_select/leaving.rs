@@ -7,7 +7,7 @@
 
 use syn::visit::Visit;
 
-use crate::analysis::{literals, macros, roots};
+use crate::analysis::{literals, macros, names, roots};
 
 /// A condition a `select!` in a loop runs under: a conjunct of the loop's `while` condition or
 /// of an `if` around the `select!` inside the loop.
@@ -209,7 +209,7 @@ fn takes_err(p: &syn::Pat) -> Option<bool> {
 pub(super) fn under_timeout(e: &syn::Expr) -> bool {
     match e {
         syn::Expr::Call(c) => matches!(&*c.func, syn::Expr::Path(p)
-            if p.path.segments.last().is_some_and(|s| s.ident == "timeout" || s.ident == "timeout_at")),
+            if names::path_ends_in(&p.path, &["timeout", "timeout_at"])),
         syn::Expr::MethodCall(m) => m.method == "timeout" || under_timeout(&m.receiver),
         syn::Expr::Paren(p) => under_timeout(&p.expr),
         _ => false,

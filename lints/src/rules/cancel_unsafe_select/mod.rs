@@ -123,7 +123,7 @@ use syn::visit::{self, Visit};
 
 use super::{Cx, Emit, Node, Rule};
 use crate::analysis::summaries::{Pending, Unless};
-use crate::analysis::{macros, roots};
+use crate::analysis::{macros, names, roots};
 use crate::finding::Finding;
 use leaving::{
     ends_guard, leaves, leaves_on_flag, propagates_error_of, select_start, timeout_arm_leaves,
@@ -327,7 +327,7 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
 }
 
 fn interrupted(cx: &Cx<'_>, a: &syn::ExprAwait) -> Option<(Op, Finding)> {
-    if is_shield(&a.base) {
+    if names::is_shield_call(&a.base) {
         return None;
     }
     let Unsafe { call, op, lost } = first_unsafe_call(cx, &a.base, None, &[])?;
@@ -371,7 +371,7 @@ const SENDS: &[&str] = &["send", "feed", "send_all"];
 fn is_deadline(e: &syn::Expr) -> bool {
     match e {
         syn::Expr::Call(c) => matches!(&*c.func, syn::Expr::Path(p)
-            if p.path.segments.last().is_some_and(|s| s.ident == "sleep" || s.ident == "sleep_until")),
+            if names::path_ends_in(&p.path, &["sleep", "sleep_until"])),
         syn::Expr::Paren(p) => is_deadline(&p.expr),
         _ => false,
     }
@@ -682,7 +682,7 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
             }
             impl<'ast> Visit<'ast> for Awaits<'_> {
                 fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
-                    if !is_shield(&a.base) {
+                    if !names::is_shield_call(&a.base) {
                         let (name, receiver, args) = match &*a.base {
                             syn::Expr::MethodCall(m) => (
                                 Some(m.method.to_string()),
@@ -780,10 +780,6 @@ pub(crate) fn helpers(file: &syn::File, config: &crate::Config) -> Vec<(String, 
     };
     f.visit_file(file);
     f.out
-}
-
-fn is_shield(e: &syn::Expr) -> bool {
-    matches!(e, syn::Expr::Call(c) if matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "shield")))
 }
 
 fn alternative(call: &str) -> &'static str {
