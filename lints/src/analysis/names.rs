@@ -1,5 +1,7 @@
-//! cancelkit's runtime names, expanded from the one list in `runtime_names.in` (which a test
-//! checks against the real `cancelkit` and `tokio-util` APIs).
+//! Names, as a checker without types knows things: cancelkit's runtime names, expanded from the
+//! one list in `runtime_names.in` (which a test checks against the real `cancelkit` and
+//! `tokio-util` APIs), what a method's or a value's name says, and a path by its last segment
+//! ([`path_ends_in`]), wherever it was imported from.
 
 /// The list as string tables: free functions as full paths (`cancelkit::checkpoint`), methods
 /// by name (the checker has no types, so `is_cancelled` on any receiver counts).
