@@ -269,6 +269,11 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
     let safe = site.map_or(&[][..], |s| s.safe.as_slice());
     let guards = site.map_or(&[][..], |s| s.guards.as_slice());
     let decided = site.and_then(|s| s.decided.as_deref());
+    // Whether each branch, when it wins, ends the race for good: its handler leaves the loop,
+    // the value it yields makes the `match` after the `select!` leave, or it makes a condition
+    // the `select!` runs under false for good. Worked out once, for the first branch that
+    // drops something not cancel-safe.
+    let mut ends_the_race: Option<Vec<bool>> = None;
     // A channel `send` may yet be ruled out by resolution.
     let mut a_send = None;
     for (i, b) in branches.iter().enumerate() {
@@ -282,21 +287,26 @@ fn in_select(cx: &Cx<'_>, m: &syn::Macro) -> Option<(Op, Finding)> {
         // (`Sender::send_timeout` by hand): dropping the message when it passes is the point.
         let send = SENDS.contains(&call.as_str());
         // Lost only if something can win over it and the loop then goes round again: another
-        // branch, or a timeout wrapped around it in its own branch whose handler carries on
-        // when the timer fires (not `let n = res??;`, which leaves with the timeout's error).
-        // Another branch that wins ends the race for good when its handler leaves the loop,
-        // when the value it yields makes the `match` after the `select!` leave, or when it
-        // makes a condition the `select!` runs under false for good.
-        let ends_the_race = |j: usize, o: &macros::SelectBranch| {
-            leaves(&o.handler)
-                || leaves_on_flag(&o.future, &o.handler)
-                || ends_guard(&o.future, &o.handler, guards)
-                || decided.is_some_and(|d| d.get(j) == Some(&true))
-        };
+        // branch that does not end the race, or a timeout wrapped around it in its own branch
+        // whose handler carries on when the timer fires (not `let n = res??;`, which leaves
+        // with the timeout's error).
+        let ends = ends_the_race.get_or_insert_with(|| {
+            branches
+                .iter()
+                .enumerate()
+                .map(|(j, o)| {
+                    leaves(&o.handler)
+                        || leaves_on_flag(&o.future, &o.handler)
+                        || ends_guard(&o.future, &o.handler, guards)
+                        || decided.is_some_and(|d| d.get(j) == Some(&true))
+                })
+                .collect()
+        });
         let others_continue = branches
             .iter()
+            .zip(ends.iter())
             .enumerate()
-            .any(|(j, o)| j != i && !ends_the_race(j, o) && !(send && is_deadline(&o.future)));
+            .any(|(j, (o, ends))| j != i && !ends && !(send && is_deadline(&o.future)));
         let timer_continues = under_timeout(&b.future)
             && !send
             && !leaves(&b.handler)
